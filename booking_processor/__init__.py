@@ -1,0 +1,1 @@
+"""Consumes booking.commands; decides each show's commands in one row-locked PostgreSQL transaction."""

@@ -1,0 +1,214 @@
+"""The command consumer: one transaction per partition batch.
+
+Per batch: move the stored position (fencing), lock the batch's shows in sorted order, decide every command
+in order in memory, write bookings, seats, outbox events and the new position, commit once. The stored
+position, not Kafka's committed offset, is where a partition resumes.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from booking_processor import metrics
+from booking_processor.store import (
+    Fenced, IntegrityViolation, ShowCache, claim_position, load_batch, load_position, write_batch,
+)
+from runtime.lifecycle import Lifecycle
+from schemas import topics
+from schemas.commands import Command, decode_command, encode_command
+from schemas.validation import SchemaError
+
+log = structlog.get_logger()
+
+TRANSIENT = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, processor: CommandProcessor) -> None:
+        self._processor = processor
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        # Wait for the batch in flight to commit, then forget the partitions.
+        async with self._processor.batch_lock:
+            for tp in revoked:
+                self._processor.positions.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        await self._processor.resume(assigned)
+
+
+class CommandProcessor:
+    def __init__(self, pool: asyncpg.Pool, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
+                 group: str, batch_max: int, lifecycle: Lifecycle) -> None:
+        self.pool, self.consumer, self.producer = pool, consumer, producer
+        self.group, self.batch_max, self.lifecycle = group, batch_max, lifecycle
+        self.positions: dict[TopicPartition, int] = {}
+        self.batch_lock = asyncio.Lock()
+        self.cache = ShowCache()
+
+    def subscribe(self) -> None:
+        self.consumer.subscribe([topics.COMMANDS], listener=_Rebalance(self))
+
+    async def resume(self, assigned) -> None:
+        """Seek every assigned partition to the position stored in PostgreSQL (created at the log start)."""
+        assigned = list(assigned)
+        if not assigned:
+            return
+        beginnings = await self.consumer.beginning_offsets(assigned)
+        async with self.pool.acquire() as conn:
+            for tp in assigned:
+                stored = await load_position(conn, self.group, tp.topic, tp.partition, beginnings[tp])
+                self.positions[tp] = stored
+                self.consumer.seek(tp, stored)
+        log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
+
+    async def run(self) -> None:
+        while not self.lifecycle.stopping.is_set():
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_max)
+            for tp, records in batches.items():
+                async with self.batch_lock:
+                    if tp in self.positions:  # revoked while we were fetching: leave it to its new owner
+                        await self.process(tp, records)
+        log.info("processor stopped")
+
+    async def process(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
+        expected = self.positions[tp]
+        records = [r for r in records if r.offset >= expected]
+        if not records:
+            return
+        started = time.perf_counter()
+        commands: list[Command] = []
+        dead: list[tuple[ConsumerRecord, str]] = []
+        for record in records:
+            try:
+                commands.append(decode_command(record.value, record.key))
+            except SchemaError as exc:
+                dead.append((record, str(exc)))
+        if dead:
+            await self.dead_letter(dead)
+        next_offset = records[-1].offset + 1
+        try:
+            committed = await self._commit_with_retry(tp, expected, next_offset, commands)
+        except Fenced:
+            metrics.FENCED.inc()
+            await self._reseek(tp)
+            return
+        if not committed:
+            return  # stopping during a retry: nothing advanced, the next owner starts here again
+        self.positions[tp] = next_offset
+        metrics.BATCH_SIZE.observe(len(records))
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.COMMANDS.labels("decided").inc(len(commands))
+
+    async def _commit_with_retry(self, tp: TopicPartition, expected: int, next_offset: int,
+                                 commands: list[Command]) -> bool:
+        delay = 0.05
+        while True:
+            try:
+                await self._commit(tp, expected, next_offset, commands)
+                return True
+            except Fenced:
+                raise
+            except TRANSIENT as exc:
+                metrics.RETRIES.inc()
+                log.warning("transient failure, retrying batch", error=repr(exc), partition=tp.partition,
+                            delay=delay)
+            except (asyncpg.PostgresError, IntegrityViolation, Exception) as exc:  # undecidable input, or a bug
+                log.error("batch failed, deciding its commands one at a time", error=repr(exc),
+                          partition=tp.partition, commands=len(commands))
+                if len(commands) <= 1:
+                    await self._skip_undecidable(tp, expected, next_offset, commands, exc)
+                    return True
+                await self._commit_one_by_one(tp, expected, next_offset, commands)
+                return True
+            if await self.lifecycle.sleep(delay):
+                return False
+            delay = min(delay * 2, 5.0)
+
+    async def _commit_one_by_one(self, tp: TopicPartition, expected: int, next_offset: int,
+                                 commands: list[Command]) -> None:
+        # Offsets of commands are not tracked one by one here: every command but the last moves the
+        # position by zero; the last one moves it to next_offset. Failing commands go to the DLQ.
+        position = expected
+        for i, command in enumerate(commands):
+            target = next_offset if i == len(commands) - 1 else position
+            committed = await self._commit_with_retry(tp, position, target, [command])
+            if not committed:
+                raise asyncio.CancelledError
+            position = target
+
+    async def _skip_undecidable(self, tp: TopicPartition, expected: int, next_offset: int,
+                                commands: list[Command], exc: BaseException) -> None:
+        for command in commands:
+            await self._dead_letter_command(command, exc)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
+
+    async def _commit(self, tp: TopicPartition, expected: int, next_offset: int,
+                      commands: list[Command]) -> None:
+        show_ids = list({c.show_id for c in commands})
+        booking_ids = list({c.booking_id for c in commands if hasattr(c, "booking_id")})
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute("SET LOCAL lock_timeout = '5s'")
+                now = await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
+                if not commands:
+                    return
+                batch = await load_batch(conn, self.cache, show_ids, booking_ids, now)
+                for command in commands:
+                    batch.decide(command)
+                await write_batch(conn, batch)
+        except BaseException:
+            # The in-memory states may hold uncommitted decisions: reload them from the database next time.
+            self.cache.discard(show_ids)
+            raise
+        for state in batch.shows.values():
+            state.is_new = False
+            state.seat_map.committed()
+            self.cache.put(state)
+        metrics.EVENTS.inc(len(batch.events))
+
+    async def _reseek(self, tp: TopicPartition) -> None:
+        async with self.pool.acquire() as conn:
+            stored = await load_position(conn, self.group, tp.topic, tp.partition, 0)
+        log.warning("fenced: stored position moved, re-seeking", partition=tp.partition, stored=stored)
+        self.positions[tp] = stored
+        self.consumer.seek(tp, stored)
+
+    async def dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
+        futures = []
+        for record, error in dead:
+            log.warning("command to DLQ", partition=record.partition, offset=record.offset, error=error)
+            futures.append(await self.producer.send(
+                topics.COMMANDS_DLQ, value=record.value, key=record.key,
+                headers=[("error", error.encode()), ("source_topic", record.topic.encode()),
+                         ("source_partition", str(record.partition).encode()),
+                         ("source_offset", str(record.offset).encode())],
+            ))
+        await asyncio.gather(*futures)
+        metrics.COMMANDS.labels("dead_lettered").inc(len(dead))
+
+    async def _dead_letter_command(self, command: Command, exc: BaseException) -> None:
+        log.error("undecidable command to DLQ", command_id=command.command_id, error=repr(exc))
+        await self.producer.send_and_wait(
+            topics.COMMANDS_DLQ, value=encode_command(command), key=command.show_id.encode(),
+            headers=[("error", repr(exc).encode())],
+        )
+        metrics.COMMANDS.labels("dead_lettered").inc()

@@ -1,0 +1,84 @@
+"""Outbox relay: publishes committed outbox rows to booking.events, keyed by show, in id order.
+
+For one show, outbox ids grow in commit order (rows are inserted while the show row is locked), and the
+relay always takes the oldest unpublished rows first, so a show's events reach Kafka in show_version
+order. Rows are marked published only after the broker acked them all; a crash in between republishes
+them, and consumers skip what they already applied (show_version / event_id). One relay is active at a
+time (a PostgreSQL advisory lock); others wait as standbys.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from booking_processor import metrics
+from runtime.lifecycle import Lifecycle
+from schemas import topics
+
+log = structlog.get_logger()
+_RELAY_LOCK = 0x72656C6179  # "relay"
+
+
+class OutboxRelay:
+    def __init__(self, connect, producer: AIOKafkaProducer, batch_max: int, lifecycle: Lifecycle) -> None:
+        self._connect = connect  # coroutine factory for a dedicated connection (LISTEN + session lock)
+        self._producer = producer
+        self._batch_max = batch_max
+        self._lifecycle = lifecycle
+        self._wakeup = asyncio.Event()
+        self.leader = False
+
+    async def run(self) -> None:
+        while not self._lifecycle.stopping.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await self._connect()
+                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                    await self._lifecycle.sleep(1.0)
+                    continue
+                self.leader = True
+                log.info("outbox relay active")
+                await conn.add_listener("outbox", lambda *_: self._wakeup.set())
+                await self._drain_forever(conn)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("outbox relay lost its connection, retrying", error=repr(exc))
+                await self._lifecycle.sleep(1.0)
+            finally:
+                self.leader = False
+                if conn is not None:
+                    await conn.close(timeout=5)
+        log.info("outbox relay stopped")
+
+    async def _drain_forever(self, conn: asyncpg.Connection) -> None:
+        while not self._lifecycle.stopping.is_set():
+            self._wakeup.clear()
+            published = await self.publish_pending(conn)
+            if published < self._batch_max:
+                stop = asyncio.ensure_future(self._lifecycle.stopping.wait())
+                wake = asyncio.ensure_future(self._wakeup.wait())
+                await asyncio.wait({stop, wake}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                wake.cancel()
+        # Drain what is committed before stopping.
+        while await self.publish_pending(conn) == self._batch_max:
+            pass
+
+    async def publish_pending(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            "SELECT id, show_id, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            self._batch_max,
+        )
+        if not rows:
+            return 0
+        futures = [
+            await self._producer.send(topics.EVENTS, value=row["payload"], key=row["show_id"].encode())
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                           [row["id"] for row in rows])
+        metrics.RELAY_PUBLISHED.inc(len(rows))
+        return len(rows)

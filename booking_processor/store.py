@@ -1,0 +1,256 @@
+"""PostgreSQL side of a batch: lock and load the state a batch decides over, then write what it changed
+with set-based statements. Always called inside one transaction."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime
+
+import asyncpg
+import orjson
+
+from booking_processor.decide import Batch, BookingState, ShowState
+from booking_processor.seat_map import SeatMap
+from schemas.layout import Layout, Section
+
+
+class Fenced(Exception):
+    """The stored position moved under us: another processor owns the partition now."""
+
+
+class IntegrityViolation(Exception):
+    """The database does not look like the decision assumed; the batch must not commit."""
+
+
+class ShowCache:
+    """Committed show states (with seat maps) of the shows this processor decided recently.
+
+    An entry is used only when its version equals the version of the row just locked, so anything that
+    changed the show elsewhere (another processor, an admin) is noticed and the state is reloaded.
+    """
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self._entries: OrderedDict[str, ShowState] = OrderedDict()
+        self._capacity = capacity
+
+    def get(self, show_id: str, version: int) -> ShowState | None:
+        state = self._entries.get(show_id)
+        if state is None or state.version != version:
+            return None
+        self._entries.move_to_end(show_id)
+        return state
+
+    def put(self, state: ShowState) -> None:
+        self._entries[state.show_id] = state
+        self._entries.move_to_end(state.show_id)
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+    def discard(self, show_ids) -> None:
+        for show_id in show_ids:
+            self._entries.pop(show_id, None)
+
+
+async def claim_position(conn: asyncpg.Connection, group: str, topic: str, partition: int,
+                         expected: int, next_offset: int) -> datetime:
+    """Move the partition's stored position from `expected` to `next_offset`; returns the database clock.
+
+    Taken first in every transaction: two processors that both think they own a partition serialise here,
+    and the one whose expectation is stale is fenced off."""
+    now = await conn.fetchval(
+        """UPDATE consumer_positions SET next_offset = $5, updated_at = now()
+           WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
+           RETURNING clock_timestamp()""",
+        group, topic, partition, expected, next_offset,
+    )
+    if now is None:
+        raise Fenced(f"{topic}[{partition}] is not at {expected}")
+    return now
+
+
+async def load_position(conn: asyncpg.Connection, group: str, topic: str, partition: int, initial: int) -> int:
+    await conn.execute(
+        """INSERT INTO consumer_positions (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING""",
+        group, topic, partition, initial,
+    )
+    return await conn.fetchval(
+        "SELECT next_offset FROM consumer_positions WHERE group_id = $1 AND topic = $2 AND partition = $3",
+        group, topic, partition,
+    )
+
+
+def _layout(sections: list[dict]) -> Layout:
+    return Layout(tuple(Section(**s) for s in sections))
+
+
+async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[str], booking_ids: list[str],
+                     now: datetime) -> Batch:
+    # Lock the shows in a fixed (sorted) order, once per transaction.
+    rows = await conn.fetch(
+        """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at
+           FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
+        sorted(show_ids),
+    )
+    shows: dict[str, ShowState] = {}
+    for row in rows:
+        state = cache.get(row["show_id"], row["version"])
+        if state is None:
+            layout = _layout(row["sections"])
+            owner = {r["seat_id"]: (r["booking_id"], r["state"]) for r in await conn.fetch(
+                "SELECT seat_id, booking_id, state FROM seats WHERE show_id = $1", row["show_id"])}
+            state = ShowState(
+                show_id=row["show_id"], title=row["title"], venue=row["venue"], starts_at=row["starts_at"],
+                hold_seconds=row["hold_seconds"], layout=layout, version=row["version"],
+                created_at=row["created_at"], seat_map=SeatMap(layout, owner),
+            )
+        if state.seats_available != row["seats_available"]:
+            raise IntegrityViolation(
+                f"show {row['show_id']}: seats_available {row['seats_available']} but "
+                f"{state.seats_available} free seats in the seats table"
+            )
+        shows[state.show_id] = state
+    bookings = {}
+    if booking_ids:
+        for r in await conn.fetch("SELECT * FROM bookings WHERE booking_id = ANY($1::text[])", booking_ids):
+            bookings[r["booking_id"]] = BookingState(
+                booking_id=r["booking_id"], request_id=r["request_id"], show_id=r["show_id"],
+                customer_id=r["customer_id"], email=r["email"], phone=r["phone"], status=r["status"],
+                requested_seats=r["requested_seats"], requested_quantity=r["requested_quantity"],
+                seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"],
+                payment_reference=r["payment_reference"], created_at=r["created_at"], updated_at=r["updated_at"],
+            )
+    return Batch(shows=shows, bookings=bookings, now=now)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
+    """Write every change of the batch: a handful of statements whatever the number of commands."""
+    if batch.new_shows:
+        records = []
+        for show_id in batch.new_shows:
+            s = batch.shows[show_id]
+            records.append({
+                "show_id": s.show_id, "title": s.title, "venue": s.venue, "starts_at": _iso(s.starts_at),
+                "hold_seconds": s.hold_seconds, "sections": s.layout.to_list(), "seats_total": s.seats_total,
+                "seats_available": s.seats_available, "version": s.version, "created_at": _iso(s.created_at),
+            })
+        await conn.execute(
+            """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
+                                  seats_available, version, created_at)
+               SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
+                      version, created_at
+               FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
+                    starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
+                    seats_available int, version bigint, created_at timestamptz)""",
+            records,
+        )
+    if batch.new_bookings:
+        records = [_booking_record(batch.bookings[b]) for b in batch.new_bookings]
+        await conn.execute(
+            """INSERT INTO bookings (booking_id, request_id, show_id, customer_id, email, phone, status,
+                                     requested_seats, requested_quantity, seats, reason, expires_at,
+                                     payment_reference, created_at, updated_at)
+               SELECT booking_id, request_id, show_id, customer_id, email, phone, status, requested_seats,
+                      requested_quantity, seats, reason, expires_at, payment_reference, created_at, updated_at
+               FROM jsonb_to_recordset($1::jsonb) AS r(booking_id text, request_id text, show_id text,
+                    customer_id text, email text, phone text, status text, requested_seats text[],
+                    requested_quantity int, seats text[], reason text, expires_at timestamptz,
+                    payment_reference text, created_at timestamptz, updated_at timestamptz)""",
+            records,
+        )
+    if batch.updated_bookings:
+        records = [_booking_record(batch.bookings[b]) for b in batch.updated_bookings]
+        await conn.execute(
+            """UPDATE bookings b SET status = r.status, reason = r.reason, seats = r.seats,
+                      expires_at = r.expires_at, payment_reference = r.payment_reference,
+                      updated_at = r.updated_at
+               FROM jsonb_to_recordset($1::jsonb) AS r(booking_id text, status text, reason text, seats text[],
+                    expires_at timestamptz, payment_reference text, updated_at timestamptz)
+               WHERE b.booking_id = r.booking_id""",
+            records,
+        )
+    await _write_seats(conn, batch)
+    changed = [batch.shows[s] for s in batch.changed_shows if not batch.shows[s].is_new]
+    if changed:
+        await conn.execute(
+            """UPDATE shows s SET version = r.version, seats_available = r.seats_available
+               FROM unnest($1::text[], $2::bigint[], $3::int[]) AS r(show_id, version, seats_available)
+               WHERE s.show_id = r.show_id""",
+            [s.show_id for s in changed], [s.version for s in changed], [s.seats_available for s in changed],
+        )
+    if batch.events:
+        events = batch.events
+        await conn.execute(
+            """INSERT INTO outbox (event_id, show_id, show_version, payload)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])""",
+            [e["event_id"] for e in events], [e["show_id"] for e in events],
+            [e["show_version"] for e in events], [orjson.dumps(e) for e in events],
+        )
+        await conn.execute("SELECT pg_notify('outbox', '')")
+
+
+async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
+    del_show, del_seat, del_owner = [], [], []
+    upd_show, upd_seat, upd_owner, upd_new_owner, upd_state = [], [], [], [], []
+    ins_show, ins_seat, ins_owner, ins_state = [], [], [], []
+    for show in batch.shows.values():
+        for sid, before, after in show.seat_map.changes():
+            if after is None:
+                assert before is not None
+                del_show.append(show.show_id)
+                del_seat.append(sid)
+                del_owner.append(before[0])
+            elif before is None:
+                ins_show.append(show.show_id)
+                ins_seat.append(sid)
+                ins_owner.append(after[0])
+                ins_state.append(after[1])
+            else:
+                upd_show.append(show.show_id)
+                upd_seat.append(sid)
+                upd_owner.append(before[0])
+                upd_new_owner.append(after[0])
+                upd_state.append(after[1])
+    # Every delete and update names the owner it expects: if the table disagrees, nothing commits.
+    if del_seat:
+        deleted = await conn.fetchval(
+            """WITH d AS (DELETE FROM seats s USING unnest($1::text[], $2::text[], $3::text[]) AS r(show_id, seat_id, owner)
+                          WHERE s.show_id = r.show_id AND s.seat_id = r.seat_id AND s.booking_id = r.owner
+                          RETURNING 1)
+               SELECT count(*) FROM d""",
+            del_show, del_seat, del_owner,
+        )
+        if deleted != len(del_seat):
+            raise IntegrityViolation(f"released {deleted} of {len(del_seat)} seats")
+    if upd_seat:
+        updated = await conn.fetchval(
+            """WITH u AS (UPDATE seats s SET booking_id = r.new_owner, state = r.state
+                          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                               AS r(show_id, seat_id, owner, new_owner, state)
+                          WHERE s.show_id = r.show_id AND s.seat_id = r.seat_id AND s.booking_id = r.owner
+                          RETURNING 1)
+               SELECT count(*) FROM u""",
+            upd_show, upd_seat, upd_owner, upd_new_owner, upd_state,
+        )
+        if updated != len(upd_seat):
+            raise IntegrityViolation(f"updated {updated} of {len(upd_seat)} seats")
+    if ins_seat:
+        # A plain INSERT: the primary key refuses a seat that already has a live booking.
+        await conn.execute(
+            """INSERT INTO seats (show_id, seat_id, booking_id, state)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])""",
+            ins_show, ins_seat, ins_owner, ins_state,
+        )
+
+
+def _booking_record(b: BookingState) -> dict:
+    return {
+        "booking_id": b.booking_id, "request_id": b.request_id, "show_id": b.show_id,
+        "customer_id": b.customer_id, "email": b.email, "phone": b.phone, "status": b.status,
+        "requested_seats": b.requested_seats, "requested_quantity": b.requested_quantity, "seats": b.seats,
+        "reason": b.reason, "expires_at": _iso(b.expires_at), "payment_reference": b.payment_reference,
+        "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at),
+    }

@@ -1,0 +1,57 @@
+"""Minting and checking the API's bearer tokens (JWT, HS256)."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import jwt
+
+SUBJECT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+ROLES = frozenset({"customer", "admin"})
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    role: str
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def mint(secret: str, sub: str, role: str = "customer", ttl: int = 3600, email: str | None = None,
+         phone: str | None = None) -> str:
+    if not SUBJECT.fullmatch(sub):
+        raise ValueError("sub must be 1-64 of [A-Za-z0-9_.-]")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {sorted(ROLES)}")
+    claims: dict = {"sub": sub, "role": role, "exp": int(time.time()) + ttl}
+    if email:
+        claims["email"] = email
+    if phone:
+        claims["phone"] = phone
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    sub, role = claims.get("sub"), claims.get("role", "customer")
+    if not isinstance(sub, str) or not SUBJECT.fullmatch(sub):
+        raise InvalidToken("bad sub claim")
+    if role not in ROLES:
+        raise InvalidToken("bad role claim")
+    email, phone = claims.get("email"), claims.get("phone")
+    return Principal(sub=sub, role=role,
+                     email=email if isinstance(email, str) and len(email) <= 254 else None,
+                     phone=phone if isinstance(phone, str) and len(phone) <= 32 else None)

@@ -1,0 +1,1 @@
+"""Redis read models derived from booking.events: show documents, seat maps, booking status, listings."""

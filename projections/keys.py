@@ -1,0 +1,35 @@
+"""Redis key layout of the read models. Show keys carry the show in a hash tag ({show_id}) so the same
+layout works on Redis Cluster. `namespace` lets a replay build a complete new generation beside the live one."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIVE_NAMESPACE_KEY = "bo:active"
+DEFAULT_NAMESPACE = "bo:g0"
+
+
+@dataclass(frozen=True)
+class Keys:
+    namespace: str = DEFAULT_NAMESPACE
+
+    def show(self, show_id: str) -> str:
+        return f"{self.namespace}:show:{{{show_id}}}"
+
+    def held(self, show_id: str) -> str:
+        return f"{self.namespace}:seats:{{{show_id}}}:held"
+
+    def booked(self, show_id: str) -> str:
+        return f"{self.namespace}:seats:{{{show_id}}}:booked"
+
+    def booking(self, booking_id: str) -> str:
+        return f"{self.namespace}:booking:{booking_id}"
+
+    def show_index(self) -> str:
+        return f"{self.namespace}:shows"
+
+    def idempotency(self, request_id: str) -> str:
+        # Not a read model: owned by the intake, never rebuilt, so outside any namespace.
+        return f"bo:idem:{request_id}"
+
+    def pattern(self) -> str:
+        return f"{self.namespace}:*"

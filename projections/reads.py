@@ -1,0 +1,91 @@
+"""Reading the read models (used by the intake). Every read is one round trip."""
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from projections.keys import Keys
+
+# The RECEIVED document is written by the intake when the broker acked a request; v = -1 so that any
+# decided event (v >= 0) replaces it, and it never replaces a decided one.
+WRITE_RECEIVED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'v', -1)
+  return 1
+end
+return 0
+"""
+
+
+class ReadModels:
+    def __init__(self, redis: aioredis.Redis, keys: Keys | None = None) -> None:
+        self.redis = redis
+        self.keys = keys or Keys()
+        self._write_received = redis.register_script(WRITE_RECEIVED)
+
+    async def show(self, show_id: str) -> dict[str, Any] | None:
+        doc, available, version = await self.redis.hmget(self.keys.show(show_id), "doc", "available", "version")
+        if doc is None:
+            return None
+        show = orjson.loads(doc)
+        show["seats_available"] = int(available)
+        show["version"] = int(version)
+        return show
+
+    async def seat_map(self, show_id: str) -> dict[str, Any] | None:
+        keys = self.keys
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hmget(keys.show(show_id), "doc", "available", "version")
+            pipe.smembers(keys.held(show_id))
+            pipe.smembers(keys.booked(show_id))
+            (doc, available, version), held, booked = await pipe.execute()
+        if doc is None:
+            return None
+        return {
+            "show_id": show_id,
+            "version": int(version),
+            "seats_total": orjson.loads(doc)["seats_total"],
+            "seats_available": int(available),
+            "held": sorted(s.decode() for s in held),
+            "booked": sorted(s.decode() for s in booked),
+        }
+
+    async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        start = "-" if cursor is None else "(" + _decode_cursor(cursor)
+        members = await self.redis.zrangebylex(self.keys.show_index(), start, "+", start=0, num=limit + 1)
+        more = len(members) > limit
+        members = members[:limit]
+        shows = []
+        if members:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for member in members:
+                    pipe.hmget(self.keys.show(member.decode().rsplit("|", 1)[1]), "doc", "available", "version")
+                for doc, available, version in await pipe.execute():
+                    if doc is not None:
+                        show = orjson.loads(doc)
+                        show["seats_available"] = int(available)
+                        show["version"] = int(version)
+                        shows.append(show)
+        next_cursor = _encode_cursor(members[-1].decode()) if more else None
+        return shows, next_cursor
+
+    async def booking(self, booking_id: str) -> dict[str, Any] | None:
+        doc = await self.redis.hget(self.keys.booking(booking_id), "doc")
+        return None if doc is None else orjson.loads(doc)
+
+    async def record_received(self, booking: dict[str, Any]) -> None:
+        await self._write_received(keys=[self.keys.booking(booking["booking_id"])], args=[orjson.dumps(booking)])
+
+
+def _encode_cursor(member: str) -> str:
+    return base64.urlsafe_b64encode(member.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("invalid cursor") from None

@@ -1,0 +1,73 @@
+"""Factories for the Kafka producer/consumer, the asyncpg pool and the Redis client.
+
+Nothing here runs at import time; every service builds its clients in its own startup.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from runtime.settings import Settings
+
+
+def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
+    """Idempotent producer: acks=all, retries without duplicates or reordering within a partition."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "enable_idempotence": True,
+        "acks": "all",
+        "linger_ms": 2,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 15_000,
+        "client_id": "boxoffice",
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "max_partition_fetch_bytes": 4 * 1024 * 1024,
+        "fetch_max_bytes": 32 * 1024 * 1024,
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 3_000,
+        "max_poll_interval_ms": 300_000,
+        "client_id": "boxoffice",
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb travels as orjson text both ways.
+    await conn.set_type_codec(
+        "jsonb", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+    )
+
+
+async def pg_pool(settings: Settings, dsn: str | None = None, size: int | None = None) -> asyncpg.Pool:
+    size = size or settings.pg_pool_size
+    return await asyncpg.create_pool(
+        dsn or settings.pg_dsn, min_size=1, max_size=size, init=_init_connection, command_timeout=60
+    )
+
+
+async def pg_connect(settings: Settings, dsn: str | None = None) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn or settings.pg_dsn)
+    await _init_connection(conn)
+    return conn
+
+
+def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:
+    options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 15}
+    options.update(overrides)
+    return aioredis.Redis.from_url(settings.redis_url, **options)

@@ -1,0 +1,55 @@
+"""Signal-safe lifecycle for long-running workers.
+
+The first SIGTERM/SIGINT sets `stopping`: loops stop taking new work, finish what is in flight within
+their deadline, flush producers, persist positions and close pools. A second signal exits at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger()
+
+
+class Lifecycle:
+    def __init__(self) -> None:
+        self.stopping = asyncio.Event()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.stopping.is_set():
+            log.warning("second signal, exiting now", signal=sig.name)
+            os._exit(128 + sig.value)
+        log.info("stopping", signal=sig.name)
+        self.stopping.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep unless stopping; True when the sleep was cut short by a stop."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+            return True
+        except TimeoutError:
+            return False
+
+
+def run_worker(main: Callable[[Lifecycle], Awaitable[None]]) -> None:
+    """Run a worker's main coroutine on uvloop with signal handlers installed once."""
+    import uvloop
+
+    async def _entry() -> None:
+        lifecycle = Lifecycle()
+        lifecycle.install_signal_handlers()
+        await main(lifecycle)
+
+    uvloop.run(_entry())

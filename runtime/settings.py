@@ -1,0 +1,119 @@
+"""Typed settings, read once from the environment (then defaults). A bad value fails naming the variable."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int = 0, hi: int = 2**31) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name)
+    return default if raw is None or raw == "" else raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack_dir: Path
+    kafka_bootstrap: str
+    pg_dsn: str
+    pg_read_dsn: str
+    pg_pool_size: int
+    redis_url: str
+    http_host: str
+    http_port: int
+    metrics_port: int
+    auth_secret: str | None
+    log_level: str
+    processor_group: str
+    processor_batch_max: int
+    relay_batch_max: int
+    projections_group: str
+    expiry_interval_s: float
+    expiry_group: str
+    notifier_group: str
+    smtp_host: str
+    smtp_port: int
+    smtp_sender: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    notify_max_attempts: int
+    notify_backoff_s: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stack_dir = Path(_str(env, "BOXOFFICE_STACK_DIR", str(PROJECT_ROOT / ".stack")))
+        pg_dsn = _str(env, "BOXOFFICE_PG_DSN", "postgresql://boxoffice@127.0.0.1:15432/boxoffice")
+        secret = env.get("BOXOFFICE_AUTH_SECRET") or None
+        if secret is None:
+            secret_file = stack_dir / "auth-secret"
+            if secret_file.exists():
+                secret = secret_file.read_text().strip() or None
+        log_level = _str(env, "BOXOFFICE_LOG_LEVEL", "info").lower()
+        if log_level not in {"debug", "info", "warning", "error"}:
+            raise SettingsError(f"BOXOFFICE_LOG_LEVEL must be debug|info|warning|error, got {log_level!r}")
+        return cls(
+            stack_dir=stack_dir,
+            kafka_bootstrap=_str(env, "BOXOFFICE_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+            pg_dsn=pg_dsn,
+            pg_read_dsn=_str(env, "BOXOFFICE_PG_READ_DSN", pg_dsn),
+            pg_pool_size=_int(env, "BOXOFFICE_PG_POOL_SIZE", 10, 1, 500),
+            redis_url=_str(env, "BOXOFFICE_REDIS_URL", "redis://127.0.0.1:16379/0"),
+            http_host=_str(env, "BOXOFFICE_HTTP_HOST", "127.0.0.1"),
+            http_port=_int(env, "BOXOFFICE_HTTP_PORT", 8000, 0, 65535),
+            metrics_port=_int(env, "BOXOFFICE_METRICS_PORT", 0, 0, 65535),
+            auth_secret=secret,
+            log_level=log_level,
+            processor_group=_str(env, "BOXOFFICE_PROCESSOR_GROUP", "booking-processor"),
+            processor_batch_max=_int(env, "BOXOFFICE_PROCESSOR_BATCH_MAX", 2000, 1, 100_000),
+            relay_batch_max=_int(env, "BOXOFFICE_RELAY_BATCH_MAX", 2000, 1, 100_000),
+            projections_group=_str(env, "BOXOFFICE_PROJECTIONS_GROUP", "projections"),
+            expiry_interval_s=_float(env, "BOXOFFICE_EXPIRY_INTERVAL_S", 1.0),
+            expiry_group=_str(env, "BOXOFFICE_EXPIRY_GROUP", "expiry"),
+            notifier_group=_str(env, "BOXOFFICE_NOTIFIER_GROUP", "notifier"),
+            smtp_host=_str(env, "BOXOFFICE_SMTP_HOST", "127.0.0.1"),
+            smtp_port=_int(env, "BOXOFFICE_SMTP_PORT", 10025, 1, 65535),
+            smtp_sender=_str(env, "BOXOFFICE_SMTP_SENDER", "tickets@boxoffice.local"),
+            webhook_url=env.get("BOXOFFICE_WEBHOOK_URL") or None,
+            webhook_secret=env.get("BOXOFFICE_WEBHOOK_SECRET") or None,
+            notify_max_attempts=_int(env, "BOXOFFICE_NOTIFY_MAX_ATTEMPTS", 5, 1, 50),
+            notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5),
+        )
+
+    def require_auth_secret(self) -> str:
+        if not self.auth_secret:
+            raise SettingsError(
+                "BOXOFFICE_AUTH_SECRET is not set and the local stack has no auth-secret file "
+                f"in {self.stack_dir}"
+            )
+        return self.auth_secret

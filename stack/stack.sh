@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# The local stack without Docker: Apache Kafka (KRaft), PostgreSQL 15, Redis 7 as plain processes on
+# loopback, data and logs under $BOXOFFICE_STACK_DIR (default .stack/, git-ignored).
+#
+#   stack/stack.sh install            install what is missing (Debian packages, Kafka jars, .venv)
+#   stack/stack.sh up   [component…]  start (idempotent), wait until ready, migrate, create topics
+#   stack/stack.sh down [component…]  stop what this stack started (pid files under the stack dir)
+#   stack/stack.sh status
+# Components: postgres redis kafka (default: all three).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK_DIR=${BOXOFFICE_STACK_DIR:-$ROOT/.stack}
+mkdir -p "$STACK_DIR"
+STACK_DIR=$(cd "$STACK_DIR" && pwd)
+KAFKA_PORT=${BOXOFFICE_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${BOXOFFICE_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+PG_PORT=${BOXOFFICE_PG_PORT:-15432}
+REDIS_PORT=${BOXOFFICE_REDIS_PORT:-16379}
+KAFKA_HEAP=${BOXOFFICE_KAFKA_HEAP:-768m}
+PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
+KAFKA_LIBS=${BOXOFFICE_KAFKA_LIBS:-$ROOT/.cache/kafka-libs}
+VENV=$ROOT/.venv
+READY_SECONDS=${BOXOFFICE_READY_SECONDS:-90}
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() {  # name logfile command...
+  local name=$1 logfile=$2; shift 2
+  local deadline=$((SECONDS + READY_SECONDS))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      tail -n 30 "$logfile" >&2 2>/dev/null || true
+      die "$name did not become ready within ${READY_SECONDS}s; see its log: $logfile"
+    fi
+    sleep 0.3
+  done
+}
+
+# ---------------------------------------------------------------- install
+install_debian() {
+  local missing=()
+  [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15 postgresql-contrib)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (needs root)"
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_kafka() {
+  if [ -f "$KAFKA_LIBS/.complete" ] && cmp -s "$KAFKA_LIBS/.complete" "$ROOT/stack/kafka/pom.xml"; then
+    return 0
+  fi
+  log "fetching Apache Kafka jars from Maven Central into $KAFKA_LIBS"
+  rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
+  mvn -q -B -f "$ROOT/stack/kafka/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >&2
+  cp "$ROOT/stack/kafka/pom.xml" "$KAFKA_LIBS/.complete"
+}
+
+install_python() {
+  local stamp=$VENV/.installed
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/pyproject.toml"; then return 0; fi
+  log "installing boxoffice into $VENV"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip >&2
+  "$VENV/bin/pip" install -q -e "$ROOT[dev]" >&2
+  cp "$ROOT/pyproject.toml" "$stamp"
+}
+
+cmd_install() { install_debian; install_kafka; install_python; }
+
+# ---------------------------------------------------------------- postgres
+PG_DIR=$STACK_DIR/postgres
+pg_up() {
+  local data=$PG_DIR/data
+  mkdir -p "$PG_DIR/run" "$PG_DIR/log"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$PG_DIR"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL in $data"
+    as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_DIR/run'
+max_connections = 300
+shared_buffers = 512MB
+wal_buffers = 16MB
+max_wal_size = 2GB
+checkpoint_timeout = 15min
+log_min_duration_statement = 1000
+CONF
+  fi
+  if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "postgres already running on port $PG_PORT"
+  else
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/log/postgres.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
+      || { tail -n 30 "$PG_DIR/log/postgres.log" >&2; die "postgres failed to start; see $PG_DIR/log/postgres.log"; }
+    touch "$PG_DIR/started-by-stack"
+  fi
+  wait_for postgres "$PG_DIR/log/postgres.log" "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
+  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='boxoffice'")" != 1 ]; then
+    "${psql[@]}" -c "create role boxoffice login superuser" >/dev/null
+  fi
+  if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='boxoffice'")" != 1 ]; then
+    "${psql[@]}" -c "create database boxoffice owner boxoffice" >/dev/null
+  fi
+}
+pg_down() {
+  [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
+  if as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null
+    log "postgres stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- redis
+REDIS_DIR=$STACK_DIR/redis
+redis_up() {
+  mkdir -p "$REDIS_DIR"
+  if pid_alive "$REDIS_DIR/redis.pid"; then log "redis already running on port $REDIS_PORT"; return 0; fi
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --daemonize yes \
+    --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+    --appendonly yes --appendfsync everysec --save '' --protected-mode yes >/dev/null
+  wait_for redis "$REDIS_DIR/redis.log" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping
+}
+redis_down() {
+  if pid_alive "$REDIS_DIR/redis.pid"; then
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || kill "$(cat "$REDIS_DIR/redis.pid")"
+    log "redis stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- kafka
+KAFKA_DIR=$STACK_DIR/kafka
+kafka_up() {
+  mkdir -p "$KAFKA_DIR/logs" "$KAFKA_DIR/data"
+  if pid_alive "$KAFKA_DIR/kafka.pid"; then log "kafka already running on port $KAFKA_PORT"; return 0; fi
+  [ -f "$KAFKA_LIBS/.complete" ] || die "kafka jars missing in $KAFKA_LIBS: run 'stack/stack.sh install'"
+  cat > "$KAFKA_DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=12
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.flush.interval.ms=1000
+PROPS
+  local java=(java "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+              -Djava.awt.headless=true "-Dkafka.logs.dir=$KAFKA_DIR/logs"
+              "-Dlog4j2.configurationFile=$ROOT/stack/kafka/log4j2.properties"
+              -cp "$KAFKA_LIBS/*")
+  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+    log "formatting Kafka storage (cluster $cluster_id)"
+    "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+      > "$KAFKA_DIR/logs/format.log" 2>&1 || { cat "$KAFKA_DIR/logs/format.log" >&2; die "kafka storage format failed"; }
+  fi
+  nohup "${java[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" > "$KAFKA_DIR/logs/stdout.log" 2>&1 &
+  echo $! > "$KAFKA_DIR/kafka.pid"
+  wait_for kafka "$KAFKA_DIR/logs/server.log" kafka_ready
+}
+kafka_ready() {
+  pid_alive "$KAFKA_DIR/kafka.pid" || { tail -n 30 "$KAFKA_DIR/logs/stdout.log" >&2; die "kafka exited; see $KAFKA_DIR/logs/server.log"; }
+  port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$KAFKA_DIR/logs/server.log" 2>/dev/null
+}
+kafka_down() {
+  if pid_alive "$KAFKA_DIR/kafka.pid"; then
+    local pid; pid=$(cat "$KAFKA_DIR/kafka.pid")
+    kill "$pid"
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && { log "kafka did not stop in 30s, killing"; kill -9 "$pid"; }
+    rm -f "$KAFKA_DIR/kafka.pid"
+    log "kafka stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- main
+components() { if [ $# -eq 0 ]; then echo postgres redis kafka; else echo "$@"; fi; }
+
+export BOXOFFICE_KAFKA_BOOTSTRAP=${BOXOFFICE_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
+export BOXOFFICE_PG_DSN=${BOXOFFICE_PG_DSN:-postgresql://boxoffice@127.0.0.1:$PG_PORT/boxoffice}
+export BOXOFFICE_REDIS_URL=${BOXOFFICE_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
+export BOXOFFICE_STACK_DIR=$STACK_DIR
+
+cmd=${1:-status}; shift || true
+case $cmd in
+  install) cmd_install ;;
+  up)
+    started=()
+    for c in $(components "$@"); do
+      case $c in
+        postgres) pg_up ;; redis) redis_up ;; kafka) kafka_up ;;
+        *) die "unknown component $c" ;;
+      esac
+      started+=("$c")
+    done
+    if [[ " ${started[*]} " == *" postgres "* ]]; then "$VENV/bin/boxoffice" migrate; fi
+    if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
+    log "ready: kafka 127.0.0.1:$KAFKA_PORT  postgres 127.0.0.1:$PG_PORT  redis 127.0.0.1:$REDIS_PORT  (data: $STACK_DIR)"
+    ;;
+  down)
+    for c in $(components "$@"); do
+      case $c in postgres) pg_down ;; redis) redis_down ;; kafka) kafka_down ;; *) die "unknown component $c" ;; esac
+    done ;;
+  status)
+    pid_alive "$KAFKA_DIR/kafka.pid" && echo "kafka: running" || echo "kafka: stopped"
+    pid_alive "$REDIS_DIR/redis.pid" && echo "redis: running" || echo "redis: stopped"
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 && echo "postgres: running" || echo "postgres: stopped" ;;
+  *) die "usage: stack.sh install|up|down|status [component…]" ;;
+esac
