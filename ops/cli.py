@@ -9,7 +9,7 @@ from runtime.settings import Settings, SettingsError
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.tokens import mint
+    from intake.tokens import mint
 
     print(mint(settings.require_auth_secret(), args.sub, args.role, args.ttl, args.email, args.phone))
     return 0

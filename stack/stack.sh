@@ -214,6 +214,10 @@ cmd=${1:-status}; shift || true
 case $cmd in
   install) cmd_install ;;
   up)
+    if [ ! -s "$STACK_DIR/auth-secret" ]; then
+      (umask 077; python3 -c 'import secrets;print(secrets.token_urlsafe(32))' > "$STACK_DIR/auth-secret")
+      log "generated the API signing secret in $STACK_DIR/auth-secret"
+    fi
     started=()
     for c in $(components "$@"); do
       case $c in
