@@ -1,0 +1,42 @@
+# boxoffice — the two commands of the README are `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+
+.PHONY: help install up down status test lint bench
+
+help:
+	@echo "make up      install what is missing, start Kafka/PostgreSQL/Redis and every boxoffice process"
+	@echo "make down    stop every boxoffice process and the local stack"
+	@echo "make test    the whole test suite against a separate test stack (started and stopped by it)"
+	@echo "make lint    ruff"
+	@echo "make bench   benchmarks against the running stack (make up first)"
+
+install:
+	@stack/stack.sh install
+
+up: install
+	@stack/stack.sh up
+	@stack/services.sh up
+	@echo
+	@echo "boxoffice is up:"
+	@echo "  API        http://127.0.0.1:$${BOXOFFICE_HTTP_PORT:-8000}  (openapi: /openapi.json, health: /healthz /readyz, /metrics)"
+	@echo "  tokens     $(VENV)/bin/boxoffice token --sub alice   (--role admin for show creation)"
+	@echo "  logs       .stack/logs/   stop with: make down"
+
+down:
+	@stack/services.sh down
+	@stack/stack.sh down
+
+status:
+	@stack/stack.sh status
+	@stack/services.sh status
+
+test: install
+	@stack/test.sh $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(VENV)/bin/boxoffice bench

@@ -1,0 +1,33 @@
+"""Fixtures over the real test stack (make test starts it: Kafka, PostgreSQL, Redis on test ports)."""
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+# One signing secret for the whole session, inherited by every process the tests start.
+os.environ.setdefault("BOXOFFICE_AUTH_SECRET", secrets.token_urlsafe(32))
+os.environ.setdefault("BOXOFFICE_LOG_LEVEL", "info")
+
+from runtime.clients import pg_pool, redis_client  # noqa: E402
+from runtime.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+async def pg(settings):
+    pool = await pg_pool(settings, size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def redis(settings):
+    client = redis_client(settings)
+    yield client
+    await client.aclose()

@@ -1,0 +1,49 @@
+"""The running system for end-to-end tests: intake, processor and projections as real processes."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.processes import Service
+
+
+class System:
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        env: dict[str, str] = {}
+        self.intake = Service("intake", "intake", env, log_dir)
+        self.processor = Service("booking_processor", "booking_processor", env, log_dir)
+        self.projections = Service("projections", "projections", env, log_dir)
+
+    @property
+    def services(self) -> list[Service]:
+        return [self.processor, self.projections, self.intake]
+
+    def start(self) -> None:
+        for service in self.services:
+            service.start(wait=False)
+        for service in self.services:
+            service.wait_ready()
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+
+@pytest.fixture(scope="session")
+def system(settings):
+    log_dir = Path(os.environ.get("BOXOFFICE_STACK_DIR", ".stack-test")) / "test-logs"
+    system = System(log_dir)
+    system.start()
+    yield system
+    system.stop()
+
+
+@pytest.fixture(scope="session")
+async def api(system, settings):
+    client = Api(system.intake.url, settings.require_auth_secret())
+    yield client
+    await client.close()

@@ -1,0 +1,63 @@
+"""A small client of the public API for end-to-end tests."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from intake.tokens import mint
+from tests.support import ids
+from tests.support.waiting import eventually
+
+DECIDED = {"PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"}
+
+
+class Api:
+    def __init__(self, base_url: str, secret: str) -> None:
+        self.base_url = base_url
+        self.secret = secret
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30,
+                                      limits=httpx.Limits(max_connections=200, max_keepalive_connections=200))
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    def token(self, sub: str, role: str = "customer", **kw: Any) -> str:
+        return mint(self.secret, sub, role, **kw)
+
+    def auth(self, sub: str, role: str = "customer", **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(sub, role, **kw)}"}
+
+    async def create_show(self, sections: list[dict] | None = None, hold_seconds: int = 120,
+                          title: str = "Test show") -> str:
+        body = {"title": title, "venue": "Test venue", "starts_at": "2027-01-01T20:00:00Z",
+                "hold_seconds": hold_seconds,
+                "sections": sections or [{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 5000}]}
+        r = await self.http.post("/v1/shows", json=body, headers=self.auth("admin-1", "admin"))
+        assert r.status_code == 202, r.text
+        show_id = r.json()["show_id"]
+        await eventually(lambda: self.http.get(f"/v1/shows/{show_id}"), lambda r: r.status_code == 200,
+                         what=f"show {show_id} projected")
+        return show_id
+
+    async def book(self, customer: str, show_id: str, *, seats: list[str] | None = None,
+                   quantity: int | None = None, key: str | None = None, **kw: Any) -> httpx.Response:
+        body: dict[str, Any] = {"seats": seats} if seats is not None else {"quantity": quantity}
+        return await self.http.post(f"/v1/shows/{show_id}/bookings", json=body,
+                                    headers={**self.auth(customer, **kw), "Idempotency-Key": key or ids.key()})
+
+    async def booking(self, customer: str, booking_id: str) -> httpx.Response:
+        return await self.http.get(f"/v1/bookings/{booking_id}", headers=self.auth(customer))
+
+    async def wait_status(self, customer: str, booking_id: str, statuses: set[str] | None = None,
+                          timeout: float = 30) -> dict[str, Any]:
+        statuses = statuses or DECIDED
+        r = await eventually(lambda: self.booking(customer, booking_id),
+                             lambda r: r.status_code == 200 and r.json()["status"] in statuses,
+                             timeout=timeout, what=f"booking {booking_id} in {sorted(statuses)}")
+        return r.json()
+
+    async def seat_map(self, show_id: str) -> dict[str, Any]:
+        r = await self.http.get(f"/v1/shows/{show_id}/seats")
+        assert r.status_code == 200, r.text
+        return r.json()
