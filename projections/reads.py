@@ -86,6 +86,9 @@ def _encode_cursor(member: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        member = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         raise ValueError("invalid cursor") from None
+    if "|" not in member:
+        raise ValueError("invalid cursor")
+    return member

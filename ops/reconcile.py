@@ -1,0 +1,101 @@
+"""`boxoffice reconcile`: compare the Redis read models with PostgreSQL, the source of truth.
+
+Checks, per show: the show document exists, its version and availability equal PostgreSQL's, and the held
+and booked sets equal the seats table; per booking: the status document exists with PostgreSQL's status
+and seats. Returns every difference found (empty = equal).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import asyncpg
+import orjson
+import redis.asyncio as aioredis
+
+from projections.keys import Keys
+
+CHUNK = 500
+
+
+async def reconcile(pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys,
+                    show_ids: Iterable[str] | None = None) -> list[str]:
+    differences: list[str] = []
+    if show_ids is None:
+        shows = await pool.fetch("SELECT show_id, version, seats_available FROM shows ORDER BY show_id")
+    else:
+        shows = await pool.fetch(
+            "SELECT show_id, version, seats_available FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id",
+            list(show_ids))
+    for start in range(0, len(shows), CHUNK):
+        chunk = shows[start:start + CHUNK]
+        ids = [r["show_id"] for r in chunk]
+        seats: dict[str, dict[str, set[str]]] = {sid: {"HELD": set(), "BOOKED": set()} for sid in ids}
+        for row in await pool.fetch("SELECT show_id, seat_id, state FROM seats WHERE show_id = ANY($1::text[])", ids):
+            seats[row["show_id"]][row["state"]].add(row["seat_id"])
+        async with redis.pipeline(transaction=False) as pipe:
+            for sid in ids:
+                pipe.hmget(keys.show(sid), "version", "available", "gap")
+                pipe.smembers(keys.held(sid))
+                pipe.smembers(keys.booked(sid))
+            replies = await pipe.execute()
+        for i, row in enumerate(chunk):
+            sid = row["show_id"]
+            (version, available, gap), held, booked = replies[3 * i:3 * i + 3]
+            if version is None:
+                differences.append(f"{keys.show(sid)}: missing (PostgreSQL has version {row['version']})")
+                continue
+            if int(version) != row["version"]:
+                differences.append(f"{keys.show(sid)}: version {int(version)} != PostgreSQL {row['version']}")
+            if int(available) != row["seats_available"]:
+                differences.append(
+                    f"{keys.show(sid)}: available {int(available)} != PostgreSQL {row['seats_available']}")
+            if gap is not None:
+                differences.append(f"{keys.show(sid)}: refused an event after a version gap ({gap.decode()})")
+            for name, key, redis_set in (("HELD", keys.held(sid), held), ("BOOKED", keys.booked(sid), booked)):
+                got = {s.decode() for s in redis_set}
+                if got != seats[sid][name]:
+                    extra = sorted(got - seats[sid][name])[:10]
+                    missing = sorted(seats[sid][name] - got)[:10]
+                    differences.append(f"{key}: differs from PostgreSQL (extra {extra}, missing {missing})")
+    differences += await _reconcile_bookings(pool, redis, keys, [r["show_id"] for r in shows]
+                                             if show_ids is not None else None)
+    return differences
+
+
+async def _reconcile_bookings(pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys,
+                              show_ids: list[str] | None) -> list[str]:
+    differences: list[str] = []
+    async with pool.acquire() as conn, conn.transaction():
+        if show_ids is None:
+            cursor = conn.cursor("SELECT booking_id, status, seats FROM bookings ORDER BY booking_id")
+        else:
+            cursor = conn.cursor("""SELECT booking_id, status, seats FROM bookings
+                                    WHERE show_id = ANY($1::text[]) ORDER BY booking_id""", show_ids)
+        batch: list[asyncpg.Record] = []
+        async for row in cursor:
+            batch.append(row)
+            if len(batch) == CHUNK:
+                differences += await _compare_bookings(redis, keys, batch)
+                batch = []
+        if batch:
+            differences += await _compare_bookings(redis, keys, batch)
+    return differences
+
+
+async def _compare_bookings(redis: aioredis.Redis, keys: Keys, rows: list[asyncpg.Record]) -> list[str]:
+    async with redis.pipeline(transaction=False) as pipe:
+        for row in rows:
+            pipe.hget(keys.booking(row["booking_id"]), "doc")
+        docs = await pipe.execute()
+    differences = []
+    for row, raw in zip(rows, docs, strict=True):
+        key = keys.booking(row["booking_id"])
+        if raw is None:
+            differences.append(f"{key}: missing (PostgreSQL status {row['status']})")
+            continue
+        doc = orjson.loads(raw)
+        if doc.get("status") != row["status"]:
+            differences.append(f"{key}: status {doc.get('status')} != PostgreSQL {row['status']}")
+        elif doc.get("seats") != list(row["seats"]):
+            differences.append(f"{key}: seats {doc.get('seats')} != PostgreSQL {list(row['seats'])}")
+    return differences
