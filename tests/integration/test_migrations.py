@@ -1,0 +1,94 @@
+"""Migrations on an empty database, re-runs, and the constraints that make overbooking impossible."""
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from runtime.clients import pg_connect
+from runtime.migrate import load_migrations, migrate
+
+
+@pytest.fixture
+async def empty_db(settings):
+    name = f"mig_{secrets.token_hex(4)}"
+    admin = await pg_connect(settings)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = settings.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
+    conn = await asyncpg.connect(dsn)
+    yield conn
+    await conn.close()
+    await admin.execute(f'DROP DATABASE "{name}"')
+    await admin.close()
+
+
+async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_noop(empty_db):
+    versions = [m.version for m in load_migrations()]
+    assert await migrate(empty_db) == versions
+    tables = {r["tablename"] for r in await empty_db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"shows", "seats", "bookings", "outbox", "consumer_positions", "schema_migrations"} <= tables
+    schema_before = await empty_db.fetch(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY 1, 2")
+    assert await migrate(empty_db) == []
+    assert await empty_db.fetch(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY 1, 2") == schema_before
+    assert [r["version"] for r in await empty_db.fetch("SELECT version FROM schema_migrations ORDER BY 1")] == versions
+
+
+async def _show(conn, show_id: str, total: int = 2) -> None:
+    await conn.execute(
+        """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
+                              seats_available, version, created_at)
+           VALUES ($1, 't', 'v', now(), 120, '[]', $2, $2, 1, now())""", show_id, total)
+
+
+async def _booking(conn, booking_id: str, show_id: str, request_id: str | None = None) -> None:
+    now = datetime.now(UTC)
+    await conn.execute(
+        """INSERT INTO bookings (booking_id, request_id, show_id, customer_id, status, seats, expires_at,
+                                 created_at, updated_at)
+           VALUES ($1, $2, $3, 'c', 'PENDING', '{A-1-1}', $4, $4, $4)""",
+        booking_id, request_id or booking_id, show_id, now)
+
+
+async def test_a_seat_cannot_be_in_two_live_bookings(empty_db):
+    await migrate(empty_db)
+    await _show(empty_db, "s1")
+    await _booking(empty_db, "b1", "s1")
+    await _booking(empty_db, "b2", "s1")
+    await empty_db.execute("INSERT INTO seats VALUES ('s1', 'A-1-1', 'b1', 'HELD')")
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await empty_db.execute("INSERT INTO seats VALUES ('s1', 'A-1-1', 'b2', 'HELD')")
+
+
+async def test_availability_never_below_zero(empty_db):
+    await migrate(empty_db)
+    await _show(empty_db, "s1", total=1)
+    await empty_db.execute("UPDATE shows SET seats_available = 0 WHERE show_id = 's1'")
+    with pytest.raises(asyncpg.CheckViolationError):
+        await empty_db.execute("UPDATE shows SET seats_available = seats_available - 1 WHERE show_id = 's1'")
+
+
+async def test_request_id_is_unique(empty_db):
+    await migrate(empty_db)
+    await _show(empty_db, "s1")
+    await _booking(empty_db, "b1", "s1", request_id="r1")
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await _booking(empty_db, "b2", "s1", request_id="r1")
+
+
+async def test_concurrent_migrations_wait_for_each_other(empty_db, settings):
+    import asyncio
+
+    dsn = settings.pg_dsn.rsplit("/", 1)[0] + "/" + await empty_db.fetchval("SELECT current_database()")
+    conns = [await asyncpg.connect(dsn) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*[migrate(c) for c in conns])
+    finally:
+        for c in conns:
+            await c.close()
+    assert sorted(len(r) for r in results) == [0, 0, len(load_migrations())]

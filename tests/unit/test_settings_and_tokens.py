@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from intake.tokens import InvalidToken, mint, verify
+from runtime.settings import Settings, SettingsError
+
+
+def test_settings_defaults_and_overrides(tmp_path):
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": "9000"})
+    assert settings.http_port == 9000
+    assert settings.pg_read_dsn == settings.pg_dsn
+    assert settings.auth_secret is None
+    with pytest.raises(SettingsError, match="BOXOFFICE_AUTH_SECRET"):
+        settings.require_auth_secret()
+
+
+def test_settings_read_the_stack_secret(tmp_path):
+    (tmp_path / "auth-secret").write_text("s3cret\n")
+    assert Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)}).auth_secret == "s3cret"
+
+
+@pytest.mark.parametrize(("name", "value"), [("BOXOFFICE_HTTP_PORT", "eighty"), ("BOXOFFICE_HTTP_PORT", "70000"),
+                                             ("BOXOFFICE_LOG_LEVEL", "loud")])
+def test_bad_settings_name_the_variable(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_tokens_round_trip_and_reject_tampering():
+    token = mint("k" * 32, "alice", "admin", 60, email="a@example.com")
+    principal = verify("k" * 32, token)
+    assert (principal.sub, principal.role, principal.email, principal.is_admin) == ("alice", "admin",
+                                                                                      "a@example.com", True)
+    with pytest.raises(InvalidToken):
+        verify("x" * 32, token)
+    with pytest.raises(InvalidToken):
+        verify("k" * 32, mint("k" * 32, "alice", ttl=-5))
+    with pytest.raises(ValueError):
+        mint("k" * 32, "bad sub!")
