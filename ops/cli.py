@@ -37,7 +37,7 @@ def _topics(args: argparse.Namespace, settings: Settings) -> int:
     if args.create:
         created = asyncio.run(ensure_topics(settings))
         print(f"created topics: {created}" if created else "topics exist", file=sys.stderr)
-    groups = [settings.projections_group, settings.notifier_group, settings.expiry_group]
+    groups = [settings.projections_group, settings.notifier_group]
     for line in asyncio.run(describe(settings, groups)):
         print(line)
     return 0

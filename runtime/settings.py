@@ -59,7 +59,6 @@ class Settings:
     relay_batch_max: int
     projections_group: str
     expiry_interval_s: float
-    expiry_group: str
     notifier_group: str
     smtp_host: str
     smtp_port: int
@@ -99,7 +98,6 @@ class Settings:
             relay_batch_max=_int(env, "BOXOFFICE_RELAY_BATCH_MAX", 2000, 1, 100_000),
             projections_group=_str(env, "BOXOFFICE_PROJECTIONS_GROUP", "projections"),
             expiry_interval_s=_float(env, "BOXOFFICE_EXPIRY_INTERVAL_S", 1.0),
-            expiry_group=_str(env, "BOXOFFICE_EXPIRY_GROUP", "expiry"),
             notifier_group=_str(env, "BOXOFFICE_NOTIFIER_GROUP", "notifier"),
             smtp_host=_str(env, "BOXOFFICE_SMTP_HOST", "127.0.0.1"),
             smtp_port=_int(env, "BOXOFFICE_SMTP_PORT", 10025, 1, 65535),

@@ -13,14 +13,15 @@ from tests.support.processes import Service
 class System:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
-        env: dict[str, str] = {}
+        env: dict[str, str] = {"BOXOFFICE_EXPIRY_INTERVAL_S": "0.5"}
         self.intake = Service("intake", "intake", env, log_dir)
         self.processor = Service("booking_processor", "booking_processor", env, log_dir)
         self.projections = Service("projections", "projections", env, log_dir)
+        self.expiry = Service("expiry", "expiry", env, log_dir)
 
     @property
     def services(self) -> list[Service]:
-        return [self.processor, self.projections, self.intake]
+        return [self.processor, self.projections, self.expiry, self.intake]
 
     def start(self) -> None:
         for service in self.services:

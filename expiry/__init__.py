@@ -1,0 +1,1 @@
+"""Hold expiry: turns overdue PENDING bookings into ExpireBooking commands (the processor decides)."""

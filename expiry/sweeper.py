@@ -1,0 +1,87 @@
+"""Why a PostgreSQL sweep: PostgreSQL is the truth about which holds are PENDING and when they are due
+(`bookings_pending_by_expiry` is a partial index on exactly those rows), so the sweep needs no state of its
+own that could be lost: after any outage or restart, the first sweep finds every overdue hold. It does not
+decide anything itself: it sends ExpireBooking through booking.commands, so the processor stays the only
+writer, and a late, repeated or concurrent expire (several instances, a confirm that got there first) is a
+no-op there. One instance sweeps at a time (an advisory lock); standbys take over when it dies.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+
+from runtime.lifecycle import Lifecycle
+from schemas import topics
+from schemas.commands import ExpireBooking, encode_command
+from schemas.validation import format_time
+
+log = structlog.get_logger()
+EXPIRES_SENT = Counter("boxoffice_expiry_commands_total", "ExpireBooking commands sent")
+OVERDUE = Gauge("boxoffice_expiry_overdue_holds", "PENDING holds past expires_at at the last sweep")
+_SWEEP_LOCK = 0x657870697279  # "expiry"
+RESEND_AFTER_S = 5.0
+
+
+class ExpirySweeper:
+    def __init__(self, connect, producer: AIOKafkaProducer, interval_s: float, lifecycle: Lifecycle,
+                 batch_max: int = 2000) -> None:
+        self._connect, self._producer = connect, producer
+        self._interval, self._lifecycle, self._batch_max = interval_s, lifecycle, batch_max
+        self._sent: dict[str, float] = {}  # booking id -> when its expire was sent (avoid resending in flight)
+        self.leader = False
+
+    async def run(self) -> None:
+        while not self._lifecycle.stopping.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await self._connect()
+                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK):
+                    await self._lifecycle.sleep(self._interval)
+                    continue
+                self.leader = True
+                log.info("expiry sweeper active")
+                while not self._lifecycle.stopping.is_set():
+                    sent = await self.sweep(conn)
+                    if sent < self._batch_max:
+                        await self._lifecycle.sleep(self._interval)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("expiry sweep failed, retrying", error=repr(exc))
+                await self._lifecycle.sleep(1.0)
+            finally:
+                self.leader = False
+                if conn is not None:
+                    await conn.close(timeout=5)
+
+    async def sweep(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            """SELECT booking_id, show_id FROM bookings
+               WHERE status = 'PENDING' AND expires_at <= clock_timestamp()
+               ORDER BY expires_at LIMIT $1""",
+            self._batch_max,
+        )
+        OVERDUE.set(len(rows))
+        now = time.monotonic()
+        self._sent = {b: t for b, t in self._sent.items() if now - t < RESEND_AFTER_S}
+        due = [r for r in rows if r["booking_id"] not in self._sent]
+        if not due:
+            return 0
+        issued_at = format_time(datetime.now(UTC))
+        futures = []
+        for row in due:
+            command = ExpireBooking(command_id=secrets.token_hex(12), show_id=row["show_id"],
+                                    issued_at=issued_at, booking_id=row["booking_id"])
+            futures.append(await self._producer.send(topics.COMMANDS, encode_command(command),
+                                                     key=row["show_id"].encode()))
+        await asyncio.gather(*futures)
+        for row in due:
+            self._sent[row["booking_id"]] = now
+        EXPIRES_SENT.inc(len(due))
+        log.info("expire commands sent", count=len(due))
+        return len(due)

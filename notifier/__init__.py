@@ -1,0 +1,1 @@
+"""Notifications for booking events: email over SMTP and, when configured, a signed JSON webhook."""

@@ -1,0 +1,66 @@
+"""Delivery channels. Email goes through a real SMTP server (smtplib in a small thread pool); the webhook
+is a JSON POST signed with HMAC-SHA256 over the body (header X-Boxoffice-Signature: sha256=<hex>)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import smtplib
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import orjson
+
+SIGNATURE_HEADER = "X-Boxoffice-Signature"
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str) -> bool:
+    return hmac.compare_digest(sign(secret, body), header)
+
+
+class SmtpChannel:
+    def __init__(self, host: str, port: int, timeout: float = 10.0, workers: int = 16) -> None:
+        self._host, self._port, self._timeout = host, port, timeout
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp")
+
+    def _send_blocking(self, message: EmailMessage) -> None:
+        try:
+            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"smtp {self._host}:{self._port}: {exc!r}") from None
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._send_blocking, message)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WebhookChannel:
+    def __init__(self, url: str, secret: str, timeout: float = 5.0) -> None:
+        self._url, self._secret = url, secret
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def send(self, body: dict[str, Any]) -> None:
+        raw = orjson.dumps(body)
+        try:
+            response = await self._client.post(self._url, content=raw, headers={
+                "Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, raw)})
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"webhook {self._url}: {exc!r}") from None
+        if response.status_code >= 300:
+            raise DeliveryError(f"webhook {self._url}: HTTP {response.status_code}")
+
+    async def close(self) -> None:
+        await self._client.aclose()
