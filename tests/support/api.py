@@ -42,6 +42,7 @@ class Api:
 
     async def book(self, customer: str, show_id: str, *, seats: list[str] | None = None,
                    quantity: int | None = None, key: str | None = None, **kw: Any) -> httpx.Response:
+        """Request seats; extra keywords (email, phone) go into the customer's token."""
         body: dict[str, Any] = {"seats": seats} if seats is not None else {"quantity": quantity}
         return await self.http.post(f"/v1/shows/{show_id}/bookings", json=body,
                                     headers={**self.auth(customer, **kw), "Idempotency-Key": key or ids.key()})

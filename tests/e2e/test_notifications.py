@@ -1,0 +1,113 @@
+"""Notifications reach a real SMTP server exactly once per event, across restarts and replays; a failing
+mail server leads to retries and a dead letter while bookings keep being decided."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import orjson
+import pytest
+from aiokafka import TopicPartition
+
+from runtime.clients import kafka_consumer
+from schemas import topics
+from tests.support import ids
+from tests.support.processes import Service
+from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
+
+
+def _notifier(system, smtp_port: int, group: str, **env: str) -> Service:
+    return Service(f"notifier-{group}", "notifier", {
+        "BOXOFFICE_SMTP_PORT": str(smtp_port), "BOXOFFICE_NOTIFIER_GROUP": group, **env}, system.log_dir)
+
+
+async def _book_and_settle(api, email: str) -> tuple[str, str]:
+    """PENDING, then CONFIRMED: two events that notify; plus a rejection: three in all."""
+    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}])
+    customer = ids.customer("mail")
+    booking_id = (await api.book(customer, show_id, quantity=2, email=email)).json()["booking_id"]
+    await api.wait_status(customer, booking_id)
+    await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "p"},
+                        headers=api.auth(customer))
+    await api.wait_status(customer, booking_id, {"CONFIRMED"})
+    rejected = (await api.book(customer, show_id, quantity=1, email=email)).json()["booking_id"]
+    assert (await api.wait_status(customer, rejected))["reason"] == "sold_out"
+    return booking_id, rejected
+
+
+@pytest.mark.slow
+async def test_one_email_per_event_across_restart_and_replay(api, system):
+    email = f"{secrets.token_hex(4)}@example.com"
+    with SmtpSink() as sink:
+        group = f"notifier-{secrets.token_hex(3)}"
+        notifier = _notifier(system, sink.port, group).start()
+        try:
+            booking_id, rejected = await _book_and_settle(api, email)
+            messages = await eventually(lambda: asyncio.sleep(0, sink.to(email)), lambda m: len(m) >= 3,
+                                        timeout=30, what="three emails")
+            subjects = sorted(m["Subject"].split(":")[0].split(" (")[0] for m in messages)
+            assert subjects == ["Booking confirmed", "Seats held", "We could not book your seats"]
+            assert {m["X-Boxoffice-Booking"] for m in messages} == {booking_id, rejected}
+
+            notifier.kill()  # crash, then a restart of the same group
+            notifier.start()
+            # Replay of its whole input: a notifier of a new group reads booking.events from offset 0.
+            replayer = _notifier(system, sink.port, group + "-replay").start()
+            try:
+                one_more = ids.customer("mail-after")
+                show_id = await api.create_show()
+                last = (await api.book(one_more, show_id, quantity=1, email=email)).json()["booking_id"]
+                await api.wait_status(one_more, last)
+                await eventually(lambda: asyncio.sleep(0, sink.to(email)), lambda m: len(m) >= 4, timeout=30,
+                                 what="the email of the new booking")
+                await asyncio.sleep(3)  # time for any duplicate to arrive
+            finally:
+                replayer.stop()
+        finally:
+            notifier.stop()
+        messages = sink.to(email)
+        assert len(messages) == 4
+        assert len({m["Message-ID"] for m in messages}) == 4
+
+
+@pytest.mark.slow
+async def test_failing_mail_server_retries_then_dead_letters_while_bookings_go_on(api, system, pg, settings):
+    email = f"{secrets.token_hex(4)}@example.com"
+    dlq = TopicPartition(topics.NOTIFICATIONS_DLQ, 0)
+    reader = kafka_consumer(settings, group_id=None)
+    await reader.start()
+    reader.assign([dlq])
+    start = (await reader.end_offsets([dlq]))[dlq]
+    with SmtpSink(refuse=True) as sink:
+        group = f"notifier-{secrets.token_hex(3)}"
+        notifier = _notifier(system, sink.port, group, BOXOFFICE_NOTIFY_MAX_ATTEMPTS="3",
+                             BOXOFFICE_NOTIFY_BACKOFF_S="0.1").start()
+        try:
+            show_id = await api.create_show()
+            customer = ids.customer("unlucky")
+            booking_id = (await api.book(customer, show_id, quantity=1, email=email)).json()["booking_id"]
+            assert (await api.wait_status(customer, booking_id))["status"] == "PENDING"
+            event_id = await pg.fetchval(
+                "SELECT event_id FROM outbox WHERE show_id = $1 AND show_version = 2", show_id)
+            row = await eventually(
+                lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
+                lambda r: r is not None and r["status"] == "dead", timeout=30, what="notification dead")
+            assert row["attempts"] == 3 and "451" in row["last_error"]
+            # Bookings are decided while the mail server fails.
+            other = ids.customer("still-booking")
+            again = (await api.book(other, show_id, quantity=1)).json()["booking_id"]
+            assert (await api.wait_status(other, again))["status"] == "PENDING"
+        finally:
+            notifier.stop()
+    try:
+        reader.seek(dlq, start)
+        found = []
+        async with asyncio.timeout(20):
+            while not found:
+                for records in (await reader.getmany(dlq, timeout_ms=500)).values():
+                    found += [orjson.loads(r.value) for r in records if orjson.loads(r.value)["event_id"] == event_id]
+        assert found[0]["channel"] == "email" and "451" in found[0]["error"]
+        assert found[0]["event"]["booking_id"] == booking_id
+    finally:
+        await reader.stop()

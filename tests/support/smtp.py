@@ -1,0 +1,43 @@
+"""A real SMTP server (aiosmtpd) for tests, collecting what it receives; optionally refusing everything."""
+from __future__ import annotations
+
+import email
+import threading
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+
+from tests.support.processes import free_port
+
+
+class _Collector:
+    def __init__(self, refuse: bool) -> None:
+        self.refuse = refuse
+        self.messages: list[Message] = []
+        self.attempts = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self._lock:
+            self.attempts += 1
+            if self.refuse:
+                return "451 4.3.0 Mail server temporarily unavailable"
+            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
+        return "250 OK"
+
+
+class SmtpSink:
+    def __init__(self, refuse: bool = False) -> None:
+        self.port = free_port()
+        self.collector = _Collector(refuse)
+        self._controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._controller.stop()
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.collector.messages if m["To"] == address]
