@@ -43,6 +43,40 @@ def _topics(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.replay import ReplayFailed, replay_projections
+
+    try:
+        namespace = asyncio.run(replay_projections(settings))
+    except ReplayFailed as exc:
+        print(f"boxoffice: replay failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"read models rebuilt; live generation is now {namespace}", file=sys.stderr)
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.reconcile import reconcile
+    from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
+    from runtime.clients import pg_pool, redis_client
+
+    async def run() -> list[str]:
+        pool, redis = await pg_pool(settings, size=2), redis_client(settings)
+        try:
+            keys = Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
+            return await reconcile(pool, redis, keys, args.show or None)
+        finally:
+            await pool.close()
+            await redis.aclose()
+
+    differences = asyncio.run(run())
+    for line in differences:
+        print(line)
+    print(f"{len(differences)} difference(s)" if differences else "Redis read models equal PostgreSQL",
+          file=sys.stderr)
+    return 1 if differences else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boxoffice", description="boxoffice operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("topics", help="create (--create) and describe the Kafka topics")
     topics.add_argument("--create", action="store_true")
     topics.set_defaults(run=_topics)
+
+    replay = sub.add_parser("replay", help="rebuild read models from booking.events")
+    replay.add_argument("target", choices=["projections"])
+    replay.set_defaults(run=_replay)
+
+    reconcile = sub.add_parser("reconcile", help="compare Redis read models with PostgreSQL (exit 1 on a difference)")
+    reconcile.add_argument("--show", action="append", help="only this show (repeatable)")
+    reconcile.set_defaults(run=_reconcile)
     return parser
 
 

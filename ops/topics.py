@@ -6,7 +6,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from runtime.clients import kafka_consumer
+from runtime.clients import kafka_consumer, topic_partitions
 from runtime.settings import Settings
 from schemas import topics
 
@@ -42,10 +42,7 @@ async def describe(settings: Settings, groups: list[str]) -> list[str]:
                 name, entries = resource[3], resource[4]
                 configs[name] = {e[0]: e[1] for e in entries}
         for name in topics.TOPICS:
-            partitions = consumer.partitions_for_topic(name)
-            if partitions is None:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(name) or set()
+            partitions = await topic_partitions(consumer, name)
             tps = [TopicPartition(name, p) for p in sorted(partitions)]
             ends = await consumer.end_offsets(tps) if tps else {}
             retention = configs.get(name, {}).get("retention.ms", "?")

@@ -1,9 +1,7 @@
 """python -m projections: keeps the Redis read models current from booking.events."""
 from __future__ import annotations
 
-from projections.apply import EventApplier
 from projections.consumer import ProjectionConsumer
-from projections.keys import Keys
 from runtime.clients import kafka_consumer, redis_client
 from runtime.lifecycle import Lifecycle, run_worker
 from runtime.logging import configure_logging
@@ -26,7 +24,7 @@ async def main(lifecycle: Lifecycle) -> None:
     await consumer.start()
     log.info("projections started", metrics_port=ops.port)
     try:
-        await ProjectionConsumer(consumer, redis, EventApplier(redis, Keys()), lifecycle).run()
+        await ProjectionConsumer(consumer, redis, lifecycle).run()
     finally:
         await consumer.stop()
         await redis.aclose()

@@ -71,13 +71,19 @@ def index_member(starts_at: str, show_id: str) -> str:
 
 
 class EventApplier:
-    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
-        self._keys = keys
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
         self._script = redis.register_script(APPLY_EVENT)
 
-    async def queue(self, pipe: aioredis.client.Pipeline, event: dict[str, Any]) -> None:
-        """Queue the script call for one event on a pipeline (one round trip per batch)."""
-        keys, show_id, kind = self._keys, event["show_id"], event["type"]
+    async def apply(self, events: list[dict[str, Any]], keys: Keys) -> list[int]:
+        """Apply events in order with one round trip; returns APPLIED / DUPLICATE / GAP for each."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                await self._queue(pipe, event, keys)
+            return await pipe.execute()
+
+    async def _queue(self, pipe: aioredis.client.Pipeline, event: dict[str, Any], keys: Keys) -> None:
+        show_id, kind = event["show_id"], event["type"]
         if kind == ev.SHOW_CREATED:
             args = [kind, event["show_version"], event["seats_available"], orjson.dumps(show_doc(event)), "",
                     index_member(event["starts_at"], show_id)]

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Which generation of the read models is live; a replay builds the next one beside it, then switches.
 ACTIVE_NAMESPACE_KEY = "bo:active"
 DEFAULT_NAMESPACE = "bo:g0"
+# Set by a replay while it hands over: live projection consumers pause and add themselves to PAUSED_KEY.
+HANDOVER_KEY = "bo:handover"
+PAUSED_KEY = "bo:handover:paused"
+
+
+def active_namespace(raw: bytes | None) -> str:
+    return raw.decode() if raw else DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)

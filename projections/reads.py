@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
-from projections.keys import Keys
+from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
 
 # The RECEIVED document is written by the intake when the broker acked a request; v = -1 so that any
 # decided event (v >= 0) replaces it, and it never replaces a decided one.
@@ -21,13 +22,28 @@ return 0
 
 
 class ReadModels:
-    def __init__(self, redis: aioredis.Redis, keys: Keys | None = None) -> None:
+    """Reads from the live generation of the read models (looked up at most once a second)."""
+
+    NAMESPACE_TTL_S = 1.0
+
+    def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self.keys = keys or Keys()
+        self.keys = Keys()
+        self._keys_checked = 0.0
         self._write_received = redis.register_script(WRITE_RECEIVED)
 
+    async def _current_keys(self) -> Keys:
+        now = time.monotonic()
+        if now - self._keys_checked > self.NAMESPACE_TTL_S:
+            namespace = active_namespace(await self.redis.get(ACTIVE_NAMESPACE_KEY))
+            if namespace != self.keys.namespace:
+                self.keys = Keys(namespace)
+            self._keys_checked = now
+        return self.keys
+
     async def show(self, show_id: str) -> dict[str, Any] | None:
-        doc, available, version = await self.redis.hmget(self.keys.show(show_id), "doc", "available", "version")
+        keys = await self._current_keys()
+        doc, available, version = await self.redis.hmget(keys.show(show_id), "doc", "available", "version")
         if doc is None:
             return None
         show = orjson.loads(doc)
@@ -36,7 +52,7 @@ class ReadModels:
         return show
 
     async def seat_map(self, show_id: str) -> dict[str, Any] | None:
-        keys = self.keys
+        keys = await self._current_keys()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hmget(keys.show(show_id), "doc", "available", "version")
             pipe.smembers(keys.held(show_id))
@@ -55,14 +71,15 @@ class ReadModels:
 
     async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         start = "-" if cursor is None else "(" + _decode_cursor(cursor)
-        members = await self.redis.zrangebylex(self.keys.show_index(), start, "+", start=0, num=limit + 1)
+        keys = await self._current_keys()
+        members = await self.redis.zrangebylex(keys.show_index(), start, "+", start=0, num=limit + 1)
         more = len(members) > limit
         members = members[:limit]
         shows = []
         if members:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for member in members:
-                    pipe.hmget(self.keys.show(member.decode().rsplit("|", 1)[1]), "doc", "available", "version")
+                    pipe.hmget(keys.show(member.decode().rsplit("|", 1)[1]), "doc", "available", "version")
                 for doc, available, version in await pipe.execute():
                     if doc is not None:
                         show = orjson.loads(doc)
@@ -73,11 +90,13 @@ class ReadModels:
         return shows, next_cursor
 
     async def booking(self, booking_id: str) -> dict[str, Any] | None:
-        doc = await self.redis.hget(self.keys.booking(booking_id), "doc")
+        keys = await self._current_keys()
+        doc = await self.redis.hget(keys.booking(booking_id), "doc")
         return None if doc is None else orjson.loads(doc)
 
     async def record_received(self, booking: dict[str, Any]) -> None:
-        await self._write_received(keys=[self.keys.booking(booking["booking_id"])], args=[orjson.dumps(booking)])
+        keys = await self._current_keys()
+        await self._write_received(keys=[keys.booking(booking["booking_id"])], args=[orjson.dumps(booking)])
 
 
 def _encode_cursor(member: str) -> str:

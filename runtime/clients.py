@@ -71,3 +71,10 @@ def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 15}
     options.update(overrides)
     return aioredis.Redis.from_url(settings.redis_url, **options)
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    """Partition ids of a topic, from fresh cluster metadata (a consumer with no subscription has none
+    cached; aiokafka 0.14 exposes the metadata fetch only on its client)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return cluster.partitions_for_topic(topic) or set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncpg
 
 from ops.reconcile import reconcile
-from projections.keys import Keys
+from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
 from tests.support.waiting import eventually
 
 
@@ -31,5 +31,9 @@ async def assert_no_overbooking(pg: asyncpg.Pool, show_id: str) -> None:
 
 async def assert_projection_matches(pg: asyncpg.Pool, redis, show_ids: list[str], timeout: float = 30) -> None:
     """Wait until Redis caught up with PostgreSQL for these shows, then require equality."""
-    await eventually(lambda: reconcile(pg, redis, Keys(), show_ids), lambda diffs: diffs == [],
+    async def differences() -> list[str]:
+        keys = Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
+        return await reconcile(pg, redis, keys, show_ids)
+
+    await eventually(differences, lambda diffs: diffs == [],
                      timeout=timeout, interval=0.25, what="Redis read models equal to PostgreSQL")
