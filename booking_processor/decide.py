@@ -12,7 +12,13 @@ from typing import Any
 from booking_processor.seat_map import SeatMap
 from schemas import events as ev
 from schemas.commands import (
-    MAX_SEATS_PER_BOOKING, CancelBooking, Command, ConfirmBooking, CreateShow, ExpireBooking, RequestBooking,
+    MAX_SEATS_PER_BOOKING,
+    CancelBooking,
+    Command,
+    ConfirmBooking,
+    CreateShow,
+    ExpireBooking,
+    RequestBooking,
 )
 from schemas.layout import Layout
 from schemas.validation import format_time

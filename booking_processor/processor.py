@@ -17,7 +17,13 @@ from aiokafka.structs import ConsumerRecord
 
 from booking_processor import metrics
 from booking_processor.store import (
-    Fenced, IntegrityViolation, ShowCache, claim_position, load_batch, load_position, write_batch,
+    Fenced,
+    IntegrityViolation,
+    ShowCache,
+    claim_position,
+    load_batch,
+    load_position,
+    write_batch,
 )
 from runtime.lifecycle import Lifecycle
 from schemas import topics

@@ -217,7 +217,8 @@ async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
     # Every delete and update names the owner it expects: if the table disagrees, nothing commits.
     if del_seat:
         deleted = await conn.fetchval(
-            """WITH d AS (DELETE FROM seats s USING unnest($1::text[], $2::text[], $3::text[]) AS r(show_id, seat_id, owner)
+            """WITH d AS (DELETE FROM seats s
+                          USING unnest($1::text[], $2::text[], $3::text[]) AS r(show_id, seat_id, owner)
                           WHERE s.show_id = r.show_id AND s.seat_id = r.seat_id AND s.booking_id = r.owner
                           RETURNING 1)
                SELECT count(*) FROM d""",

@@ -10,7 +10,16 @@ import orjson
 
 from schemas.layout import Layout
 from schemas.validation import (
-    SchemaError, as_object, format_time, get_int, get_list, get_str, loads, parse_time, req_int, req_str,
+    SchemaError,
+    as_object,
+    format_time,
+    get_int,
+    get_list,
+    get_str,
+    loads,
+    parse_time,
+    req_int,
+    req_str,
 )
 
 ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

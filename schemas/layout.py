@@ -1,4 +1,4 @@
-"""Seat layout of a show: sections of rows × seats; seat ids are `{section}-{row}-{seat}`, 1-based."""
+"""Seat layout of a show: sections of rows x seats; seat ids are `{section}-{row}-{seat}`, 1-based."""
 from __future__ import annotations
 
 import re

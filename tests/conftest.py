@@ -10,8 +10,8 @@ import pytest
 os.environ.setdefault("BOXOFFICE_AUTH_SECRET", secrets.token_urlsafe(32))
 os.environ.setdefault("BOXOFFICE_LOG_LEVEL", "info")
 
-from runtime.clients import pg_pool, redis_client  # noqa: E402
-from runtime.settings import Settings  # noqa: E402
+from runtime.clients import pg_pool, redis_client
+from runtime.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,8 @@ async def empty_db(settings):
 async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_noop(empty_db):
     versions = [m.version for m in load_migrations()]
     assert await migrate(empty_db) == versions
-    tables = {r["tablename"] for r in await empty_db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    rows = await empty_db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    tables = {r["tablename"] for r in rows}
     assert {"shows", "seats", "bookings", "outbox", "consumer_positions", "schema_migrations"} <= tables
     schema_before = await empty_db.fetch(
         "SELECT table_name, column_name, data_type FROM information_schema.columns "

@@ -41,7 +41,7 @@ class Service:
 
     def start(self, wait: bool = True) -> Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{self.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        log = open(self.log_dir / f"{self.name}.log", "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT)
         if wait:
