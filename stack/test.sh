@@ -7,10 +7,12 @@ cd "$ROOT"
 . "$ROOT/stack/test-env.sh"
 export BOXOFFICE_PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
 
+"$ROOT/.venv/bin/ruff" check "$ROOT" || exit 1
+
 already_running=no
 status=$("$ROOT/stack/stack.sh" status 2>/dev/null) || true
 case $status in *"kafka: running"*) already_running=yes ;; esac
-"$ROOT/stack/stack.sh" up || exit 1
+"$ROOT/stack/stack.sh" up || { [ "$already_running" = no ] && "$ROOT/stack/stack.sh" down; exit 1; }
 "$ROOT/.venv/bin/python" -m pytest "$@"
 rc=$?
 if [ "$already_running" = no ]; then "$ROOT/stack/stack.sh" down; fi
