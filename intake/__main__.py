@@ -12,7 +12,7 @@ def main() -> None:
     uvicorn.run(
         "intake.app:create_app", factory=True, host=settings.http_host, port=settings.http_port,
         loop="uvloop", http="httptools", access_log=False, log_level="warning",
-        timeout_graceful_shutdown=10, lifespan="on",
+        timeout_graceful_shutdown=10, lifespan="on", timeout_keep_alive=30, backlog=4096,
     )
 
 
