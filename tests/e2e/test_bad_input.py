@@ -73,7 +73,8 @@ async def test_tokens(api, show_id):
     r = await api.http.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k",
                                                                 "Authorization": f"Bearer {expired}"})
     _error(r, 401, "unauthorized")
-    forged = jwt.encode({"sub": "x", "role": "admin", "exp": int(time.time()) + 60}, "not-the-secret-but-long-enough-for-hs256", "HS256")
+    forged = jwt.encode({"sub": "x", "role": "admin", "exp": int(time.time()) + 60},
+                        "not-the-secret-but-long-enough-for-hs256", "HS256")
     r = await api.http.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k",
                                                                 "Authorization": f"Bearer {forged}"})
     _error(r, 401, "unauthorized")
