@@ -77,6 +77,12 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if differences else 0
 
 
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.runner import main as bench_main
+
+    return bench_main(args.bench_args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boxoffice", description="boxoffice operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = sub.add_parser("reconcile", help="compare Redis read models with PostgreSQL (exit 1 on a difference)")
     reconcile.add_argument("--show", action="append", help="only this show (repeatable)")
     reconcile.set_defaults(run=_reconcile)
+
+    bench = sub.add_parser("bench", help="benchmarks against the running stack (see docs/BENCHMARKS.md)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(run=_bench)
     return parser
 
 

@@ -38,7 +38,8 @@ start_one() {
   local env=(BOXOFFICE_METRICS_PORT="$port")
   [ "$name" = intake ] && env=(BOXOFFICE_HTTP_PORT="$port")
   [ "$name" = mailsink ] && env=(BOXOFFICE_SMTP_PORT="$port")
-  (cd "$ROOT" && env "${env[@]}" nohup "$PY" -m "$module" >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
+  # nohup and env exec into python, so $! is the python process itself (what `down` signals).
+  (cd "$ROOT"; nohup env "${env[@]}" "$PY" -m "$module" >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
 }
 
 wait_ready() {
@@ -46,7 +47,7 @@ wait_ready() {
   [ -f "$pidfile" ] || return 0
   url=$(ready_url "$name" "$port")
   until { [ -z "$url" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; } || \
-        { [ -n "$url" ] && curl -fsS -o /dev/null "$url"; }; do
+        { [ -n "$url" ] && curl -fsS -o /dev/null "$url" 2>/dev/null; }; do
     alive "$pidfile" || { tail -n 20 "$STACK_DIR/logs/$name.log" >&2; log "ERROR: $name exited; see $STACK_DIR/logs/$name.log"; exit 1; }
     [ $SECONDS -lt $deadline ] || { log "ERROR: $name not ready in 60s; see $STACK_DIR/logs/$name.log"; exit 1; }
     sleep 0.3

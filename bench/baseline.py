@@ -1,0 +1,75 @@
+"""The seed's design, measured on the same PostgreSQL: one transaction per booking that locks the show row
+(`SELECT … FOR UPDATE`), checks and decrements availability, inserts the booking, commits. One hot show,
+N concurrent clients over an asyncpg pool. Lives in its own database (`<db>_bench`)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+
+from bench.stats import summary_ms
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seed_shows (id int PRIMARY KEY, total_seats int NOT NULL,
+                                       available int NOT NULL CHECK (available >= 0));
+CREATE TABLE IF NOT EXISTS seed_bookings (id bigserial PRIMARY KEY, show_id int NOT NULL, customer text NOT NULL,
+                                          seats int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+"""
+
+
+async def bench_dsn(dsn: str) -> str:
+    base, _, db = dsn.rpartition("/")
+    name = f"{db}_bench"
+    conn = await asyncpg.connect(dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{base}/{name}"
+
+
+async def _book(pool: asyncpg.Pool, customer: str) -> bool:
+    async with pool.acquire() as conn, conn.transaction():
+        available = await conn.fetchval("SELECT available FROM seed_shows WHERE id = 1 FOR UPDATE")
+        if available < 1:
+            return False
+        await conn.execute("UPDATE seed_shows SET available = available - 1 WHERE id = 1")
+        await conn.execute("INSERT INTO seed_bookings (show_id, customer, seats) VALUES (1, $1, 1)", customer)
+        return True
+
+
+async def _client(pool: asyncpg.Pool, customer: str, deadline: float, latencies: list[float]) -> None:
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        await _book(pool, customer)
+        latencies.append(time.perf_counter() - started)
+
+
+async def run_baseline(dsn: str, clients: list[int], seconds: float) -> list[dict]:
+    dsn = await bench_dsn(dsn)
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(SCHEMA)
+    results = []
+    try:
+        for n in clients:
+            await setup.execute("TRUNCATE seed_bookings")
+            await setup.execute("""INSERT INTO seed_shows VALUES (1, 100000000, 100000000)
+                                   ON CONFLICT (id) DO UPDATE SET available = 100000000""")
+            pool = await asyncpg.create_pool(dsn, min_size=n, max_size=n)
+            latencies: list[float] = []
+            started = time.perf_counter()
+            await asyncio.gather(*[_client(pool, f"c{i}", started + seconds, latencies) for i in range(n)])
+            elapsed = time.perf_counter() - started
+            await pool.close()
+            booked = await setup.fetchval("SELECT count(*) FROM seed_bookings")
+            sold = 100000000 - await setup.fetchval("SELECT available FROM seed_shows WHERE id = 1")
+            if booked != sold or booked != len(latencies):
+                raise AssertionError(f"baseline invariant broken: {booked} bookings, {sold} sold, "
+                                     f"{len(latencies)} transactions")
+            results.append({"clients": n, "bookings": booked, "bookings_per_s": round(booked / elapsed, 1),
+                            **summary_ms(latencies)})
+    finally:
+        await setup.close()
+    return results

@@ -1,0 +1,102 @@
+"""Processor drain: N RequestBooking commands preloaded into booking.commands with no processor running,
+then a processor started; decided bookings/s from the first decision committed to the last event published
+(database timestamps), and the same including the processor's start-up and group join."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+
+from bench import processes
+from ops.invariants import overbooking_violations
+from runtime.clients import kafka_producer
+from runtime.settings import Settings
+from schemas import topics
+from schemas.commands import CreateShow, RequestBooking, encode_command
+from schemas.layout import Layout, Section
+from schemas.validation import format_time
+
+
+def _layout(seats: int) -> Layout:
+    """Sections of at most 200 rows x 200 seats holding `seats` seats."""
+    per_row = min(200, seats)
+    rows_left, sections = -(-seats // per_row), []
+    while rows_left > 0:
+        rows = min(200, rows_left)
+        sections.append(Section(f"S{len(sections)}", rows, per_row, 100))
+        rows_left -= rows
+    return Layout(tuple(sections))
+
+
+async def _wait(pg: asyncpg.Pool, query: str, args: tuple, want: int, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := await pg.fetchval(query, *args)) < want:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: {got} of {want} after {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def run_drain(settings: Settings, pg: asyncpg.Pool, commands: int, shows: int) -> dict:
+    run = secrets.token_hex(3)
+    per_show = commands // shows
+    show_ids = [f"bench-{run}-{i}" for i in range(shows)]
+    layout = _layout(max(per_show, 100))
+    producer = kafka_producer(settings, linger_ms=20, max_batch_size=1024 * 1024)
+    await producer.start()
+    try:
+        now = format_time(datetime.now(UTC))
+        for show_id in show_ids:  # created by the running processor
+            await producer.send(topics.COMMANDS, encode_command(CreateShow(
+                command_id=secrets.token_hex(8), show_id=show_id, issued_at=now, title="bench", venue="bench",
+                starts_at=datetime.now(UTC), hold_seconds=3600, layout=layout)), key=show_id.encode())
+        await producer.flush()
+        await _wait(pg, "SELECT count(*) FROM shows WHERE show_id = ANY($1::text[])", (show_ids,), shows, 120,
+                    "shows created")
+        managed = processes.stop_managed(settings, "booking_processor")
+        try:
+            started = time.perf_counter()
+            for i in range(commands):
+                show_id = show_ids[i % shows]
+                await producer.send(topics.COMMANDS, encode_command(RequestBooking(
+                    command_id=f"{run}-{i}", show_id=show_id, issued_at=now, booking_id=f"bk_bench_{run}_{i}",
+                    request_id=f"bench-{run}-{i}", customer_id=f"bench{i % 5000}", email=None, phone=None,
+                    seats=None, quantity=1)), key=show_id.encode())
+            await producer.flush()
+            preload_s = time.perf_counter() - started
+            log = settings.stack_dir / "logs" / "bench-processor.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()
+            proc = processes.start_processor(log)
+            try:
+                await _wait(pg, "SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", (show_ids,),
+                            commands, 600, "decisions")
+                await _wait(pg, """SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END FROM outbox
+                                   WHERE published_at IS NULL AND show_id = ANY($1::text[])""", (show_ids,), 1, 120,
+                            "events published")
+                wall_s = time.perf_counter() - started
+            finally:
+                processes.stop(proc)
+        finally:
+            if managed:
+                processes.restore_managed(settings)
+    finally:
+        await producer.stop()
+    first, last = await pg.fetchrow(
+        """SELECT min(b.created_at), (SELECT max(published_at) FROM outbox WHERE show_id = ANY($1::text[]))
+           FROM bookings b WHERE b.show_id = ANY($1::text[])""", show_ids)
+    window_s = (last - first).total_seconds()
+    problems = []
+    for show_id in show_ids:
+        problems += await overbooking_violations(pg, show_id)
+    decided = await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[]) AND status = 'PENDING'",
+                                show_ids)
+    if decided != commands:
+        problems.append(f"{commands - decided} requests not held although every show had room")
+    if problems:
+        raise AssertionError("drain invariants broken: " + "; ".join(problems[:5]))
+    return {"commands": commands, "shows": shows, "preload_s": round(preload_s, 2),
+            "decided_per_s": round(commands / window_s, 1), "window_s": round(window_s, 3),
+            "with_startup_per_s": round(commands / wall_s, 1), "wall_s": round(wall_s, 2)}

@@ -1,0 +1,66 @@
+"""Stopping the stack's managed processor and running one of our own, so a drain starts from a preloaded
+topic with no processor consuming it (and the stack is restored afterwards)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runtime.settings import PROJECT_ROOT, Settings
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def stop_managed(settings: Settings, name: str, timeout: float = 30) -> bool:
+    """SIGTERM the process `stack/services.sh` started under this name; True if one was running."""
+    pidfile = settings.stack_dir / "run" / f"{name}.pid"
+    if not pidfile.exists():
+        return False
+    pid = int(pidfile.read_text().strip())
+    if not _alive(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
+    return True
+
+
+def restore_managed(settings: Settings) -> None:
+    subprocess.run([str(PROJECT_ROOT / "stack" / "services.sh"), "up"], check=True, capture_output=True,
+                   env={**os.environ, "BOXOFFICE_STACK_DIR": str(settings.stack_dir)})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_processor(log_path: Path, **env: str) -> subprocess.Popen:
+    log = open(log_path, "ab")
+    return subprocess.Popen([sys.executable, "-m", "booking_processor"], cwd=PROJECT_ROOT,
+                            env={**os.environ, "BOXOFFICE_METRICS_PORT": str(free_port()), **env},
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
