@@ -64,3 +64,18 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def start_profiler(proc: subprocess.Popen, out: Path) -> subprocess.Popen | None:
+    """With BOXOFFICE_BENCH_PROFILE=1, sample the process with py-spy (collapsed stacks written to `out`)."""
+    if os.environ.get("BOXOFFICE_BENCH_PROFILE") != "1":
+        return None
+    return subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "-r", "200", "-f", "raw", "-o", str(out),
+                             "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+
+
+def stop_profiler(profiler: subprocess.Popen | None) -> None:
+    if profiler is not None and profiler.poll() is None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(30)

@@ -3,7 +3,6 @@ in order, mutate that state in memory and return the events. No I/O; unit-tested
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,12 +74,19 @@ class Batch:
     shows: dict[str, ShowState]
     bookings: dict[str, BookingState]
     now: datetime
-    new_event_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     new_shows: list[str] = field(default_factory=list)
     new_bookings: list[str] = field(default_factory=list)
     updated_bookings: set[str] = field(default_factory=set)
     changed_shows: set[str] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
+    _times: dict[datetime | None, str | None] = field(default_factory=dict)
+
+    def _time(self, value: datetime | None) -> str | None:
+        """RFC 3339 text of a time; a batch formats its few distinct times once each."""
+        text = self._times.get(value)
+        if text is None and value is not None:
+            text = self._times[value] = format_time(value)
+        return text
 
     # ------------------------------------------------------------------ dispatch
     def decide(self, command: Command) -> None:
@@ -88,16 +94,18 @@ class Batch:
         handler(self, command)
 
     # ------------------------------------------------------------------ events
-    def _emit(self, show: ShowState | None, kind: str, body: dict[str, Any], show_id: str) -> None:
+    def _emit(self, show: ShowState | None, kind: str, body: dict[str, Any], show_id: str, subject: str) -> None:
         if show is not None:
             show.version += 1
             self.changed_shows.add(show.show_id)
+        version = show.version if show is not None else 0
         event = {
             "type": kind,
-            "event_id": self.new_event_id(),
+            # Deterministic: (show, version) is unique; version 0 only rejects a booking of an unknown show.
+            "event_id": f"{show_id}/{version}" if version else f"{subject}/rejected",
             "show_id": show_id,
-            "show_version": show.version if show is not None else 0,
-            "occurred_at": format_time(self.now),
+            "show_version": version,
+            "occurred_at": self._time(self.now),
         }
         event.update(body)
         self.events.append(event)
@@ -111,11 +119,11 @@ class Batch:
             "seats": booking.seats,
             "status": booking.status,
             "reason": booking.reason,
-            "expires_at": format_time(booking.expires_at),
-            "created_at": format_time(booking.created_at),
-            "updated_at": format_time(booking.updated_at),
+            "expires_at": self._time(booking.expires_at),
+            "created_at": self._time(booking.created_at),
+            "updated_at": self._time(booking.updated_at),
             "seats_available": show.seats_available if show is not None else None,
-        }, booking.show_id)
+        }, booking.show_id, booking.booking_id)
 
     def _set_status(self, booking: BookingState, status: str, reason: str | None) -> None:
         booking.status = status
@@ -139,8 +147,8 @@ class Batch:
             "title": show.title, "venue": show.venue, "starts_at": format_time(show.starts_at),
             "hold_seconds": show.hold_seconds, "sections": show.layout.to_list(),
             "seats_total": show.seats_total, "seats_available": show.seats_available,
-            "created_at": format_time(show.created_at),
-        }, show.show_id)
+            "created_at": self._time(show.created_at),
+        }, show.show_id, show.show_id)
 
     def request_booking(self, cmd: RequestBooking) -> None:
         if cmd.booking_id in self.bookings:

@@ -10,3 +10,7 @@ BATCH_SECONDS = Histogram("boxoffice_processor_batch_seconds", "Time to decide a
 RETRIES = Counter("boxoffice_processor_retries_total", "Batches retried after a transient failure")
 FENCED = Counter("boxoffice_processor_fenced_total", "Batches refused because another processor moved on")
 RELAY_PUBLISHED = Counter("boxoffice_relay_published_total", "Outbox rows published to booking.events")
+PHASE_SECONDS = Histogram("boxoffice_processor_phase_seconds", "Time per phase of a batch transaction", ["phase"],
+                          buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1))
+KNOWN_REQUESTS = Counter("boxoffice_processor_known_requests_total",
+                         "Batches decided again because a booking request was already known")

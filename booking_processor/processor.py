@@ -27,7 +27,7 @@ from booking_processor.store import (
 )
 from runtime.lifecycle import Lifecycle
 from schemas import topics
-from schemas.commands import Command, decode_command, encode_command
+from schemas.commands import Command, RequestBooking, decode_command, encode_command
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
@@ -44,6 +44,9 @@ TRANSIENT = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
 )
+
+
+_BOOKING_KEYS = frozenset({"bookings_pkey", "bookings_request_id_key"})
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -169,18 +172,45 @@ class CommandProcessor:
 
     async def _commit(self, tp: TopicPartition, expected: int, next_offset: int,
                       commands: list[Command]) -> None:
-        show_ids = list({c.show_id for c in commands})
-        booking_ids = list({c.booking_id for c in commands if hasattr(c, "booking_id")})
+        """Optimistic first: new booking requests are not looked up (a request is decided once, so a known
+        id is rare: a client retry that raced its own first attempt). If one was known, the database's unique
+        key refuses the batch, nothing of it is kept, and it is decided again with every id looked up."""
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute("SET LOCAL lock_timeout = '5s'")
-                now = await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
-                if not commands:
-                    return
-                batch = await load_batch(conn, self.cache, show_ids, booking_ids, now)
-                for command in commands:
-                    batch.decide(command)
-                await write_batch(conn, batch)
+            await self._commit_once(tp, expected, next_offset, commands, look_up_requests=False)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name not in _BOOKING_KEYS:
+                raise
+            metrics.KNOWN_REQUESTS.inc()
+            await self._commit_once(tp, expected, next_offset, commands, look_up_requests=True)
+
+    async def _commit_once(self, tp: TopicPartition, expected: int, next_offset: int, commands: list[Command],
+                           look_up_requests: bool) -> None:
+        show_ids = list({c.show_id for c in commands})
+        booking_ids = list({c.booking_id for c in commands
+                            if hasattr(c, "booking_id") and (look_up_requests or not isinstance(c, RequestBooking))})
+        phase = metrics.PHASE_SECONDS
+        try:
+            async with self.pool.acquire() as conn:
+                started = time.perf_counter()
+                async with conn.transaction():
+                    now = await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
+                    if not commands:
+                        return
+                    batch = await load_batch(conn, self.cache, show_ids, booking_ids, now)
+                    loaded = time.perf_counter()
+                    for command in commands:
+                        batch.decide(command)
+                    decided = time.perf_counter()
+                    await write_batch(conn, batch)
+                    written = time.perf_counter()
+                committed = time.perf_counter()
+            phase.labels("lock_and_load").observe(loaded - started)
+            phase.labels("decide").observe(decided - loaded)
+            phase.labels("write").observe(written - decided)
+            phase.labels("commit").observe(committed - written)
+            log.debug("batch committed", partition=tp.partition, commands=len(commands),
+                      load_ms=round((loaded - started) * 1000, 1), decide_ms=round((decided - loaded) * 1000, 1),
+                      write_ms=round((written - decided) * 1000, 1), commit_ms=round((committed - written) * 1000, 1))
         except BaseException:
             # The in-memory states may hold uncommitted decisions: reload them from the database next time.
             self.cache.discard(show_ids)

@@ -1,8 +1,9 @@
 """In-memory seat map of one show, owned by the processor that holds the show's row lock.
 
-Only held and booked seats are stored; free counts per row make best-available cost depend on the
-rows scanned, not on the size of the show. Every change records the seat's value before its first
-change in the batch (`dirty`), so the transaction can write exactly the difference.
+`owner` maps each held or booked seat to its claim. Each row also keeps an occupancy bytearray (0 = free)
+and a free count, so best-available is a C-speed `find` over the few rows that have room, and its cost
+does not depend on the size of the show. Every change records the seat's claim before its first change
+since the last commit (`dirty`), so the transaction can write exactly the difference.
 """
 from __future__ import annotations
 
@@ -12,32 +13,38 @@ HELD = "HELD"
 BOOKED = "BOOKED"
 
 Claim = tuple[str, str]  # (booking_id, HELD|BOOKED)
+_FREE = 0
+_TAKEN = 1
 
 
 class SeatMap:
-    __slots__ = ("_first_free_row", "_row_index", "_row_seats", "available", "dirty", "layout", "owner",
-                 "row_free", "rows")
+    __slots__ = ("_first_free_row", "_occupancy", "_prefixes", "_row_index", "available", "dirty", "layout",
+                 "owner", "row_free")
 
     def __init__(self, layout: Layout, owner: dict[str, Claim]) -> None:
         self.layout = layout
         self.owner = owner
-        self.rows: list[tuple[str, int]] = []
-        self._row_seats: list[int] = []
+        self._prefixes: list[str] = []  # "A-3-" for row 3 of section A
+        self._occupancy: list[bytearray] = []
         self._row_index: dict[str, int] = {}
         for section in layout.sections:
             for row in range(1, section.rows + 1):
-                self._row_index[f"{section.name}-{row}"] = len(self.rows)
-                self.rows.append((section.name, row))
-                self._row_seats.append(section.seats_per_row)
-        self.row_free = list(self._row_seats)
+                self._row_index[f"{section.name}-{row}"] = len(self._prefixes)
+                self._prefixes.append(f"{section.name}-{row}-")
+                self._occupancy.append(bytearray(section.seats_per_row))
+        self.row_free = [len(o) for o in self._occupancy]
         for sid in owner:
-            self.row_free[self._row_of(sid)] -= 1
+            self._mark(sid, _TAKEN)
         self.available = layout.seats_total - len(owner)
         self._first_free_row = 0
-        self.dirty: dict[str, object] = {}
+        self.dirty: dict[str, Claim | None] = {}
 
-    def _row_of(self, sid: str) -> int:
-        return self._row_index[sid[: sid.rindex("-")]]
+    def _mark(self, sid: str, value: int) -> int:
+        cut = sid.rindex("-")
+        row = self._row_index[sid[:cut]]
+        self._occupancy[row][int(sid[cut + 1:]) - 1] = value
+        self.row_free[row] += -1 if value == _TAKEN else 1
+        return row
 
     def _touch(self, sid: str) -> None:
         if sid not in self.dirty:
@@ -50,7 +57,7 @@ class SeatMap:
         for sid in seats:
             self._touch(sid)
             self.owner[sid] = (booking_id, HELD)
-            self.row_free[self._row_of(sid)] -= 1
+            self._mark(sid, _TAKEN)
         self.available -= len(seats)
 
     def book(self, seats: list[str], booking_id: str) -> None:
@@ -64,16 +71,15 @@ class SeatMap:
                 continue  # never release a seat another booking owns
             self._touch(sid)
             del self.owner[sid]
-            row = self._row_of(sid)
-            self.row_free[row] += 1
+            row = self._mark(sid, _FREE)
             self.available += 1
             if row < self._first_free_row:
                 self._first_free_row = row
 
     def changes(self) -> list[tuple[str, Claim | None, Claim | None]]:
         """(seat_id, claim before, claim now) for every seat whose claim changed since the last commit."""
-        return [(sid, before, self.owner.get(sid)) for sid, before in self.dirty.items()
-                if self.owner.get(sid) != before]  # type: ignore[misc]
+        return [(sid, before, now) for sid, before in self.dirty.items()
+                if (now := self.owner.get(sid)) != before]
 
     def committed(self) -> None:
         self.dirty.clear()
@@ -82,40 +88,27 @@ class SeatMap:
         """Same row and adjacent when possible, else same row, else the first free seats in row order."""
         if quantity > self.available:
             return None
-        row_free, rows, owner = self.row_free, self.rows, self.owner
-        while self._first_free_row < len(rows) and row_free[self._first_free_row] == 0:
+        row_free, occupancy = self.row_free, self._occupancy
+        rows = len(occupancy)
+        while self._first_free_row < rows and row_free[self._first_free_row] == 0:
             self._first_free_row += 1
+        run = bytes(quantity)  # `quantity` free seats side by side
         same_row: int | None = None
-        for idx in range(self._first_free_row, len(rows)):
+        for idx in range(self._first_free_row, rows):
             if row_free[idx] < quantity:
                 continue
-            name, row = rows[idx]
-            prefix = f"{name}-{row}-"
-            run: list[str] = []
-            for seat in range(1, self._row_seats[idx] + 1):
-                sid = prefix + str(seat)
-                if sid in owner:
-                    run = []
-                    continue
-                run.append(sid)
-                if len(run) == quantity:
-                    return run
+            start = occupancy[idx].find(run)
+            if start >= 0:
+                prefix = self._prefixes[idx]
+                return [f"{prefix}{start + i + 1}" for i in range(quantity)]
             if same_row is None:
                 same_row = idx
-        if same_row is not None:
-            return self._free_in_rows([same_row], quantity)
-        return self._free_in_rows(range(self._first_free_row, len(rows)), quantity)
-
-    def _free_in_rows(self, indexes, quantity: int) -> list[str]:
         found: list[str] = []
-        for idx in indexes:
-            if self.row_free[idx] == 0:
-                continue
-            name, row = self.rows[idx]
-            for seat in range(1, self._row_seats[idx] + 1):
-                sid = f"{name}-{row}-{seat}"
-                if sid not in self.owner:
-                    found.append(sid)
-                    if len(found) == quantity:
-                        return found
+        for idx in [same_row] if same_row is not None else range(self._first_free_row, rows):
+            row, prefix, start = occupancy[idx], self._prefixes[idx], 0
+            while len(found) < quantity and (start := row.find(_FREE, start)) >= 0:
+                found.append(f"{prefix}{start + 1}")
+                start += 1
+            if len(found) == quantity:
+                break
         return found

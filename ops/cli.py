@@ -80,7 +80,7 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from bench.runner import main as bench_main
 
-    return bench_main(args.bench_args, settings)
+    return bench_main([a for a in args.bench_args if a != "--"], settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options, parsed by bench.runner
+        argv = ["bench", "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

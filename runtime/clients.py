@@ -54,10 +54,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
-async def pg_pool(settings: Settings, dsn: str | None = None, size: int | None = None) -> asyncpg.Pool:
+async def pg_pool(settings: Settings, dsn: str | None = None, size: int | None = None,
+                  server_settings: dict[str, str] | None = None) -> asyncpg.Pool:
     size = size or settings.pg_pool_size
     return await asyncpg.create_pool(
-        dsn or settings.pg_dsn, min_size=1, max_size=size, init=_init_connection, command_timeout=60
+        dsn or settings.pg_dsn, min_size=1, max_size=size, init=_init_connection, command_timeout=60,
+        server_settings=server_settings,
     )
 
 

@@ -17,6 +17,7 @@ export BOXOFFICE_STACK_DIR=$STACK_DIR
 SERVICES=(
   "intake intake $HTTP_PORT"
   "booking_processor booking_processor $METRICS_BASE"
+  "outbox_relay booking_processor.relay_main $((METRICS_BASE + 4))"
   "projections projections $((METRICS_BASE + 1))"
   "expiry expiry $((METRICS_BASE + 2))"
   "notifier notifier $((METRICS_BASE + 3))"

@@ -16,12 +16,13 @@ class System:
         env: dict[str, str] = {"BOXOFFICE_EXPIRY_INTERVAL_S": "0.5"}
         self.intake = Service("intake", "intake", env, log_dir)
         self.processor = Service("booking_processor", "booking_processor", env, log_dir)
+        self.relay = Service("outbox_relay", "booking_processor.relay_main", env, log_dir)
         self.projections = Service("projections", "projections", env, log_dir)
         self.expiry = Service("expiry", "expiry", env, log_dir)
 
     @property
     def services(self) -> list[Service]:
-        return [self.processor, self.projections, self.expiry, self.intake]
+        return [self.processor, self.relay, self.projections, self.expiry, self.intake]
 
     def start(self) -> None:
         for service in self.services:

@@ -30,7 +30,8 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=120)
         assert up.returncode == 0, up.stderr
         pids = {p.stem: int(p.read_text()) for p in (tmp_path / "run").glob("*.pid")}
-        assert set(pids) == {"intake", "booking_processor", "projections", "expiry", "notifier", "mailsink"}
+        assert set(pids) == {"intake", "booking_processor", "outbox_relay", "projections", "expiry", "notifier",
+                             "mailsink"}
         assert all(_alive(pid) for pid in pids.values())
         assert httpx.get(f"http://127.0.0.1:{http_port}/readyz").status_code == 200
         again = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=60)

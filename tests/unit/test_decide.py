@@ -14,8 +14,7 @@ LAYOUT = Layout((Section("A", 2, 4, 100), Section("B", 1, 3, 50)))
 
 
 def _batch(now=T0) -> Batch:
-    counter = iter(range(10**6))
-    return Batch(shows={}, bookings={}, now=now, new_event_id=lambda: f"e{next(counter)}")
+    return Batch(shows={}, bookings={}, now=now)
 
 
 def _create(batch: Batch, show_id: str = "s", hold: int = 120) -> None:
@@ -144,3 +143,4 @@ def test_versions_grow_by_exactly_one_per_event():
         batch.decide(_request(n, quantity=1))
     versions = [e["show_version"] for e in batch.events]
     assert versions == list(range(1, 21))
+    assert len({e["event_id"] for e in batch.events}) == 20
