@@ -14,8 +14,9 @@ from importlib import metadata
 
 from bench.baseline import run_baseline
 from bench.drain import run_drain
+from bench.http_load import run_http_load
 from bench.stats import table
-from runtime.clients import pg_pool
+from runtime.clients import pg_pool, redis_client
 from runtime.settings import PROJECT_ROOT, Settings
 
 
@@ -58,6 +59,20 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict:
                           hot["window_s"]],
                          ["1,000 shows", spread["commands"], spread["decided_per_s"],
                           spread["with_startup_per_s"], spread["window_s"]]]), "\n")
+        if "http" in selected:
+            redis = redis_client(settings)
+            try:
+                http = await run_http_load(settings, pg, redis, args.rates, args.seconds, args.connections)
+            finally:
+                await redis.aclose()
+            results["http"] = http
+            print(table("End to end over HTTP (open loop; latency from the scheduled send time)",
+                        ["offered/s", "accepted/s", "errors", "accept p50", "accept p99", "decision p50",
+                         "decision p99", "sustained"],
+                        [[s["offered_per_s"], s["accepted_per_s"], sum(s["errors"].values()), s["accept"]["p50_ms"],
+                          s["accept"]["p99_ms"], s["decision"]["p50_ms"], s["decision"]["p99_ms"],
+                          "yes" if s["sustained"] else "no"] for s in http["steps"]]))
+            print(f"highest rate sustained with p99 decision < 250 ms: {http['highest_sustained_per_s']}/s\n")
         if "baseline" in results and "drain" in results:
             best = max(r["bookings_per_s"] for r in results["baseline"])
             ratio = round(results["drain"]["hot_show"]["decided_per_s"] / best, 1)
@@ -73,6 +88,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument("--only", action="append", choices=["baseline", "drain", "http", "seatmap"])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each timed step")
     parser.add_argument("--commands", type=int, default=100_000, help="commands per drain run")
+    parser.add_argument("--rates", type=float, nargs="+", default=[500, 1000, 2000, 3000],
+                        help="offered request rates of the HTTP steps")
+    parser.add_argument("--connections", type=int, default=64, help="HTTP keep-alive connections")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "latest.json"))
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()

@@ -91,10 +91,13 @@ class CommandProcessor:
     async def run(self) -> None:
         while not self.lifecycle.stopping.is_set():
             batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_max)
-            for tp, records in batches.items():
-                async with self.batch_lock:
-                    if tp in self.positions:  # revoked while we were fetching: leave it to its new owner
-                        await self.process(tp, records)
+            if not batches:
+                continue
+            async with self.batch_lock:
+                # Partitions hold disjoint shows and positions: their transactions run side by side, so one
+                # partition's Python work overlaps another's database round trips.
+                await asyncio.gather(*[self.process(tp, records) for tp, records in batches.items()
+                                       if tp in self.positions])  # a revoked partition is its new owner's
         log.info("processor stopped")
 
     async def process(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 import redis.exceptions
@@ -21,11 +20,13 @@ from intake.errors import ApiError, error_response, handle_api_error, handle_htt
 from intake.history import BookingHistory
 from intake.openapi import openapi_document
 from intake.responses import json_response
+from intake.tokens import TokenVerifier
 from projections.reads import ReadModels
 from runtime.clients import kafka_producer, pg_pool, redis_client
+from runtime.lifecycle import tune_gc
 from runtime.logging import configure_logging
 from runtime.settings import Settings
-from schemas.layout import Layout
+from schemas.layout import Layout, Section
 
 REQUESTS = Counter("boxoffice_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram("boxoffice_http_request_seconds", "HTTP request latency", ["route"],
@@ -34,19 +35,23 @@ LATENCY = Histogram("boxoffice_http_request_seconds", "HTTP request latency", ["
 
 @dataclass
 class IntakeState:
-    auth_secret: str
+    tokens: TokenVerifier
     bus: CommandBus
     reads: ReadModels
     history: BookingHistory
     _layouts: dict[str, Layout] = field(default_factory=dict)
 
-    def layout_of(self, show_id: str, sections: list[dict[str, Any]]) -> Layout:
-        """Layouts never change once a show exists, so they are parsed once per process."""
+    async def layout_of(self, show_id: str) -> Layout | None:
+        """The show's layout, or None while the show does not exist. A show is never deleted and its layout
+        never changes, so once seen it is kept in the process: no read-model round trip per booking."""
         layout = self._layouts.get(show_id)
         if layout is None:
+            show = await self.reads.show(show_id)
+            if show is None:
+                return None
             if len(self._layouts) > 10_000:
                 self._layouts.clear()
-            layout = self._layouts[show_id] = routes.layout_from_sections(sections)
+            layout = self._layouts[show_id] = Layout(tuple(Section(**s) for s in show["sections"]))
         return layout
 
 
@@ -121,11 +126,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         configure_logging("intake", settings.log_level)
-        bus = CommandBus(lambda: kafka_producer(settings, linger_ms=1))
+        tune_gc()
+        bus = CommandBus(lambda: kafka_producer(settings, linger_ms=0))
         bus.start()
         redis = redis_client(settings, max_connections=200)
         read_pool = await pg_pool(settings, dsn=settings.pg_read_dsn, size=5)
-        app.state.intake = IntakeState(auth_secret, bus, ReadModels(redis), BookingHistory(read_pool))
+        app.state.intake = IntakeState(TokenVerifier(auth_secret), bus, ReadModels(redis), BookingHistory(read_pool))
         try:
             yield
         finally:

@@ -7,20 +7,20 @@ import orjson
 from starlette.requests import Request
 
 from intake.errors import ApiError
-from intake.tokens import InvalidToken, Principal, verify
+from intake.tokens import InvalidToken, Principal, TokenVerifier
 from schemas.api import IDEMPOTENCY_KEY
 
 MAX_BODY = 16 * 1024
 
 
-def authenticate(request: Request, secret: str) -> Principal:
+def authenticate(request: Request, tokens: TokenVerifier) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "a bearer token is required",
                        headers={"WWW-Authenticate": "Bearer"})
     try:
-        return verify(secret, token.strip())
+        return tokens.verify(token.strip())
     except InvalidToken as exc:
         raise ApiError(401, "unauthorized", f"invalid token: {exc}",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None

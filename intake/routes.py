@@ -18,7 +18,6 @@ from intake.responses import json_response
 from intake.tokens import Principal
 from schemas import commands as cmd
 from schemas.api import parse_booking, parse_confirm, parse_create_show, parse_empty
-from schemas.layout import Layout, Section
 from schemas.validation import SchemaError, format_time
 
 IDEMPOTENCY_TTL_S = 24 * 3600
@@ -37,7 +36,7 @@ def _state(request: Request):
 
 
 def _principal(request: Request) -> Principal:
-    return authenticate(request, _state(request).auth_secret)
+    return authenticate(request, _state(request).tokens)
 
 
 def _validation(exc: SchemaError) -> ApiError:
@@ -109,11 +108,10 @@ async def request_booking(request: Request) -> Response:
     except SchemaError as exc:
         raise _validation(exc) from None
     state = _state(request)
-    show = await state.reads.show(show_id)
-    if show is None:
+    layout = await state.layout_of(show_id)
+    if layout is None:
         raise ApiError(404, "not_found", "no such show")
     if body.seats is not None:
-        layout = state.layout_of(show_id, show["sections"])
         invalid = [s for s in body.seats if not layout.contains(s)]
         if invalid:
             raise ApiError(422, "validation_error", f"seat ids outside the layout: {invalid}",
@@ -228,7 +226,5 @@ async def readyz(request: Request) -> Response:
     return json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
 
 
-def layout_from_sections(sections: list[dict[str, Any]]) -> Layout:
-    return Layout(tuple(Section(**s) for s in sections))
 
 

@@ -55,3 +55,27 @@ def verify(secret: str, token: str) -> Principal:
     return Principal(sub=sub, role=role,
                      email=email if isinstance(email, str) and len(email) <= 254 else None,
                      phone=phone if isinstance(phone, str) and len(phone) <= 32 else None)
+
+
+class TokenVerifier:
+    """verify() with a bounded cache: a customer polling its booking presents the same token many times.
+    A cached token is still refused once its `exp` has passed."""
+
+    def __init__(self, secret: str, capacity: int = 50_000) -> None:
+        self._secret = secret
+        self._capacity = capacity
+        self._cache: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        hit = self._cache.get(token)
+        if hit is not None:
+            principal, expires = hit
+            if time.time() < expires:
+                return principal
+            del self._cache[token]
+        principal = verify(self._secret, token)
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        if len(self._cache) >= self._capacity:
+            self._cache.clear()
+        self._cache[token] = (principal, float(expires))
+        return principal

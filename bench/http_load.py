@@ -1,0 +1,131 @@
+"""End to end over HTTP with an open-loop load generator: requests are sent at fixed arrival times whatever
+the responses do (a closed loop would slow down with the server and hide queueing). Latency is measured
+from each request's scheduled time. Decision latency (POST → a decided status visible through
+GET /v1/bookings/{id}) is measured on a sample of requests, each polled every 10 ms."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import asyncpg
+import orjson
+
+from bench.http_client import ConnectionPool
+from bench.stats import percentile, summary_ms
+from intake.tokens import mint
+from ops.invariants import overbooking_violations, projection_differences, undecided
+from runtime.settings import Settings
+
+DECISION_SAMPLE = 50  # poll one request in fifty (polling is load too)
+P99_DECISION_LIMIT_S = 0.250
+
+
+async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
+    rows = -(-seats // 200)
+    sections = [{"name": f"S{i}", "rows": min(200, rows - i * 200), "seats_per_row": 200, "price_cents": 100}
+                for i in range(-(-rows // 200))]
+    body = orjson.dumps({"title": "bench", "venue": "bench", "starts_at": "2027-01-01T20:00:00Z",
+                         "hold_seconds": 3600, "sections": sections})
+    status, payload = await pool.request("POST", "/v1/shows", {"Authorization": f"Bearer {admin}",
+                                                               "Content-Type": "application/json"}, body)
+    assert status == 202, payload
+    show_id = orjson.loads(payload)["show_id"]
+    for _ in range(600):
+        if (await pool.request("GET", f"/v1/shows/{show_id}", {}))[0] == 200:
+            return show_id
+        await asyncio.sleep(0.05)
+    raise AssertionError("bench show never appeared")
+
+
+async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: float, seconds: float,
+                run: str) -> dict:
+    total = int(rate * seconds)
+    accept: list[float] = []
+    decision: list[float] = []
+    accepted: list[str] = []
+    errors: dict[int, int] = {}
+    pollers: list[asyncio.Task] = []
+    body = b'{"quantity": 1}'
+
+    async def poll(booking_id: str, token: str, scheduled: float) -> None:
+        deadline = scheduled + 30
+        while time.perf_counter() < deadline:
+            status, payload = await pool.request("GET", f"/v1/bookings/{booking_id}",
+                                                 {"Authorization": f"Bearer {token}"})
+            if status == 200 and orjson.loads(payload)["status"] != "RECEIVED":
+                decision.append(time.perf_counter() - scheduled)
+                return
+            await asyncio.sleep(0.010)
+
+    async def send(i: int, scheduled: float) -> None:
+        token = tokens[i % len(tokens)]
+        try:
+            status, payload = await pool.request("POST", f"/v1/shows/{show_id}/bookings", {
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                "Idempotency-Key": f"{run}-{rate}-{i}"}, body)
+        except (OSError, ConnectionError) as exc:
+            errors[-1] = errors.get(-1, 0) + 1
+            print(f"request failed: {exc!r}")
+            return
+        accept.append(time.perf_counter() - scheduled)
+        if status != 202:
+            errors[status] = errors.get(status, 0) + 1
+            return
+        booking_id = orjson.loads(payload)["booking_id"]
+        accepted.append(booking_id)
+        if i % DECISION_SAMPLE == 0:
+            pollers.append(asyncio.create_task(poll(booking_id, token, scheduled)))
+
+    senders = []
+    started = time.perf_counter()
+    for i in range(total):
+        scheduled = started + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        senders.append(asyncio.create_task(send(i, scheduled)))
+    await asyncio.gather(*senders)
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*pollers)
+    sustained = (not errors and len(accepted) == total
+                 and percentile(decision, 99) < P99_DECISION_LIMIT_S)
+    return {"offered_per_s": rate, "requests": total, "accepted": len(accepted),
+            "accepted_per_s": round(len(accepted) / elapsed, 1), "errors": errors,
+            "accept": summary_ms(accept), "decision": summary_ms(decision), "decision_samples": len(decision),
+            "sustained": sustained, "booking_ids": accepted}
+
+
+async def run_http_load(settings: Settings, pg: asyncpg.Pool, redis, rates: list[float], seconds: float,
+                        connections: int) -> dict:
+    secret = settings.require_auth_secret()
+    run = secrets.token_hex(3)
+    tokens = [mint(secret, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
+    pool = ConnectionPool(settings.http_host, settings.http_port, connections)
+    try:
+        show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"),
+                                     int(sum(rates) * seconds) + 1000)
+        steps = []
+        for rate in rates:
+            steps.append(await _step(pool, show_id, tokens, rate, seconds, run))
+            await asyncio.sleep(1)
+    finally:
+        pool.close()
+    booking_ids = [b for step in steps for b in step.pop("booking_ids")]
+    problems = await overbooking_violations(pg, show_id)
+    for _ in range(100):
+        if await undecided(pg, booking_ids) == 0:
+            break
+        await asyncio.sleep(0.2)
+    if (missing := await undecided(pg, booking_ids)) > 0:
+        problems.append(f"{missing} accepted requests never decided")
+    for _ in range(100):
+        if not (differences := await projection_differences(pg, redis, [show_id])):
+            break
+        await asyncio.sleep(0.2)
+    problems += differences[:5]
+    if problems:
+        raise AssertionError("end-to-end invariants broken: " + "; ".join(problems))
+    best = max((s["offered_per_s"] for s in steps if s["sustained"]), default=0)
+    return {"steps": steps, "connections": connections, "highest_sustained_per_s": best,
+            "decision_sample_every": DECISION_SAMPLE}
