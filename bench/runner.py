@@ -15,6 +15,7 @@ from importlib import metadata
 from bench.baseline import run_baseline
 from bench.drain import run_drain
 from bench.http_load import run_http_load
+from bench.seatmap import run_seatmap
 from bench.stats import table
 from runtime.clients import pg_pool, redis_client
 from runtime.settings import PROJECT_ROOT, Settings
@@ -73,6 +74,23 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict:
                           s["accept"]["p99_ms"], s["decision"]["p50_ms"], s["decision"]["p99_ms"],
                           "yes" if s["sustained"] else "no"] for s in http["steps"]]))
             print(f"highest rate sustained with p99 decision < 250 ms: {http['highest_sustained_per_s']}/s\n")
+        if "seatmap" in selected:
+            redis = redis_client(settings)
+            try:
+                seatmap = await run_seatmap(redis)
+            finally:
+                await redis.aclose()
+            results["seatmap"] = seatmap
+            rows = [[f"{r['seats']:,}", r["taken"], r["apply"]["p50_ms"], r["apply"]["p99_ms"], r["read"]["p50_ms"],
+                     r["read"]["p99_ms"], r["read_new_version"]["p50_ms"], r["read_new_version"]["p99_ms"]]
+                    for r in seatmap["same_50_taken"] + seatmap["half_taken"]]
+            print(table("Seat-map cost by show size (ms; apply = one event; read = the GET …/seats handler's work, "
+                        "same version / new version)",
+                        ["seats", "taken", "apply p50", "apply p99", "read p50", "read p99", "new-ver p50",
+                         "new-ver p99"], rows))
+            print(f"100,000 vs 100 seats (same 50 taken): apply {seatmap['ratio_100k_vs_100_apply_p50']}x, "
+                  f"read {seatmap['ratio_100k_vs_100_read_p50']}x, "
+                  f"read of a new version {seatmap['ratio_100k_vs_100_read_new_version_p50']}x\n")
         if "baseline" in results and "drain" in results:
             best = max(r["bookings_per_s"] for r in results["baseline"])
             ratio = round(results["drain"]["hot_show"]["decided_per_s"] / best, 1)

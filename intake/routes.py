@@ -92,10 +92,10 @@ async def get_show(request: Request) -> Response:
 
 
 async def get_seat_map(request: Request) -> Response:
-    seat_map = await _state(request).reads.seat_map(request.path_params["show_id"])
-    if seat_map is None:
+    body = await _state(request).reads.seat_map_json(request.path_params["show_id"])
+    if body is None:
         raise ApiError(404, "not_found", "no such show")
-    return json_response(seat_map)
+    return Response(body, media_type="application/json")
 
 
 # ---------------------------------------------------------------- bookings

@@ -26,15 +26,17 @@ class ReadModels:
 
     NAMESPACE_TTL_S = 1.0
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, namespace: str | None = None) -> None:
         self.redis = redis
-        self.keys = Keys()
+        self.keys = Keys(namespace) if namespace else Keys()
+        self._pinned = namespace is not None  # a fixed generation (benchmarks), never the live pointer
         self._keys_checked = 0.0
+        self._rendered: dict[str, tuple[tuple[str, int], bytes]] = {}
         self._write_received = redis.register_script(WRITE_RECEIVED)
 
     async def _current_keys(self) -> Keys:
         now = time.monotonic()
-        if now - self._keys_checked > self.NAMESPACE_TTL_S:
+        if not self._pinned and now - self._keys_checked > self.NAMESPACE_TTL_S:
             namespace = active_namespace(await self.redis.get(ACTIVE_NAMESPACE_KEY))
             if namespace != self.keys.namespace:
                 self.keys = Keys(namespace)
@@ -68,6 +70,25 @@ class ReadModels:
             "held": sorted(s.decode() for s in held),
             "booked": sorted(s.decode() for s in booked),
         }
+
+    async def seat_map_json(self, show_id: str) -> bytes | None:
+        """The seat map as JSON bytes. A version fixes the whole map, so a rendered map is kept per show and
+        served again while the version has not moved: readers of a hot show cost one small round trip."""
+        keys = await self._current_keys()
+        version = await self.redis.hget(keys.show(show_id), "version")
+        if version is None:
+            return None
+        cached = self._rendered.get(show_id)
+        if cached is not None and cached[0] == (keys.namespace, int(version)):
+            return cached[1]
+        seat_map = await self.seat_map(show_id)
+        if seat_map is None:
+            return None
+        body = orjson.dumps(seat_map)
+        if len(self._rendered) >= 1000:
+            self._rendered.clear()
+        self._rendered[show_id] = ((keys.namespace, seat_map["version"]), body)
+        return body
 
     async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         start = "-" if cursor is None else "(" + _decode_cursor(cursor)
