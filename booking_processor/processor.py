@@ -54,10 +54,12 @@ class _Rebalance(ConsumerRebalanceListener):
         self._processor = processor
 
     async def on_partitions_revoked(self, revoked) -> None:
-        # Wait for the batch in flight to commit, then forget the partitions.
+        # Let the batches in flight commit (or fail), then forget the partitions.
         async with self._processor.batch_lock:
             for tp in revoked:
+                await self._processor.settle(tp)
                 self._processor.positions.pop(tp, None)
+                self._processor.ahead.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned) -> None:
         await self._processor.resume(assigned)
@@ -68,7 +70,11 @@ class CommandProcessor:
                  group: str, batch_max: int, lifecycle: Lifecycle) -> None:
         self.pool, self.consumer, self.producer = pool, consumer, producer
         self.group, self.batch_max, self.lifecycle = group, batch_max, lifecycle
-        self.positions: dict[TopicPartition, int] = {}
+        self.positions: dict[TopicPartition, int] = {}  # the stored position, as last committed or read
+        self.ahead: dict[TopicPartition, int] = {}  # where the next batch starts (after the one in flight)
+        self.inflight: dict[TopicPartition, asyncio.Task] = {}
+        # Bumped by every seek: a batch fetched before a seek is stale and is dropped, never committed.
+        self.epoch: dict[TopicPartition, int] = {}
         self.batch_lock = asyncio.Lock()
         self.cache = ShowCache()
 
@@ -85,27 +91,52 @@ class CommandProcessor:
             for tp in assigned:
                 stored = await load_position(conn, self.group, tp.topic, tp.partition, beginnings[tp])
                 self.positions[tp] = stored
-                self.consumer.seek(tp, stored)
+                self._seek(tp, stored)
         log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
 
     async def run(self) -> None:
-        while not self.lifecycle.stopping.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_max)
-            if not batches:
-                continue
-            async with self.batch_lock:
-                # Partitions hold disjoint shows and positions: their transactions run side by side, so one
-                # partition's Python work overlaps another's database round trips.
-                await asyncio.gather(*[self.process(tp, records) for tp, records in batches.items()
-                                       if tp in self.positions])  # a revoked partition is its new owner's
+        """Fetch and decode the next batch of a partition while its previous batch commits: the Python work
+        of one overlaps the database work of the other. A partition's batches still commit one after the
+        other, each expecting the stored position its predecessor leaves; if the predecessor did not
+        commit, the fence refuses the successor and the partition re-reads from the stored position."""
+        try:
+            while not self.lifecycle.stopping.is_set():
+                epochs = dict(self.epoch)
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_max)
+                if not batches:
+                    continue
+                async with self.batch_lock:
+                    # Partitions hold disjoint shows and positions: they proceed side by side.
+                    await asyncio.gather(*[self._enqueue(tp, records, epochs.get(tp))
+                                           for tp, records in batches.items()
+                                           if tp in self.positions])  # a revoked partition is its new owner's
+        finally:
+            for tp in list(self.inflight):
+                await self.settle(tp)
         log.info("processor stopped")
 
-    async def process(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
-        expected = self.positions[tp]
+    async def settle(self, tp: TopicPartition) -> None:
+        task = self.inflight.pop(tp, None)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def _enqueue(self, tp: TopicPartition, records: Sequence[ConsumerRecord], epoch: int | None) -> None:
+        if self.epoch.get(tp) != epoch:
+            # A seek happened while this batch was being fetched (an assignment, a fence): whether the
+            # records came before or after it is unknown, so drop them and read again from `ahead`.
+            self._seek(tp, self.ahead[tp])
+            return
+        expected = self.ahead[tp]
         records = [r for r in records if r.offset >= expected]
         if not records:
             return
-        started = time.perf_counter()
+        if records[0].offset != expected and not await self._log_start_passed(tp, expected):
+            # Offsets of this topic are contiguous: a batch that does not start where we are would skip
+            # commands. Never commit past them; read again from where we are.
+            log.error("batch does not start at the position; re-reading", partition=tp.partition,
+                      expected=expected, first=records[0].offset)
+            self._seek(tp, expected)
+            return
         commands: list[Command] = []
         dead: list[tuple[ConsumerRecord, str]] = []
         for record in records:
@@ -114,8 +145,17 @@ class CommandProcessor:
             except SchemaError as exc:
                 dead.append((record, str(exc)))
         if dead:
-            await self.dead_letter(dead)
+            await self.dead_letter(dead)  # acked before any position can move past them
         next_offset = records[-1].offset + 1
+        await self.settle(tp)  # the predecessor commits first
+        if self.epoch.get(tp) != epoch or self.lifecycle.stopping.is_set() or tp not in self.positions:
+            return  # the predecessor was fenced (and re-sought), we are stopping, or the partition was revoked
+        self.ahead[tp] = next_offset
+        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, commands, len(records)))
+
+    async def process(self, tp: TopicPartition, expected: int, next_offset: int, commands: list[Command],
+                      records: int) -> None:
+        started = time.perf_counter()
         try:
             committed = await self._commit_with_retry(tp, expected, next_offset, commands)
         except Fenced:
@@ -125,7 +165,7 @@ class CommandProcessor:
         if not committed:
             return  # stopping during a retry: nothing advanced, the next owner starts here again
         self.positions[tp] = next_offset
-        metrics.BATCH_SIZE.observe(len(records))
+        metrics.BATCH_SIZE.observe(records)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.COMMANDS.labels("decided").inc(len(commands))
 
@@ -228,8 +268,23 @@ class CommandProcessor:
         async with self.pool.acquire() as conn:
             stored = await load_position(conn, self.group, tp.topic, tp.partition, 0)
         log.warning("fenced: stored position moved, re-seeking", partition=tp.partition, stored=stored)
-        self.positions[tp] = stored
-        self.consumer.seek(tp, stored)
+        if tp in self.positions:  # still ours
+            self.positions[tp] = stored
+            self._seek(tp, stored)
+
+    async def _log_start_passed(self, tp: TopicPartition, offset: int) -> bool:
+        """True when retention deleted the log up to past `offset` (the one legitimate gap)."""
+        start = (await self.consumer.beginning_offsets([tp]))[tp]
+        if start > offset:
+            log.warning("commands deleted by retention before they were decided", partition=tp.partition,
+                        position=offset, log_start=start)
+            return True
+        return False
+
+    def _seek(self, tp: TopicPartition, offset: int) -> None:
+        self.ahead[tp] = offset
+        self.epoch[tp] = self.epoch.get(tp, 0) + 1
+        self.consumer.seek(tp, offset)
 
     async def dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
         futures = []

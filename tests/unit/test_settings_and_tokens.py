@@ -38,3 +38,17 @@ def test_tokens_round_trip_and_reject_tampering():
         verify("k" * 32, mint("k" * 32, "alice", ttl=-5))
     with pytest.raises(ValueError):
         mint("k" * 32, "bad sub!")
+
+
+def test_token_cache_still_refuses_an_expired_token():
+    import time
+
+    from intake.tokens import TokenVerifier
+
+    verifier = TokenVerifier("k" * 32)
+    token = mint("k" * 32, "alice", ttl=1)
+    assert verifier.verify(token).sub == "alice"
+    assert verifier.verify(token).sub == "alice"  # from the cache
+    time.sleep(1.1)
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
