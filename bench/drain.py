@@ -17,7 +17,7 @@ from runtime.clients import kafka_consumer, kafka_producer, topic_partitions
 from runtime.settings import Settings
 from schemas import topics
 from schemas.commands import CreateShow, RequestBooking, encode_command
-from schemas.layout import Layout, Section
+from schemas.layout import MAX_SEATS, Layout, Section
 from schemas.validation import format_time
 
 
@@ -53,6 +53,8 @@ async def _command_end_offsets(settings: Settings) -> dict[int, int]:
 async def run_drain(settings: Settings, pg: asyncpg.Pool, commands: int, shows: int) -> dict:
     run = secrets.token_hex(3)
     per_show = commands // shows
+    if per_show > MAX_SEATS:
+        raise ValueError(f"{per_show} bookings per show: a show has at most {MAX_SEATS} seats")
     show_ids = [f"bench-{run}-{i}" for i in range(shows)]
     layout = _layout(max(per_show, 100))
     producer = kafka_producer(settings, linger_ms=20, max_batch_size=1024 * 1024)

@@ -1,0 +1,49 @@
+"""The event-apply script against the real Redis: idempotent on show_version, gaps refused and recorded."""
+from __future__ import annotations
+
+import secrets
+
+import orjson
+
+from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
+from projections.keys import Keys
+
+
+def _created(show_id: str) -> dict:
+    return {"type": "ShowCreated", "event_id": f"{show_id}/1", "show_id": show_id, "show_version": 1,
+            "occurred_at": "2026-01-01T00:00:00.000Z", "title": "t", "venue": "v",
+            "starts_at": "2027-01-01T00:00:00.000Z", "hold_seconds": 60,
+            "sections": [{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 1}],
+            "seats_total": 4, "seats_available": 4, "created_at": "2026-01-01T00:00:00.000Z"}
+
+
+def _booking(show_id: str, version: int, kind: str, status: str, seats: list[str], available: int) -> dict:
+    return {"type": kind, "event_id": f"{show_id}/{version}", "show_id": show_id, "show_version": version,
+            "occurred_at": "2026-01-01T00:00:00.000Z", "booking_id": f"b-{show_id}", "customer_id": "c",
+            "email": None, "phone": None, "seats": seats, "status": status, "reason": None,
+            "expires_at": None, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
+            "seats_available": available}
+
+
+async def test_duplicates_skipped_gaps_refused(redis):
+    keys = Keys(f"test:{secrets.token_hex(4)}")
+    applier = EventApplier(redis)
+    show = f"s-{secrets.token_hex(3)}"
+    pending = _booking(show, 2, "BookingPending", "PENDING", ["A-1-1", "A-1-2"], 2)
+    confirmed = _booking(show, 3, "BookingConfirmed", "CONFIRMED", ["A-1-1", "A-1-2"], 2)
+    cancelled = _booking(show, 4, "BookingCancelled", "CANCELLED", ["A-1-1", "A-1-2"], 4)
+    try:
+        assert await applier.apply([_created(show), pending, pending], keys) == [APPLIED, APPLIED, DUPLICATE]
+        assert await redis.smembers(keys.held(show)) == {b"A-1-1", b"A-1-2"}
+        # version 4 before 3: refused and recorded, nothing changes
+        assert await applier.apply([cancelled], keys) == [GAP]
+        assert await redis.hget(keys.show(show), "gap") == b"4"
+        assert await redis.hget(keys.show(show), "version") == b"2"
+        assert await applier.apply([confirmed, cancelled, confirmed], keys) == [APPLIED, APPLIED, DUPLICATE]
+        assert await redis.smembers(keys.held(show)) == set() == await redis.smembers(keys.booked(show))
+        doc = orjson.loads(await redis.hget(keys.booking(f"b-{show}"), "doc"))
+        assert doc["status"] == "CANCELLED" and doc["seats"] == ["A-1-1", "A-1-2"]
+        assert await redis.hmget(keys.show(show), "version", "available") == [b"4", b"4"]
+    finally:
+        async for key in redis.scan_iter(match=keys.pattern()):
+            await redis.unlink(key)
