@@ -11,6 +11,7 @@ def main() -> None:
     settings = Settings.from_env()
     uvicorn.run(
         "intake.app:create_app", factory=True, host=settings.http_host, port=settings.http_port,
+        workers=settings.http_workers,
         loop="uvloop", http="httptools", access_log=False, log_level="warning",
         timeout_graceful_shutdown=10, lifespan="on", timeout_keep_alive=30, backlog=4096,
     )

@@ -51,6 +51,7 @@ class Settings:
     redis_url: str
     http_host: str
     http_port: int
+    http_workers: int
     metrics_port: int
     auth_secret: str | None
     log_level: str
@@ -90,6 +91,7 @@ class Settings:
             redis_url=_str(env, "BOXOFFICE_REDIS_URL", "redis://127.0.0.1:16379/0"),
             http_host=_str(env, "BOXOFFICE_HTTP_HOST", "127.0.0.1"),
             http_port=_int(env, "BOXOFFICE_HTTP_PORT", 8000, 0, 65535),
+            http_workers=_int(env, "BOXOFFICE_HTTP_WORKERS", 1, 1, 64),
             metrics_port=_int(env, "BOXOFFICE_METRICS_PORT", 0, 0, 65535),
             auth_secret=secret,
             log_level=log_level,
