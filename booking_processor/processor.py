@@ -188,23 +188,21 @@ class CommandProcessor:
                 if len(commands) <= 1:
                     await self._skip_undecidable(tp, expected, next_offset, commands, exc)
                     return True
-                await self._commit_one_by_one(tp, expected, next_offset, commands)
-                return True
+                return await self._commit_one_by_one(tp, expected, next_offset, commands)
             if await self.lifecycle.sleep(delay):
                 return False
             delay = min(delay * 2, 5.0)
 
     async def _commit_one_by_one(self, tp: TopicPartition, expected: int, next_offset: int,
-                                 commands: list[Command]) -> None:
-        # Offsets of commands are not tracked one by one here: every command but the last moves the
-        # position by zero; the last one moves it to next_offset. Failing commands go to the DLQ.
-        position = expected
+                                 commands: list[Command]) -> bool:
+        """Decide a failed batch's commands one transaction each; the one that fails alone goes to the DLQ.
+        Every transaction but the last leaves the position where it is (the last moves it past the batch):
+        after a crash in between the batch is read again, and what was decided is a no-op the second time."""
         for i, command in enumerate(commands):
-            target = next_offset if i == len(commands) - 1 else position
-            committed = await self._commit_with_retry(tp, position, target, [command])
-            if not committed:
-                raise asyncio.CancelledError
-            position = target
+            target = next_offset if i == len(commands) - 1 else expected
+            if not await self._commit_with_retry(tp, expected, target, [command]):
+                return False  # stopping
+        return True
 
     async def _skip_undecidable(self, tp: TopicPartition, expected: int, next_offset: int,
                                 commands: list[Command], exc: BaseException) -> None:

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from booking_processor import metrics
+from runtime.leadership import run_as_leader
 from runtime.lifecycle import Lifecycle
 from schemas import topics
 
@@ -31,28 +32,13 @@ class OutboxRelay:
         self._lifecycle = lifecycle
         self._wakeup = asyncio.Event()
         self._partitioner = DefaultPartitioner()  # the same murmur2 placement as a keyed send
-        self.leader = False
 
     async def run(self) -> None:
-        while not self._lifecycle.stopping.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await self._connect()
-                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
-                    await self._lifecycle.sleep(1.0)
-                    continue
-                self.leader = True
-                log.info("outbox relay active")
-                await conn.add_listener("outbox", lambda *_: self._wakeup.set())
-                await self._drain_forever(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox relay lost its connection, retrying", error=repr(exc))
-                await self._lifecycle.sleep(1.0)
-            finally:
-                self.leader = False
-                if conn is not None:
-                    await conn.close(timeout=5)
-        log.info("outbox relay stopped")
+        await run_as_leader("outbox relay", _RELAY_LOCK, self._connect, self._lead, self._lifecycle)
+
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        await conn.add_listener("outbox", lambda *_: self._wakeup.set())
+        await self._drain_forever(conn)
 
     async def _drain_forever(self, conn: asyncpg.Connection) -> None:
         while not self._lifecycle.stopping.is_set():

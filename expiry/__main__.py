@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from expiry.sweeper import ExpirySweeper
 from runtime.clients import kafka_producer, pg_connect
+from runtime.leadership import pg_answers
 from runtime.lifecycle import Lifecycle, run_worker
 from runtime.logging import configure_logging
 from runtime.ops_server import OpsServer
@@ -17,11 +18,7 @@ async def main(lifecycle: Lifecycle) -> None:
     sweeper = ExpirySweeper(lambda: pg_connect(settings), producer, settings.expiry_interval_s, lifecycle)
 
     async def ready() -> bool:
-        conn = await pg_connect(settings)
-        try:
-            return await conn.fetchval("SELECT 1") == 1
-        finally:
-            await conn.close()
+        return await pg_answers(lambda: pg_connect(settings))
 
     ops = OpsServer(settings.http_host, settings.metrics_port, ready)
     await ops.start()

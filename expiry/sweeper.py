@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
+from runtime.leadership import run_as_leader
 from runtime.lifecycle import Lifecycle
 from schemas import topics
 from schemas.commands import ExpireBooking, encode_command
@@ -35,29 +36,16 @@ class ExpirySweeper:
         self._connect, self._producer = connect, producer
         self._interval, self._lifecycle, self._batch_max = interval_s, lifecycle, batch_max
         self._sent: dict[str, float] = {}  # booking id -> when its expire was sent (avoid resending in flight)
-        self.leader = False
 
     async def run(self) -> None:
+        await run_as_leader("expiry sweeper", _SWEEP_LOCK, self._connect, self._sweep_forever, self._lifecycle,
+                            retry_s=self._interval)
+
+    async def _sweep_forever(self, conn: asyncpg.Connection) -> None:
         while not self._lifecycle.stopping.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await self._connect()
-                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK):
-                    await self._lifecycle.sleep(self._interval)
-                    continue
-                self.leader = True
-                log.info("expiry sweeper active")
-                while not self._lifecycle.stopping.is_set():
-                    sent = await self.sweep(conn)
-                    if sent < self._batch_max:
-                        await self._lifecycle.sleep(self._interval)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("expiry sweep failed, retrying", error=repr(exc))
-                await self._lifecycle.sleep(1.0)
-            finally:
-                self.leader = False
-                if conn is not None:
-                    await conn.close(timeout=5)
+            sent = await self.sweep(conn)
+            if sent < self._batch_max:
+                await self._lifecycle.sleep(self._interval)
 
     async def sweep(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(

@@ -1,0 +1,45 @@
+"""Run work as the single active instance among several, using a PostgreSQL session advisory lock.
+
+Standbys retry the lock; if the leader's connection dies, its lock is released with it and a standby takes
+over. `lead(conn)` runs while this instance holds the lock and returns when stopping.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import structlog
+
+from runtime.lifecycle import Lifecycle
+
+log = structlog.get_logger()
+
+
+async def run_as_leader(name: str, lock_key: int, connect: Callable[[], Awaitable[asyncpg.Connection]],
+                        lead: Callable[[asyncpg.Connection], Awaitable[None]], lifecycle: Lifecycle,
+                        retry_s: float = 1.0) -> None:
+    while not lifecycle.stopping.is_set():
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await connect()
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key):
+                await lifecycle.sleep(retry_s)
+                continue
+            log.info(f"{name} active")
+            await lead(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning(f"{name} lost its connection, retrying", error=repr(exc))
+            await lifecycle.sleep(retry_s)
+        finally:
+            if conn is not None:
+                await conn.close(timeout=5)
+    log.info(f"{name} stopped")
+
+
+async def pg_answers(connect: Callable[[], Awaitable[asyncpg.Connection]]) -> bool:
+    """Readiness of a worker that holds no pool: a fresh connection answers."""
+    conn = await connect()
+    try:
+        return await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
