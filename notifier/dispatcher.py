@@ -62,7 +62,7 @@ class Dispatcher:
         message = email_for(event, self._sender)
         if message is not None:
             jobs.append(("email", lambda: self._smtp.send(message)))
-        if self._webhook is not None:
+        if self._webhook is not None and event.get("phone"):  # the SMS channel: customers with a phone
             webhook = self._webhook
             jobs.append(("webhook", lambda: webhook.send(webhook_body(event))))
         for channel, send in jobs:
