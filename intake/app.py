@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import redis.exceptions
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -69,8 +70,6 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
-    import structlog
-
     structlog.get_logger().exception("unhandled error", path=request.url.path)
     return error_response(500, "internal_error", "internal error")
 
@@ -135,9 +134,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            await bus.stop()
+            await bus.stop()  # flushes what the producer still holds
             await redis.aclose()
             await read_pool.close()
+            structlog.get_logger().info("intake stopped")
 
     app = Starlette(
         routes=ROUTES,
