@@ -13,7 +13,7 @@ from pathlib import Path
 from runtime.settings import PROJECT_ROOT, Settings
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
         return True
@@ -27,11 +27,11 @@ def stop_managed(settings: Settings, name: str, timeout: float = 30) -> bool:
     if not pidfile.exists():
         return False
     pid = int(pidfile.read_text().strip())
-    if not _alive(pid):
+    if not alive(pid):
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _alive(pid):
+    while alive(pid):
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             break

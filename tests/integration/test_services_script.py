@@ -8,15 +8,8 @@ import subprocess
 import httpx
 import pytest
 
+from bench.processes import alive
 from tests.support.processes import ROOT, free_port
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 @pytest.mark.slow
@@ -32,12 +25,12 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         pids = {p.stem: int(p.read_text()) for p in (tmp_path / "run").glob("*.pid")}
         assert set(pids) == {"intake", "booking_processor", "outbox_relay", "projections", "expiry", "notifier",
                              "mailsink"}
-        assert all(_alive(pid) for pid in pids.values())
+        assert all(alive(pid) for pid in pids.values())
         assert httpx.get(f"http://127.0.0.1:{http_port}/readyz").status_code == 200
         again = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=60)
         assert again.returncode == 0 and "already running" in again.stderr
     finally:
         down = subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stderr
-    assert not any(_alive(pid) for pid in pids.values())
+    assert not any(alive(pid) for pid in pids.values())
     assert list((tmp_path / "run").glob("*.pid")) == []
