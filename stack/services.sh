@@ -5,13 +5,13 @@
 #   stack/services.sh status
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STACK_DIR=${BOXOFFICE_STACK_DIR:-$ROOT/.stack}
+. "$ROOT/stack/env.sh"
+STACK_DIR=$BOXOFFICE_STACK_DIR
 mkdir -p "$STACK_DIR/run" "$STACK_DIR/logs"
 PY=$ROOT/.venv/bin/python
 HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8000}
 METRICS_BASE=${BOXOFFICE_METRICS_BASE:-9101}
 SMTP_PORT=${BOXOFFICE_SMTP_PORT:-10025}
-export BOXOFFICE_STACK_DIR=$STACK_DIR
 
 # name  module  metrics-port (0 = serves its own HTTP)
 SERVICES=(

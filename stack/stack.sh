@@ -10,13 +10,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STACK_DIR=${BOXOFFICE_STACK_DIR:-$ROOT/.stack}
-mkdir -p "$STACK_DIR"
-STACK_DIR=$(cd "$STACK_DIR" && pwd)
-KAFKA_PORT=${BOXOFFICE_KAFKA_PORT:-19092}
+. "$ROOT/stack/env.sh"
+mkdir -p "$BOXOFFICE_STACK_DIR"
+STACK_DIR=$(cd "$BOXOFFICE_STACK_DIR" && pwd)
+KAFKA_PORT=$BOXOFFICE_KAFKA_PORT
 KAFKA_CONTROLLER_PORT=${BOXOFFICE_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
-PG_PORT=${BOXOFFICE_PG_PORT:-15432}
-REDIS_PORT=${BOXOFFICE_REDIS_PORT:-16379}
+PG_PORT=$BOXOFFICE_PG_PORT
+REDIS_PORT=$BOXOFFICE_REDIS_PORT
 KAFKA_HEAP=${BOXOFFICE_KAFKA_HEAP:-768m}
 PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
 KAFKA_LIBS=${BOXOFFICE_KAFKA_LIBS:-$ROOT/.cache/kafka-libs}
@@ -206,9 +206,6 @@ kafka_down() {
 # ---------------------------------------------------------------- main
 components() { if [ $# -eq 0 ]; then echo postgres redis kafka; else echo "$@"; fi; }
 
-export BOXOFFICE_KAFKA_BOOTSTRAP=${BOXOFFICE_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
-export BOXOFFICE_PG_DSN=${BOXOFFICE_PG_DSN:-postgresql://boxoffice@127.0.0.1:$PG_PORT/boxoffice}
-export BOXOFFICE_REDIS_URL=${BOXOFFICE_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
 export BOXOFFICE_STACK_DIR=$STACK_DIR
 
 cmd=${1:-status}; shift || true

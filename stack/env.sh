@@ -1,0 +1,10 @@
+# Shared by stack.sh and services.sh: the local stack's ports and the client settings derived from them.
+# Every value can be overridden from the environment.
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export BOXOFFICE_STACK_DIR=${BOXOFFICE_STACK_DIR:-$ROOT/.stack}
+export BOXOFFICE_KAFKA_PORT=${BOXOFFICE_KAFKA_PORT:-19092}
+export BOXOFFICE_PG_PORT=${BOXOFFICE_PG_PORT:-15432}
+export BOXOFFICE_REDIS_PORT=${BOXOFFICE_REDIS_PORT:-16379}
+export BOXOFFICE_KAFKA_BOOTSTRAP=${BOXOFFICE_KAFKA_BOOTSTRAP:-127.0.0.1:$BOXOFFICE_KAFKA_PORT}
+export BOXOFFICE_PG_DSN=${BOXOFFICE_PG_DSN:-postgresql://boxoffice@127.0.0.1:$BOXOFFICE_PG_PORT/boxoffice}
+export BOXOFFICE_REDIS_URL=${BOXOFFICE_REDIS_URL:-redis://127.0.0.1:$BOXOFFICE_REDIS_PORT/0}
