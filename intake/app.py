@@ -20,6 +20,7 @@ from intake.command_bus import CommandBus
 from intake.errors import ApiError, error_response, handle_api_error, handle_http_exception
 from intake.history import BookingHistory
 from intake.openapi import openapi_document
+from intake.rate_limit import RateLimiter
 from intake.responses import json_response
 from intake.tokens import TokenVerifier
 from projections.reads import ReadModels
@@ -37,6 +38,7 @@ LATENCY = Histogram("boxoffice_http_request_seconds", "HTTP request latency", ["
 @dataclass
 class IntakeState:
     tokens: TokenVerifier
+    limiter: RateLimiter
     bus: CommandBus
     reads: ReadModels
     history: BookingHistory
@@ -130,7 +132,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         bus.start()
         redis = redis_client(settings, max_connections=200)
         read_pool = await pg_pool(settings, dsn=settings.pg_read_dsn, size=5)
-        app.state.intake = IntakeState(TokenVerifier(auth_secret), bus, ReadModels(redis), BookingHistory(read_pool))
+        limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        app.state.intake = IntakeState(TokenVerifier(auth_secret), limiter, bus, ReadModels(redis),
+                                       BookingHistory(read_pool))
         try:
             yield
         finally:

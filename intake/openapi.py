@@ -16,6 +16,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 _ERRORS = {str(code): _json(_ref("Error"), text) for code, text in {
     400: "malformed JSON", 401: "no or bad token", 403: "admin role required", 404: "not found",
     413: "body over 16 KiB", 415: "Content-Type is not application/json", 422: "validation error",
+    429: "rate limited (Retry-After)",
     503: "a backing service is unavailable (Retry-After)"}.items()}
 _AUTH = [{"bearer": []}]
 

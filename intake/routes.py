@@ -39,6 +39,17 @@ def _principal(request: Request) -> Principal:
     return authenticate(request, _state(request).tokens)
 
 
+def _writer(request: Request) -> Principal:
+    """The authenticated customer of a write, within its rate limit."""
+    principal = _principal(request)
+    limiter = _state(request).limiter
+    wait = limiter.acquire(principal.sub)
+    if wait > 0:
+        raise ApiError(429, "rate_limited", "too many requests; slow down",
+                       headers={"Retry-After": limiter.retry_after(wait)})
+    return principal
+
+
 def _validation(exc: SchemaError) -> ApiError:
     return ApiError(422, "validation_error", str(exc), details={"path": exc.path, "reason": exc.reason})
 
@@ -100,7 +111,7 @@ async def get_seat_map(request: Request) -> Response:
 
 # ---------------------------------------------------------------- bookings
 async def request_booking(request: Request) -> Response:
-    principal = _principal(request)
+    principal = _writer(request)
     key = idempotency_key(request)
     show_id = request.path_params["show_id"]
     try:
@@ -164,7 +175,7 @@ async def get_booking(request: Request) -> Response:
 
 
 async def confirm_booking(request: Request) -> Response:
-    principal = _principal(request)
+    principal = _writer(request)
     try:
         payment_reference = parse_confirm(await read_json(request))
     except SchemaError as exc:
@@ -178,7 +189,7 @@ async def confirm_booking(request: Request) -> Response:
 
 
 async def cancel_booking(request: Request) -> Response:
-    principal = _principal(request)
+    principal = _writer(request)
     try:
         parse_empty(await read_json(request, allow_empty=True))
     except SchemaError as exc:

@@ -52,6 +52,8 @@ class Settings:
     http_host: str
     http_port: int
     http_workers: int
+    rate_limit_per_s: float
+    rate_limit_burst: int
     metrics_port: int
     auth_secret: str | None
     log_level: str
@@ -92,6 +94,8 @@ class Settings:
             http_host=_str(env, "BOXOFFICE_HTTP_HOST", "127.0.0.1"),
             http_port=_int(env, "BOXOFFICE_HTTP_PORT", 8000, 0, 65535),
             http_workers=_int(env, "BOXOFFICE_HTTP_WORKERS", 1, 1, 64),
+            rate_limit_per_s=_float(env, "BOXOFFICE_RATE_LIMIT_PER_S", 20.0),
+            rate_limit_burst=_int(env, "BOXOFFICE_RATE_LIMIT_BURST", 40, 1, 100_000),
             metrics_port=_int(env, "BOXOFFICE_METRICS_PORT", 0, 0, 65535),
             auth_secret=secret,
             log_level=log_level,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import jwt
 import pytest
 
@@ -139,3 +140,26 @@ async def test_operations_endpoints(api):
                  "/v1/bookings/{booking_id}", "/v1/bookings/{booking_id}/confirm",
                  "/v1/bookings/{booking_id}/cancel", "/v1/me/bookings", "/healthz", "/readyz", "/metrics"]:
         assert path in doc["paths"]
+
+
+async def test_rate_limited_writes_get_429_with_retry_after(api, system, show_id):
+    from tests.support.processes import Service
+
+    intake = Service("intake-rate-limited", "intake", {"BOXOFFICE_RATE_LIMIT_PER_S": "1",
+                                                        "BOXOFFICE_RATE_LIMIT_BURST": "2"}, system.log_dir).start()
+    try:
+        async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
+            customer = ids.customer("eager")
+            statuses = []
+            for _ in range(3):
+                r = await http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
+                                    headers=_headers(api, customer))
+                statuses.append(r.status_code)
+            assert statuses[:2] == [202, 202]
+            _error(r, 429, "rate_limited")
+            assert int(r.headers["retry-after"]) >= 1
+            other = await http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
+                                    headers=_headers(api, ids.customer("patient")))
+            assert other.status_code == 202  # limits are per customer
+    finally:
+        intake.stop()
