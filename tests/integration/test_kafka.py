@@ -81,7 +81,8 @@ async def test_messages_survive_a_broker_restart(tmp_path: Path):
     settings = Settings.from_env(env)
 
     def run(*args: str) -> None:
-        subprocess.run(stack + list(args), env=env, check=True, timeout=180, capture_output=True)
+        done = subprocess.run(stack + list(args), env=env, timeout=180, capture_output=True, text=True)
+        assert done.returncode == 0, f"stack.sh {' '.join(args)} failed:\n{done.stderr[-3000:]}"
 
     run("up", "kafka")
     try:
