@@ -10,7 +10,7 @@ import orjson
 
 from booking_processor.decide import Batch, BookingState, ShowState
 from booking_processor.seat_map import SeatMap
-from schemas.layout import Layout, Section
+from schemas.layout import Layout
 
 
 class Fenced(Exception):
@@ -79,10 +79,6 @@ async def load_position(conn: asyncpg.Connection, group: str, topic: str, partit
     )
 
 
-def _layout(sections: list[dict]) -> Layout:
-    return Layout(tuple(Section(**s) for s in sections))
-
-
 async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[str], booking_ids: list[str],
                      now: datetime) -> Batch:
     # Lock the shows in a fixed (sorted) order, once per transaction.
@@ -95,7 +91,7 @@ async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[
     for row in rows:
         state = cache.get(row["show_id"], row["version"])
         if state is None:
-            layout = _layout(row["sections"])
+            layout = Layout.from_dicts(row["sections"])
             owner = {r["seat_id"]: (r["booking_id"], r["state"]) for r in await conn.fetch(
                 "SELECT seat_id, booking_id, state FROM seats WHERE show_id = $1", row["show_id"])}
             state = ShowState(

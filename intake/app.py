@@ -28,7 +28,7 @@ from runtime.clients import kafka_producer, pg_pool, redis_client
 from runtime.lifecycle import tune_gc
 from runtime.logging import configure_logging
 from runtime.settings import Settings
-from schemas.layout import Layout, Section
+from schemas.layout import Layout
 
 REQUESTS = Counter("boxoffice_http_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram("boxoffice_http_request_seconds", "HTTP request latency", ["route"],
@@ -54,7 +54,7 @@ class IntakeState:
                 return None
             if len(self._layouts) > 10_000:
                 self._layouts.clear()
-            layout = self._layouts[show_id] = Layout(tuple(Section(**s) for s in show["sections"]))
+            layout = self._layouts[show_id] = Layout.from_dicts(show["sections"])
         return layout
 
 

@@ -57,14 +57,13 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from ops.reconcile import reconcile
-    from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
+    from projections.keys import live_keys
     from runtime.clients import pg_pool, redis_client
 
     async def run() -> list[str]:
         pool, redis = await pg_pool(settings, size=2), redis_client(settings)
         try:
-            keys = Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
-            return await reconcile(pool, redis, keys, args.show or None)
+            return await reconcile(pool, redis, await live_keys(redis), args.show or None)
         finally:
             await pool.close()
             await redis.aclose()

@@ -6,7 +6,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from ops.reconcile import reconcile
-from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
+from projections.keys import live_keys
 
 
 async def overbooking_violations(pg: asyncpg.Pool, show_id: str) -> list[str]:
@@ -43,5 +43,4 @@ async def undecided(pg: asyncpg.Pool, booking_ids: list[str]) -> int:
 
 
 async def projection_differences(pg: asyncpg.Pool, redis: aioredis.Redis, show_ids: list[str]) -> list[str]:
-    keys = Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
-    return await reconcile(pg, redis, keys, show_ids)
+    return await reconcile(pg, redis, await live_keys(redis), show_ids)

@@ -16,6 +16,11 @@ def active_namespace(raw: bytes | None) -> str:
     return raw.decode() if raw else DEFAULT_NAMESPACE
 
 
+async def live_keys(redis) -> Keys:
+    """The keys of the generation reads are served from now."""
+    return Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
+
+
 @dataclass(frozen=True)
 class Keys:
     namespace: str = DEFAULT_NAMESPACE

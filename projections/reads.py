@@ -90,6 +90,10 @@ class ReadModels:
         self._rendered[show_id] = ((keys.namespace, seat_map["version"]), body)
         return body
 
+    def forget_rendered(self) -> None:
+        """Drop the rendered maps (the next read of each show renders again)."""
+        self._rendered.clear()
+
     async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         start = "-" if cursor is None else "(" + _decode_cursor(cursor)
         keys = await self._current_keys()

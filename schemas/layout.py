@@ -52,6 +52,11 @@ class Layout:
         section = self.section(name)
         return section is not None and 1 <= int(row) <= section.rows and 1 <= int(seat) <= section.seats_per_row
 
+    @classmethod
+    def from_dicts(cls, sections: list[dict[str, Any]]) -> Layout:
+        """A layout already validated (stored in PostgreSQL or a read model)."""
+        return cls(tuple(Section(**s) for s in sections))
+
     def to_list(self) -> list[dict[str, Any]]:
         return [s.to_dict() for s in self.sections]
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from projections.keys import ACTIVE_NAMESPACE_KEY, Keys
+from projections.keys import live_keys
 from tests.support import ids
 from tests.support.invariants import assert_projection_matches
 from tests.support.processes import ROOT
@@ -50,7 +50,7 @@ async def test_flushall_replay_reconcile_and_a_corrupted_key(api, pg, redis):
     assert (await api.wait_status(late, booking_id))["status"] == "PENDING"
 
     # A deliberately corrupted key is found and named.
-    keys = Keys((await redis.get(ACTIVE_NAMESPACE_KEY)).decode())
+    keys = await live_keys(redis)
     await assert_projection_matches(pg, redis, shows)
     seat = before[shows[1]]["held"][0]
     await redis.srem(keys.held(shows[1]), seat)

@@ -1,11 +1,25 @@
 """A backing service down is a 503 with Retry-After, never a 500; SIGTERM is a clean exit."""
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
 from tests.support import ids
 from tests.support.processes import Service, free_port
+
+
+async def _alive(http: httpx.AsyncClient) -> None:
+    """Wait until the process answers /healthz (alive, though not ready)."""
+    for _ in range(150):
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise AssertionError("the intake never answered /healthz")
 
 
 async def test_kafka_down_is_503_with_retry_after(api, system):
@@ -15,15 +29,7 @@ async def test_kafka_down_is_503_with_retry_after(api, system):
     intake.start(wait=False)
     try:
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
-            for _ in range(100):  # alive (healthz) but never ready
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                import asyncio
-
-                await asyncio.sleep(0.2)
+            await _alive(http)
             ready = await http.get("/readyz")
             assert ready.status_code == 503 and ready.json()["checks"]["kafka"] is False
             r = await http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
@@ -41,14 +47,7 @@ async def test_redis_down_is_503(api, system):
     intake.start(wait=False)
     try:
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
-            import asyncio
-
-            for _ in range(100):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
+            await _alive(http)
             assert (await http.get("/readyz")).json()["checks"]["redis"] is False
             r = await http.get("/v1/shows/sh_anything/seats")
             assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
