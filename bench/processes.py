@@ -3,6 +3,7 @@ topic with no processor consuming it (and the stack is restored afterwards)."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -45,9 +46,22 @@ def restore_managed(settings: Settings) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range (32768+). A port the kernel hands out with
+    bind(0) comes from that range, where any outgoing connection (a Kafka or PostgreSQL client starting up)
+    may take it again before the server that was meant to listen on it binds."""
+    while True:
+        port = random.randrange(20_000, 32_000)
+        if port in _STACK_PORTS:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+_STACK_PORTS = frozenset({25432, 26379, 29092, 29093})  # the test stack's
 
 
 def start_processor(log_path: Path, **env: str) -> subprocess.Popen:

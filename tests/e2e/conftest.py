@@ -25,10 +25,14 @@ class System:
         return [self.processor, self.relay, self.projections, self.expiry, self.intake]
 
     def start(self) -> None:
-        for service in self.services:
-            service.start(wait=False)
-        for service in self.services:
-            service.wait_ready()
+        try:
+            for service in self.services:
+                service.start(wait=False)
+            for service in self.services:
+                service.wait_ready()
+        except BaseException:
+            self.stop()  # no process outlives a failed start
+            raise
 
     def stop(self) -> None:
         for service in reversed(self.services):
