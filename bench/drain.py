@@ -17,8 +17,8 @@ from runtime.clients import kafka_consumer, kafka_producer, topic_partitions
 from runtime.settings import Settings
 from schemas import topics
 from schemas.commands import CreateShow, RequestBooking, encode_command
-from schemas.layout import MAX_SEATS, Layout, Section
-from schemas.validation import format_time
+from schemas.fields import MAX_SEATS
+from schemas.layout import Layout, Section
 
 
 def _layout(seats: int) -> Layout:
@@ -60,11 +60,11 @@ async def run_drain(settings: Settings, pg: asyncpg.Pool, commands: int, shows: 
     producer = kafka_producer(settings, linger_ms=20, max_batch_size=1024 * 1024)
     await producer.start()
     try:
-        now = format_time(datetime.now(UTC))
+        now = datetime.now(UTC)
         for show_id in show_ids:  # created by the running processor
             await producer.send(topics.COMMANDS, encode_command(CreateShow(
                 command_id=secrets.token_hex(8), show_id=show_id, issued_at=now, title="bench", venue="bench",
-                starts_at=datetime.now(UTC), hold_seconds=3600, layout=layout)), key=show_id.encode())
+                starts_at=datetime.now(UTC), hold_seconds=3600, sections=list(layout.sections))), key=show_id.encode())
         await producer.flush()
         await _wait(pg, "SELECT count(*) FROM shows WHERE show_id = ANY($1::text[])", (show_ids,), shows, 120,
                     "shows created")
@@ -75,8 +75,7 @@ async def run_drain(settings: Settings, pg: asyncpg.Pool, commands: int, shows: 
                 show_id = show_ids[i % shows]
                 await producer.send(topics.COMMANDS, encode_command(RequestBooking(
                     command_id=f"{run}-{i}", show_id=show_id, issued_at=now, booking_id=f"bk_bench_{run}_{i}",
-                    request_id=f"bench-{run}-{i}", customer_id=f"bench{i % 5000}", email=None, phone=None,
-                    seats=None, quantity=1)), key=show_id.encode())
+                    request_id=f"bench-{run}-{i}", customer_id=f"bench{i % 5000}", quantity=1)), key=show_id.encode())
             await producer.flush()
             preload_s = time.perf_counter() - started
             ends = await _command_end_offsets(settings)

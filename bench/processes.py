@@ -15,10 +15,11 @@ from runtime.settings import PROJECT_ROOT, Settings
 
 
 def alive(pid: int) -> bool:
+    """Running (a killed process not yet reaped by its parent, a zombie, is not)."""
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
 
 

@@ -14,6 +14,7 @@ from bench.stats import summary_ms
 from projections.apply import EventApplier
 from projections.keys import Keys
 from projections.reads import ReadModels
+from schemas.events import event_from_dict
 
 SIZES = (100, 10_000, 100_000)
 
@@ -42,13 +43,13 @@ def _seat(n: int) -> str:
 async def _measure(redis: aioredis.Redis, keys: Keys, seats: int, taken: int, applies: int, reads: int) -> dict:
     applier = EventApplier(redis)
     show_id = f"seatmap-{secrets.token_hex(4)}"
-    await applier.apply([_show_event(show_id, seats)], keys)
+    await applier.apply([event_from_dict(_show_event(show_id, seats))], keys)
     version = 1
     for start in range(0, taken, 5000):
         chunk = []
         for n in range(start, min(taken, start + 5000)):
             version += 1
-            chunk.append(_pending(show_id, version, _seat(n), seats - n - 1))
+            chunk.append(event_from_dict(_pending(show_id, version, _seat(n), seats - n - 1)))
         await applier.apply(chunk, keys)
     apply_latency = []
     seat = _seat(taken % seats)
@@ -58,8 +59,9 @@ async def _measure(redis: aioredis.Redis, keys: Keys, seats: int, taken: int, ap
         event = _pending(show_id, version, seat, seats - taken - 1)
         if i % 2:
             event.update(type="BookingCancelled", status="CANCELLED", seats_available=seats - taken)
+        typed = event_from_dict(event)
         started = time.perf_counter()
-        await applier.apply([event], keys)
+        await applier.apply([typed], keys)
         apply_latency.append(time.perf_counter() - started)
     reader = ReadModels(redis, namespace=keys.namespace)
     read_latency, fresh_latency = [], []

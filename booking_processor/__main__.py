@@ -2,42 +2,22 @@
 from __future__ import annotations
 
 from booking_processor.processor import CommandProcessor
-from runtime.clients import kafka_consumer, kafka_producer, pg_pool
-from runtime.lifecycle import Lifecycle, run_worker
-from runtime.logging import configure_logging
-from runtime.ops_server import OpsServer
-from runtime.settings import Settings
+from runtime.service import Service, run_service
 
 
-async def main(lifecycle: Lifecycle) -> None:
-    settings = Settings.from_env()
-    log = configure_logging("booking_processor", settings.log_level)
+async def main(service: Service) -> None:
+    settings = service.settings
     # A transaction waits at most 5 s for a show's row lock (set per session: no extra round trip per batch).
-    pool = await pg_pool(settings, size=4, server_settings={"lock_timeout": "5s"})
-    producer = kafka_producer(settings)
-    await producer.start()
-    consumer = kafka_consumer(settings, group_id=settings.processor_group,
-                              max_partition_fetch_bytes=8 * 1024 * 1024)
-    processor = CommandProcessor(pool, consumer, producer, settings.processor_group,
-                                 settings.processor_batch_max, lifecycle)
-
-    async def ready() -> bool:
-        return await pool.fetchval("SELECT 1") == 1
-
-    ops = OpsServer(settings.http_host, settings.metrics_port, ready)
-    await ops.start()
-    processor.subscribe()
-    await consumer.start()
-    log.info("processor started", metrics_port=ops.port)
-    try:
-        await processor.run()
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        await pool.close()
-        await ops.close()
-        log.info("processor exited")
+    pool = await service.pg_pool(size=4, server_settings={"lock_timeout": "5s"})
+    producer = await service.kafka_producer()
+    processor = CommandProcessor(pool, producer, settings.processor_group, settings.processor_batch_max,
+                                 service.lifecycle)
+    processor.consumer = await service.kafka_consumer(
+        processor.topic, group_id=settings.processor_group, listener=processor.rebalance_listener(),
+        max_partition_fetch_bytes=8 * 1024 * 1024)
+    service.check("partitions", processor.all_partitions_running)
+    await processor.run()
 
 
 if __name__ == "__main__":
-    run_worker(main)
+    run_service("booking_processor", main)

@@ -9,20 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from booking_processor.seat_map import SeatMap
+from booking_processor.undecidable import INVALID_REQUEST, Undecidable
 from schemas import events as ev
-from schemas.commands import (
-    MAX_SEATS_PER_BOOKING,
-    CancelBooking,
-    Command,
-    ConfirmBooking,
-    CreateShow,
-    ExpireBooking,
-    RequestBooking,
-)
+from schemas.commands import CancelBooking, Command, ConfirmBooking, CreateShow, ExpireBooking, RequestBooking
+from schemas.events import CANCELLED, CONFIRMED, EXPIRED, PENDING, REJECTED
 from schemas.layout import Layout
-from schemas.validation import format_time
 
-PENDING, REJECTED, CONFIRMED, EXPIRED, CANCELLED = "PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"
 LIVE = frozenset({PENDING, CONFIRMED})
 
 
@@ -65,6 +57,7 @@ class BookingState:
     payment_reference: str | None
     created_at: datetime
     updated_at: datetime
+    refused: ev.Refusal | None = None
 
 
 @dataclass
@@ -74,109 +67,110 @@ class Batch:
     shows: dict[str, ShowState]
     bookings: dict[str, BookingState]
     now: datetime
+    # Shows whose creation was rejected before (loaded only for batches that reject a creation).
+    rejected_shows: set[str] = field(default_factory=set)
     new_shows: list[str] = field(default_factory=list)
+    new_rejected_shows: list[str] = field(default_factory=list)
     new_bookings: list[str] = field(default_factory=list)
     updated_bookings: set[str] = field(default_factory=set)
     changed_shows: set[str] = field(default_factory=set)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    _times: dict[datetime | None, str | None] = field(default_factory=dict)
-
-    def _time(self, value: datetime | None) -> str | None:
-        """RFC 3339 text of a time; a batch formats its few distinct times once each."""
-        text = self._times.get(value)
-        if text is None and value is not None:
-            text = self._times[value] = format_time(value)
-        return text
+    events: list[ev.Event] = field(default_factory=list)
 
     # ------------------------------------------------------------------ dispatch
-    def decide(self, command: Command) -> None:
-        handler = _HANDLERS[type(command)]
-        handler(self, command)
+    def decide(self, command: Command | Undecidable) -> None:
+        _HANDLERS[type(command)](self, command)
 
     # ------------------------------------------------------------------ events
-    def _emit(self, show: ShowState | None, kind: str, body: dict[str, Any], show_id: str, subject: str) -> None:
-        if show is not None:
-            show.version += 1
-            self.changed_shows.add(show.show_id)
-        version = show.version if show is not None else 0
-        event = {
-            "type": kind,
-            # Deterministic: (show, version) is unique; version 0 only rejects a booking of an unknown show.
-            "event_id": f"{show_id}/{version}" if version else f"{subject}/rejected",
-            "show_id": show_id,
-            "show_version": version,
-            "occurred_at": self._time(self.now),
-        }
-        event.update(body)
-        self.events.append(event)
+    def _next_version(self, show: ShowState | None) -> int:
+        if show is None:
+            return 0
+        show.version += 1
+        self.changed_shows.add(show.show_id)
+        return show.version
 
-    def _booking_event(self, kind: str, booking: BookingState, show: ShowState | None) -> None:
-        self._emit(show, kind, {
-            "booking_id": booking.booking_id,
-            "customer_id": booking.customer_id,
-            "email": booking.email,
-            "phone": booking.phone,
-            "seats": booking.seats,
-            "status": booking.status,
-            "reason": booking.reason,
-            "expires_at": self._time(booking.expires_at),
-            "created_at": self._time(booking.created_at),
-            "updated_at": self._time(booking.updated_at),
-            "seats_available": show.seats_available if show is not None else None,
-        }, booking.show_id, booking.booking_id)
+    def _booking_event(self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None) -> None:
+        version = self._next_version(show)
+        self.events.append(kind(
+            # Deterministic: (show, version) is unique; version 0 only rejects a booking of an unknown show.
+            event_id=f"{booking.show_id}/{version}" if version else f"{booking.booking_id}/rejected",
+            show_id=booking.show_id, show_version=version, occurred_at=self.now,
+            booking_id=booking.booking_id, customer_id=booking.customer_id, email=booking.email,
+            phone=booking.phone, seats=booking.seats, status=booking.status, reason=booking.reason,
+            expires_at=booking.expires_at, created_at=booking.created_at, updated_at=booking.updated_at,
+            seats_available=show.seats_available if show is not None else None, refused=booking.refused,
+        ))
+
+    def _changed(self, booking: BookingState) -> None:
+        booking.updated_at = self.now
+        if booking.booking_id not in self.new_bookings:
+            self.updated_bookings.add(booking.booking_id)
 
     def _set_status(self, booking: BookingState, status: str, reason: str | None) -> None:
         booking.status = status
         booking.reason = reason
-        booking.updated_at = self.now
-        if booking.booking_id not in self.new_bookings:
-            self.updated_bookings.add(booking.booking_id)
+        self._changed(booking)
+
+    def _refuse(self, booking: BookingState, show: ShowState, action: ev.Action, reason: str) -> None:
+        """A confirm or cancel that cannot be applied leaves its reason on the booking, never silence."""
+        booking.refused = ev.Refusal(action=action, reason=reason, at=self.now)
+        self._changed(booking)
+        self._booking_event(ev.BookingActionRefused, booking, show)
+
+    def _new_booking(self, booking_id: str, request_id: str, show_id: str, customer_id: str, email: str | None,
+                     phone: str | None, seats: list[str] | None, quantity: int | None) -> BookingState:
+        booking = BookingState(
+            booking_id=booking_id, request_id=request_id, show_id=show_id, customer_id=customer_id, email=email,
+            phone=phone, status=REJECTED, requested_seats=seats, requested_quantity=quantity, seats=[],
+            reason=None, expires_at=None, payment_reference=None, created_at=self.now, updated_at=self.now,
+        )
+        self.bookings[booking_id] = booking
+        self.new_bookings.append(booking_id)
+        return booking
 
     # ------------------------------------------------------------------ handlers
     def create_show(self, cmd: CreateShow) -> None:
         if cmd.show_id in self.shows:
             return  # redelivered or repeated: the show exists already
+        layout = cmd.layout
         show = ShowState(
             show_id=cmd.show_id, title=cmd.title, venue=cmd.venue, starts_at=cmd.starts_at,
-            hold_seconds=cmd.hold_seconds, layout=cmd.layout, version=0, created_at=self.now,
-            seat_map=SeatMap(cmd.layout, {}), is_new=True,
+            hold_seconds=cmd.hold_seconds, layout=layout, version=0, created_at=self.now,
+            seat_map=SeatMap(layout, {}), is_new=True,
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
-        self._emit(show, ev.SHOW_CREATED, {
-            "title": show.title, "venue": show.venue, "starts_at": format_time(show.starts_at),
-            "hold_seconds": show.hold_seconds, "sections": show.layout.to_list(),
-            "seats_total": show.seats_total, "seats_available": show.seats_available,
-            "created_at": self._time(show.created_at),
-        }, show.show_id, show.show_id)
+        version = self._next_version(show)
+        self.events.append(ev.ShowCreated(
+            event_id=f"{show.show_id}/{version}", show_id=show.show_id, show_version=version,
+            occurred_at=self.now, title=show.title, venue=show.venue, starts_at=show.starts_at,
+            hold_seconds=show.hold_seconds, sections=list(layout.sections), seats_total=show.seats_total,
+            seats_available=show.seats_available, created_at=show.created_at,
+        ))
 
     def request_booking(self, cmd: RequestBooking) -> None:
         if cmd.booking_id in self.bookings:
             return  # the same request decided before: a retry or a redelivery
         show = self.shows.get(cmd.show_id)
-        booking = BookingState(
-            booking_id=cmd.booking_id, request_id=cmd.request_id, show_id=cmd.show_id,
-            customer_id=cmd.customer_id, email=cmd.email, phone=cmd.phone, status=REJECTED,
-            requested_seats=cmd.seats, requested_quantity=cmd.quantity, seats=[], reason=None,
-            expires_at=None, payment_reference=None, created_at=self.now, updated_at=self.now,
-        )
-        self.bookings[booking.booking_id] = booking
-        self.new_bookings.append(booking.booking_id)
+        booking = self._new_booking(cmd.booking_id, cmd.request_id, cmd.show_id, cmd.customer_id, cmd.email,
+                                    cmd.phone, cmd.seats, cmd.quantity)
         reason, seats = _choose_seats(show, cmd)
         if reason is not None or show is None:
             booking.reason = reason
-            self._booking_event(ev.BOOKING_REJECTED, booking, show)
+            self._booking_event(ev.BookingRejected, booking, show)
             return
         show.seat_map.claim(seats, booking.booking_id)
         booking.status = PENDING
         booking.seats = seats
         booking.expires_at = self.now + timedelta(seconds=show.hold_seconds)
-        self._booking_event(ev.BOOKING_PENDING, booking, show)
+        self._booking_event(ev.BookingPending, booking, show)
 
     def confirm_booking(self, cmd: ConfirmBooking) -> None:
         booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
-        if booking is None or show is None or booking.status != PENDING:
-            return  # unknown, not the owner's, or already past PENDING: nothing to do
+        if booking is None or show is None or booking.status == CONFIRMED:
+            return  # unknown or not the owner's (nobody to tell), or confirmed already: what was asked
+        if booking.status != PENDING:
+            self._refuse(booking, show, "confirm", f"booking_{booking.status.lower()}")
+            return
         assert booking.expires_at is not None
         if self.now >= booking.expires_at:
             self._expire(booking, show)
@@ -184,15 +178,18 @@ class Batch:
         show.seat_map.book(booking.seats, booking.booking_id)
         booking.payment_reference = cmd.payment_reference
         self._set_status(booking, CONFIRMED, None)
-        self._booking_event(ev.BOOKING_CONFIRMED, booking, show)
+        self._booking_event(ev.BookingConfirmed, booking, show)
 
     def cancel_booking(self, cmd: CancelBooking) -> None:
         booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
-        if booking is None or show is None or booking.status not in LIVE:
+        if booking is None or show is None or booking.status == CANCELLED:
+            return
+        if booking.status not in LIVE:
+            self._refuse(booking, show, "cancel", f"booking_{booking.status.lower()}")
             return
         show.seat_map.release(booking.seats, booking.booking_id)
         self._set_status(booking, CANCELLED, None)
-        self._booking_event(ev.BOOKING_CANCELLED, booking, show)
+        self._booking_event(ev.BookingCancelled, booking, show)
 
     def expire_booking(self, cmd: ExpireBooking) -> None:
         booking = self.bookings.get(cmd.booking_id)
@@ -204,10 +201,34 @@ class Batch:
             return  # not due yet by the database clock; the expiry worker will ask again
         self._expire(booking, show)
 
+    def undecidable(self, cmd: Undecidable) -> None:
+        """Decide, as `invalid_request`, the request a dead-lettered command carried (see undecidable.py)."""
+        if cmd.kind == "RequestBooking" and cmd.booking_id and cmd.customer_id:
+            if cmd.booking_id in self.bookings:
+                return  # decided already: its owner has an answer
+            # The request id is not trusted (it may be what the database refused): one of our own.
+            booking = self._new_booking(cmd.booking_id, f"invalid:{cmd.booking_id}", cmd.show_id,
+                                        cmd.customer_id, None, None, None, None)
+            booking.reason = INVALID_REQUEST
+            self._booking_event(ev.BookingRejected, booking, self.shows.get(cmd.show_id))
+        elif cmd.kind in ("ConfirmBooking", "CancelBooking") and cmd.booking_id and cmd.customer_id:
+            booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
+            if booking is not None and show is not None:
+                self._refuse(booking, show, "confirm" if cmd.kind == "ConfirmBooking" else "cancel",
+                             INVALID_REQUEST)
+        elif cmd.kind == "CreateShow":
+            if cmd.show_id in self.shows or cmd.show_id in self.rejected_shows:
+                return
+            self.rejected_shows.add(cmd.show_id)
+            self.new_rejected_shows.append(cmd.show_id)
+            self.events.append(ev.ShowRejected(event_id=f"{cmd.show_id}/rejected", show_id=cmd.show_id,
+                                               show_version=0, occurred_at=self.now, reason=INVALID_REQUEST))
+        # An ExpireBooking needs no answer: the sweeper asks again while the hold is overdue.
+
     def _expire(self, booking: BookingState, show: ShowState) -> None:
         show.seat_map.release(booking.seats, booking.booking_id)
         self._set_status(booking, EXPIRED, "hold_expired")
-        self._booking_event(ev.BOOKING_EXPIRED, booking, show)
+        self._booking_event(ev.BookingExpired, booking, show)
 
     def _owned(self, booking_id: str, show_id: str, customer_id: str) -> tuple[BookingState | None,
                                                                               ShowState | None]:
@@ -218,24 +239,20 @@ class Batch:
 
 
 def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | None, list[str]]:
-    """(rejection reason, seats); the reason is None when the seats can be held."""
+    """(rejection reason, seats); the reason is None when the seats can be held. The command's shape
+    (1..10 distinct seat ids, or a quantity 1..10) is guaranteed by its type."""
     if show is None:
         return "show_not_found", []
     seat_map = show.seat_map
     if cmd.seats is not None:
-        seats = cmd.seats
-        if len(seats) > MAX_SEATS_PER_BOOKING:
-            return "too_many_seats", []
-        if len(set(seats)) != len(seats) or not all(show.layout.contains(s) for s in seats):
+        if not all(show.layout.contains(s) for s in cmd.seats):
             return "invalid_seat", []
         if seat_map.available == 0:
             return "sold_out", []
-        if not all(seat_map.is_free(s) for s in seats):
+        if not all(seat_map.is_free(s) for s in cmd.seats):
             return "seat_unavailable", []
-        return None, list(seats)
+        return None, list(cmd.seats)
     assert cmd.quantity is not None
-    if cmd.quantity > MAX_SEATS_PER_BOOKING:
-        return "too_many_seats", []
     chosen = seat_map.best_available(cmd.quantity)
     if chosen is None:
         return "sold_out", []
@@ -248,4 +265,5 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     ConfirmBooking: Batch.confirm_booking,
     CancelBooking: Batch.cancel_booking,
     ExpireBooking: Batch.expire_booking,
+    Undecidable: Batch.undecidable,
 }

@@ -1,5 +1,5 @@
 """Prometheus metrics of the processor and the outbox relay."""
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter("boxoffice_processor_commands_total", "Commands consumed", ["outcome"])
 EVENTS = Counter("boxoffice_processor_events_total", "Events written to the outbox")
@@ -14,3 +14,5 @@ PHASE_SECONDS = Histogram("boxoffice_processor_phase_seconds", "Time per phase o
                           buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1))
 KNOWN_REQUESTS = Counter("boxoffice_processor_known_requests_total",
                          "Batches decided again because a booking request was already known")
+HALTS = Counter("boxoffice_processor_halts_total", "Partitions halted by a defect (not bad input, not the network)")
+HALTED = Gauge("boxoffice_processor_halted_partitions", "Partitions halted now; they resume after a restart")

@@ -3,6 +3,13 @@
 Per batch: move the stored position (fencing), lock the batch's shows in sorted order, decide every command
 in order in memory, write bookings, seats, outbox events and the new position, commit once. The stored
 position, not Kafka's committed offset, is where a partition resumes.
+
+What stops a partition, and what does not:
+- a lost connection (Kafka, PostgreSQL) is transient: the same batch is retried with backoff, nothing skipped;
+- bad input (a message the contract refuses, or a command the database refuses because of its content) is
+  dead-lettered, and the request it carried is decided `invalid_request` (see undecidable.py);
+- anything else is a defect of ours: the partition halts (no offset moves, the process reports not ready,
+  the error is logged with the commands and counted); it resumes when the process restarts with the fix.
 """
 from __future__ import annotations
 
@@ -16,37 +23,30 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.structs import ConsumerRecord
 
 from booking_processor import metrics
-from booking_processor.store import (
-    Fenced,
-    IntegrityViolation,
-    ShowCache,
-    claim_position,
-    load_batch,
-    load_position,
-    write_batch,
-)
+from booking_processor.store import Fenced, ShowCache, claim_position, load_batch, load_position, write_batch
+from booking_processor.undecidable import Undecidable
 from runtime.lifecycle import Lifecycle
+from runtime.transient import Backoff, is_transient
 from schemas import topics
 from schemas.commands import Command, RequestBooking, decode_command, encode_command
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
 
-TRANSIENT = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.LockNotAvailableError,
-    asyncpg.exceptions.DeadlockDetectedError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
-
-
+Item = Command | Undecidable
 _BOOKING_KEYS = frozenset({"bookings_pkey", "bookings_request_id_key"})
+
+
+def refused_for_its_content(exc: BaseException) -> bool:
+    """The database refused a command because of what it carries, not because of us: a value it cannot
+    store (SQLSTATE class 22), or a request id that another booking already holds."""
+    if isinstance(exc, asyncpg.DataError):
+        return True
+    return isinstance(exc, asyncpg.UniqueViolationError) and exc.constraint_name == "bookings_request_id_key"
+
+
+class Halt(Exception):
+    """A defect (not bad input, not the network): the partition stops where it is."""
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -58,41 +58,75 @@ class _Rebalance(ConsumerRebalanceListener):
         async with self._processor.batch_lock:
             for tp in revoked:
                 await self._processor.settle(tp)
-                self._processor.positions.pop(tp, None)
-                self._processor.ahead.pop(tp, None)
+                self._processor.forget(tp)
 
     async def on_partitions_assigned(self, assigned) -> None:
-        await self._processor.resume(assigned)
+        # Positions are read from PostgreSQL by the run loop (which retries while it is down), not here.
+        for tp in assigned:
+            self._processor.await_position(tp)
 
 
 class CommandProcessor:
-    def __init__(self, pool: asyncpg.Pool, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
-                 group: str, batch_max: int, lifecycle: Lifecycle) -> None:
-        self.pool, self.consumer, self.producer = pool, consumer, producer
-        self.group, self.batch_max, self.lifecycle = group, batch_max, lifecycle
+    consumer: AIOKafkaConsumer  # subscribed with `rebalance_listener()`, set before `run()`
+
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, group: str, batch_max: int,
+                 lifecycle: Lifecycle, topic: str = topics.COMMANDS) -> None:
+        self.pool, self.producer = pool, producer
+        self.group, self.batch_max, self.lifecycle, self.topic = group, batch_max, lifecycle, topic
         self.positions: dict[TopicPartition, int] = {}  # the stored position, as last committed or read
         self.ahead: dict[TopicPartition, int] = {}  # where the next batch starts (after the one in flight)
         self.inflight: dict[TopicPartition, asyncio.Task] = {}
         # Bumped by every seek: a batch fetched before a seek is stale and is dropped, never committed.
         self.epoch: dict[TopicPartition, int] = {}
+        self.unpositioned: set[TopicPartition] = set()  # assigned, stored position not read yet
+        self.halted: dict[TopicPartition, str] = {}
         self.batch_lock = asyncio.Lock()
         self.cache = ShowCache()
+        self._position_backoff = Backoff()
 
-    def subscribe(self) -> None:
-        self.consumer.subscribe([topics.COMMANDS], listener=_Rebalance(self))
+    def rebalance_listener(self) -> ConsumerRebalanceListener:
+        return _Rebalance(self)
 
-    async def resume(self, assigned) -> None:
-        """Seek every assigned partition to the position stored in PostgreSQL (created at the log start)."""
-        assigned = list(assigned)
-        if not assigned:
+    async def all_partitions_running(self) -> bool:
+        """Readiness: False while a partition is halted by a defect."""
+        return not self.halted
+
+    def await_position(self, tp: TopicPartition) -> None:
+        self.unpositioned.add(tp)
+        self.consumer.pause(tp)
+
+    def forget(self, tp: TopicPartition) -> None:
+        self.positions.pop(tp, None)
+        self.ahead.pop(tp, None)
+        self.unpositioned.discard(tp)
+        if self.halted.pop(tp, None) is not None:
+            metrics.HALTED.set(len(self.halted))
+
+    async def _read_positions(self) -> None:
+        """Seek every newly assigned partition to the position stored in PostgreSQL (created at the log
+        start the first time); while PostgreSQL does not answer, those partitions stay paused."""
+        tps = sorted(self.unpositioned, key=lambda tp: tp.partition)
+        try:
+            beginnings = await self.consumer.beginning_offsets(tps)
+            async with self.pool.acquire() as conn:
+                stored = {tp: await load_position(conn, self.group, tp.topic, tp.partition, beginnings[tp])
+                          for tp in tps}
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            delay = self._position_backoff.next()
+            log.warning("cannot read stored positions yet, retrying", error=repr(exc), delay=delay)
+            await self.lifecycle.sleep(delay)
             return
-        beginnings = await self.consumer.beginning_offsets(assigned)
-        async with self.pool.acquire() as conn:
-            for tp in assigned:
-                stored = await load_position(conn, self.group, tp.topic, tp.partition, beginnings[tp])
-                self.positions[tp] = stored
-                self._seek(tp, stored)
-        log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
+        self._position_backoff.reset()
+        for tp, offset in stored.items():
+            if tp not in self.unpositioned:
+                continue  # revoked meanwhile
+            self.unpositioned.discard(tp)
+            self.positions[tp] = offset
+            self._seek(tp, offset)
+            self.consumer.resume(tp)
+        log.info("partitions assigned", partitions=sorted(tp.partition for tp in stored))
 
     async def run(self) -> None:
         """Fetch and decode the next batch of a partition while its previous batch commits: the Python work
@@ -101,6 +135,8 @@ class CommandProcessor:
         commit, the fence refuses the successor and the partition re-reads from the stored position."""
         try:
             while not self.lifecycle.stopping.is_set():
+                if self.unpositioned:
+                    await self._read_positions()
                 epochs = dict(self.epoch)
                 batches = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_max)
                 if not batches:
@@ -109,7 +145,7 @@ class CommandProcessor:
                     # Partitions hold disjoint shows and positions: they proceed side by side.
                     await asyncio.gather(*[self._enqueue(tp, records, epochs.get(tp))
                                            for tp, records in batches.items()
-                                           if tp in self.positions])  # a revoked partition is its new owner's
+                                           if tp in self.positions and tp not in self.halted])
         finally:
             for tp in list(self.inflight):
                 await self.settle(tp)
@@ -137,110 +173,130 @@ class CommandProcessor:
                       expected=expected, first=records[0].offset)
             self._seek(tp, expected)
             return
-        commands: list[Command] = []
+        items: list[Item] = []
         dead: list[tuple[ConsumerRecord, str]] = []
         for record in records:
             try:
-                commands.append(decode_command(record.value, record.key))
+                items.append(decode_command(record.value, record.key))
             except SchemaError as exc:
                 dead.append((record, str(exc)))
-        if dead:
-            await self.dead_letter(dead)  # acked before any position can move past them
+                salvaged = Undecidable.from_record(record.value, record.key, str(exc))
+                if salvaged is not None:
+                    items.append(salvaged)  # decided in its place in the order, as invalid_request
+        if dead and not await self._dead_letter_records(dead):
+            return  # stopping before the dead letters were acked: nothing moves past them
         next_offset = records[-1].offset + 1
         await self.settle(tp)  # the predecessor commits first
-        if self.epoch.get(tp) != epoch or self.lifecycle.stopping.is_set() or tp not in self.positions:
-            return  # the predecessor was fenced (and re-sought), we are stopping, or the partition was revoked
+        if (self.epoch.get(tp) != epoch or self.lifecycle.stopping.is_set() or tp not in self.positions
+                or tp in self.halted):
+            return  # the predecessor was fenced (and re-sought) or halted, we are stopping, or it was revoked
         self.ahead[tp] = next_offset
-        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, commands, len(records)))
+        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, items, len(records)))
 
-    async def process(self, tp: TopicPartition, expected: int, next_offset: int, commands: list[Command],
+    async def process(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item],
                       records: int) -> None:
         started = time.perf_counter()
         try:
-            committed = await self._commit_with_retry(tp, expected, next_offset, commands)
+            committed = await self._commit_with_retry(tp, expected, next_offset, items)
         except Fenced:
             metrics.FENCED.inc()
             await self._reseek(tp)
+            return
+        except Exception as exc:  # a defect: never dead-letter good commands because of it
+            self._halt(tp, expected, items, exc)
             return
         if not committed:
             return  # stopping during a retry: nothing advanced, the next owner starts here again
         self.positions[tp] = next_offset
         metrics.BATCH_SIZE.observe(records)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-        metrics.COMMANDS.labels("decided").inc(len(commands))
+        metrics.COMMANDS.labels("decided").inc(len(items))
+
+    def _halt(self, tp: TopicPartition, position: int, items: list[Item], exc: BaseException) -> None:
+        self.halted[tp] = repr(exc)
+        self.consumer.pause(tp)
+        metrics.HALTS.inc()
+        metrics.HALTED.set(len(self.halted))
+        log.error("partition halted by a defect: no offset moves until a restart with the fix",
+                  partition=tp.partition, position=position, error=repr(exc),
+                  commands=[_describe(i) for i in items[:20]], commands_in_batch=len(items), exc_info=exc)
 
     async def _commit_with_retry(self, tp: TopicPartition, expected: int, next_offset: int,
-                                 commands: list[Command]) -> bool:
-        delay = 0.05
+                                 items: list[Item]) -> bool:
+        backoff = Backoff(first=0.05)
         while True:
             try:
-                await self._commit(tp, expected, next_offset, commands)
+                await self._commit(tp, expected, next_offset, items)
                 return True
             except Fenced:
                 raise
-            except TRANSIENT as exc:
+            except Exception as exc:
+                if not is_transient(exc):
+                    if not refused_for_its_content(exc):
+                        raise  # a defect: the caller halts the partition
+                    log.warning("the database refused a command for its content; isolating it", error=repr(exc),
+                                partition=tp.partition, commands=len(items))
+                    if len(items) > 1:
+                        return await self._commit_one_by_one(tp, expected, next_offset, items)
+                    return await self._reject_for_content(tp, expected, next_offset, items[0], exc)
                 metrics.RETRIES.inc()
+                delay = backoff.next()
                 log.warning("transient failure, retrying batch", error=repr(exc), partition=tp.partition,
                             delay=delay)
-            except (asyncpg.PostgresError, IntegrityViolation, Exception) as exc:  # undecidable input, or a bug
-                log.error("batch failed, deciding its commands one at a time", error=repr(exc),
-                          partition=tp.partition, commands=len(commands))
-                if len(commands) <= 1:
-                    await self._skip_undecidable(tp, expected, next_offset, commands, exc)
-                    return True
-                return await self._commit_one_by_one(tp, expected, next_offset, commands)
             if await self.lifecycle.sleep(delay):
                 return False
-            delay = min(delay * 2, 5.0)
 
     async def _commit_one_by_one(self, tp: TopicPartition, expected: int, next_offset: int,
-                                 commands: list[Command]) -> bool:
-        """Decide a failed batch's commands one transaction each; the one that fails alone goes to the DLQ.
+                                 items: list[Item]) -> bool:
+        """Decide a refused batch's commands one transaction each, to find the one the database refuses.
         Every transaction but the last leaves the position where it is (the last moves it past the batch):
         after a crash in between the batch is read again, and what was decided is a no-op the second time."""
-        for i, command in enumerate(commands):
-            target = next_offset if i == len(commands) - 1 else expected
-            if not await self._commit_with_retry(tp, expected, target, [command]):
+        for i, item in enumerate(items):
+            target = next_offset if i == len(items) - 1 else expected
+            if not await self._commit_with_retry(tp, expected, target, [item]):
                 return False  # stopping
         return True
 
-    async def _skip_undecidable(self, tp: TopicPartition, expected: int, next_offset: int,
-                                commands: list[Command], exc: BaseException) -> None:
-        for command in commands:
-            await self._dead_letter_command(command, exc)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
+    async def _reject_for_content(self, tp: TopicPartition, expected: int, next_offset: int, item: Item,
+                                  exc: BaseException) -> bool:
+        """Dead-letter the command, then decide its request `invalid_request` in its place."""
+        if isinstance(item, Undecidable):
+            raise Halt(f"the rejection of an undecidable command was refused: {exc!r}") from exc
+        if not await self._retry_send(lambda: self._dead_letter_command(item, exc)):
+            return False
+        return await self._commit_with_retry(tp, expected, next_offset,
+                                             [Undecidable.from_command(item, repr(exc))])
 
-    async def _commit(self, tp: TopicPartition, expected: int, next_offset: int,
-                      commands: list[Command]) -> None:
+    async def _commit(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item]) -> None:
         """Optimistic first: new booking requests are not looked up (a request is decided once, so a known
         id is rare: a client retry that raced its own first attempt). If one was known, the database's unique
         key refuses the batch, nothing of it is kept, and it is decided again with every id looked up."""
         try:
-            await self._commit_once(tp, expected, next_offset, commands, look_up_requests=False)
+            await self._commit_once(tp, expected, next_offset, items, look_up_requests=False)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name not in _BOOKING_KEYS:
                 raise
             metrics.KNOWN_REQUESTS.inc()
-            await self._commit_once(tp, expected, next_offset, commands, look_up_requests=True)
+            await self._commit_once(tp, expected, next_offset, items, look_up_requests=True)
 
-    async def _commit_once(self, tp: TopicPartition, expected: int, next_offset: int, commands: list[Command],
+    async def _commit_once(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item],
                            look_up_requests: bool) -> None:
-        show_ids = list({c.show_id for c in commands})
-        booking_ids = list({c.booking_id for c in commands
-                            if hasattr(c, "booking_id") and (look_up_requests or not isinstance(c, RequestBooking))})
+        show_ids = list({i.show_id for i in items})
+        booking_ids = list({i.booking_id for i in items if getattr(i, "booking_id", None)
+                            and (look_up_requests or not isinstance(i, RequestBooking))})
+        rejected = [i.show_id for i in items if isinstance(i, Undecidable) and i.kind == "CreateShow"]
         phase = metrics.PHASE_SECONDS
         try:
             async with self.pool.acquire() as conn:
                 started = time.perf_counter()
                 async with conn.transaction():
                     now = await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
-                    if not commands:
+                    if not items:
                         return
-                    batch = await load_batch(conn, self.cache, show_ids, booking_ids, now)
+                    batch = await load_batch(conn, self.cache, show_ids, booking_ids, now, rejected)
                     loaded = time.perf_counter()
-                    for command in commands:
-                        batch.decide(command)
+                    for item in items:
+                        batch.decide(item)
                     decided = time.perf_counter()
                     await write_batch(conn, batch)
                     written = time.perf_counter()
@@ -249,9 +305,6 @@ class CommandProcessor:
             phase.labels("decide").observe(decided - loaded)
             phase.labels("write").observe(written - decided)
             phase.labels("commit").observe(committed - written)
-            log.debug("batch committed", partition=tp.partition, commands=len(commands),
-                      load_ms=round((loaded - started) * 1000, 1), decide_ms=round((decided - loaded) * 1000, 1),
-                      write_ms=round((written - decided) * 1000, 1), commit_ms=round((committed - written) * 1000, 1))
         except BaseException:
             # The in-memory states may hold uncommitted decisions: reload them from the database next time.
             self.cache.discard(show_ids)
@@ -263,8 +316,15 @@ class CommandProcessor:
         metrics.EVENTS.inc(len(batch.events))
 
     async def _reseek(self, tp: TopicPartition) -> None:
-        async with self.pool.acquire() as conn:
-            stored = await load_position(conn, self.group, tp.topic, tp.partition, 0)
+        backoff = Backoff()
+        while True:
+            try:
+                async with self.pool.acquire() as conn:
+                    stored = await load_position(conn, self.group, tp.topic, tp.partition, 0)
+                break
+            except Exception as exc:
+                if not is_transient(exc) or await self.lifecycle.sleep(backoff.next()):
+                    raise
         log.warning("fenced: stored position moved, re-seeking", partition=tp.partition, stored=stored)
         if tp in self.positions:  # still ours
             self.positions[tp] = stored
@@ -284,23 +344,51 @@ class CommandProcessor:
         self.epoch[tp] = self.epoch.get(tp, 0) + 1
         self.consumer.seek(tp, offset)
 
-    async def dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
-        futures = []
+    async def _retry_send(self, send) -> bool:
+        """Run a send to the dead-letter topic until the broker acks it; False when stopping first."""
+        backoff = Backoff()
+        while True:
+            try:
+                await send()
+                return True
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                delay = backoff.next()
+                log.warning("dead-letter topic unreachable, retrying", error=repr(exc), delay=delay)
+                if await self.lifecycle.sleep(delay):
+                    return False
+
+    async def _dead_letter_records(self, dead: list[tuple[ConsumerRecord, str]]) -> bool:
+        async def send() -> None:
+            futures = []
+            for record, error in dead:
+                futures.append(await self.producer.send(
+                    topics.COMMANDS_DLQ, value=record.value, key=record.key,
+                    headers=[("error", error.encode()), ("source_topic", record.topic.encode()),
+                             ("source_partition", str(record.partition).encode()),
+                             ("source_offset", str(record.offset).encode())],
+                ))
+            await asyncio.gather(*futures)
+
         for record, error in dead:
             log.warning("command to DLQ", partition=record.partition, offset=record.offset, error=error)
-            futures.append(await self.producer.send(
-                topics.COMMANDS_DLQ, value=record.value, key=record.key,
-                headers=[("error", error.encode()), ("source_topic", record.topic.encode()),
-                         ("source_partition", str(record.partition).encode()),
-                         ("source_offset", str(record.offset).encode())],
-            ))
-        await asyncio.gather(*futures)
+        if not await self._retry_send(send):
+            return False
         metrics.COMMANDS.labels("dead_lettered").inc(len(dead))
+        return True
 
     async def _dead_letter_command(self, command: Command, exc: BaseException) -> None:
-        log.error("undecidable command to DLQ", command_id=command.command_id, error=repr(exc))
+        log.error("command refused by the database to DLQ", command=_describe(command), error=repr(exc))
         await self.producer.send_and_wait(
             topics.COMMANDS_DLQ, value=encode_command(command), key=command.show_id.encode(),
-            headers=[("error", repr(exc).encode())],
+            headers=[("error", repr(exc).encode()), ("source_topic", self.topic.encode())],
         )
         metrics.COMMANDS.labels("dead_lettered").inc()
+
+
+def _describe(item: Item) -> dict[str, str | None]:
+    if isinstance(item, Undecidable):
+        return {"type": f"undecidable {item.kind}", "show_id": item.show_id, "booking_id": item.booking_id}
+    return {"type": item.type, "command_id": item.command_id, "show_id": item.show_id,
+            "booking_id": getattr(item, "booking_id", None)}

@@ -2,14 +2,14 @@
 with set-based statements. Always called inside one transaction."""
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime
 
 import asyncpg
-import orjson
+from cachetools import LRUCache
 
 from booking_processor.decide import Batch, BookingState, ShowState
 from booking_processor.seat_map import SeatMap
+from schemas.events import Refusal, encode_event
 from schemas.layout import Layout
 
 
@@ -29,21 +29,16 @@ class ShowCache:
     """
 
     def __init__(self, capacity: int = 2000) -> None:
-        self._entries: OrderedDict[str, ShowState] = OrderedDict()
-        self._capacity = capacity
+        self._entries: LRUCache[str, ShowState] = LRUCache(maxsize=capacity)
 
     def get(self, show_id: str, version: int) -> ShowState | None:
         state = self._entries.get(show_id)
         if state is None or state.version != version:
             return None
-        self._entries.move_to_end(show_id)
         return state
 
     def put(self, state: ShowState) -> None:
         self._entries[state.show_id] = state
-        self._entries.move_to_end(state.show_id)
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
 
     def discard(self, show_ids) -> None:
         for show_id in show_ids:
@@ -80,7 +75,7 @@ async def load_position(conn: asyncpg.Connection, group: str, topic: str, partit
 
 
 async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[str], booking_ids: list[str],
-                     now: datetime) -> Batch:
+                     now: datetime, rejected_show_ids: list[str] | None = None) -> Batch:
     # Lock the shows in a fixed (sorted) order, once per transaction.
     rows = await conn.fetch(
         """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at
@@ -114,11 +109,17 @@ async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[
                 requested_seats=r["requested_seats"], requested_quantity=r["requested_quantity"],
                 seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"],
                 payment_reference=r["payment_reference"], created_at=r["created_at"], updated_at=r["updated_at"],
+                refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
+                if r["refused_action"] else None,
             )
-    return Batch(shows=shows, bookings=bookings, now=now)
+    rejected: set[str] = set()
+    if rejected_show_ids:
+        rejected = {r["show_id"] for r in await conn.fetch(
+            "SELECT show_id FROM rejected_shows WHERE show_id = ANY($1::text[])", rejected_show_ids)}
+    return Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected)
 
 
-_ISO_CACHE: dict[datetime, str] = {}
+_ISO_CACHE: LRUCache[datetime, str] = LRUCache(maxsize=4096)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -127,8 +128,6 @@ def _iso(value: datetime | None) -> str | None:
         return None
     text = _ISO_CACHE.get(value)
     if text is None:
-        if len(_ISO_CACHE) > 4096:
-            _ISO_CACHE.clear()
         text = _ISO_CACHE[value] = value.isoformat()
     return text
 
@@ -154,6 +153,10 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
                     seats_available int, version bigint, created_at timestamptz)""",
             records,
         )
+    if batch.new_rejected_shows:
+        await conn.execute(
+            """INSERT INTO rejected_shows (show_id, reason, rejected_at)
+               SELECT unnest($1::text[]), 'invalid_request', $2""", batch.new_rejected_shows, batch.now)
     if batch.new_bookings:
         # Binary COPY: the cheapest way to add many rows (no SQL text, no JSON to parse server-side).
         await conn.copy_records_to_table("bookings", columns=_BOOKING_COLUMNS, records=[
@@ -163,9 +166,11 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
         await conn.execute(
             """UPDATE bookings b SET status = r.status, reason = r.reason, seats = r.seats,
                       expires_at = r.expires_at, payment_reference = r.payment_reference,
-                      updated_at = r.updated_at
+                      updated_at = r.updated_at, refused_action = r.refused_action,
+                      refused_reason = r.refused_reason, refused_at = r.refused_at
                FROM jsonb_to_recordset($1::jsonb) AS r(booking_id text, status text, reason text, seats text[],
-                    expires_at timestamptz, payment_reference text, updated_at timestamptz)
+                    expires_at timestamptz, payment_reference text, updated_at timestamptz,
+                    refused_action text, refused_reason text, refused_at timestamptz)
                WHERE b.booking_id = r.booking_id""",
             records,
         )
@@ -181,7 +186,7 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
     if batch.events:
         await conn.copy_records_to_table(
             "outbox", columns=("event_id", "show_id", "show_version", "payload"),
-            records=[(e["event_id"], e["show_id"], e["show_version"], orjson.dumps(e)) for e in batch.events])
+            records=[(e.event_id, e.show_id, e.show_version, encode_event(e)) for e in batch.events])
         await conn.execute("SELECT pg_notify('outbox', '')")
 
 
@@ -243,6 +248,7 @@ _BOOKING_COLUMNS = ("booking_id", "request_id", "show_id", "customer_id", "email
 
 
 def _booking_tuple(b: BookingState) -> tuple:
+    # A new booking has no refusal yet (only a later confirm or cancel can be refused).
     return (b.booking_id, b.request_id, b.show_id, b.customer_id, b.email, b.phone, b.status, b.requested_seats,
             b.requested_quantity, b.seats, b.reason, b.expires_at, b.payment_reference, b.created_at, b.updated_at)
 
@@ -254,4 +260,7 @@ def _booking_record(b: BookingState) -> dict:
         "requested_seats": b.requested_seats, "requested_quantity": b.requested_quantity, "seats": b.seats,
         "reason": b.reason, "expires_at": _iso(b.expires_at), "payment_reference": b.payment_reference,
         "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at),
+        "refused_action": b.refused.action if b.refused else None,
+        "refused_reason": b.refused.reason if b.refused else None,
+        "refused_at": _iso(b.refused.at) if b.refused else None,
     }

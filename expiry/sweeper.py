@@ -21,7 +21,6 @@ from runtime.leadership import run_as_leader
 from runtime.lifecycle import Lifecycle
 from schemas import topics
 from schemas.commands import ExpireBooking, encode_command
-from schemas.validation import format_time
 
 log = structlog.get_logger()
 EXPIRES_SENT = Counter("boxoffice_expiry_commands_total", "ExpireBooking commands sent")
@@ -60,7 +59,7 @@ class ExpirySweeper:
         due = [r for r in rows if r["booking_id"] not in self._sent]
         if not due:
             return 0
-        issued_at = format_time(datetime.now(UTC))
+        issued_at = datetime.now(UTC)
         futures = []
         for row in due:
             command = ExpireBooking(command_id=secrets.token_hex(12), show_id=row["show_id"],

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import orjson
 
-from schemas.validation import format_time
+from schemas.api import BookingView
+from schemas.events import Refusal
 
-_COLUMNS = "booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at"
+_COLUMNS = ("booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
+            "refused_action, refused_reason, refused_at")
 
 
 class BookingHistory:
@@ -18,7 +19,7 @@ class BookingHistory:
         self._pool = pool
 
     async def for_customer(self, customer_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+                           cursor: str | None) -> tuple[list[BookingView], str | None]:
         if cursor is None:
             rows = await self._pool.fetch(
                 f"""SELECT {_COLUMNS} FROM bookings WHERE customer_id = $1
@@ -34,12 +35,12 @@ class BookingHistory:
             )
         more = len(rows) > limit
         rows = rows[:limit]
-        bookings = [{
-            "booking_id": r["booking_id"], "show_id": r["show_id"], "customer_id": r["customer_id"],
-            "status": r["status"], "seats": list(r["seats"]), "reason": r["reason"],
-            "expires_at": format_time(r["expires_at"]), "created_at": format_time(r["created_at"]),
-            "updated_at": format_time(r["updated_at"]),
-        } for r in rows]
+        bookings = [BookingView(
+            booking_id=r["booking_id"], show_id=r["show_id"], customer_id=r["customer_id"], status=r["status"],
+            seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"], created_at=r["created_at"],
+            updated_at=r["updated_at"],
+            refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
+        ) for r in rows]
         next_cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["booking_id"]) if more else None
         return bookings, next_cursor
 

@@ -1,22 +1,31 @@
-"""Reading a request: bearer token, JSON body within limits, Idempotency-Key."""
+"""Reading a request with the typed contract: bearer token, JSON body within limits, headers, query and
+path parameters. Every refusal is an ApiError with the documented status."""
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-import orjson
+import msgspec
 from starlette.requests import Request
 
 from intake.errors import ApiError
 from intake.tokens import InvalidToken, Principal, TokenVerifier
-from schemas.api import IDEMPOTENCY_KEY
+from schemas.fields import Cursor, IdempotencyKey, Limit
+from schemas.validation import MalformedJson, SchemaError, convert, decode
 
+T = TypeVar("T")
 MAX_BODY = 16 * 1024
+DEFAULT_LIMIT = 50
+
+
+def validation_error(exc: SchemaError) -> ApiError:
+    return ApiError(422, "validation_error", str(exc), details={"path": exc.path, "reason": exc.reason})
 
 
 def authenticate(request: Request, tokens: TokenVerifier) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "a bearer token is required",
                        headers={"WWW-Authenticate": "Bearer"})
     try:
@@ -31,9 +40,15 @@ def require_admin(principal: Principal) -> None:
         raise ApiError(403, "forbidden", "this route needs the admin role")
 
 
-async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
+@cache
+def _decoder(kind: type[T]) -> msgspec.json.Decoder[T]:
+    return msgspec.json.Decoder(kind)
+
+
+async def read_body(request: Request, kind: type[T], *, optional: bool = False) -> T | None:
+    """The JSON body decoded strictly as `kind` (None when `optional` and there is no body)."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    if length is not None and (not length.isascii() or not length.isdigit() or int(length) > MAX_BODY):
         raise ApiError(413, "payload_too_large", f"bodies are limited to {MAX_BODY} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -43,16 +58,18 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw:
-        if allow_empty:
+        if optional:
             return None
         raise ApiError(400, "malformed_json", "a JSON body is required")
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json")
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "malformed_json", f"body is not valid JSON: {exc}") from None
+        return decode(raw, _decoder(kind))
+    except MalformedJson as exc:
+        raise ApiError(400, "malformed_json", f"body is not valid JSON: {exc.reason}") from None
+    except SchemaError as exc:
+        raise validation_error(exc) from None
 
 
 def idempotency_key(request: Request) -> str:
@@ -60,7 +77,38 @@ def idempotency_key(request: Request) -> str:
     if key is None:
         raise ApiError(422, "validation_error", "the Idempotency-Key header is required",
                        details={"path": "header:Idempotency-Key", "reason": "is required"})
-    if not IDEMPOTENCY_KEY.fullmatch(key):
+    try:
+        return convert(key, IdempotencyKey, "header:Idempotency-Key")
+    except SchemaError as exc:
         raise ApiError(422, "validation_error", "Idempotency-Key must be 1..128 printable ASCII characters",
-                       details={"path": "header:Idempotency-Key", "reason": "1..128 printable ASCII"})
-    return key
+                       details={"path": exc.path, "reason": exc.reason}) from None
+
+
+def _query(request: Request, name: str, kind: Any) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        if kind is Limit:
+            # ASCII digits only: int() would also read other scripts' digits and thousands of them.
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+                raise SchemaError(f"query:{name}", "must be an integer 1..500")
+            return convert(int(raw), kind, f"query:{name}")
+        return convert(raw, kind, f"query:{name}")
+    except SchemaError as exc:
+        raise validation_error(exc) from None
+
+
+def page(request: Request) -> tuple[int, str | None]:
+    """`?limit=` (default 50, 1..500) and `?cursor=` (as issued in `next_cursor`)."""
+    limit = _query(request, "limit", Limit)
+    return (DEFAULT_LIMIT if limit is None else limit), _query(request, "cursor", Cursor)
+
+
+def path_id(request: Request, name: str, kind: Any, what: str) -> str:
+    """A path identifier; one outside its grammar names nothing that can exist: 404."""
+    value = request.path_params[name]
+    try:
+        return convert(value, kind)
+    except SchemaError:
+        raise ApiError(404, "not_found", f"no such {what}") from None

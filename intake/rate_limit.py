@@ -9,18 +9,22 @@ import math
 import time
 from collections.abc import Callable
 
+from cachetools import LRUCache
+
 
 class RateLimiter:
     def __init__(self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic,
                  capacity: int = 100_000) -> None:
-        self._rate, self._burst, self._clock, self._capacity = per_second, burst, clock, capacity
-        self._buckets: dict[str, tuple[float, float]] = {}  # customer -> (tokens, last refill)
+        self._rate, self._burst, self._clock = per_second, burst, clock
+        # customer -> (tokens, last refill); the least recently seen customer is forgotten first (forgetting
+        # a bucket only forgives).
+        self._buckets: LRUCache[str, tuple[float, float]] = LRUCache(maxsize=capacity)
 
     @property
     def enabled(self) -> bool:
         return self._rate > 0
 
-    def acquire(self, customer: str) -> float:
+    async def acquire(self, customer: str) -> float:
         """0 when allowed (a token is taken); otherwise the seconds until one will be available."""
         if not self.enabled:
             return 0.0
@@ -28,8 +32,6 @@ class RateLimiter:
         tokens, last = self._buckets.get(customer, (float(self._burst), now))
         tokens = min(float(self._burst), tokens + (now - last) * self._rate)
         if tokens >= 1:
-            if len(self._buckets) >= self._capacity and customer not in self._buckets:
-                self._buckets.clear()  # bounded memory; forgetting buckets only forgives
             self._buckets[customer] = (tokens - 1, now)
             return 0.0
         self._buckets[customer] = (tokens, now)

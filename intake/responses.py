@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+import msgspec
 from starlette.responses import Response
+
+_encoder = msgspec.json.Encoder()
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
+    """A record of schemas.api (or plain JSON data) as the response body."""
+    return Response(_encoder.encode(body), status_code=status, headers=headers, media_type="application/json")

@@ -43,7 +43,7 @@ class SmtpChannel:
     async def send(self, message: EmailMessage) -> None:
         await asyncio.get_running_loop().run_in_executor(self._pool, self._send_blocking, message)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -1,35 +1,75 @@
-"""Consumes booking.events and sends each notification once.
+"""Consumes booking.events and sends each notification once; retries come from PostgreSQL.
 
-Once: the (event_id, channel) row in PostgreSQL is claimed before sending and marked `sent` after, so a
-redelivered or replayed event finds it sent and is skipped. A crash between the send and the mark can
-repeat that one message; its Message-ID is the event id, so a receiver can drop it.
-Failures retry with exponential backoff and jitter; after the last attempt the notification goes to
-booking.notifications.dlq with the error and is marked `dead`. Events are handled concurrently, so one
-slow or failing notification holds up no other; bookings never wait for any of it.
+Once: the (event_id, channel) row is claimed before sending and marked `sent` after, so a redelivered or
+replayed event finds it sent and is skipped. A crash between the send and the mark can repeat that one
+message; its Message-ID is the event id, so a receiver can drop it.
+
+Nothing waits for a slow or failing delivery. The consumer makes each notification's first attempt in the
+background (at most `concurrency` at a time) and commits an offset only once every event before it was
+handled: sent, skipped, or scheduled for a retry. A failed attempt is scheduled in its row
+(`next_attempt_at`, exponential backoff with jitter, the event kept in `payload`), and the retry loop takes
+due rows (`FOR UPDATE SKIP LOCKED`, leased while in progress) until the last attempt, after which the
+notification goes to booking.notifications.dlq and the row is marked `dead`. A restart loses no retry, and
+a SIGTERM waits for no backoff. PostgreSQL or Kafka going away is transient: the work is retried.
 """
 from __future__ import annotations
 
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
 
 import asyncpg
-import orjson
+import msgspec
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from notifier.channels import DeliveryError, SmtpChannel, WebhookChannel
 from notifier.messages import NOTIFIED, email_for, webhook_body
 from runtime.lifecycle import Lifecycle
+from runtime.transient import Backoff, is_transient
 from schemas import topics
-from schemas.events import decode_event
+from schemas.events import BookingEvent, decode_event, encode_event
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
 NOTIFICATIONS = Counter("boxoffice_notifications_total", "Notifications by channel and outcome",
                         ["channel", "outcome"])
+LEASE_S = 60  # a delivery in progress keeps its row this long (then anyone may retry it)
+RETRY_POLL_S = 0.5
+STOP_GRACE_S = 5.0
+MAX_IN_FLIGHT = 2000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: BookingEvent
+    channel: str
+
+
+class _Offsets:
+    """Per partition: offsets handed out and not yet handled; what may be committed is the lowest of them."""
+
+    def __init__(self) -> None:
+        self.pending: dict[TopicPartition, set[int]] = {}
+        self.seen: dict[TopicPartition, int] = {}
+
+    def add(self, tp: TopicPartition, offset: int) -> None:
+        self.pending.setdefault(tp, set()).add(offset)
+        self.seen[tp] = max(self.seen.get(tp, -1), offset)
+
+    def done(self, tp: TopicPartition, offset: int) -> None:
+        self.pending.get(tp, set()).discard(offset)
+
+    def committable(self) -> dict[TopicPartition, int]:
+        return {tp: (min(self.pending[tp]) if self.pending.get(tp) else last + 1) for tp, last in self.seen.items()}
+
+    def forget(self, tps) -> None:
+        for tp in tps:
+            self.pending.pop(tp, None)
+            self.seen.pop(tp, None)
 
 
 class Dispatcher:
@@ -40,73 +80,194 @@ class Dispatcher:
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
         self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task] = set()
+        self._offsets = _Offsets()
+        self._committed: dict[TopicPartition, int] = {}
 
+    # ------------------------------------------------------------------ loops
     async def run(self) -> None:
-        while not self._lifecycle.stopping.is_set():
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
-            records = [r for rs in batches.values() for r in rs]
-            if not records:
-                continue
-            await asyncio.gather(*[self._handle(r) for r in records])
-            await self._consumer.commit()
+        retries = asyncio.create_task(self._retry_forever())
+        try:
+            await self._consume_forever()
+        finally:
+            retries.cancel()
+            if self._tasks:  # first attempts in flight: a short grace, then their leases cover them
+                await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+            await self._commit()
+            for task in self._tasks:
+                task.cancel()
 
-    async def _handle(self, record) -> None:
+    async def _consume_forever(self) -> None:
+        backoff = Backoff()
+        while not self._lifecycle.stopping.is_set():
+            if len(self._tasks) >= MAX_IN_FLIGHT:  # fetch no further ahead than the deliveries go
+                await asyncio.sleep(0.05)
+                continue
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+            for tp, records in batches.items():
+                for record in records:
+                    self._offsets.add(tp, record.offset)
+                    self._spawn(self._handle(tp, record))
+            try:
+                await self._commit()
+                backoff.reset()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                await self._lifecycle.sleep(backoff.next())
+
+    async def _commit(self) -> None:
+        assigned = self._consumer.assignment()
+        offsets = {tp: o for tp, o in self._offsets.committable().items()
+                   if tp in assigned and self._committed.get(tp) != o}
+        self._offsets.forget([tp for tp in self._offsets.seen if tp not in assigned])
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+            self._committed.update(offsets)
+        except KafkaError as exc:  # a rebalance or the broker: those events are handled again (no-ops)
+            log.warning("offset commit failed", error=repr(exc))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _retry_forever(self) -> None:
+        while not self._lifecycle.stopping.is_set():
+            try:
+                due = await self._take_due()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("cannot read due notifications, retrying", error=repr(exc))
+                due = []
+            for attempts, delivery in due:
+                self._spawn(self._attempt(delivery, attempts))
+            if not due and await self._lifecycle.sleep(RETRY_POLL_S):
+                return
+
+    # ------------------------------------------------------------------ work
+    async def _handle(self, tp: TopicPartition, record) -> None:
         try:
             event = decode_event(record.value)
         except SchemaError as exc:
             log.error("undecodable event skipped", offset=record.offset, error=str(exc))
-            return
-        if event["type"] not in NOTIFIED:
-            return
-        jobs: list[tuple[str, Callable[[], Awaitable[None]]]] = []
-        message = email_for(event, self._sender)
-        if message is not None:
-            jobs.append(("email", lambda: self._smtp.send(message)))
-        if self._webhook is not None and event.get("phone"):  # the SMS channel: customers with a phone
-            webhook = self._webhook
-            jobs.append(("webhook", lambda: webhook.send(webhook_body(event))))
-        for channel, send in jobs:
-            async with self._slots:
-                await self._deliver_once(event, channel, send)
+            event = None
+        if isinstance(event, NOTIFIED):
+            channels = ["email"] if event.email else []
+            if self._webhook is not None and event.phone:  # the SMS channel: customers with a phone
+                channels.append("webhook")
+            for channel in channels:
+                delivery = Delivery(event, channel)
+                attempts = await self._until_done(lambda d=delivery: self._claim(d))
+                if attempts is None:
+                    return  # stopping: not handled, its offset is not committed
+                if attempts < 0:
+                    NOTIFICATIONS.labels(channel, "duplicate_skipped").inc()
+                    continue
+                if not await self._attempt(delivery, attempts):
+                    return
+        self._offsets.done(tp, record.offset)
 
-    async def _deliver_once(self, event: dict[str, Any], channel: str,
-                            send: Callable[[], Awaitable[None]]) -> None:
-        event_id = event["event_id"]
-        status = await self._pool.fetchval(
-            """INSERT INTO notifications (event_id, channel, status) VALUES ($1, $2, 'sending')
-               ON CONFLICT (event_id, channel) DO UPDATE SET status = notifications.status
-               RETURNING status""",
-            event_id, channel,
-        )
-        if status != "sending":
-            NOTIFICATIONS.labels(channel, "duplicate_skipped").inc()
-            return
-        error = ""
-        for attempt in range(1, self._max_attempts + 1):
+    async def _attempt(self, delivery: Delivery, attempts: int) -> bool:
+        """One delivery attempt, then its outcome recorded (retried while PostgreSQL or Kafka is away: the
+        message is never sent twice for that). False when stopping before the outcome was recorded (the
+        lease makes the row due again later)."""
+        async with self._slots:
             try:
-                await send()
-                await self._pool.execute(
-                    """UPDATE notifications SET status = 'sent', attempts = $3, sent_at = now(), last_error = NULL
-                       WHERE event_id = $1 AND channel = $2""", event_id, channel, attempt)
-                NOTIFICATIONS.labels(channel, "sent").inc()
-                return
+                await self._send(delivery)
+                error = None
             except DeliveryError as exc:
                 error = str(exc)
-                NOTIFICATIONS.labels(channel, "attempt_failed").inc()
-                log.warning("notification failed", channel=channel, event_id=event_id, attempt=attempt, error=error)
-                await self._pool.execute(
-                    "UPDATE notifications SET attempts = $3, last_error = $4 WHERE event_id = $1 AND channel = $2",
-                    event_id, channel, attempt, error)
-                if attempt < self._max_attempts:
-                    delay = self._backoff_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-                    await asyncio.sleep(delay)
+        return await self._until_done(lambda: self._record(delivery, attempts + 1, error)) is not None
+
+    async def _until_done(self, work: Callable[[], Awaitable]):
+        """Run `work` until PostgreSQL/Kafka answer; None when stopping first."""
+        backoff = Backoff()
+        while True:
+            try:
+                return await work()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                delay = backoff.next()
+                log.warning("notification bookkeeping unavailable, retrying", error=repr(exc), delay=delay)
+                if await self._lifecycle.sleep(delay):
+                    return None
+
+    async def _claim(self, delivery: Delivery) -> int:
+        """Attempts made so far when this process may deliver now; -1 when it is sent, dead, or in other
+        hands (leased, or scheduled for the retry loop)."""
+        attempts = await self._pool.fetchval(
+            """INSERT INTO notifications (event_id, channel, status, payload, next_attempt_at)
+               VALUES ($1, $2, 'sending', $3, now() + make_interval(secs => $4))
+               ON CONFLICT (event_id, channel) DO UPDATE
+                 SET next_attempt_at = EXCLUDED.next_attempt_at,
+                     payload = coalesce(notifications.payload, EXCLUDED.payload)
+                 WHERE notifications.status = 'sending'
+                   AND (notifications.next_attempt_at IS NULL OR notifications.next_attempt_at <= now())
+               RETURNING attempts""",
+            delivery.event.event_id, delivery.channel, encode_event(delivery.event), LEASE_S)
+        return -1 if attempts is None else attempts
+
+    async def _take_due(self) -> list[tuple[int, Delivery]]:
+        rows = await self._pool.fetch(
+            """UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => $1)
+               FROM (SELECT event_id, channel FROM notifications
+                     WHERE status = 'sending' AND next_attempt_at <= now() AND payload IS NOT NULL
+                     ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED) due
+               WHERE n.event_id = due.event_id AND n.channel = due.channel
+               RETURNING n.channel, n.attempts, n.payload""", LEASE_S)
+        due = []
+        for row in rows:
+            event = decode_event(row["payload"])
+            if isinstance(event, NOTIFIED):
+                due.append((row["attempts"], Delivery(event, row["channel"])))
+        return due
+
+    async def _record(self, delivery: Delivery, attempt: int, error: str | None) -> bool:
+        event, channel = delivery.event, delivery.channel
+        if error is None:
+            await self._pool.execute(
+                """UPDATE notifications SET status = 'sent', attempts = $3, sent_at = now(), last_error = NULL,
+                          next_attempt_at = NULL WHERE event_id = $1 AND channel = $2""",
+                event.event_id, channel, attempt)
+            NOTIFICATIONS.labels(channel, "sent").inc()
+            return True
+        NOTIFICATIONS.labels(channel, "attempt_failed").inc()
+        log.warning("notification failed", channel=channel, event_id=event.event_id, attempt=attempt, error=error)
+        if attempt >= self._max_attempts:
+            await self._dead_letter(delivery, attempt, error)
+            return True
+        delay = self._backoff_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+        await self._pool.execute(
+            """UPDATE notifications SET attempts = $3, last_error = $4,
+                      next_attempt_at = now() + make_interval(secs => $5)
+               WHERE event_id = $1 AND channel = $2""", event.event_id, channel, attempt, error, delay)
+        return True
+
+    async def _send(self, delivery: Delivery) -> None:
+        if delivery.channel == "email":
+            message = email_for(delivery.event, self._sender)
+            await self._smtp.send(message)
+        elif self._webhook is not None:
+            await self._webhook.send(webhook_body(delivery.event))
+        else:
+            raise DeliveryError("webhook channel is not configured in this process")
+
+    async def _dead_letter(self, delivery: Delivery, attempts: int, error: str) -> None:
+        event = delivery.event
         await self._producer.send_and_wait(
             topics.NOTIFICATIONS_DLQ,
-            orjson.dumps({"event_id": event_id, "channel": channel, "error": error, "event": event}),
-            key=event["show_id"].encode(),
-            headers=[("error", error.encode()), ("channel", channel.encode())],
+            msgspec.json.encode({"event_id": event.event_id, "channel": delivery.channel, "error": error,
+                                 "event": event}),
+            key=event.show_id.encode(),
+            headers=[("error", error.encode()), ("channel", delivery.channel.encode())],
         )
         await self._pool.execute(
-            "UPDATE notifications SET status = 'dead' WHERE event_id = $1 AND channel = $2", event_id, channel)
-        NOTIFICATIONS.labels(channel, "dead_lettered").inc()
-        log.error("notification dead-lettered", channel=channel, event_id=event_id, error=error)
+            """UPDATE notifications SET status = 'dead', attempts = $3, last_error = $4, next_attempt_at = NULL
+               WHERE event_id = $1 AND channel = $2""", event.event_id, delivery.channel, attempts, error)
+        NOTIFICATIONS.labels(delivery.channel, "dead_lettered").inc()
+        log.error("notification dead-lettered", channel=delivery.channel, event_id=event.event_id, error=error)

@@ -9,9 +9,7 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from runtime.lifecycle import Lifecycle, run_worker
-from runtime.logging import configure_logging
-from runtime.settings import Settings
+from runtime.service import Service, run_service
 
 
 class MaildirHandler:
@@ -26,17 +24,16 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
 
-async def main(lifecycle: Lifecycle) -> None:
-    settings = Settings.from_env()
-    log = configure_logging("mailsink", settings.log_level)
+async def main(service: Service) -> None:
+    settings = service.settings
     handler = MaildirHandler(settings.stack_dir / "mail")
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler), settings.smtp_host, settings.smtp_port)
-    log.info("mail sink listening", port=settings.smtp_port, directory=str(settings.stack_dir / "mail"))
-    await lifecycle.stopping.wait()
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(handler), settings.smtp_host,
+                                                            settings.smtp_port)
+    service.log.info("mail sink listening", port=settings.smtp_port, directory=str(settings.stack_dir / "mail"))
+    await service.lifecycle.stopping.wait()
     server.close()
     await server.wait_closed()
 
 
 if __name__ == "__main__":
-    run_worker(main)
+    run_service("mailsink", main, ops=False)

@@ -5,41 +5,48 @@ from email.message import EmailMessage
 from typing import Any
 
 from schemas import events as ev
+from schemas.validation import format_time
 
-NOTIFIED = frozenset({ev.BOOKING_PENDING, ev.BOOKING_CONFIRMED, ev.BOOKING_EXPIRED, ev.BOOKING_CANCELLED,
-                      ev.BOOKING_REJECTED})
+NOTIFIED = (ev.BookingPending, ev.BookingConfirmed, ev.BookingExpired, ev.BookingCancelled, ev.BookingRejected,
+            ev.BookingActionRefused)
 
 _SUBJECTS = {
-    ev.BOOKING_PENDING: "Seats held: {seats} (confirm before {expires_at})",
-    ev.BOOKING_CONFIRMED: "Booking confirmed: {seats}",
-    ev.BOOKING_EXPIRED: "Your hold expired: {seats}",
-    ev.BOOKING_CANCELLED: "Booking cancelled: {seats}",
-    ev.BOOKING_REJECTED: "We could not book your seats ({reason})",
+    ev.BookingPending: "Seats held: {seats} (confirm before {expires_at})",
+    ev.BookingConfirmed: "Booking confirmed: {seats}",
+    ev.BookingExpired: "Your hold expired: {seats}",
+    ev.BookingCancelled: "Booking cancelled: {seats}",
+    ev.BookingRejected: "We could not book your seats ({reason})",
+    ev.BookingActionRefused: "We could not {action} your booking ({refusal})",
 }
 
 
-def email_for(event: dict[str, Any], sender: str) -> EmailMessage | None:
-    if event["type"] not in NOTIFIED or not event.get("email"):
-        return None
-    seats = ", ".join(event["seats"]) or "-"
+def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
+    seats = ", ".join(event.seats) or "-"
+    expires_at = format_time(event.expires_at)
+    refusal = event.refused
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = event["email"]
-    message["Subject"] = _SUBJECTS[event["type"]].format(seats=seats, expires_at=event.get("expires_at"),
-                                                          reason=event.get("reason"))
+    message["To"] = event.email
+    message["Subject"] = _SUBJECTS[type(event)].format(
+        seats=seats, expires_at=expires_at, reason=event.reason,
+        action=refusal.action if refusal else "", refusal=refusal.reason if refusal else "")
     # The event id makes the message id: a receiver can drop the rare duplicate a crash may cause.
-    message["Message-ID"] = f"<{event['event_id']}@boxoffice>"
-    message["X-Boxoffice-Event"] = event["type"]
-    message["X-Boxoffice-Booking"] = event["booking_id"]
+    message["Message-ID"] = f"<{event.event_id}@boxoffice>"
+    message["X-Boxoffice-Event"] = event.type
+    message["X-Boxoffice-Booking"] = event.booking_id
     message.set_content(
-        f"Booking {event['booking_id']} for show {event['show_id']} is now {event['status']}.\n"
+        f"Booking {event.booking_id} for show {event.show_id} is now {event.status}.\n"
         f"Seats: {seats}\n"
-        + (f"Reason: {event['reason']}\n" if event.get("reason") else "")
-        + (f"Hold expires at: {event['expires_at']}\n" if event["type"] == ev.BOOKING_PENDING else "")
+        + (f"Reason: {event.reason}\n" if event.reason else "")
+        + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending) else "")
+        + (f"Your {refusal.action} could not be applied: {refusal.reason}\n"
+           if isinstance(event, ev.BookingActionRefused) and refusal else "")
     )
     return message
 
 
-def webhook_body(event: dict[str, Any]) -> dict[str, Any]:
-    return {k: event.get(k) for k in ("event_id", "type", "booking_id", "show_id", "customer_id", "phone",
-                                      "status", "seats", "reason", "expires_at", "occurred_at")}
+def webhook_body(event: ev.BookingEvent) -> dict[str, Any]:
+    return {"event_id": event.event_id, "type": event.type, "booking_id": event.booking_id,
+            "show_id": event.show_id, "customer_id": event.customer_id, "phone": event.phone,
+            "status": event.status, "seats": event.seats, "reason": event.reason,
+            "expires_at": format_time(event.expires_at), "occurred_at": format_time(event.occurred_at)}

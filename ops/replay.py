@@ -82,13 +82,16 @@ async def _consume_range(consumer, applier: EventApplier, keys: Keys, start: dic
 
 
 async def _live_members(settings: Settings) -> int:
+    """How many live projection consumers must say they paused before the switch. Not knowing is a reason
+    to stop: guessing 0 would let a live consumer apply events into the old generation after the switch."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="boxoffice-replay")
-    await admin.start()
     try:
+        await admin.start()
         described = await admin.describe_consumer_groups([settings.projections_group])
         return sum(len(group.members) for group in described[0].groups) if described else 0
-    except Exception:
-        return 0
+    except Exception as exc:
+        raise ReplayFailed(f"cannot tell how many live projection consumers must pause ({exc!r}); "
+                           "the live generation stays") from exc
     finally:
         await admin.close()
 
@@ -104,7 +107,7 @@ async def replay_projections(settings: Settings, redis: aioredis.Redis | None = 
         old = active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY))
         new = f"bo:g{time.time_ns()}"
         keys = Keys(new)
-        applier = EventApplier(redis)
+        applier = EventApplier(redis, publish=False)  # a generation being built is nobody's live view
         partitions = await topic_partitions(consumer, topics.EVENTS)
         if not partitions:
             raise ReplayFailed(f"topic {topics.EVENTS} not found")
@@ -116,7 +119,11 @@ async def replay_projections(settings: Settings, redis: aioredis.Redis | None = 
         await _consume_range(consumer, applier, keys, position, end, progress.advance)
         progress.finish()
 
-        members = await _live_members(settings)
+        try:
+            members = await _live_members(settings)
+        except ReplayFailed:
+            await _delete_namespace(redis, keys)
+            raise
         await redis.delete(PAUSED_KEY)
         await redis.set(HANDOVER_KEY, new)
         try:

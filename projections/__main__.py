@@ -2,35 +2,15 @@
 from __future__ import annotations
 
 from projections.consumer import ProjectionConsumer
-from runtime.clients import kafka_consumer, redis_client
-from runtime.lifecycle import Lifecycle, run_worker
-from runtime.logging import configure_logging
-from runtime.ops_server import OpsServer
-from runtime.settings import Settings
+from runtime.service import Service, run_service
 from schemas import topics
 
 
-async def main(lifecycle: Lifecycle) -> None:
-    settings = Settings.from_env()
-    log = configure_logging("projections", settings.log_level)
-    redis = redis_client(settings)
-    consumer = kafka_consumer(settings, topics.EVENTS, group_id=settings.projections_group)
-
-    async def ready() -> bool:
-        return bool(await redis.ping())
-
-    ops = OpsServer(settings.http_host, settings.metrics_port, ready)
-    await ops.start()
-    await consumer.start()
-    log.info("projections started", metrics_port=ops.port)
-    try:
-        await ProjectionConsumer(consumer, redis, lifecycle).run()
-    finally:
-        await consumer.stop()
-        await redis.aclose()
-        await ops.close()
-        log.info("projections exited")
+async def main(service: Service) -> None:
+    redis = service.redis()
+    consumer = await service.kafka_consumer(topics.EVENTS, group_id=service.settings.projections_group)
+    await ProjectionConsumer(consumer, redis, service.lifecycle).run()
 
 
 if __name__ == "__main__":
-    run_worker(main)
+    run_service("projections", main)

@@ -5,23 +5,34 @@ A duplicate (version <= applied) is skipped; a gap (version > applied + 1) is re
 hash as `gap` and reported, never papered over (`boxoffice replay projections` repairs it). Each event
 touches only the seats it names, so its cost does not grow with the size of the show. A show's events of a
 batch travel as one JSON array, so the client's per-command cost is paid once per show, not per event.
+
+The live consumer also publishes each applied change of a show (version, the seats that changed state):
+appended to the show's bounded change log (a stream, for clients resuming after a version) and published
+on the show's channel (for clients following it now). A replay building a new generation publishes nothing.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
 
-import orjson
+import msgspec
 import redis.asyncio as aioredis
 
-from projections.keys import Keys
+from projections.keys import Keys, changes_channel
 from schemas import events as ev
+from schemas.api import BookingView
+from schemas.layout import Section
+from schemas.validation import format_time
 
 APPLIED, DUPLICATE, GAP = 1, 0, -1
+CHANGE_LOG_LENGTH = 1000
 
-# KEYS: show, held, booked, index, then one booking key per event (a placeholder for ShowCreated)
-# ARGV[1]: JSON array of [type, show_version, seats_available, show_doc, booking_doc, index_member, seats]
+# KEYS: show, held, booked, index, change log, then one booking key per event (a placeholder for show events)
+# ARGV[1]: JSON array of [type, show_version, seats_available, show_doc, booking_doc, index_member, seats, change]
+# ARGV[2]: "1" to append and publish each applied change, ARGV[3]: the channel, ARGV[4]: change log length
 APPLY_EVENTS = """
 local events = cjson.decode(ARGV[1])
+local publish = ARGV[2] == '1'
 local results = {}
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 for i, e in ipairs(events) do
@@ -35,6 +46,8 @@ for i, e in ipairs(events) do
     if kind == 'ShowCreated' then
       redis.call('HSET', KEYS[1], 'doc', e[4], 'version', v, 'available', available)
       redis.call('ZADD', KEYS[4], 0, e[6])
+    elseif kind == 'ShowRejected' then
+      if redis.call('HEXISTS', KEYS[1], 'doc') == 0 then redis.call('HSET', KEYS[1], 'rejected', e[4]) end
     else
       if v > 0 then
         local seats = e[7]
@@ -47,65 +60,105 @@ for i, e in ipairs(events) do
         end
         redis.call('HSET', KEYS[1], 'version', v, 'available', available)
       end
-      local booking = KEYS[4 + i]
+      local booking = KEYS[5 + i]
       local bv = tonumber(redis.call('HGET', booking, 'v') or '-2')
       if v > bv then redis.call('HSET', booking, 'doc', e[5], 'v', v) end
     end
-    if v > 0 then cur = v end
+    if v > 0 then
+      cur = v
+      if publish then
+        redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], v .. '-1', 'change', e[8])
+        redis.call('PUBLISH', ARGV[3], e[8])
+      end
+    end
     results[i] = 1
   end
 end
 return results
 """
 
+_SEAT_STATE = {ev.BookingPending: "held", ev.BookingConfirmed: "booked", ev.BookingExpired: "available",
+               ev.BookingCancelled: "available"}
+_encoder = msgspec.json.Encoder()
 
-def show_doc(event: dict[str, Any]) -> dict[str, Any]:
-    return {k: event[k] for k in ("show_id", "title", "venue", "starts_at", "hold_seconds", "sections",
-                                  "seats_total")}
+
+class ShowDoc(msgspec.Struct, frozen=True):
+    """The stored part of a show that never changes (availability and version live beside it)."""
+    show_id: str
+    title: str
+    venue: str
+    starts_at: datetime
+    hold_seconds: int
+    sections: list[Section]
+    seats_total: int
 
 
-def booking_doc(event: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "booking_id": event["booking_id"], "show_id": event["show_id"], "customer_id": event["customer_id"],
-        "status": event["status"], "seats": event["seats"], "reason": event["reason"],
-        "expires_at": event["expires_at"], "created_at": event["created_at"],
-        "updated_at": event.get("updated_at") or event["occurred_at"],
-    }
+class SeatChange(msgspec.Struct, frozen=True):
+    seat_id: str
+    state: str
+
+
+class ShowChange(msgspec.Struct, frozen=True):
+    """One applied change of a show, as the seat-map stream sends it (data of an SSE `change` event)."""
+    show_id: str
+    version: int
+    seats_available: int
+    changes: list[SeatChange]
+
+
+def booking_view(event: ev.BookingEvent) -> BookingView:
+    return BookingView(booking_id=event.booking_id, show_id=event.show_id, customer_id=event.customer_id,
+                       status=event.status, seats=event.seats, reason=event.reason, expires_at=event.expires_at,
+                       created_at=event.created_at, updated_at=event.updated_at, refused=event.refused)
 
 
 def index_member(starts_at: str, show_id: str) -> str:
     return f"{starts_at}|{show_id}"
 
 
+def _item(event: ev.Event) -> tuple[list, str | None]:
+    """The script's view of an event, and the booking whose document it updates."""
+    if isinstance(event, ev.ShowCreated):
+        starts_at = format_time(event.starts_at)
+        doc = ShowDoc(event.show_id, event.title, event.venue, event.starts_at, event.hold_seconds,
+                      event.sections, event.seats_total)
+        change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
+        return ([event.type, event.show_version, event.seats_available, _encoder.encode(doc).decode(), "",
+                 index_member(starts_at or "", event.show_id), [], _encoder.encode(change).decode()], None)
+    if isinstance(event, ev.ShowRejected):
+        return [event.type, 0, 0, event.reason, "", "", [], ""], None
+    available = event.seats_available or 0
+    state = _SEAT_STATE.get(type(event))
+    change = ShowChange(event.show_id, event.show_version, available,
+                        [SeatChange(s, state) for s in event.seats] if state else [])
+    return ([event.type, event.show_version, available, "", _encoder.encode(booking_view(event)).decode(), "",
+             event.seats, _encoder.encode(change).decode()], event.booking_id)
+
+
 class EventApplier:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, publish: bool = True) -> None:
         self._redis = redis
+        self._publish = "1" if publish else "0"
         self._script = redis.register_script(APPLY_EVENTS)
 
-    async def apply(self, events: list[dict[str, Any]], keys: Keys) -> list[int]:
+    async def apply(self, events: Sequence[ev.Event], keys: Keys) -> list[int]:
         """Apply events (in order within each show) with one round trip; returns APPLIED / DUPLICATE / GAP
         for each event, in the order given."""
         by_show: dict[str, list[int]] = {}
         for i, event in enumerate(events):
-            by_show.setdefault(event["show_id"], []).append(i)
+            by_show.setdefault(event.show_id, []).append(i)
         async with self._redis.pipeline(transaction=False) as pipe:
             for show_id, indexes in by_show.items():
                 items, booking_keys = [], []
                 for i in indexes:
-                    event = events[i]
-                    if event["type"] == ev.SHOW_CREATED:
-                        items.append((ev.SHOW_CREATED, event["show_version"], event["seats_available"],
-                                      orjson.dumps(show_doc(event)).decode(), "",
-                                      index_member(event["starts_at"], show_id), []))
-                        booking_keys.append(keys.booking("-"))
-                    else:
-                        items.append((event["type"], event["show_version"], event["seats_available"] or 0, "",
-                                      orjson.dumps(booking_doc(event)).decode(), "", event["seats"]))
-                        booking_keys.append(keys.booking(event["booking_id"]))
+                    item, booking_id = _item(events[i])
+                    items.append(item)
+                    booking_keys.append(keys.booking(booking_id or "-"))
                 await self._script(
                     keys=[keys.show(show_id), keys.held(show_id), keys.booked(show_id), keys.show_index(),
-                          *booking_keys],
-                    args=[orjson.dumps(items)], client=pipe)
+                          keys.changes(show_id), *booking_keys],
+                    args=[_encoder.encode(items), self._publish, changes_channel(show_id), CHANGE_LOG_LENGTH],
+                    client=pipe)
             replies = await pipe.execute()
         results = [APPLIED] * len(events)
         for indexes, reply in zip(by_show.values(), replies, strict=True):

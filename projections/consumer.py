@@ -1,24 +1,30 @@
 """The projection consumer: applies booking.events to the live generation of the Redis read models,
-one pipeline per batch. It pauses while a replay hands a new generation over (see ops/replay.py)."""
+one pipeline per batch. It pauses while a replay hands a new generation over (see ops/replay.py).
+
+Redis or Kafka going away is transient: the batch in hand is kept and applied again once Redis answers
+(applying is idempotent on show_version), and the offsets are committed only after it was applied.
+"""
 from __future__ import annotations
 
 import secrets
 
 import structlog
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
 from projections.keys import ACTIVE_NAMESPACE_KEY, HANDOVER_KEY, PAUSED_KEY, Keys, active_namespace
 from runtime.lifecycle import Lifecycle
-from schemas.events import decode_event
+from runtime.transient import Backoff, is_transient
+from schemas.events import Event, decode_event
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
 APPLY_RESULTS = Counter("boxoffice_projection_events_total", "Events seen by the projections", ["result"])
 
 
-def decode_events(records) -> list[dict]:
+def decode_events(records) -> list[Event]:
     events = []
     for record in records:
         try:
@@ -29,7 +35,7 @@ def decode_events(records) -> list[dict]:
     return events
 
 
-def count_results(events: list[dict], results: list[int]) -> None:
+def count_results(events: list[Event], results: list[int]) -> None:
     for event, result in zip(events, results, strict=True):
         if result == APPLIED:
             APPLY_RESULTS.labels("applied").inc()
@@ -38,7 +44,7 @@ def count_results(events: list[dict], results: list[int]) -> None:
         elif result == GAP:
             APPLY_RESULTS.labels("gap").inc()
             log.error("gap in show versions: event refused; run `boxoffice replay projections`",
-                      show_id=event["show_id"], show_version=event["show_version"])
+                      show_id=event.show_id, show_version=event.show_version)
 
 
 class ProjectionConsumer:
@@ -47,26 +53,45 @@ class ProjectionConsumer:
         self._applier = EventApplier(redis)
         self._instance = secrets.token_hex(6)
         self._paused = False
+        self._pending: list[Event] | None = None  # fetched, not yet applied
 
     async def run(self) -> None:
+        backoff = Backoff()
         while not self._lifecycle.stopping.is_set():
-            active, handover = await self._redis.mget(ACTIVE_NAMESPACE_KEY, HANDOVER_KEY)
-            if handover is not None:
-                await self._pause()
-                continue
-            if self._paused:
-                self._paused = False
-                await self._redis.srem(PAUSED_KEY, self._instance)
-                log.info("handover done, resuming", namespace=active_namespace(active))
+            try:
+                await self._step()
+                backoff.reset()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                delay = backoff.next()
+                log.warning("read models unavailable, retrying", error=repr(exc), delay=delay,
+                            pending=len(self._pending or ()))
+                await self._lifecycle.sleep(delay)
+
+    async def _step(self) -> None:
+        active, handover = await self._redis.mget(ACTIVE_NAMESPACE_KEY, HANDOVER_KEY)
+        if handover is not None:
+            await self._pause()
+            return
+        if self._paused:
+            await self._redis.srem(PAUSED_KEY, self._instance)
+            self._paused = False
+            log.info("handover done, resuming", namespace=active_namespace(active))
+        if self._pending is None:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             records = [r for rs in batches.values() for r in rs]
             if not records:
-                continue
-            events = decode_events(records)
-            if events:
-                count_results(events, await self._applier.apply(events, Keys(active_namespace(active))))
-            # Redis is derived: at-least-once is enough, duplicates are skipped on show_version.
+                return
+            self._pending = decode_events(records)
+        if self._pending:
+            count_results(self._pending, await self._applier.apply(self._pending, Keys(active_namespace(active))))
+        self._pending = None
+        try:
+            # Redis is derived: at-least-once is enough, what is applied again is skipped on show_version.
             await self._consumer.commit()
+        except KafkaError as exc:
+            log.warning("offset commit failed; those events may be applied again (a no-op)", error=repr(exc))
 
     async def _pause(self) -> None:
         if not self._paused:

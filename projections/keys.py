@@ -16,6 +16,11 @@ def active_namespace(raw: bytes | None) -> str:
     return raw.decode() if raw else DEFAULT_NAMESPACE
 
 
+def changes_channel(show_id: str) -> str:
+    """Pub/sub channel of a show's applied changes (the same in every generation: versions are the truth)."""
+    return f"bo:changes:{{{show_id}}}"
+
+
 async def live_keys(redis) -> Keys:
     """The keys of the generation reads are served from now."""
     return Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
@@ -34,15 +39,15 @@ class Keys:
     def booked(self, show_id: str) -> str:
         return f"{self.namespace}:seats:{{{show_id}}}:booked"
 
+    def changes(self, show_id: str) -> str:
+        """The show's recent applied changes (a capped stream, id = show_version), for clients resuming."""
+        return f"{self.namespace}:changes:{{{show_id}}}"
+
     def booking(self, booking_id: str) -> str:
         return f"{self.namespace}:booking:{booking_id}"
 
     def show_index(self) -> str:
         return f"{self.namespace}:shows"
-
-    def idempotency(self, request_id: str) -> str:
-        # Not a read model: owned by the intake, never rebuilt, so outside any namespace.
-        return f"bo:idem:{request_id}"
 
     def pattern(self) -> str:
         return f"{self.namespace}:*"

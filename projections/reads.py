@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any
 
-import orjson
+import msgspec
 import redis.asyncio as aioredis
+from cachetools import LRUCache
 
+from projections.apply import ShowDoc
 from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
+from schemas.api import BookingView, SeatMapView, ShowView
 
 # The RECEIVED document is written by the intake when the broker acked a request; v = -1 so that any
 # decided event (v >= 0) replaces it, and it never replaces a decided one.
@@ -19,6 +21,23 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 return 0
 """
+
+_show_doc = msgspec.json.Decoder(ShowDoc)
+_booking_doc = msgspec.json.Decoder(BookingView)
+_encoder = msgspec.json.Encoder()
+
+
+def _show(doc: bytes, available: bytes) -> ShowView:
+    d = _show_doc.decode(doc)
+    return ShowView(show_id=d.show_id, title=d.title, venue=d.venue, starts_at=d.starts_at,
+                    hold_seconds=d.hold_seconds, sections=d.sections, seats_total=d.seats_total,
+                    seats_available=int(available))
+
+
+class ShowLookup(msgspec.Struct, frozen=True):
+    """A show, or why there is none: `rejected` names the reason its creation was refused."""
+    show: ShowView | None
+    rejected: str | None = None
 
 
 class ReadModels:
@@ -31,8 +50,12 @@ class ReadModels:
         self.keys = Keys(namespace) if namespace else Keys()
         self._pinned = namespace is not None  # a fixed generation (benchmarks), never the live pointer
         self._keys_checked = 0.0
-        self._rendered: dict[str, tuple[tuple[str, int], bytes]] = {}
+        # show -> ((generation, version), rendered JSON of the seat map)
+        self._rendered: LRUCache[str, tuple[tuple[str, int], bytes]] = LRUCache(maxsize=1000)
         self._write_received = redis.register_script(WRITE_RECEIVED)
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
 
     async def _current_keys(self) -> Keys:
         now = time.monotonic()
@@ -43,17 +66,17 @@ class ReadModels:
             self._keys_checked = now
         return self.keys
 
-    async def show(self, show_id: str) -> dict[str, Any] | None:
-        keys = await self._current_keys()
-        doc, available, version = await self.redis.hmget(keys.show(show_id), "doc", "available", "version")
-        if doc is None:
-            return None
-        show = orjson.loads(doc)
-        show["seats_available"] = int(available)
-        show["version"] = int(version)
-        return show
+    async def show(self, show_id: str) -> ShowView | None:
+        return (await self.lookup_show(show_id)).show
 
-    async def seat_map(self, show_id: str) -> dict[str, Any] | None:
+    async def lookup_show(self, show_id: str) -> ShowLookup:
+        keys = await self._current_keys()
+        doc, available, rejected = await self.redis.hmget(keys.show(show_id), "doc", "available", "rejected")
+        if doc is None:
+            return ShowLookup(None, rejected.decode() if rejected else None)
+        return ShowLookup(_show(doc, available))
+
+    async def seat_map(self, show_id: str) -> SeatMapView | None:
         keys = await self._current_keys()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hmget(keys.show(show_id), "doc", "available", "version")
@@ -62,14 +85,9 @@ class ReadModels:
             (doc, available, version), held, booked = await pipe.execute()
         if doc is None:
             return None
-        return {
-            "show_id": show_id,
-            "version": int(version),
-            "seats_total": orjson.loads(doc)["seats_total"],
-            "seats_available": int(available),
-            "held": sorted(s.decode() for s in held),
-            "booked": sorted(s.decode() for s in booked),
-        }
+        return SeatMapView(show_id=show_id, version=int(version), seats_total=_show_doc.decode(doc).seats_total,
+                           seats_available=int(available), held=sorted(s.decode() for s in held),
+                           booked=sorted(s.decode() for s in booked))
 
     async def seat_map_json(self, show_id: str) -> bytes | None:
         """The seat map as JSON bytes. A version fixes the whole map, so a rendered map is kept per show and
@@ -84,17 +102,15 @@ class ReadModels:
         seat_map = await self.seat_map(show_id)
         if seat_map is None:
             return None
-        body = orjson.dumps(seat_map)
-        if len(self._rendered) >= 1000:
-            self._rendered.clear()
-        self._rendered[show_id] = ((keys.namespace, seat_map["version"]), body)
+        body = _encoder.encode(seat_map)
+        self._rendered[show_id] = ((keys.namespace, seat_map.version), body)
         return body
 
     def forget_rendered(self) -> None:
         """Drop the rendered maps (the next read of each show renders again)."""
         self._rendered.clear()
 
-    async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]:
         start = "-" if cursor is None else "(" + _decode_cursor(cursor)
         keys = await self._current_keys()
         members = await self.redis.zrangebylex(keys.show_index(), start, "+", start=0, num=limit + 1)
@@ -104,24 +120,21 @@ class ReadModels:
         if members:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for member in members:
-                    pipe.hmget(keys.show(member.decode().rsplit("|", 1)[1]), "doc", "available", "version")
-                for doc, available, version in await pipe.execute():
+                    pipe.hmget(keys.show(member.decode().rsplit("|", 1)[1]), "doc", "available")
+                for doc, available in await pipe.execute():
                     if doc is not None:
-                        show = orjson.loads(doc)
-                        show["seats_available"] = int(available)
-                        show["version"] = int(version)
-                        shows.append(show)
+                        shows.append(_show(doc, available))
         next_cursor = _encode_cursor(members[-1].decode()) if more else None
         return shows, next_cursor
 
-    async def booking(self, booking_id: str) -> dict[str, Any] | None:
+    async def booking(self, booking_id: str) -> BookingView | None:
         keys = await self._current_keys()
         doc = await self.redis.hget(keys.booking(booking_id), "doc")
-        return None if doc is None else orjson.loads(doc)
+        return None if doc is None else _booking_doc.decode(doc)
 
-    async def record_received(self, booking: dict[str, Any]) -> None:
+    async def record_received(self, booking: BookingView) -> None:
         keys = await self._current_keys()
-        await self._write_received(keys=[keys.booking(booking["booking_id"])], args=[orjson.dumps(booking)])
+        await self._write_received(keys=[keys.booking(booking.booking_id)], args=[_encoder.encode(booking)])
 
 
 def _encode_cursor(member: str) -> str:

@@ -55,11 +55,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def pg_pool(settings: Settings, dsn: str | None = None, size: int | None = None,
-                  server_settings: dict[str, str] | None = None) -> asyncpg.Pool:
+                  server_settings: dict[str, str] | None = None, min_size: int = 1) -> asyncpg.Pool:
+    """min_size=0 opens connections on demand, so a pool can be created while PostgreSQL is down."""
     size = size or settings.pg_pool_size
     return await asyncpg.create_pool(
-        dsn or settings.pg_dsn, min_size=1, max_size=size, init=_init_connection, command_timeout=60,
-        server_settings=server_settings,
+        dsn or settings.pg_dsn, min_size=min(min_size, size), max_size=size, init=_init_connection,
+        command_timeout=60, server_settings=server_settings,
     )
 
 
@@ -73,6 +74,12 @@ def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 15}
     options.update(overrides)
     return aioredis.Redis.from_url(settings.redis_url, **options)
+
+
+async def kafka_answers(client: Any) -> bool:
+    """A broker answered a metadata request (raises when none does)."""
+    await client.fetch_all_metadata()
+    return True
 
 
 async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:

@@ -5,12 +5,14 @@ over. `lead(conn)` runs while this instance holds the lock and returns when stop
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 import structlog
 
 from runtime.lifecycle import Lifecycle
+from runtime.transient import is_transient
 
 log = structlog.get_logger()
 
@@ -27,19 +29,14 @@ async def run_as_leader(name: str, lock_key: int, connect: Callable[[], Awaitabl
                 continue
             log.info(f"{name} active")
             await lead(conn)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning(f"{name} lost its connection, retrying", error=repr(exc))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise  # a defect: the process exits and says why
+            # PostgreSQL or Kafka went away: give up the lead (the lock goes with the connection), retry.
+            log.warning(f"{name} lost a connection, retrying", error=repr(exc))
             await lifecycle.sleep(retry_s)
         finally:
             if conn is not None:
-                await conn.close(timeout=5)
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=5)
     log.info(f"{name} stopped")
-
-
-async def pg_answers(connect: Callable[[], Awaitable[asyncpg.Connection]]) -> bool:
-    """Readiness of a worker that holds no pool: a fresh connection answers."""
-    conn = await connect()
-    try:
-        return await conn.fetchval("SELECT 1") == 1
-    finally:
-        await conn.close()

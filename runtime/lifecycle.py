@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -41,19 +40,6 @@ class Lifecycle:
             return True
         except TimeoutError:
             return False
-
-
-def run_worker(main: Callable[[Lifecycle], Awaitable[None]]) -> None:
-    """Run a worker's main coroutine on uvloop with signal handlers installed once."""
-    import uvloop
-
-    async def _entry() -> None:
-        tune_gc()
-        lifecycle = Lifecycle()
-        lifecycle.install_signal_handlers()
-        await main(lifecycle)
-
-    uvloop.run(_entry())
 
 
 def tune_gc() -> None:

@@ -26,14 +26,26 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int = 0, hi: int =
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not lo <= value <= hi:  # also refuses nan
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {raw}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
@@ -70,6 +82,8 @@ class Settings:
     webhook_secret: str | None
     notify_max_attempts: int
     notify_backoff_s: float
+    instance: str  # this process's name among several of its kind (intake-1, intake-2, …)
+    dev_signin: bool  # POST /v1/dev/token mints tokens for a name (local stack only)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,7 +108,7 @@ class Settings:
             http_host=_str(env, "BOXOFFICE_HTTP_HOST", "127.0.0.1"),
             http_port=_int(env, "BOXOFFICE_HTTP_PORT", 8000, 0, 65535),
             http_workers=_int(env, "BOXOFFICE_HTTP_WORKERS", 1, 1, 64),
-            rate_limit_per_s=_float(env, "BOXOFFICE_RATE_LIMIT_PER_S", 20.0),
+            rate_limit_per_s=_float(env, "BOXOFFICE_RATE_LIMIT_PER_S", 20.0, 0.0, 1e6),
             rate_limit_burst=_int(env, "BOXOFFICE_RATE_LIMIT_BURST", 40, 1, 100_000),
             metrics_port=_int(env, "BOXOFFICE_METRICS_PORT", 0, 0, 65535),
             auth_secret=secret,
@@ -103,7 +117,7 @@ class Settings:
             processor_batch_max=_int(env, "BOXOFFICE_PROCESSOR_BATCH_MAX", 10_000, 1, 100_000),
             relay_batch_max=_int(env, "BOXOFFICE_RELAY_BATCH_MAX", 10_000, 1, 100_000),
             projections_group=_str(env, "BOXOFFICE_PROJECTIONS_GROUP", "projections"),
-            expiry_interval_s=_float(env, "BOXOFFICE_EXPIRY_INTERVAL_S", 1.0),
+            expiry_interval_s=_float(env, "BOXOFFICE_EXPIRY_INTERVAL_S", 1.0, 0.05, 3600.0),
             notifier_group=_str(env, "BOXOFFICE_NOTIFIER_GROUP", "notifier"),
             smtp_host=_str(env, "BOXOFFICE_SMTP_HOST", "127.0.0.1"),
             smtp_port=_int(env, "BOXOFFICE_SMTP_PORT", 10025, 1, 65535),
@@ -111,7 +125,9 @@ class Settings:
             webhook_url=env.get("BOXOFFICE_WEBHOOK_URL") or None,
             webhook_secret=env.get("BOXOFFICE_WEBHOOK_SECRET") or None,
             notify_max_attempts=_int(env, "BOXOFFICE_NOTIFY_MAX_ATTEMPTS", 5, 1, 50),
-            notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5),
+            notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5, 0.01, 3600.0),
+            instance=_str(env, "BOXOFFICE_INSTANCE", ""),
+            dev_signin=_flag(env, "BOXOFFICE_DEV_SIGNIN"),
         )
 
     def require_auth_secret(self) -> str:

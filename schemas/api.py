@@ -1,69 +1,162 @@
-"""Request bodies of the public HTTP API (see shared/API.md)."""
+"""Bodies of the public HTTP API (shared/API.md): what clients send, validated with the same field types
+as the commands they become, and what they get back. `intake.openapi` generates the document from these.
+
+`json_schema_extra` on a record states, for the OpenAPI document, a rule its `__post_init__` enforces.
+"""
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from schemas.commands import MAX_SEATS_PER_BOOKING
-from schemas.layout import Layout
-from schemas.validation import SchemaError, as_object, get_int, get_list, parse_time, req_int, req_str
+import msgspec
+from msgspec import UNSET, UnsetType
 
-IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,128}")
+from schemas.commands import check_seat_choice
+from schemas.events import BookingStatus, Refusal
+from schemas.fields import (
+    Count,
+    CustomerId,
+    Email,
+    HoldSeconds,
+    Quantity,
+    SeatList,
+    ShowVersion,
+    Text200,
+    Time,
+    normalise_times,
+)
+from schemas.layout import Section, Sections, check_sections
+
+_strict = {"frozen": True, "forbid_unknown_fields": True}
 
 
-@dataclass(frozen=True)
-class CreateShowBody:
+# ---------------------------------------------------------------- requests
+class CreateShowBody(msgspec.Struct, **_strict):
+    """A show and its seat layout. Rules JSON Schema cannot state (422 when broken): section names are
+    unique, and the sections hold at most 100,000 seats in all; `starts_at` is within years 1..9999 in UTC."""
+    title: Text200
+    venue: Text200
+    starts_at: Time
+    sections: Sections
+    hold_seconds: HoldSeconds = 120
+
+    def __post_init__(self) -> None:
+        normalise_times(self, "starts_at")
+        check_sections(self.sections)
+
+
+class BookingBody(msgspec.Struct, **_strict):
+    """Exactly one of `seats` (1..10 distinct seat ids of the show's layout) or `quantity` (best available:
+    same row, adjacent when possible). Seat ids outside the show's layout are refused with 422."""
+    json_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["seats"]}, {"required": ["quantity"]}]}
+    seats: SeatList | UnsetType = UNSET
+    quantity: Quantity | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        check_seat_choice(self.seat_list, self.quantity_or_none)
+
+    @property
+    def seat_list(self) -> list[str] | None:
+        return None if self.seats is UNSET else self.seats  # type: ignore[return-value]
+
+    @property
+    def quantity_or_none(self) -> int | None:
+        return None if self.quantity is UNSET else self.quantity  # type: ignore[return-value]
+
+
+class ConfirmBody(msgspec.Struct, **_strict):
+    payment_reference: Text200
+
+
+class CancelBody(msgspec.Struct, **_strict):
+    """No fields; the body may be omitted."""
+
+
+class DevTokenBody(msgspec.Struct, **_strict):
+    sub: CustomerId
+    role: Literal["customer", "admin"] = "customer"
+    email: Email | UnsetType = UNSET
+
+
+# ---------------------------------------------------------------- responses
+class ShowView(msgspec.Struct, frozen=True):
+    show_id: str
     title: str
     venue: str
     starts_at: datetime
     hold_seconds: int
-    layout: Layout
+    sections: list[Section]
+    seats_total: Count
+    seats_available: Count
 
 
-def parse_create_show(body: Any) -> CreateShowBody:
-    obj = as_object(body, "$", {"title", "venue", "starts_at", "hold_seconds", "sections"})
-    return CreateShowBody(
-        title=req_str(obj, "title", "$", max_len=200),
-        venue=req_str(obj, "venue", "$", max_len=200),
-        starts_at=parse_time(obj.get("starts_at"), "$.starts_at"),
-        hold_seconds=req_int(obj, "hold_seconds", "$", lo=10, hi=3600, default=120),
-        layout=Layout.parse(obj.get("sections"), "$.sections"),
-    )
+class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):
+    shows: list[ShowView]
+    next_cursor: str | None = None
 
 
-@dataclass(frozen=True)
-class BookingBody:
-    seats: list[str] | None
-    quantity: int | None
-
-    def fingerprint(self, show_id: str) -> dict[str, Any]:
-        return {"show_id": show_id, "seats": self.seats, "quantity": self.quantity}
+class ShowAccepted(msgspec.Struct, frozen=True):
+    show_id: str
 
 
-def parse_booking(body: Any) -> BookingBody:
-    obj = as_object(body, "$", {"seats", "quantity"})
-    if ("seats" in obj) == ("quantity" in obj):
-        raise SchemaError("$", "exactly one of seats or quantity is required")
-    if "seats" in obj:
-        seats = get_list(obj, "seats", "$", lo=1, hi=MAX_SEATS_PER_BOOKING)
-        assert seats is not None
-        for i, seat in enumerate(seats):
-            if not isinstance(seat, str) or not 1 <= len(seat) <= 32:
-                raise SchemaError(f"$.seats[{i}]", "must be a seat id string")
-        if len(set(seats)) != len(seats):
-            raise SchemaError("$.seats", "seat ids must be distinct")
-        return BookingBody(seats=list(seats), quantity=None)
-    quantity = get_int(obj, "quantity", "$", lo=1, hi=MAX_SEATS_PER_BOOKING)
-    return BookingBody(seats=None, quantity=quantity)
+class SeatMapView(msgspec.Struct, frozen=True):
+    """Every seat not listed as held or booked is available; `version` is the show_version of the last
+    event applied."""
+    show_id: str
+    version: ShowVersion
+    seats_total: Count
+    seats_available: Count
+    held: list[str]
+    booked: list[str]
 
 
-def parse_confirm(body: Any) -> str:
-    obj = as_object(body, "$", {"payment_reference"})
-    return req_str(obj, "payment_reference", "$", max_len=200)
+class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
+    booking_id: str
+    show_id: str
+    customer_id: str
+    status: BookingStatus
+    seats: list[str]
+    reason: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    refused: Refusal | None = None
+    # Only while RECEIVED: commands of its partition still ahead of it, and the wait that suggests.
+    queue_position: Count | None = None
+    estimated_wait_s: float | None = None
 
 
-def parse_empty(body: Any) -> None:
-    if body is not None:
-        as_object(body, "$", set())
+class BookingList(msgspec.Struct, frozen=True, omit_defaults=True):
+    bookings: list[BookingView]
+    next_cursor: str | None = None
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    booking_id: str
+    status: BookingStatus
+
+
+class DevToken(msgspec.Struct, frozen=True):
+    token: str
+    sub: str
+    role: str
+    expires_at: datetime
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, omit_defaults=True):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    error: ErrorDetail
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str
+
+
+class Readiness(msgspec.Struct, frozen=True):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]

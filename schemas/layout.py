@@ -1,86 +1,77 @@
 """Seat layout of a show: sections of rows x seats; seat ids are `{section}-{row}-{seat}`, 1-based."""
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
-from schemas.validation import SchemaError, as_object, req_int, req_str
+import msgspec
+from msgspec import Meta
 
-SECTION_NAME = re.compile(r"[A-Za-z0-9]{1,8}")
-MAX_SECTIONS = 50
-MAX_SEATS = 100_000
+from schemas.fields import MAX_SEATS, MAX_SECTIONS, PriceCents, Rows, SeatsPerRow, SectionName
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
-    name: str
-    rows: int
-    seats_per_row: int
-    price_cents: int
+class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: SectionName
+    rows: Rows
+    seats_per_row: SeatsPerRow
+    price_cents: PriceCents
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "rows": self.rows, "seats_per_row": self.seats_per_row,
-                "price_cents": self.price_cents}
+
+Sections = Annotated[list[Section], Meta(min_length=1, max_length=MAX_SECTIONS)]
 
 
 def seat_id(section: str, row: int, seat: int) -> str:
     return f"{section}-{row}-{seat}"
 
 
-@dataclass(frozen=True)
-class Layout:
-    sections: tuple[Section, ...]
+def check_sections(sections: Sequence[Section]) -> None:
+    """The rules JSON Schema cannot state: unique section names, at most MAX_SEATS seats in all."""
+    names = [s.name for s in sections]
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"duplicate section name {duplicate!r}")
+    total = sum(s.rows * s.seats_per_row for s in sections)
+    if total > MAX_SEATS:
+        raise ValueError(f"at most {MAX_SEATS} seats in all, got {total}")
 
-    @property
-    def seats_total(self) -> int:
-        return sum(s.rows * s.seats_per_row for s in self.sections)
+
+class Layout:
+    __slots__ = ("_by_name", "seats_total", "sections")
+
+    def __init__(self, sections: Iterable[Section]) -> None:
+        self.sections: tuple[Section, ...] = tuple(sections)
+        self._by_name = {s.name: s for s in self.sections}
+        self.seats_total = sum(s.rows * s.seats_per_row for s in self.sections)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Layout) and other.sections == self.sections
+
+    def __hash__(self) -> int:
+        return hash(self.sections)
+
+    def __repr__(self) -> str:
+        return f"Layout({self.sections!r})"
 
     def section(self, name: str) -> Section | None:
-        for s in self.sections:
-            if s.name == name:
-                return s
-        return None
+        return self._by_name.get(name)
 
     def contains(self, sid: str) -> bool:
+        """True when `sid` names a seat of this layout (ASCII digits, no leading zeros)."""
         parts = sid.split("-")
         if len(parts) != 3:
             return False
         name, row, seat = parts
-        if not (row.isdigit() and seat.isdigit()) or row[0] == "0" or seat[0] == "0":
+        if not (row.isascii() and row.isdigit() and seat.isascii() and seat.isdigit()):
             return False
-        section = self.section(name)
+        if row[0] == "0" or seat[0] == "0":
+            return False
+        section = self._by_name.get(name)
         return section is not None and 1 <= int(row) <= section.rows and 1 <= int(seat) <= section.seats_per_row
 
     @classmethod
     def from_dicts(cls, sections: list[dict[str, Any]]) -> Layout:
-        """A layout already validated (stored in PostgreSQL or a read model)."""
-        return cls(tuple(Section(**s) for s in sections))
+        """A layout as stored (PostgreSQL jsonb, a read model): decoded with the same types."""
+        return cls(msgspec.convert(sections, list[Section]))
 
     def to_list(self) -> list[dict[str, Any]]:
-        return [s.to_dict() for s in self.sections]
-
-    @classmethod
-    def parse(cls, value: Any, path: str) -> Layout:
-        if not isinstance(value, list) or not 1 <= len(value) <= MAX_SECTIONS:
-            raise SchemaError(path, f"must be an array of 1..{MAX_SECTIONS} sections")
-        sections = []
-        names: set[str] = set()
-        allowed = {"name", "rows", "seats_per_row", "price_cents"}
-        for i, raw in enumerate(value):
-            where = f"{path}[{i}]"
-            obj = as_object(raw, where, allowed)
-            name = req_str(obj, "name", where, max_len=8, pattern=SECTION_NAME)
-            if name in names:
-                raise SchemaError(f"{where}.name", f"duplicate section name {name!r}")
-            names.add(name)
-            sections.append(Section(
-                name=name,
-                rows=req_int(obj, "rows", where, lo=1, hi=200),
-                seats_per_row=req_int(obj, "seats_per_row", where, lo=1, hi=200),
-                price_cents=req_int(obj, "price_cents", where, lo=0, hi=10**9),
-            ))
-        layout = cls(tuple(sections))
-        if layout.seats_total > MAX_SEATS:
-            raise SchemaError(path, f"at most {MAX_SEATS} seats in all, got {layout.seats_total}")
-        return layout
+        return [msgspec.structs.asdict(s) for s in self.sections]

@@ -14,3 +14,6 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     COMMANDS_DLQ: (1, {"retention.ms": "-1"}),
     NOTIFICATIONS_DLQ: (1, {"retention.ms": "-1"}),
 }
+
+# Header carrying the X-Request-Id of the HTTP request a command came from (logged by the processor).
+TRACE_HEADER = "x-request-id"

@@ -1,11 +1,18 @@
-"""Small typed readers for JSON objects. Every failure is a SchemaError with a path and a reason."""
+"""Decoding with the typed contract. Every refusal is one SchemaError with a JSON path and a reason."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-import orjson
+import msgspec
+
+from schemas.fields import format_time  # re-exported: one spelling of times everywhere
+
+__all__ = ["SchemaError", "convert", "decode", "format_time"]
+
+T = TypeVar("T")
+_AT = re.compile(r"^(?P<reason>.*) - at `(?P<path>[^`]*)`$", re.DOTALL)
+_ANCHORED = re.compile(r"\\\\A\(\?:(.*)\)\\\\Z")
 
 
 class SchemaError(ValueError):
@@ -14,99 +21,35 @@ class SchemaError(ValueError):
         self.path = path
         self.reason = reason
 
+    @classmethod
+    def from_msgspec(cls, exc: msgspec.MsgspecError, prefix: str = "$") -> SchemaError:
+        text = str(exc)
+        match = _AT.match(text)
+        if match is None:
+            return cls(prefix, text)
+        path = match["path"]
+        reason = _ANCHORED.sub(r"^\1$", match["reason"])  # the pattern as the OpenAPI document spells it
+        return cls(prefix + path[1:] if path.startswith("$") else path, reason)
 
-def loads(raw: bytes | str, path: str = "$") -> Any:
+
+def decode(raw: bytes | str, decoder: msgspec.json.Decoder[T]) -> T:
+    """Strict JSON decoding with one of the contract's decoders; malformed JSON and invalid values alike
+    become a SchemaError (use `is_malformed` to tell them apart)."""
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise SchemaError(path, f"not valid JSON ({exc})") from None
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise SchemaError.from_msgspec(exc) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedJson("$", f"not valid JSON ({exc})") from None
 
 
-def as_object(value: Any, path: str, allowed: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise SchemaError(path, "must be an object")
-    if allowed is not None:
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise SchemaError(f"{path}.{unknown[0]}", "unknown field")
-    return value
-
-
-def get_str(
-    obj: dict[str, Any], key: str, path: str, *, min_len: int = 1, max_len: int = 1000,
-    pattern: re.Pattern[str] | None = None, optional: bool = False,
-) -> str | None:
-    value = obj.get(key)
-    where = f"{path}.{key}"
-    if value is None:
-        if optional:
-            return None
-        raise SchemaError(where, "is required")
-    if not isinstance(value, str):
-        raise SchemaError(where, "must be a string")
-    if not min_len <= len(value) <= max_len:
-        raise SchemaError(where, f"length must be {min_len}..{max_len}")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise SchemaError(where, f"must match {pattern.pattern}")
-    return value
-
-
-def req_str(obj: dict[str, Any], key: str, path: str, **kw: Any) -> str:
-    value = get_str(obj, key, path, **kw)
-    assert value is not None
-    return value
-
-
-def get_int(
-    obj: dict[str, Any], key: str, path: str, *, lo: int, hi: int, default: int | None = None,
-    optional: bool = False,
-) -> int | None:
-    value = obj.get(key)
-    where = f"{path}.{key}"
-    if value is None:
-        if default is not None or optional:
-            return default
-        raise SchemaError(where, "is required")
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise SchemaError(where, "must be an integer")
-    if not lo <= value <= hi:
-        raise SchemaError(where, f"must be between {lo} and {hi}")
-    return value
-
-
-def req_int(obj: dict[str, Any], key: str, path: str, *, lo: int, hi: int, default: int | None = None) -> int:
-    value = get_int(obj, key, path, lo=lo, hi=hi, default=default)
-    assert value is not None
-    return value
-
-
-def get_list(obj: dict[str, Any], key: str, path: str, *, lo: int, hi: int, optional: bool = False) -> list | None:
-    value = obj.get(key)
-    where = f"{path}.{key}"
-    if value is None:
-        if optional:
-            return None
-        raise SchemaError(where, "is required")
-    if not isinstance(value, list):
-        raise SchemaError(where, "must be an array")
-    if not lo <= len(value) <= hi:
-        raise SchemaError(where, f"must have {lo}..{hi} items")
-    return value
-
-
-def parse_time(value: Any, path: str) -> datetime:
-    if not isinstance(value, str):
-        raise SchemaError(path, "must be an RFC 3339 time string")
+def convert(value: Any, kind: type[T], path: str = "$") -> T:
+    """Validate an already-parsed value (a query parameter, a token claim) with a contract type."""
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise SchemaError(path, "must be an RFC 3339 time") from None
-    if parsed.tzinfo is None:
-        raise SchemaError(path, "must carry a time zone (e.g. Z)")
-    return parsed.astimezone(UTC)
+        return msgspec.convert(value, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise SchemaError.from_msgspec(exc, path) from None
 
 
-def format_time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+class MalformedJson(SchemaError):
+    """Not JSON at all (as opposed to JSON with invalid values)."""

@@ -7,22 +7,23 @@ import orjson
 
 from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
 from projections.keys import Keys
+from schemas.events import event_from_dict
 
 
-def _created(show_id: str) -> dict:
-    return {"type": "ShowCreated", "event_id": f"{show_id}/1", "show_id": show_id, "show_version": 1,
+def _created(show_id: str):
+    return event_from_dict({"type": "ShowCreated", "event_id": f"{show_id}/1", "show_id": show_id, "show_version": 1,
             "occurred_at": "2026-01-01T00:00:00.000Z", "title": "t", "venue": "v",
             "starts_at": "2027-01-01T00:00:00.000Z", "hold_seconds": 60,
             "sections": [{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 1}],
-            "seats_total": 4, "seats_available": 4, "created_at": "2026-01-01T00:00:00.000Z"}
+            "seats_total": 4, "seats_available": 4, "created_at": "2026-01-01T00:00:00.000Z"})
 
 
-def _booking(show_id: str, version: int, kind: str, status: str, seats: list[str], available: int) -> dict:
-    return {"type": kind, "event_id": f"{show_id}/{version}", "show_id": show_id, "show_version": version,
+def _booking(show_id: str, version: int, kind: str, status: str, seats: list[str], available: int):
+    return event_from_dict({"type": kind, "event_id": f"{show_id}/{version}", "show_id": show_id, "show_version": version,
             "occurred_at": "2026-01-01T00:00:00.000Z", "booking_id": f"b-{show_id}", "customer_id": "c",
             "email": None, "phone": None, "seats": seats, "status": status, "reason": None,
             "expires_at": None, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
-            "seats_available": available}
+            "seats_available": available})
 
 
 async def test_duplicates_skipped_gaps_refused(redis):
@@ -34,6 +35,8 @@ async def test_duplicates_skipped_gaps_refused(redis):
     cancelled = _booking(show, 4, "BookingCancelled", "CANCELLED", ["A-1-1", "A-1-2"], 4)
     try:
         assert await applier.apply([_created(show), pending, pending], keys) == [APPLIED, APPLIED, DUPLICATE]
+        changes = await redis.xrange(keys.changes(show))
+        assert [entry_id for entry_id, _ in changes] == [b"1-1", b"2-1"]  # the change log, by version
         assert await redis.smembers(keys.held(show)) == {b"A-1-1", b"A-1-2"}
         # version 4 before 3: refused and recorded, nothing changes
         assert await applier.apply([cancelled], keys) == [GAP]

@@ -9,19 +9,19 @@ class Clock:
         return self.now
 
 
-def test_burst_then_refill_per_customer():
+async def test_burst_then_refill_per_customer():
     clock = Clock()
     limiter = RateLimiter(per_second=2, burst=3, clock=clock)
-    assert [limiter.acquire("a") for _ in range(3)] == [0, 0, 0]
-    wait = limiter.acquire("a")
+    assert [await limiter.acquire("a") for _ in range(3)] == [0, 0, 0]
+    wait = await limiter.acquire("a")
     assert wait == 0.5
-    assert limiter.acquire("b") == 0  # another customer has its own bucket
+    assert await limiter.acquire("b") == 0  # another customer has its own bucket
     clock.now += 0.5
-    assert limiter.acquire("a") == 0
-    assert limiter.acquire("a") > 0
+    assert await limiter.acquire("a") == 0
+    assert await limiter.acquire("a") > 0
     assert RateLimiter.retry_after(0.2) == "1"
 
 
-def test_disabled_never_limits():
+async def test_disabled_never_limits():
     limiter = RateLimiter(per_second=0, burst=0)
-    assert all(limiter.acquire("a") == 0 for _ in range(1000))
+    assert all([await limiter.acquire("a") == 0 for _ in range(1000)])

@@ -20,8 +20,12 @@ def test_settings_read_the_stack_secret(tmp_path):
     assert Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)}).auth_secret == "s3cret"
 
 
-@pytest.mark.parametrize(("name", "value"), [("BOXOFFICE_HTTP_PORT", "eighty"), ("BOXOFFICE_HTTP_PORT", "70000"),
-                                             ("BOXOFFICE_LOG_LEVEL", "loud")])
+@pytest.mark.parametrize(("name", "value"), [
+    ("BOXOFFICE_HTTP_PORT", "eighty"), ("BOXOFFICE_HTTP_PORT", "70000"), ("BOXOFFICE_LOG_LEVEL", "loud"),
+    # A period of 0 (or less, or not a number) would make a loop spin: refused, naming the variable.
+    ("BOXOFFICE_EXPIRY_INTERVAL_S", "0"), ("BOXOFFICE_EXPIRY_INTERVAL_S", "-1"), ("BOXOFFICE_EXPIRY_INTERVAL_S", "nan"),
+    ("BOXOFFICE_NOTIFY_BACKOFF_S", "0"), ("BOXOFFICE_RATE_LIMIT_PER_S", "-5"), ("BOXOFFICE_DEV_SIGNIN", "maybe"),
+])
 def test_bad_settings_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
@@ -29,7 +33,8 @@ def test_bad_settings_name_the_variable(name, value):
 
 def test_tokens_round_trip_and_reject_tampering():
     token = mint("k" * 32, "alice", "admin", 60, email="a@example.com")
-    principal = verify("k" * 32, token)
+    principal, expires = verify("k" * 32, token)
+    assert expires > 0
     assert (principal.sub, principal.role, principal.email, principal.is_admin) == ("alice", "admin",
                                                                                       "a@example.com", True)
     with pytest.raises(InvalidToken):
@@ -38,6 +43,28 @@ def test_tokens_round_trip_and_reject_tampering():
         verify("k" * 32, mint("k" * 32, "alice", ttl=-5))
     with pytest.raises(ValueError):
         mint("k" * 32, "bad sub!")
+
+
+@pytest.mark.parametrize(("claim", "value"), [("email", "a\x00@example.com"), ("email", "not-an-address"),
+                                              ("phone", "call me"), ("sub", "al ice")])
+def test_claims_that_would_reach_a_command_are_checked_with_the_contract(claim, value):
+    import jwt
+
+    token = jwt.encode({"sub": "alice", "role": "customer", "exp": 2**40, claim: value}, "k" * 32, "HS256")
+    with pytest.raises(InvalidToken, match=claim):
+        verify("k" * 32, token)
+
+
+def test_token_cache_is_bounded_least_recently_used_first():
+    from intake.tokens import TokenVerifier
+
+    verifier = TokenVerifier("k" * 32, capacity=2)
+    a, b, c = (mint("k" * 32, name) for name in "abc")
+    verifier.verify(a)
+    verifier.verify(b)
+    verifier.verify(a)  # a is now the most recent
+    verifier.verify(c)  # evicts b alone, not everything
+    assert set(verifier._cache) == {a, c}
 
 
 def test_token_cache_still_refuses_an_expired_token():

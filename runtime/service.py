@@ -1,0 +1,177 @@
+"""One runner for every long-running worker.
+
+`run_service(name, main)`: read the settings, configure JSON logs, install SIGTERM/SIGINT handling, serve
+/healthz, /readyz and /metrics, then run `main(service)`. Clients are built through the `Service`, which
+registers each one's teardown on an AsyncExitStack: they stop in reverse order, also when a later start
+fails. A dependency that is down at start (Kafka, PostgreSQL, Redis) is waited for with backoff while the
+process reports not ready; a SIGTERM during that wait exits cleanly.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import redis.asyncio as aioredis
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+
+from runtime import clients
+from runtime.lifecycle import Lifecycle, tune_gc
+from runtime.logging import configure_logging
+from runtime.ops_http import OpsServer
+from runtime.settings import Settings
+from runtime.transient import Backoff, is_transient
+
+T = TypeVar("T")
+Check = Callable[[], Awaitable[bool]]
+CHECK_TIMEOUT_S = 2.0
+
+
+class Stopping(Exception):
+    """SIGTERM arrived while the service was still starting."""
+
+
+class Service:
+    def __init__(self, name: str, settings: Settings, lifecycle: Lifecycle, stack: contextlib.AsyncExitStack):
+        self.name, self.settings, self.lifecycle = name, settings, lifecycle
+        self.log = structlog.get_logger()
+        self._stack = stack
+        self._checks: dict[str, Check] = {}
+        self.ops: OpsServer | None = None
+
+    # ------------------------------------------------------------------ readiness
+    def check(self, name: str, probe: Check) -> None:
+        """Readiness is the conjunction of every registered probe."""
+        self._checks[name] = probe
+
+    async def readiness(self) -> dict[str, bool]:
+        async def run(probe: Check) -> bool:
+            try:
+                return bool(await asyncio.wait_for(probe(), CHECK_TIMEOUT_S))
+            except Exception:
+                return False
+
+        names = list(self._checks)
+        results = await asyncio.gather(*[run(self._checks[n]) for n in names])
+        return dict(zip(names, results, strict=True))
+
+    async def serve_ops(self) -> None:
+        self.ops = OpsServer(self.settings.http_host, self.settings.metrics_port, self.readiness)
+        await self.ops.start()
+        self._stack.push_async_callback(self.ops.close)
+
+    # ------------------------------------------------------------------ lifetime
+    def defer(self, callback: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `callback` at shutdown (reverse order of registration)."""
+        self._stack.push_async_callback(callback, *args)
+
+    async def until_started(self, what: str, start: Callable[[], Awaitable[T]]) -> T:
+        """`start()` until it succeeds, backing off on transient failures; Stopping on SIGTERM."""
+        backoff = Backoff(first=0.5, ceiling=10)
+        while True:
+            if self.lifecycle.stopping.is_set():
+                raise Stopping(what)
+            try:
+                return await start()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                delay = backoff.next()
+                self.log.warning(f"{what} unavailable at start, retrying", error=repr(exc), delay=delay)
+                await self.lifecycle.sleep(delay)
+
+    # ------------------------------------------------------------------ clients
+    async def pg_pool(self, size: int | None = None, dsn: str | None = None, check: str = "postgres",
+                      **kw: Any) -> asyncpg.Pool:
+        """A pool that opens connections on demand: created while PostgreSQL is down, it heals by itself."""
+        pool = await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
+        self.defer(pool.close)
+
+        async def ping() -> bool:
+            return await pool.fetchval("SELECT 1") == 1
+
+        self.check(check, ping)
+        return pool
+
+    def pg_connect(self, dsn: str | None = None) -> Callable[[], Awaitable[asyncpg.Connection]]:
+        """A factory of dedicated connections (LISTEN, session advisory locks); readiness opens one."""
+        def connect() -> Awaitable[asyncpg.Connection]:
+            return clients.pg_connect(self.settings, dsn)
+
+        async def ping() -> bool:
+            conn = await connect()
+            try:
+                return await conn.fetchval("SELECT 1") == 1
+            finally:
+                await conn.close()
+
+        self.check("postgres", ping)
+        return connect
+
+    def redis(self, **kw: Any) -> aioredis.Redis:
+        client = clients.redis_client(self.settings, **kw)
+        self.defer(client.aclose)
+        self.check("redis", client.ping)
+        return client
+
+    async def kafka_producer(self, **overrides: Any) -> AIOKafkaProducer:
+        async def start() -> AIOKafkaProducer:
+            producer = clients.kafka_producer(self.settings, **overrides)
+            try:
+                await producer.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            return producer
+
+        producer = await self.until_started("kafka producer", start)
+        self.defer(producer.stop)  # flushes what it still holds
+        self.check("kafka", lambda: clients.kafka_answers(producer.client))
+        return producer
+
+    async def kafka_consumer(self, *topics: str, group_id: str, listener: ConsumerRebalanceListener | None = None,
+                             **overrides: Any) -> AIOKafkaConsumer:
+        """A started group consumer subscribed to `topics` (with `listener` for rebalances)."""
+        async def start() -> AIOKafkaConsumer:
+            consumer = clients.kafka_consumer(self.settings, group_id=group_id, **overrides)
+            consumer.subscribe(list(topics), listener=listener)
+            try:
+                await consumer.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                raise
+            return consumer
+
+        consumer = await self.until_started("kafka consumer", start)
+        self.defer(consumer.stop)
+        self.check("kafka", lambda: clients.kafka_answers(consumer._client))
+        return consumer
+
+
+def run_service(name: str, main: Callable[[Service], Awaitable[None]], *, ops: bool = True) -> None:
+    """The process entry point of a worker: `if __name__ == "__main__": run_service("name", main)`."""
+    import uvloop
+
+    async def entry() -> None:
+        settings = Settings.from_env()
+        log = configure_logging(name, settings.log_level)
+        tune_gc()
+        lifecycle = Lifecycle()
+        lifecycle.install_signal_handlers()
+        async with contextlib.AsyncExitStack() as stack:
+            service = Service(name, settings, lifecycle, stack)
+            if ops:
+                await service.serve_ops()
+            log.info(f"{name} starting", metrics_port=service.ops.port if service.ops else None)
+            try:
+                await main(service)
+            except Stopping as what:
+                log.info(f"{name} stopped while waiting for {what}")
+        log.info(f"{name} exited")
+
+    uvloop.run(entry())

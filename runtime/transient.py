@@ -1,0 +1,62 @@
+"""What counts as transient: a lost, refused or overloaded connection to Kafka, PostgreSQL or Redis.
+
+Workers retry these with backoff, report not ready meanwhile and resume by themselves; the intake answers
+503 with Retry-After. Anything else raised by our code is a defect: it is never retried as if it were
+the weather, and never dead-lettered as if it were bad input.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import redis.exceptions
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+
+_ALWAYS = (
+    OSError,  # ConnectionRefusedError, ConnectionResetError, …
+    TimeoutError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,  # class 08, ConnectionDoesNotExistError
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: admin/crash shutdown, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, …
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,  # a primary that came back as a standby for a moment
+    redis.exceptions.ConnectionError,  # BusyLoadingError (LOADING) included
+    redis.exceptions.TimeoutError,
+    redis.exceptions.TryAgainError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+)
+
+
+# Base classes of what the stores' clients raise (for registering handlers; `is_transient` decides).
+STORE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, redis.exceptions.RedisError, KafkaError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _ALWAYS):
+        return True
+    if isinstance(exc, KafkaError):
+        return bool(getattr(exc, "retriable", False))
+    if isinstance(exc, asyncpg.InterfaceError):
+        # asyncpg reports a connection that died under it as an InterfaceError; misuse is a defect.
+        return "connection is closed" in str(exc) or "connection was closed" in str(exc)
+    return False
+
+
+class Backoff:
+    """Exponential backoff with a ceiling; `reset()` after a success."""
+
+    def __init__(self, first: float = 0.1, ceiling: float = 5.0) -> None:
+        self.first, self.ceiling, self.delay = first, ceiling, first
+
+    def next(self) -> float:
+        delay = self.delay
+        self.delay = min(self.delay * 2, self.ceiling)
+        return delay
+
+    def reset(self) -> None:
+        self.delay = self.first

@@ -1,0 +1,78 @@
+"""Constrained field types shared by every command, event and API body. Each limit is written once, here;
+the intake validates with these types, the processor decodes with them, and the OpenAPI document is
+generated from them.
+
+Patterns are whole-string: msgspec matches with `re.search`, so they are anchored with `\\A…\\Z` (Python's
+`$` would also match before a final newline). `intake.openapi` spells the same pattern `^…$` for JSON
+Schema (ECMA 262), where `$` means the end of the input.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+
+def anchored(body: str, **constraints: Any) -> Meta:
+    return Meta(pattern=rf"\A(?:{body})\Z", **constraints)
+
+
+# Any character but C0/C1 controls (NUL included): every string that reaches PostgreSQL is clean text.
+PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
+
+Text200 = Annotated[str, anchored(f"{PRINTABLE}*", min_length=1, max_length=200)]
+Email = Annotated[str, anchored(r"[^\x00-\x20\x7f-\x9f@]+@[^\x00-\x20\x7f-\x9f@]+", max_length=254)]
+Phone = Annotated[str, anchored(r"\+?[0-9 ().-]{3,32}", max_length=32)]
+
+ID_GRAMMAR = "[A-Za-z0-9_.:-]{1,64}"
+ShowId = Annotated[str, anchored(ID_GRAMMAR)]
+BookingId = Annotated[str, anchored(ID_GRAMMAR)]
+CommandId = Annotated[str, anchored("[A-Za-z0-9_.:-]{1,128}")]
+RequestId = Annotated[str, anchored("[A-Za-z0-9_.:-]{1,128}")]
+CUSTOMER_GRAMMAR = "[A-Za-z0-9_.-]{1,64}"
+CustomerId = Annotated[str, anchored(CUSTOMER_GRAMMAR)]
+SectionName = Annotated[str, anchored("[A-Za-z0-9]{1,8}")]
+# `{section}-{row}-{seat}`, 1-based, ASCII digits only (rows and seats per row are at most 200).
+SeatId = Annotated[str, anchored("[A-Za-z0-9]{1,8}-[1-9][0-9]{0,2}-[1-9][0-9]{0,2}")]
+IdempotencyKey = Annotated[str, anchored(r"[\x20-\x7e]{1,128}")]
+Cursor = Annotated[str, anchored("[A-Za-z0-9_-]{1,512}")]
+
+MAX_SEATS_PER_BOOKING = 10
+MAX_SECTIONS = 50
+MAX_SEATS = 100_000
+Rows = Annotated[int, Meta(ge=1, le=200)]
+SeatsPerRow = Annotated[int, Meta(ge=1, le=200)]
+PriceCents = Annotated[int, Meta(ge=0, le=1_000_000_000)]
+HoldSeconds = Annotated[int, Meta(ge=10, le=3600)]
+Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]
+SeatList = Annotated[list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING,
+                                        extra_json_schema={"uniqueItems": True})]
+Limit = Annotated[int, Meta(ge=1, le=500)]
+ShowVersion = Annotated[int, Meta(ge=0)]
+Count = Annotated[int, Meta(ge=0)]
+# An RFC 3339 time with an offset; records normalise it to UTC (see `utc`), so years are 1..9999 in UTC.
+Time = Annotated[datetime, Meta(tz=True)]
+
+
+def utc(value: datetime) -> datetime:
+    """The same instant in UTC; refused (ValueError → a validation error) when that leaves years 1..9999."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time must fall within years 1..9999 in UTC") from None
+
+
+def normalise_times(record: msgspec.Struct, *names: str) -> None:
+    """For `__post_init__` of frozen records: store each named time in UTC."""
+    for name in names:
+        value = getattr(record, name)
+        if value is not None:
+            msgspec.structs.force_setattr(record, name, utc(value))
+
+
+def format_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,97 @@
+"""In-memory stand-ins for the intake's transport adapters (Kafka, Redis, PostgreSQL), for the in-process
+API tests. Everything else (routing, auth, validation, the error model, the OpenAPI document) is real."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from intake.errors import unavailable
+from intake.rate_limit import RateLimiter
+from intake.state import IntakeState
+from intake.tokens import TokenVerifier
+from projections.reads import ShowLookup
+from runtime.settings import Settings
+from schemas.api import BookingView, SeatMapView, ShowView
+from schemas.commands import Command, checked_encoding, decode_command
+
+
+@dataclass
+class FakeBus:
+    sent: list[Command] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    down: bool = False
+
+    async def send(self, command: Command, trace_id: str | None = None) -> None:
+        raw = checked_encoding(command)
+        if self.down:
+            raise unavailable("the command log (Kafka) is not reachable yet")
+        assert decode_command(raw, command.show_id.encode()) == command
+        self.sent.append(command)
+        self.raw.append(raw)
+
+    async def ready(self) -> bool:
+        return not self.down
+
+
+@dataclass
+class FakeReads:
+    shows: dict[str, ShowView] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+    bookings: dict[str, BookingView] = field(default_factory=dict)
+
+    async def show(self, show_id: str) -> ShowView | None:
+        return self.shows.get(show_id)
+
+    async def lookup_show(self, show_id: str) -> ShowLookup:
+        return ShowLookup(self.shows.get(show_id), self.rejected.get(show_id))
+
+    async def seat_map_json(self, show_id: str) -> bytes | None:
+        import msgspec
+
+        show = self.shows.get(show_id)
+        if show is None:
+            return None
+        return msgspec.json.encode(SeatMapView(show_id, 1, show.seats_total, show.seats_available, [], []))
+
+    async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]:
+        ordered = sorted(self.shows.values(), key=lambda s: (s.starts_at, s.show_id))
+        start = 0 if cursor is None else int(cursor.removeprefix("c")) if cursor.startswith("c") else -1
+        if start < 0:
+            raise ValueError("invalid cursor")
+        page = ordered[start:start + limit]
+        return page, (f"c{start + limit}" if start + limit < len(ordered) else None)
+
+    async def booking(self, booking_id: str) -> BookingView | None:
+        return self.bookings.get(booking_id)
+
+    async def record_received(self, booking: BookingView) -> None:
+        self.bookings.setdefault(booking.booking_id, booking)
+
+    async def ping(self) -> bool:
+        return True
+
+
+@dataclass
+class FakeHistory:
+    bookings: list[BookingView] = field(default_factory=list)
+
+    async def for_customer(self, customer_id: str, limit: int,
+                           cursor: str | None) -> tuple[list[BookingView], str | None]:
+        mine = [b for b in self.bookings if b.customer_id == customer_id]
+        return mine[:limit], None
+
+
+@dataclass
+class FakeIdempotency:
+    claims: dict[str, str] = field(default_factory=dict)
+
+    async def claim(self, request_id: str, fingerprint: str) -> str | None:
+        if request_id in self.claims:
+            return self.claims[request_id]
+        self.claims[request_id] = fingerprint
+        return None
+
+
+def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> IntakeState:
+    return IntakeState(settings=settings, tokens=TokenVerifier(settings.require_auth_secret()),
+                       limiter=RateLimiter(rate_per_s, burst), bus=FakeBus(), reads=FakeReads(),
+                       history=FakeHistory(), idempotency=FakeIdempotency())
