@@ -92,8 +92,9 @@ class CommandProcessor:
         return not self.halted
 
     def await_position(self, tp: TopicPartition) -> None:
+        # Its records are dropped until the stored position is read (`run` checks `positions`), then it
+        # is sought there. (The listener may run while the consumer is still starting: no consumer calls.)
         self.unpositioned.add(tp)
-        self.consumer.pause(tp)
 
     def forget(self, tp: TopicPartition) -> None:
         self.positions.pop(tp, None)
@@ -106,6 +107,7 @@ class CommandProcessor:
         """Seek every newly assigned partition to the position stored in PostgreSQL (created at the log
         start the first time); while PostgreSQL does not answer, those partitions stay paused."""
         tps = sorted(self.unpositioned, key=lambda tp: tp.partition)
+        self.consumer.pause(*tps)  # fetch nothing for them meanwhile
         try:
             beginnings = await self.consumer.beginning_offsets(tps)
             async with self.pool.acquire() as conn:

@@ -88,7 +88,10 @@ async def _live_members(settings: Settings) -> int:
     try:
         await admin.start()
         described = await admin.describe_consumer_groups([settings.projections_group])
-        return sum(len(group.members) for group in described[0].groups) if described else 0
+        groups = [group for response in described for group in response.to_object()["groups"]]
+        if not groups or any(group["error_code"] for group in groups):
+            raise RuntimeError(f"describe_consumer_groups answered {groups}")
+        return sum(len(group["members"]) for group in groups)
     except Exception as exc:
         raise ReplayFailed(f"cannot tell how many live projection consumers must pause ({exc!r}); "
                            "the live generation stays") from exc

@@ -19,7 +19,8 @@ def _created(show_id: str):
 
 
 def _booking(show_id: str, version: int, kind: str, status: str, seats: list[str], available: int):
-    return event_from_dict({"type": kind, "event_id": f"{show_id}/{version}", "show_id": show_id, "show_version": version,
+    return event_from_dict({
+            "type": kind, "event_id": f"{show_id}/{version}", "show_id": show_id, "show_version": version,
             "occurred_at": "2026-01-01T00:00:00.000Z", "booking_id": f"b-{show_id}", "customer_id": "c",
             "email": None, "phone": None, "seats": seats, "status": status, "reason": None,
             "expires_at": None, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
