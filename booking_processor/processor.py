@@ -80,6 +80,7 @@ class CommandProcessor:
         self.epoch: dict[TopicPartition, int] = {}
         self.unpositioned: set[TopicPartition] = set()  # assigned, stored position not read yet
         self.halted: dict[TopicPartition, str] = {}
+        metrics.HALTED.set(0)
         self.batch_lock = asyncio.Lock()
         self.cache = ShowCache()
         self._position_backoff = Backoff()

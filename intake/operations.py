@@ -101,7 +101,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/openapi.json", routes.openapi, "this document", {200: (dict, "OpenAPI 3.1")},
               uses_stores=False),
     Operation("POST", "/v1/shows", routes.create_show, "create a show (admin); decided asynchronously",
-              {202: (ShowAccepted, "accepted; GET /v1/shows/{show_id} answers 404 until it exists")},
+              {202: (ShowAccepted, "accepted; the show reads at once (seat map version 0) and is created by "
+                                   "the processor (version 1); a refused creation then reads 404 with its reason")},
               auth="admin", body=CreateShowBody, description=_CONTRACT_RULES, location=True),
     Operation("GET", "/v1/shows", routes.list_shows, "list shows by start time", {200: (ShowList, "a page")},
               params=PAGING),

@@ -32,9 +32,11 @@ from schemas.api import (
     Health,
     ShowAccepted,
     ShowList,
+    ShowView,
 )
 from schemas.events import RECEIVED
 from schemas.fields import BookingId, ShowId
+from schemas.layout import Layout
 
 DEV_TOKEN_TTL_S = 12 * 3600
 
@@ -76,10 +78,14 @@ async def create_show(request: Request) -> Response:
     body = await read_body(request, CreateShowBody)
     assert body is not None
     show_id = "sh_" + secrets.token_hex(10)
-    await _state(request).bus.send(cmd.CreateShow(
+    state = _state(request)
+    await state.bus.send(cmd.CreateShow(
         command_id=_command_id(), show_id=show_id, issued_at=_now(), title=body.title, venue=body.venue,
         starts_at=body.starts_at, hold_seconds=body.hold_seconds, sections=body.sections,
     ), _trace(request))
+    seats = Layout(body.sections).seats_total
+    await state.reads.record_show_accepted(ShowView(show_id, body.title, body.venue, body.starts_at,
+                                                    body.hold_seconds, body.sections, seats, seats))
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
 

@@ -47,7 +47,10 @@ for i, e in ipairs(events) do
       redis.call('HSET', KEYS[1], 'doc', e[4], 'version', v, 'available', available)
       redis.call('ZADD', KEYS[4], 0, e[6])
     elseif kind == 'ShowRejected' then
-      if redis.call('HEXISTS', KEYS[1], 'doc') == 0 then redis.call('HSET', KEYS[1], 'rejected', e[4]) end
+      if cur == 0 then  -- never created: drop what the intake wrote when it accepted the request
+        redis.call('HDEL', KEYS[1], 'doc', 'available', 'version')
+        redis.call('HSET', KEYS[1], 'rejected', e[4])
+      end
     else
       if v > 0 then
         local seats = e[7]

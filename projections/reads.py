@@ -22,6 +22,16 @@ end
 return 0
 """
 
+# Likewise the show document an admin's accepted creation will have (version 0, before ShowCreated): the
+# show reads as soon as its creation is accepted; ShowCreated overwrites it, ShowRejected removes it.
+WRITE_SHOW_ACCEPTED = """
+if redis.call('HEXISTS', KEYS[1], 'version') == 0 then
+  redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'available', ARGV[2], 'version', 0)
+  return 1
+end
+return 0
+"""
+
 _show_doc = msgspec.json.Decoder(ShowDoc)
 _booking_doc = msgspec.json.Decoder(BookingView)
 _encoder = msgspec.json.Encoder()
@@ -53,6 +63,7 @@ class ReadModels:
         # show -> ((generation, version), rendered JSON of the seat map)
         self._rendered: LRUCache[str, tuple[tuple[str, int], bytes]] = LRUCache(maxsize=1000)
         self._write_received = redis.register_script(WRITE_RECEIVED)
+        self._write_show_accepted = redis.register_script(WRITE_SHOW_ACCEPTED)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -131,6 +142,13 @@ class ReadModels:
         keys = await self._current_keys()
         doc = await self.redis.hget(keys.booking(booking_id), "doc")
         return None if doc is None else _booking_doc.decode(doc)
+
+    async def record_show_accepted(self, show: ShowView) -> None:
+        keys = await self._current_keys()
+        doc = ShowDoc(show.show_id, show.title, show.venue, show.starts_at, show.hold_seconds, show.sections,
+                      show.seats_total)
+        await self._write_show_accepted(keys=[keys.show(show.show_id)],
+                                        args=[_encoder.encode(doc), show.seats_available])
 
     async def record_received(self, booking: BookingView) -> None:
         keys = await self._current_keys()

@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from tests.support import ids
+from tests.support.waiting import eventually
 
 
 def _error(r, status: int, code: str) -> None:
@@ -163,3 +164,68 @@ async def test_rate_limited_writes_get_429_with_retry_after(api, system, show_id
             assert other.status_code == 202  # limits are per customer
     finally:
         intake.stop()
+
+
+# Inputs that used to answer 500, or 202 and then never a decision (found from outside with a fuzzer).
+ODD_SEATS = ["A-\u00b9-1", "A-1-\u00b2", "A-\u0661-1", "A-\uff11-1", "A-1-1\u0000", "A-1-1\n", "A-01-1", "A-1-1 "]
+ODD_LIMITS = ["\u00b9", "\u0665", "9" * 4000, "1e2", " 5"]
+ODD_TIMES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-00:01", "0001-01-01T00:00:00.000+14:00"]
+
+
+async def test_odd_input_is_refused_with_a_4xx_never_accepted_and_lost(api, show_id, pg):
+    customer = ids.customer("odd")
+    accepted = []
+    for seat in ODD_SEATS:
+        r = await api.http.post(f"/v1/shows/{show_id}/bookings", json={"seats": [seat]},
+                                headers=_headers(api, customer))
+        assert r.status_code in (202, 422), (seat, r.status_code, r.text)
+        if r.status_code == 202:
+            accepted.append(r.json()["booking_id"])
+    assert accepted == []  # none of them is a seat id of the contract
+    for limit in ODD_LIMITS:
+        for path, headers in (("/v1/shows", {}), ("/v1/me/bookings", api.auth(customer))):
+            _error(await api.http.get(path, params={"limit": limit}, headers=headers), 422, "validation_error")
+    admin = api.auth("admin", "admin")
+    body = {"title": "t", "venue": "v", "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}
+    for starts_at in ODD_TIMES:
+        _error(await api.http.post("/v1/shows", json={**body, "starts_at": starts_at}, headers=admin), 422,
+               "validation_error")
+    for text in ("a\x00b", "bell\x07", "c1\x9c"):
+        _error(await api.http.post("/v1/shows", json={**body, "title": text, "starts_at": "2027-01-01T00:00:00Z"},
+                                   headers=admin), 422, "validation_error")
+    booking_id = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
+    await api.wait_status(customer, booking_id)
+    r = await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "ref\x00"},
+                            headers=api.auth(customer))
+    _error(r, 422, "validation_error")
+
+
+async def test_every_accepted_request_reaches_a_decision(api):
+    """Unusual but valid input is accepted and decided: every 202 booking ends decided, every 202 show exists."""
+    admin = api.auth("admin", "admin")
+    shows = []
+    for title, starts_at in [("\u00c9t\u00e9 \u2014 \U0001f3ad", "0001-01-01T01:00:00+01:00"),
+                             ("x" * 200, "9999-12-31T23:59:59Z"), ("\u202etxet", "2027-06-01T12:00:00-11:30")]:
+        r = await api.http.post("/v1/shows", headers=admin, json={
+            "title": title, "venue": "\u00fcber", "starts_at": starts_at, "hold_seconds": 3600,
+            "sections": [{"name": "Z9", "rows": 200, "seats_per_row": 1, "price_cents": 1_000_000_000}]})
+        assert r.status_code == 202, r.text
+        shows.append((r.json()["show_id"], title))
+    for show_id, title in shows:
+        show = await eventually(lambda s=show_id: api.http.get(f"/v1/shows/{s}"), lambda r: r.status_code == 200,
+                                what="the show created")
+        assert show.json()["title"] == title
+    show_id = shows[0][0]
+    customer = ids.customer("edge")
+    bodies = [{"seats": ["Z9-200-1"]}, {"seats": ["Z9-1-1", "Z9-2-1", "Z9-3-1"]}, {"quantity": 10},
+              {"quantity": 1}, {"seats": ["Z9-200-1"]}]
+    keys = ["k", "~" * 128, "a b", "k!\"#$%&'()*+,-./", "last"]
+    booking_ids = []
+    for body, key in zip(bodies, keys, strict=True):
+        r = await api.http.post(f"/v1/shows/{show_id}/bookings", json=body,
+                                headers={**api.auth(customer), "Idempotency-Key": key})
+        assert r.status_code == 202, r.text
+        booking_ids.append(r.json()["booking_id"])
+    decided = [await api.wait_status(customer, b) for b in booking_ids]
+    assert [d["status"] for d in decided] == ["PENDING", "PENDING", "PENDING", "PENDING", "REJECTED"]
+    assert decided[-1]["reason"] == "seat_unavailable"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 
 import orjson
 import pytest
@@ -111,3 +112,41 @@ async def test_failing_mail_server_retries_then_dead_letters_while_bookings_go_o
         assert found[0]["event"]["booking_id"] == booking_id
     finally:
         await reader.stop()
+
+
+@pytest.mark.slow
+async def test_one_bad_address_stalls_nobody_and_its_retries_survive_a_restart(api, system, pg):
+    """Retries live in PostgreSQL, not in the consumer's batch: the others' mail goes out at once, a SIGTERM
+    does not wait out a backoff, and the restarted notifier takes the retries up where they were."""
+    bad = f"bad-{secrets.token_hex(4)}@example.com"
+    good = [f"good-{secrets.token_hex(4)}@example.com" for _ in range(3)]
+    with SmtpSink(refuse_to={bad}) as sink:
+        group = f"notifier-{secrets.token_hex(3)}"
+        env = {"BOXOFFICE_NOTIFY_MAX_ATTEMPTS": "3", "BOXOFFICE_NOTIFY_BACKOFF_S": "3"}
+        notifier = _notifier(system, sink.port, group, **env).start()
+        try:
+            show_id = await api.create_show()
+            unlucky = ids.customer("bad-address")
+            first = (await api.book(unlucky, show_id, quantity=1, email=bad)).json()["booking_id"]
+            await api.wait_status(unlucky, first)
+            for address in good:  # booked after the bad one, in the same partition
+                customer = ids.customer("good-address")
+                await api.wait_status(customer, (await api.book(customer, show_id, quantity=1,
+                                                                email=address)).json()["booking_id"])
+            await eventually(lambda: asyncio.sleep(0, [m for a in good for m in sink.to(a)]),
+                             lambda m: len(m) == 3, timeout=5, what="the good addresses' mail, without waiting")
+            event_id = f"{show_id}/2"
+            row = await eventually(lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
+                                   lambda r: r is not None and r["attempts"] >= 1, what="the first attempt failed")
+            assert row["status"] == "sending" and row["next_attempt_at"] is not None
+            stopped = time.monotonic()
+            assert notifier.stop() == 0
+            assert time.monotonic() - stopped < 5  # no waiting out a backoff
+            notifier.start()
+            row = await eventually(lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
+                                   lambda r: r["status"] == "dead", timeout=40, what="retried to the end")
+            assert row["attempts"] == 3
+        finally:
+            notifier.stop()
+        assert [len(sink.to(a)) for a in good] == [1, 1, 1]
+        assert sink.to(bad) == []

@@ -63,6 +63,9 @@ class FakeReads:
     async def booking(self, booking_id: str) -> BookingView | None:
         return self.bookings.get(booking_id)
 
+    async def record_show_accepted(self, show: ShowView) -> None:
+        self.shows.setdefault(show.show_id, show)
+
     async def record_received(self, booking: BookingView) -> None:
         self.bookings.setdefault(booking.booking_id, booking)
 

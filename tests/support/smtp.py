@@ -11,8 +11,9 @@ from tests.support.processes import free_port
 
 
 class _Collector:
-    def __init__(self, refuse: bool) -> None:
+    def __init__(self, refuse: bool, refuse_to: set[str]) -> None:
         self.refuse = refuse
+        self.refuse_to = refuse_to
         self.messages: list[Message] = []
         self.attempts = 0
         self._lock = threading.Lock()
@@ -20,16 +21,17 @@ class _Collector:
     async def handle_DATA(self, server, session, envelope) -> str:
         with self._lock:
             self.attempts += 1
-            if self.refuse:
+            if self.refuse or set(envelope.rcpt_tos) & self.refuse_to:
                 return "451 4.3.0 Mail server temporarily unavailable"
             self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
 
 
 class SmtpSink:
-    def __init__(self, refuse: bool = False) -> None:
+    def __init__(self, refuse: bool = False, refuse_to: set[str] | None = None) -> None:
+        """`refuse`: every message gets a temporary failure; `refuse_to`: only those for these addresses."""
         self.port = free_port()
-        self.collector = _Collector(refuse)
+        self.collector = _Collector(refuse, refuse_to or set())
         self._controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpSink:
