@@ -19,6 +19,7 @@ PG_PORT=$BOXOFFICE_PG_PORT
 REDIS_PORT=$BOXOFFICE_REDIS_PORT
 KAFKA_HEAP=${BOXOFFICE_KAFKA_HEAP:-768m}
 PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
+NGINX_BIN=${BOXOFFICE_NGINX_BIN:-/usr/sbin/nginx}
 KAFKA_LIBS=${BOXOFFICE_KAFKA_LIBS:-$ROOT/.cache/kafka-libs}
 VENV=$ROOT/.venv
 READY_SECONDS=${BOXOFFICE_READY_SECONDS:-90}
@@ -54,11 +55,27 @@ install_debian() {
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
   command -v curl >/dev/null || missing+=(curl)
+  [ -x "$NGINX_BIN" ] || command -v nginx >/dev/null || missing+=(nginx)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (needs root)"
   log "installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then disable_system_nginx; fi
+}
+
+# Debian's nginx package starts a system-wide nginx on port 80 when it can; the stack runs its own.
+disable_system_nginx() {
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  else
+    command -v update-rc.d >/dev/null && update-rc.d nginx disable >/dev/null 2>&1 || true
+    if [ -x /etc/init.d/nginx ] && [ -s /run/nginx.pid ]; then /etc/init.d/nginx stop >/dev/null 2>&1 || true; fi
+  fi
+  if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+    kill -QUIT "$(cat /run/nginx.pid)" 2>/dev/null || true
+  fi
+  log "Debian's default nginx service is stopped and disabled (the stack runs its own nginx)"
 }
 
 install_kafka() {
