@@ -22,8 +22,8 @@ up: install
 	@echo
 	@echo "boxoffice is up:"
 	@stack/services.sh topology
-	@echo "  tokens     $(VENV)/bin/boxoffice token --sub alice   (--role admin for show creation)"
-	@echo "  logs       $${BOXOFFICE_STACK_DIR:-.stack}/logs/ (NGINX: $${BOXOFFICE_STACK_DIR:-.stack}/nginx/logs/)   stop with: make down"
+	@echo "  tokens       $(VENV)/bin/boxoffice token --sub alice   (--role admin for show creation)"
+	@echo "  logs         $${BOXOFFICE_STACK_DIR:-.stack}/logs/ (NGINX: $${BOXOFFICE_STACK_DIR:-.stack}/nginx/logs/)   stop with: make down"
 
 down:
 	@stack/services.sh down

@@ -100,24 +100,26 @@ stop_leftovers() {
 
 topology() {
   local s
-  echo "  public     http://127.0.0.1:$HTTP_PORT  (NGINX: API /v1, web client /, /openapi.json /healthz /readyz /metrics)"
+  echo "  public       http://127.0.0.1:$HTTP_PORT  (NGINX: API /v1, web client /, /openapi.json /healthz /readyz /metrics)"
   for s in "${SERVICES[@]}"; do
     set -- $s
     case $1 in
-      intake-*) printf '  %-10s 127.0.0.1:%s  (behind NGINX)\n' "$1" "$3" ;;
-      mailsink) printf '  %-10s smtp 127.0.0.1:%s  (mail in %s/mail)\n' "$1" "$3" "$STACK_DIR" ;;
-      *) printf '  %-10s metrics http://127.0.0.1:%s/metrics\n' "${1/booking_processor/processor}" "$3" ;;
+      intake-*) printf '  %-12s 127.0.0.1:%s  (behind NGINX)\n' "$1" "$3" ;;
+      mailsink) printf '  %-12s smtp 127.0.0.1:%s\n' "$1" "$3" ;;
+      *) printf '  %-12s metrics http://127.0.0.1:%s/metrics\n' "${1/booking_processor/processor}" "$3" ;;
     esac
   done
-  echo "  postgres   127.0.0.1:$BOXOFFICE_PG_PORT (primary)  replica 127.0.0.1:$BOXOFFICE_PG_REPLICA_PORT (hot standby, BOXOFFICE_PG_READ_DSN)"
-  echo "  kafka      $BOXOFFICE_KAFKA_BOOTSTRAP   redis 127.0.0.1:$BOXOFFICE_REDIS_PORT"
+  echo "  postgres     127.0.0.1:$BOXOFFICE_PG_PORT (primary)"
+  echo "  replica      127.0.0.1:$BOXOFFICE_PG_REPLICA_PORT (hot standby; BOXOFFICE_PG_READ_DSN)"
+  echo "  kafka        $BOXOFFICE_KAFKA_BOOTSTRAP"
+  echo "  redis        127.0.0.1:$BOXOFFICE_REDIS_PORT"
 }
 
 case ${1:-status} in
   up)
-    stop_leftovers
     for s in "${SERVICES[@]}"; do start_one $s; done
     for s in "${SERVICES[@]}"; do set -- $s; wait_ready "$1" "$3"; done
+    stop_leftovers  # after the new ones answer; before NGINX, which may need a leftover's port
     "$NGINX_SH" start
     log "ready: API http://127.0.0.1:$HTTP_PORT through NGINX to $INSTANCES intake instance(s)  (logs: $STACK_DIR/logs)" ;;
   down)

@@ -142,6 +142,7 @@ CONF
 wal_level = replica
 max_wal_senders = 10
 max_replication_slots = 10
+max_slot_wal_keep_size = 4GB  # a replica stopped for long loses its slot (and is re-created) rather than fill the disk
 CONF
   fi
   if ! grep -q '^host replication replicator 127.0.0.1/32' "$data/pg_hba.conf"; then
@@ -188,7 +189,8 @@ replica_ready() {
 # cluster it was copied from; else (primary re-initialised, slot dropped) it is re-created.
 replica_matches_primary() {
   local primary_id replica_id
-  [ "$(primary_sql "select 1 from pg_replication_slots where slot_name = '$REPLICA_SLOT'")" = 1 ] || return 1
+  [ "$(primary_sql "select 1 from pg_replication_slots
+                    where slot_name = '$REPLICA_SLOT' and wal_status is distinct from 'lost'")" = 1 ] || return 1
   primary_id=$(primary_sql "select system_identifier from pg_control_system()")
   replica_id=$("$PG_BIN/pg_controldata" -D "$REPLICA_DIR/data" | sed -n 's/^Database system identifier: *//p')
   [ -n "$primary_id" ] && [ "$primary_id" = "$replica_id" ]
