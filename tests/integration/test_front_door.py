@@ -65,8 +65,9 @@ def test_a_dead_instance_is_skipped_for_reads_and_writes(front):
 
 def test_a_request_an_instance_dropped_unanswered_goes_to_the_next(tmp_path, web_root):
     upstreams = [NamedUpstream("drop", tmp_path), NamedUpstream("b", tmp_path)]
-    nginx = Nginx(tmp_path / "nginx", [u.port for u in upstreams], web_root).start()
+    nginx = Nginx(tmp_path / "nginx", [u.port for u in upstreams], web_root)
     try:
+        nginx.start()
         with httpx.Client(base_url=nginx.url, timeout=10) as client:
             answers = [client.post("/v1/shows/sh_1/bookings", json={"quantity": 1},
                                    headers={"Idempotency-Key": f"k{i}"}) for i in range(6)]
@@ -78,6 +79,26 @@ def test_a_request_an_instance_dropped_unanswered_goes_to_the_next(tmp_path, web
     finally:
         nginx.stop()
         for upstream in upstreams:
+            upstream.kill()
+
+
+def test_an_instance_s_own_503_goes_to_the_next_and_passes_through_when_all_say_it(tmp_path, web_root):
+    busy1, busy2, b = (NamedUpstream(name, tmp_path) for name in ("busy1", "busy2", "b"))
+    one_busy = Nginx(tmp_path / "one-busy", [busy1.port, b.port], web_root)
+    all_busy = Nginx(tmp_path / "all-busy", [busy1.port, busy2.port], web_root)
+    try:
+        one_busy.start()
+        all_busy.start()
+        with httpx.Client(timeout=10) as client:
+            assert {client.get(f"{one_busy.url}/v1/shows").json()["name"] for _ in range(4)} == {"b"}
+            answer = client.get(f"{all_busy.url}/v1/shows")
+        # The last instance's own answer, not NGINX's: its message and its Retry-After.
+        body = _assert_json_error(answer, 503, "unavailable")
+        assert body["error"]["message"].endswith(": kafka is down") and answer.headers["retry-after"] == "1"
+    finally:
+        for nginx in (one_busy, all_busy):
+            nginx.stop()
+        for upstream in (busy1, busy2, b):
             upstream.kill()
 
 

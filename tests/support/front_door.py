@@ -1,7 +1,8 @@
 """NGINX in front of stand-in upstreams, for the front-door tests: `stack/nginx.sh` drives the real NGINX,
 and each upstream is a separate process (so it can be SIGKILLed) that answers every request with its own
 name, the path, and the X-Request-Id it received. One named `drop…` reads each request and closes the
-connection without answering a byte, as an instance that dies in the middle of a request.
+connection without answering a byte, as an instance that dies in the middle of a request; one named `busy…`
+answers every request 503 with the API's error body, as an intake whose Kafka is down.
 
 Run as a module it is that upstream:  python -m tests.support.front_door NAME PORT
 """
@@ -107,11 +108,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if self.server.name.startswith("busy"):  # type: ignore[attr-defined]
+            error = {"error": {"code": "unavailable", "message": f"{self.server.name}: kafka is down"}}  # type: ignore[attr-defined]
+            self._send(503, json.dumps(error).encode(), {"Retry-After": "1"})
+            return
         payload = json.dumps({"name": self.server.name, "method": self.command, "path": self.path,  # type: ignore[attr-defined]
                               "request_id": self.headers.get("X-Request-Id"), "body_bytes": len(body)}).encode()
-        self.send_response(200)
+        self._send(200, payload)
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
