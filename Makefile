@@ -6,8 +6,9 @@ VENV := .venv
 .PHONY: help install up down status test lint bench
 
 help:
-	@echo "make up      install what is missing, start Kafka/PostgreSQL/Redis and every boxoffice process"
-	@echo "make down    stop every boxoffice process and the local stack"
+	@echo "make up      install what is missing, start Kafka/PostgreSQL (primary + replica)/Redis, every boxoffice process and NGINX"
+	@echo "make down    stop NGINX, every boxoffice process and the local stack"
+	@echo "make status  what runs, with its ports"
 	@echo "make test    the whole test suite against a separate test stack (started and stopped by it)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks against the running stack (make up first)"
@@ -20,9 +21,9 @@ up: install
 	@stack/services.sh up
 	@echo
 	@echo "boxoffice is up:"
-	@echo "  API        http://127.0.0.1:$${BOXOFFICE_HTTP_PORT:-8000}  (openapi: /openapi.json, health: /healthz /readyz, /metrics)"
-	@echo "  tokens     $(VENV)/bin/boxoffice token --sub alice   (--role admin for show creation)"
-	@echo "  logs       .stack/logs/   stop with: make down"
+	@stack/services.sh topology
+	@echo "  tokens       $(VENV)/bin/boxoffice token --sub alice   (--role admin for show creation)"
+	@echo "  logs         $${BOXOFFICE_STACK_DIR:-.stack}/logs/ (NGINX: $${BOXOFFICE_STACK_DIR:-.stack}/nginx/logs/)   stop with: make down"
 
 down:
 	@stack/services.sh down

@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# boxoffice's own processes, in the background, with pid files and logs under the stack dir.
-#   stack/services.sh up     start every process not already running, wait until each is ready
-#   stack/services.sh down   SIGTERM each (graceful), SIGKILL after 20 s
-#   stack/services.sh status
+# boxoffice's own processes, in the background, with pid files and logs under the stack dir, and NGINX
+# in front of the intake instances (stack/nginx.sh; NGINX is started here, not by stack.sh, because it
+# fronts these processes).
+#   stack/services.sh up        start every process not already running, wait until each is ready, then NGINX
+#   stack/services.sh down      NGINX first (graceful SIGQUIT), then SIGTERM each process, SIGKILL after 20 s
+#   stack/services.sh status    one line per process, NGINX included
+#   stack/services.sh list      "name module port" per process (what compose.yaml must mirror)
+#   stack/services.sh topology  the ports of the whole stack
+# $BOXOFFICE_INTAKE_INSTANCES intake processes (intake-1, intake-2, …) listen on $BOXOFFICE_INTAKE_BASE_PORT,
+# +1, …; NGINX owns the public port $BOXOFFICE_HTTP_PORT.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/stack/env.sh"
 STACK_DIR=$BOXOFFICE_STACK_DIR
 mkdir -p "$STACK_DIR/run" "$STACK_DIR/logs"
 PY=$ROOT/.venv/bin/python
-HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8000}
+HTTP_PORT=$BOXOFFICE_HTTP_PORT
+INSTANCES=$BOXOFFICE_INTAKE_INSTANCES
+INTAKE_BASE=$BOXOFFICE_INTAKE_BASE_PORT
 METRICS_BASE=${BOXOFFICE_METRICS_BASE:-9101}
 SMTP_PORT=${BOXOFFICE_SMTP_PORT:-10025}
+NGINX_SH=$ROOT/stack/nginx.sh
 
-# name  module  metrics-port (0 = serves its own HTTP)
-SERVICES=(
-  "intake intake $HTTP_PORT"
+# name  module  port (intake: its HTTP port; mailsink: SMTP; the others: health/metrics)
+SERVICES=()
+for ((i = 1; i <= INSTANCES; i++)); do SERVICES+=("intake-$i intake $((INTAKE_BASE + i - 1))"); done
+SERVICES+=(
   "booking_processor booking_processor $METRICS_BASE"
   "outbox_relay booking_processor.relay_main $((METRICS_BASE + 4))"
   "projections projections $((METRICS_BASE + 1))"
@@ -25,7 +35,15 @@ SERVICES=(
 )
 
 log() { printf '[services] %s\n' "$*" >&2; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Alive = the process exists and is not a zombie: a killed process stays in the table until its parent
+# (often PID 1, which reaps late) collects it, and `kill -0` succeeds on it meanwhile.
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 
 ready_url() {  # name port -> URL to poll, or empty
   case $1 in mailsink) echo "" ;; *) echo "http://127.0.0.1:$2/readyz" ;; esac
@@ -37,8 +55,10 @@ start_one() {
   [ -f "$ROOT/$(echo "$module" | tr . /)/__main__.py" ] || [ -f "$ROOT/$(echo "$module" | tr . /).py" ] || {
     log "$name: module $module not present, skipped"; return 0; }
   local env=(BOXOFFICE_METRICS_PORT="$port")
-  [ "$name" = intake ] && env=(BOXOFFICE_HTTP_PORT="$port")
-  [ "$name" = mailsink ] && env=(BOXOFFICE_SMTP_PORT="$port")
+  case $name in
+    intake-*) env=(BOXOFFICE_HTTP_PORT="$port" BOXOFFICE_INSTANCE="$name") ;;
+    mailsink) env=(BOXOFFICE_SMTP_PORT="$port") ;;
+  esac
   # nohup and env exec into python, so $! is the python process itself (what `down` signals).
   (cd "$ROOT"; nohup env "${env[@]}" "$PY" -m "$module" >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
 }
@@ -60,20 +80,59 @@ stop_one() {
   alive "$pidfile" || { rm -f "$pidfile"; return 0; }
   local pid; pid=$(cat "$pidfile")
   kill -TERM "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && { log "$name did not stop in 20s, killing"; kill -KILL "$pid"; }
+  for _ in $(seq 1 100); do running "$pid" || break; sleep 0.2; done
+  if running "$pid"; then log "$name did not stop in 20s, killing"; kill -KILL "$pid"; fi
   rm -f "$pidfile"
   log "$name stopped"
+}
+
+# Pid files of processes no longer in the list (fewer intake instances than before, the single `intake`
+# of older stacks): stopped, so that none keeps a port or runs unseen.
+stop_leftovers() {
+  local f name known s
+  for f in "$STACK_DIR"/run/*.pid; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .pid); known=no
+    for s in "${SERVICES[@]}"; do [ "${s%% *}" = "$name" ] && known=yes; done
+    [ $known = yes ] || stop_one "$name"
+  done
+}
+
+topology() {
+  local s
+  echo "  public       http://127.0.0.1:$HTTP_PORT  (NGINX: API /v1, web client /, /openapi.json /healthz /readyz /metrics)"
+  for s in "${SERVICES[@]}"; do
+    set -- $s
+    case $1 in
+      intake-*) printf '  %-12s 127.0.0.1:%s  (behind NGINX)\n' "$1" "$3" ;;
+      mailsink) printf '  %-12s smtp 127.0.0.1:%s\n' "$1" "$3" ;;
+      *) printf '  %-12s metrics http://127.0.0.1:%s/metrics\n' "${1/booking_processor/processor}" "$3" ;;
+    esac
+  done
+  echo "  postgres     127.0.0.1:$BOXOFFICE_PG_PORT (primary)"
+  echo "  replica      127.0.0.1:$BOXOFFICE_PG_REPLICA_PORT (hot standby; BOXOFFICE_PG_READ_DSN)"
+  echo "  kafka        $BOXOFFICE_KAFKA_BOOTSTRAP"
+  echo "  redis        127.0.0.1:$BOXOFFICE_REDIS_PORT"
 }
 
 case ${1:-status} in
   up)
     for s in "${SERVICES[@]}"; do start_one $s; done
     for s in "${SERVICES[@]}"; do set -- $s; wait_ready "$1" "$3"; done
-    log "ready: API http://127.0.0.1:$HTTP_PORT  (logs: $STACK_DIR/logs)" ;;
+    stop_leftovers  # after the new ones answer; before NGINX, which may need a leftover's port
+    "$NGINX_SH" start
+    log "ready: API http://127.0.0.1:$HTTP_PORT through NGINX to $INSTANCES intake instance(s)  (logs: $STACK_DIR/logs)" ;;
   down)
-    for ((i=${#SERVICES[@]}-1; i>=0; i--)); do set -- ${SERVICES[$i]}; stop_one "$1"; done ;;
+    "$NGINX_SH" stop
+    for ((i=${#SERVICES[@]}-1; i>=0; i--)); do set -- ${SERVICES[$i]}; stop_one "$1"; done
+    stop_leftovers ;;
   status)
-    for s in "${SERVICES[@]}"; do set -- $s; alive "$STACK_DIR/run/$1.pid" && echo "$1: running" || echo "$1: stopped"; done ;;
-  *) echo "usage: services.sh up|down|status" >&2; exit 2 ;;
+    for s in "${SERVICES[@]}"; do
+      set -- $s
+      if alive "$STACK_DIR/run/$1.pid"; then echo "$1: running (port $3)"; else echo "$1: stopped"; fi
+    done
+    if [ "$("$NGINX_SH" status)" = "nginx: running" ]; then echo "nginx: running (public port $HTTP_PORT)"; else echo "nginx: stopped"; fi ;;
+  list) for s in "${SERVICES[@]}"; do echo "$s"; done ;;
+  topology) topology ;;
+  *) echo "usage: services.sh up|down|status|list|topology" >&2; exit 2 ;;
 esac

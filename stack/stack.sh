@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The local stack without Docker: Apache Kafka (KRaft), PostgreSQL 15, Redis 7 as plain processes on
-# loopback, data and logs under $BOXOFFICE_STACK_DIR (default .stack/, git-ignored).
+# The local stack without Docker: Apache Kafka (KRaft), PostgreSQL 15 (a primary and its streaming read
+# replica), Redis 7 as plain processes on loopback, data and logs under $BOXOFFICE_STACK_DIR (default
+# .stack/, git-ignored). NGINX is not a component here: it fronts the intake processes, so
+# stack/services.sh starts it after them (through stack/nginx.sh) and stops it first.
 #
-#   stack/stack.sh install            install what is missing (Debian packages, Kafka jars, .venv)
+#   stack/stack.sh install            install what is missing (Debian packages incl. nginx, Kafka jars, .venv)
 #   stack/stack.sh up   [component…]  start (idempotent), wait until ready, migrate, create topics
-#   stack/stack.sh down [component…]  stop what this stack started (pid files under the stack dir)
-#   stack/stack.sh status
-# Components: postgres redis kafka (default: all three).
+#   stack/stack.sh down [component…]  stop what this stack started, in the reverse order
+#   stack/stack.sh status [component…]
+# Components: postgres replica redis kafka (default: all four, in this order). The replica is a hot standby
+# of the primary (pg_basebackup, slot boxoffice_replica) on $BOXOFFICE_PG_REPLICA_PORT; it is re-created when
+# it no longer matches the primary (slot gone, primary re-initialised).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,9 +20,11 @@ STACK_DIR=$(cd "$BOXOFFICE_STACK_DIR" && pwd)
 KAFKA_PORT=$BOXOFFICE_KAFKA_PORT
 KAFKA_CONTROLLER_PORT=${BOXOFFICE_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 PG_PORT=$BOXOFFICE_PG_PORT
+REPLICA_PORT=$BOXOFFICE_PG_REPLICA_PORT
 REDIS_PORT=$BOXOFFICE_REDIS_PORT
 KAFKA_HEAP=${BOXOFFICE_KAFKA_HEAP:-768m}
 PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
+NGINX_BIN=${BOXOFFICE_NGINX_BIN:-/usr/sbin/nginx}
 KAFKA_LIBS=${BOXOFFICE_KAFKA_LIBS:-$ROOT/.cache/kafka-libs}
 VENV=$ROOT/.venv
 READY_SECONDS=${BOXOFFICE_READY_SECONDS:-90}
@@ -32,7 +38,14 @@ as_postgres() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Alive = the process exists and is not a zombie (killed but not yet reaped: `kill -0` succeeds on those).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+pid_alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 
 wait_for() {  # name logfile command...
   local name=$1 logfile=$2; shift 2
@@ -54,11 +67,27 @@ install_debian() {
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
   command -v curl >/dev/null || missing+=(curl)
+  [ -x "$NGINX_BIN" ] || command -v nginx >/dev/null || missing+=(nginx)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (needs root)"
   log "installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then disable_system_nginx; fi
+}
+
+# Debian's nginx package starts a system-wide nginx on port 80 when it can; the stack runs its own.
+disable_system_nginx() {
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  else
+    command -v update-rc.d >/dev/null && update-rc.d nginx disable >/dev/null 2>&1 || true
+    if [ -x /etc/init.d/nginx ] && [ -s /run/nginx.pid ]; then /etc/init.d/nginx stop >/dev/null 2>&1 || true; fi
+  fi
+  if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+    kill -QUIT "$(cat /run/nginx.pid)" 2>/dev/null || true
+  fi
+  log "Debian's default nginx service is stopped and disabled (the stack runs its own nginx)"
 }
 
 install_kafka() {
@@ -105,6 +134,21 @@ checkpoint_timeout = 15min
 log_min_duration_statement = 1000
 CONF
   fi
+  # Streaming replication for the read replica (also added to data dirs made before the replica existed;
+  # these are PostgreSQL 15's defaults, so a running primary needs no restart for them).
+  if ! grep -q '^# boxoffice: replication' "$data/postgresql.conf"; then
+    cat >> "$data/postgresql.conf" <<CONF
+# boxoffice: replication (stack/stack.sh replica)
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+max_slot_wal_keep_size = 4GB  # a replica stopped for long loses its slot (and is re-created) rather than fill the disk
+CONF
+  fi
+  if ! grep -q '^host replication replicator 127.0.0.1/32' "$data/pg_hba.conf"; then
+    echo "host replication replicator 127.0.0.1/32 trust" >> "$data/pg_hba.conf"
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1 && as_postgres "$PG_BIN/pg_ctl" -D "$data" reload >/dev/null
+  fi
   if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "postgres already running on port $PG_PORT"
   else
@@ -120,12 +164,80 @@ CONF
   if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='boxoffice'")" != 1 ]; then
     "${psql[@]}" -c "create database boxoffice owner boxoffice" >/dev/null
   fi
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='replicator'")" != 1 ]; then
+    "${psql[@]}" -c "create role replicator login replication" >/dev/null
+  fi
 }
 pg_down() {
   [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
   if as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null
     log "postgres stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- replica
+REPLICA_DIR=$STACK_DIR/postgres-replica
+REPLICA_SLOT=boxoffice_replica
+primary_sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
+replica_sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
+replica_running() { as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" status >/dev/null 2>&1; }
+replica_ready() {
+  "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$REPLICA_PORT" && [ "$(replica_sql 'select pg_is_in_recovery()')" = t ]
+}
+# A replica can only resume when the primary still keeps its slot (the WAL it needs) and is the very
+# cluster it was copied from; else (primary re-initialised, slot dropped) it is re-created.
+replica_matches_primary() {
+  local primary_id replica_id
+  [ "$(primary_sql "select 1 from pg_replication_slots
+                    where slot_name = '$REPLICA_SLOT' and wal_status is distinct from 'lost'")" = 1 ] || return 1
+  primary_id=$(primary_sql "select system_identifier from pg_control_system()")
+  replica_id=$("$PG_BIN/pg_controldata" -D "$REPLICA_DIR/data" | sed -n 's/^Database system identifier: *//p')
+  [ -n "$primary_id" ] && [ "$primary_id" = "$replica_id" ]
+}
+replica_up() {
+  local data=$REPLICA_DIR/data
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || die "the replica needs the primary: start postgres first (stack.sh up postgres replica)"
+  mkdir -p "$REPLICA_DIR/run" "$REPLICA_DIR/log"
+  if [ -f "$data/PG_VERSION" ] && ! replica_matches_primary; then
+    log "the replica in $data no longer matches the primary (slot $REPLICA_SLOT gone or primary re-initialised): re-creating it"
+    replica_down
+    rm -rf "$data"
+  fi
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$REPLICA_DIR"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    rm -rf "$data"
+    # A slot left by an earlier replica would make -C fail; nothing uses it any more.
+    primary_sql "select pg_drop_replication_slot(slot_name) from pg_replication_slots
+                 where slot_name = '$REPLICA_SLOT' and not active" >/dev/null
+    log "creating the read replica in $data (pg_basebackup from port $PG_PORT, slot $REPLICA_SLOT)"
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U replicator -D "$data" \
+        -R -X stream -C -S "$REPLICA_SLOT" --checkpoint=fast >"$REPLICA_DIR/log/basebackup.log" 2>&1 \
+      || { cat "$REPLICA_DIR/log/basebackup.log" >&2; die "pg_basebackup failed; see $REPLICA_DIR/log/basebackup.log"; }
+    # The copy carries the primary's postgresql.conf; later lines win. -R wrote standby.signal and
+    # primary_conninfo/primary_slot_name into postgresql.auto.conf.
+    cat >> "$data/postgresql.conf" <<CONF
+# boxoffice: read replica (stack/stack.sh replica)
+port = $REPLICA_PORT
+unix_socket_directories = '$REPLICA_DIR/run'
+shared_buffers = 128MB
+hot_standby = on
+hot_standby_feedback = on
+CONF
+  fi
+  if replica_running; then
+    log "replica already running on port $REPLICA_PORT"
+  else
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$REPLICA_DIR/log/postgres.log" -o "-p $REPLICA_PORT" -w -t 60 start >/dev/null \
+      || { tail -n 30 "$REPLICA_DIR/log/postgres.log" >&2; die "the replica failed to start; see $REPLICA_DIR/log/postgres.log"; }
+  fi
+  wait_for replica "$REPLICA_DIR/log/postgres.log" replica_ready
+}
+replica_down() {
+  [ -f "$REPLICA_DIR/data/PG_VERSION" ] || return 0
+  if replica_running; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m fast -w -t 60 stop >/dev/null
+    log "replica stopped"
   fi
 }
 
@@ -137,8 +249,10 @@ redis_up() {
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --daemonize yes \
     --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
     --appendonly yes --appendfsync everysec --save '' --protected-mode yes >/dev/null
-  wait_for redis "$REDIS_DIR/redis.log" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping
+  wait_for redis "$REDIS_DIR/redis.log" redis_ready
 }
+# `redis-cli ping` exits 0 on an error reply too (LOADING while the AOF loads): only PONG is ready.
+redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 redis_down() {
   if pid_alive "$REDIS_DIR/redis.pid"; then
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || kill "$(cat "$REDIS_DIR/redis.pid")"
@@ -199,15 +313,18 @@ kafka_down() {
   if pid_alive "$KAFKA_DIR/kafka.pid"; then
     local pid; pid=$(cat "$KAFKA_DIR/kafka.pid")
     kill "$pid"
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && { log "kafka did not stop in 30s, killing"; kill -9 "$pid"; }
+    for _ in $(seq 1 150); do running "$pid" || break; sleep 0.2; done
+    running "$pid" && { log "kafka did not stop in 30s, killing"; kill -9 "$pid"; }
     rm -f "$KAFKA_DIR/kafka.pid"
     log "kafka stopped"
   fi
 }
 
 # ---------------------------------------------------------------- main
-components() { if [ $# -eq 0 ]; then echo postgres redis kafka; else echo "$@"; fi; }
+ALL_COMPONENTS="postgres replica redis kafka"
+components() { if [ $# -eq 0 ]; then echo $ALL_COMPONENTS; else echo "$@"; fi; }
+reversed() { local out=() c; for c in "$@"; do out=("$c" "${out[@]}"); done; echo "${out[@]}"; }
+check_component() { [[ " $ALL_COMPONENTS " == *" $1 "* ]] || die "unknown component $1 (components: $ALL_COMPONENTS)"; }
 
 export BOXOFFICE_STACK_DIR=$STACK_DIR
 
@@ -221,23 +338,29 @@ case $cmd in
     fi
     started=()
     for c in $(components "$@"); do
-      case $c in
-        postgres) pg_up ;; redis) redis_up ;; kafka) kafka_up ;;
-        *) die "unknown component $c" ;;
-      esac
+      check_component "$c"
+      case $c in postgres) pg_up ;; replica) replica_up ;; redis) redis_up ;; kafka) kafka_up ;; esac
       started+=("$c")
     done
-    if [[ " ${started[*]} " == *" postgres "* ]]; then "$VENV/bin/boxoffice" migrate; fi
+    if [[ " ${started[*]} " == *" postgres "* ]]; then "$VENV/bin/boxoffice" migrate; fi  # the primary only
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
-    log "ready: kafka 127.0.0.1:$KAFKA_PORT  postgres 127.0.0.1:$PG_PORT  redis 127.0.0.1:$REDIS_PORT  (data: $STACK_DIR)"
+    log "ready: kafka 127.0.0.1:$KAFKA_PORT  postgres 127.0.0.1:$PG_PORT (replica $REPLICA_PORT)  redis 127.0.0.1:$REDIS_PORT  (data: $STACK_DIR)"
     ;;
   down)
-    for c in $(components "$@"); do
-      case $c in postgres) pg_down ;; redis) redis_down ;; kafka) kafka_down ;; *) die "unknown component $c" ;; esac
+    for c in $(reversed $(components "$@")); do
+      check_component "$c"
+      case $c in postgres) pg_down ;; replica) replica_down ;; redis) redis_down ;; kafka) kafka_down ;; esac
     done ;;
   status)
-    pid_alive "$KAFKA_DIR/kafka.pid" && echo "kafka: running" || echo "kafka: stopped"
-    pid_alive "$REDIS_DIR/redis.pid" && echo "redis: running" || echo "redis: stopped"
-    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 && echo "postgres: running" || echo "postgres: stopped" ;;
+    for c in $(components "$@"); do
+      check_component "$c"
+      case $c in
+        postgres) as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 \
+                    && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped" ;;
+        replica) replica_running && echo "replica: running (127.0.0.1:$REPLICA_PORT, hot standby)" || echo "replica: stopped" ;;
+        redis) pid_alive "$REDIS_DIR/redis.pid" && echo "redis: running (127.0.0.1:$REDIS_PORT)" || echo "redis: stopped" ;;
+        kafka) pid_alive "$KAFKA_DIR/kafka.pid" && echo "kafka: running (127.0.0.1:$KAFKA_PORT)" || echo "kafka: stopped" ;;
+      esac
+    done ;;
   *) die "usage: stack.sh install|up|down|status [component…]" ;;
 esac

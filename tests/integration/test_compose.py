@@ -1,23 +1,121 @@
-"""compose.yaml cannot run here (no Docker engine); it must at least parse and name every process."""
+"""compose.yaml cannot run here (no Docker engine); it must at least parse, name every process the local
+stack starts, and run the very NGINX config the local stack runs."""
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
+import pytest
 import yaml
 
+from bench.processes import free_port
 from tests.support.processes import ROOT
 
+NGINX_CONF = ROOT / "stack" / "nginx" / "boxoffice.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
-def test_compose_names_every_process_the_local_stack_starts():
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def _services_sh(command: str, **env: str) -> str:
+    result = subprocess.run([str(ROOT / "stack" / "services.sh"), command], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=30, check=True)
+    return result.stdout
+
+
+def _mounts(service: dict) -> dict[str, Path]:
+    """container path -> host path, for the bind mounts (./…) of a compose service."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            mounts[target] = (ROOT / source).resolve()
+    return mounts
+
+
+def test_compose_names_every_process_the_local_stack_starts(compose):
     services = compose["services"]
-    assert {"kafka", "postgres", "redis", "nginx"} <= set(services)
+    assert {"kafka", "postgres", "postgres-replica", "redis", "nginx"} <= set(services)
     assert services["kafka"]["image"].startswith("apache/kafka:4.1")
-    started = re.findall(r'^\s+"(\w+) ([\w.]+) ', (ROOT / "stack" / "services.sh").read_text(), re.M)
-    assert started, "services.sh lists its processes"
-    for name, module in started:
-        assert name in services, f"compose.yaml lacks {name}"
-        assert services[name]["command"][-1] == module
-        assert services[name]["environment"]["BOXOFFICE_KAFKA_BOOTSTRAP"] == "kafka:9092"
-    for engine in ("kafka", "postgres", "redis"):
-        assert "healthcheck" in services[engine]
+    started = [line.split() for line in _services_sh("list", BOXOFFICE_INTAKE_INSTANCES="2").splitlines()]
+    assert [name for name, _, _ in started][:2] == ["intake-1", "intake-2"]
+    for name, module, _port in started:
+        service = services[re.sub(r"-\d+$", "", name)]  # intake-1, intake-2, … are the replicas of intake
+        assert service["command"][-1] == module, name
+        assert service["environment"]["BOXOFFICE_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert services["intake"]["deploy"]["replicas"] == sum(name.startswith("intake-") for name, _, _ in started)
+    for engine in ("kafka", "postgres", "postgres-replica", "redis", "nginx"):
+        assert "healthcheck" in services[engine], engine
+
+
+def test_compose_reads_history_from_a_streaming_replica(compose):
+    services = compose["services"]
+    env = services["intake"]["environment"]
+    assert "@postgres-replica:5432/" in env["BOXOFFICE_PG_READ_DSN"]
+    assert "@postgres:5432/" in env["BOXOFFICE_PG_DSN"]
+    assert "postgres-replica" in services["intake"]["depends_on"]
+    primary = " ".join(services["postgres"]["command"])
+    for setting in ("wal_level=replica", "max_wal_senders=", "max_replication_slots="):
+        assert setting in primary
+    replica = services["postgres-replica"]
+    assert replica["image"] == services["postgres"]["image"]
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for script in (*_mounts(services["postgres"]).values(), *_mounts(replica).values()):
+        assert script.is_file(), script
+        assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    replica_script = _mounts(replica)[replica["entrypoint"][0]].read_text()
+    for part in ("pg_basebackup", "-R", "-X stream", "-C -S", "boxoffice_replica", "hot_standby=on",
+                 "hot_standby_feedback=on"):
+        assert part in replica_script
+
+
+def test_compose_nginx_runs_the_config_file_the_local_stack_runs(compose, tmp_path):
+    nginx = compose["services"]["nginx"]
+    assert nginx["image"].startswith("nginx:1.")
+    assert nginx["ports"] == ["8000:80"]
+    mounts = _mounts(nginx)
+    assert mounts["/etc/nginx/conf.d/default.conf"] == NGINX_CONF  # the very file, not a copy
+
+    # The local stack's NGINX, rendered by the script services.sh runs, includes that same file.
+    prefix = tmp_path / "local"
+    render = subprocess.run([str(ROOT / "stack" / "nginx.sh"), "render", "--prefix", str(prefix), "--listen",
+                             str(free_port()), "--upstream", "127.0.0.1:1", "--upstream", "127.0.0.1:2"],
+                            capture_output=True, text=True, timeout=30)
+    assert render.returncode == 0, render.stderr
+    dump = subprocess.run([NGINX, "-T", "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e",
+                           str(prefix / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
+    assert dump.returncode == 0, dump.stderr
+    assert f"# configuration file {NGINX_CONF}:" in dump.stdout
+    assert f"include {NGINX_CONF};" in (prefix / "nginx.conf").read_text()
+    # …and so does a running local stack's NGINX, if there is one.
+    running_conf = Path(os.environ.get("BOXOFFICE_STACK_DIR", ROOT / ".stack")) / "nginx" / "nginx.conf"
+    if running_conf.exists():
+        assert f"include {NGINX_CONF};" in running_conf.read_text()
+
+    # compose's layout is valid too: the image's /etc/nginx rebuilt here from compose's mounts (its
+    # nginx.conf includes conf.d/*.conf in http), host names and container paths made local.
+    etc = tmp_path / "etc-nginx"
+    for target, source in mounts.items():
+        if not target.startswith("/etc/nginx/"):
+            continue
+        dest = etc / target.removeprefix("/etc/nginx/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, dest)
+    (etc / "logs").mkdir()
+    (etc / "temp").mkdir()
+    for conf in (etc / "boxoffice.d").iterdir():
+        text = conf.read_text().replace("intake:8000", "127.0.0.1:8000").replace("/var/log/nginx/", f"{etc}/logs/")
+        conf.write_text(text.replace("listen 80;", f"listen 127.0.0.1:{free_port()};"))
+    temp = "".join(f"{kind}_temp_path {etc}/temp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                            "scgi"))
+    (etc / "nginx.conf").write_text(f"pid {etc}/nginx.pid;\nerror_log {etc}/logs/error.log;\nevents {{}}\n"
+                                    f"http {{ include /etc/nginx/mime.types; {temp} include conf.d/*.conf; }}\n")
+    test = subprocess.run([NGINX, "-t", "-p", f"{etc}/", "-c", str(etc / "nginx.conf"), "-e",
+                           str(etc / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
+    assert test.returncode == 0, test.stderr

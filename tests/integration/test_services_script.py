@@ -1,36 +1,78 @@
-"""`make up` starts every boxoffice process through stack/services.sh; `make down` leaves none running.
-Exercised here on free ports against the test stack, with a stack dir of its own."""
+"""`make up` starts every boxoffice process through stack/services.sh, NGINX in front of the intake instances;
+`make down` leaves none running. Exercised here on free ports against the test stack, with a stack dir of its
+own."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
-from bench.processes import alive
+from tests.support.pids import running
 from tests.support.processes import ROOT, free_port
+
+
+def _free_pair() -> int:
+    """A free port whose successor is free too (the two intake instances)."""
+    while True:
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
 
 
 @pytest.mark.slow
 def test_services_up_then_down_leaves_no_process(tmp_path, settings):
-    http_port = free_port()
+    http_port, intake_base = free_port(), _free_pair()
     env = {**os.environ, "BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": str(http_port),
+           "BOXOFFICE_INTAKE_INSTANCES": "2", "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
            "BOXOFFICE_METRICS_BASE": str(free_port()), "BOXOFFICE_SMTP_PORT": str(free_port()),
            "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret()}
     script = str(ROOT / "stack" / "services.sh")
+    pids: dict[str, int] = {}
+    nginx_pids: list[int] = []
     try:
-        up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=120)
+        listed = subprocess.run([script, "list"], env=env, capture_output=True, text=True, timeout=30).stdout
+        listed_names = [line.split()[:2] for line in listed.splitlines()]
+        assert listed_names[:2] == [["intake-1", "intake"], ["intake-2", "intake"]]
+        up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=180)
         assert up.returncode == 0, up.stderr
         pids = {p.stem: int(p.read_text()) for p in (tmp_path / "run").glob("*.pid")}
-        assert set(pids) == {"intake", "booking_processor", "outbox_relay", "projections", "expiry", "notifier",
-                             "mailsink"}
-        assert all(alive(pid) for pid in pids.values())
-        assert httpx.get(f"http://127.0.0.1:{http_port}/readyz").status_code == 200
+        assert set(pids) == {"intake-1", "intake-2", "booking_processor", "outbox_relay", "projections", "expiry",
+                             "notifier", "mailsink"}
+        assert all(running(pid) for pid in pids.values())
+        master = int((tmp_path / "nginx" / "nginx.pid").read_text())
+        nginx_pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+        assert all(running(pid) for pid in nginx_pids) and len(nginx_pids) >= 2
+
+        # The public port is NGINX's, balancing over both instances, each on its own port.
+        for port in (intake_base, intake_base + 1):
+            assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        with httpx.Client(base_url=f"http://127.0.0.1:{http_port}") as client:
+            answers = [client.get("/readyz") for _ in range(6)]
+            assert {r.status_code for r in answers} == {200}
+            assert all(r.headers["x-request-id"] for r in answers)
+            missing = client.get("/v1/shows/sh_does_not_exist")
+            assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        upstreams = {line.split('"upstream_addr":"')[1].split('"')[0]
+                     for line in (tmp_path / "nginx" / "logs" / "access.log").read_text().splitlines()}
+        assert {f"127.0.0.1:{intake_base}", f"127.0.0.1:{intake_base + 1}"} <= upstreams
+
+        status = subprocess.run([script, "status"], env=env, capture_output=True, text=True, timeout=30).stdout
+        assert f"intake-2: running (port {intake_base + 1})" in status and "nginx: running" in status
         again = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=60)
-        assert again.returncode == 0 and "already running" in again.stderr
+        assert again.returncode == 0 and "intake-1 already running" in again.stderr
+        assert "nginx already running" in again.stderr
     finally:
-        down = subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=120)
+        down = subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=180)
     assert down.returncode == 0, down.stderr
-    assert not any(alive(pid) for pid in pids.values())
+    assert down.stderr.index("nginx stopped") < down.stderr.index("intake-1 stopped")
+    assert not any(running(pid) for pid in [*pids.values(), *nginx_pids])
     assert list((tmp_path / "run").glob("*.pid")) == []
+    assert not (tmp_path / "nginx" / "nginx.pid").exists()

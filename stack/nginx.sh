@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# NGINX in front of any list of intake ports, as a plain process with everything under one prefix dir.
+# The server block is stack/nginx/boxoffice.conf, the very file compose.yaml mounts; this script renders
+# only the main nginx.conf and the two files that file includes (upstream, listen/root/logs).
+#
+#   stack/nginx.sh render|start|stop|reload|status [options]
+#     --prefix DIR      nginx.conf, boxoffice.d/, logs/, temp/, html/, nginx.pid   ($BOXOFFICE_STACK_DIR/nginx)
+#     --listen PORT     public port on 127.0.0.1                                    ($BOXOFFICE_HTTP_PORT, 8000)
+#     --upstream ADDR   an intake instance, HOST:PORT or PORT; repeat for more
+#                       (default: $BOXOFFICE_INTAKE_INSTANCES ports from $BOXOFFICE_INTAKE_BASE_PORT)
+#     --root DIR        the web client's build ($BOXOFFICE_WEB_ROOT, web/dist; a placeholder page if absent)
+#   start validates the config (nginx -t), starts NGINX, waits for /nginx-health; a running NGINX is
+#   reloaded if its rendered config changed. stop is graceful (SIGQUIT; streams are cut after 10 s).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/stack/env.sh"
+NGINX_BIN=${BOXOFFICE_NGINX_BIN:-/usr/sbin/nginx}
+[ -x "$NGINX_BIN" ] || NGINX_BIN=$(command -v nginx || echo nginx)
+SHARED_CONF=$ROOT/stack/nginx/boxoffice.conf
+
+log() { printf '[nginx] %s\n' "$*" >&2; }
+die() { printf '[nginx] ERROR: %s\n' "$*" >&2; exit 1; }
+
+cmd=${1:-status}; shift || true
+PREFIX=$BOXOFFICE_STACK_DIR/nginx
+LISTEN=$BOXOFFICE_HTTP_PORT
+WEB_ROOT=${BOXOFFICE_WEB_ROOT:-$ROOT/web/dist}
+UPSTREAMS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --prefix) PREFIX=$2; shift 2 ;;
+    --listen) LISTEN=$2; shift 2 ;;
+    --upstream) UPSTREAMS+=("$2"); shift 2 ;;
+    --root) WEB_ROOT=$2; shift 2 ;;
+    *) die "unknown option $1 (usage: nginx.sh render|start|stop|reload|status [--prefix DIR] [--listen PORT] [--upstream ADDR]… [--root DIR])" ;;
+  esac
+done
+if [ ${#UPSTREAMS[@]} -eq 0 ]; then
+  for ((i = 0; i < BOXOFFICE_INTAKE_INSTANCES; i++)); do UPSTREAMS+=("$((BOXOFFICE_INTAKE_BASE_PORT + i))"); done
+fi
+mkdir -p "$PREFIX"
+PREFIX=$(cd "$PREFIX" && pwd)
+CONF=$PREFIX/nginx.conf
+PIDFILE=$PREFIX/nginx.pid
+NGINX=("$NGINX_BIN" -p "$PREFIX/" -c "$CONF" -e "$PREFIX/logs/error.log")
+
+# A process is alive when it exists and is not a zombie (killed but not yet reaped).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+pid_alive() { [ -s "$1" ] && running "$(cat "$1")"; }
+
+render() {
+  mkdir -p "$PREFIX/boxoffice.d" "$PREFIX/logs" "$PREFIX/html" \
+           "$PREFIX"/temp/{client_body,proxy,fastcgi,uwsgi,scgi}
+  local root=$WEB_ROOT user_line="" mime="include /etc/nginx/mime.types;"
+  if [ ! -f "$root/index.html" ]; then
+    root=$PREFIX/html
+    cat > "$root/index.html" <<'HTML'
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>boxoffice</title></head>
+<body><h1>boxoffice</h1><p>The web client is not built yet (no <code>web/dist</code>).
+The API is under <a href="/openapi.json">/v1</a>.</p></body></html>
+HTML
+  fi
+  root=$(cd "$root" && pwd)
+  # Run as root, NGINX would drop its workers to `nobody`, who may not read the stack's files.
+  [ "$(id -u)" = 0 ] && user_line="user $(id -un) $(id -gn);"
+  [ -f /etc/nginx/mime.types ] || mime='types { text/html html; text/css css; application/javascript js mjs; application/json json; image/svg+xml svg; image/png png; image/x-icon ico; font/woff2 woff2; }'
+  {
+    echo "# Rendered by stack/nginx.sh; do not edit (the server block is $SHARED_CONF)."
+    echo "upstream boxoffice_intake {"
+    echo "    zone boxoffice_intake 64k;"
+    local u
+    for u in "${UPSTREAMS[@]}"; do
+      [[ $u == *:* ]] || u=127.0.0.1:$u
+      echo "    server $u max_fails=1 fail_timeout=3s;"
+    done
+    echo "    keepalive 32;"
+    echo "    keepalive_timeout 60s;"
+    echo "}"
+  } > "$PREFIX/boxoffice.d/upstream.conf.new"
+  cat > "$PREFIX/boxoffice.d/server.conf.new" <<CONF
+# Rendered by stack/nginx.sh; do not edit.
+listen 127.0.0.1:$LISTEN;
+root $root;
+access_log $PREFIX/logs/access.log boxoffice_json;
+error_log $PREFIX/logs/error.log warn;
+CONF
+  cat > "$CONF.new" <<CONF
+# Rendered by stack/nginx.sh; do not edit (the server block is $SHARED_CONF).
+$user_line
+worker_processes ${BOXOFFICE_NGINX_WORKERS:-1};
+worker_shutdown_timeout 10s;
+pid $PIDFILE;
+error_log $PREFIX/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    $mime
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65s;
+    client_body_temp_path $PREFIX/temp/client_body;
+    proxy_temp_path $PREFIX/temp/proxy;
+    fastcgi_temp_path $PREFIX/temp/fastcgi;
+    uwsgi_temp_path $PREFIX/temp/uwsgi;
+    scgi_temp_path $PREFIX/temp/scgi;
+    include $SHARED_CONF;
+}
+CONF
+  changed=no
+  local f
+  for f in "$CONF" "$PREFIX/boxoffice.d/upstream.conf" "$PREFIX/boxoffice.d/server.conf"; do
+    if cmp -s "$f.new" "$f"; then rm -f "$f.new"; else mv "$f.new" "$f"; changed=yes; fi
+  done
+}
+
+check() {
+  "${NGINX[@]}" -t -q 2>"$PREFIX/logs/config-test.log" || { cat "$PREFIX/logs/config-test.log" >&2; die "invalid config $CONF"; }
+}
+
+wait_health() {
+  local deadline=$((SECONDS + 15))
+  until curl -fsS -o /dev/null "http://127.0.0.1:$LISTEN/nginx-health" 2>/dev/null; do
+    pid_alive "$PIDFILE" || { tail -n 20 "$PREFIX/logs/error.log" >&2 2>/dev/null; die "nginx exited; see $PREFIX/logs/error.log"; }
+    [ $SECONDS -lt $deadline ] || die "nginx not answering on 127.0.0.1:$LISTEN within 15s; see $PREFIX/logs/error.log"
+    sleep 0.2
+  done
+}
+
+stop() {
+  pid_alive "$PIDFILE" || { rm -f "$PIDFILE"; return 0; }
+  local pid; pid=$(cat "$PIDFILE")
+  kill -QUIT "$pid"  # graceful: finish the requests in flight
+  for _ in $(seq 1 75); do running "$pid" || break; sleep 0.2; done
+  if running "$pid"; then log "nginx did not stop in 15s, terminating"; kill -TERM "$pid" 2>/dev/null || true; sleep 1; fi
+  if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$PIDFILE"
+  log "nginx stopped"
+}
+
+case $cmd in
+  render) render; check; echo "$CONF" ;;
+  start)
+    render
+    if pid_alive "$PIDFILE"; then
+      if [ "$changed" = yes ]; then check; kill -HUP "$(cat "$PIDFILE")"; log "nginx already running; config changed, reloaded"
+      else log "nginx already running on 127.0.0.1:$LISTEN"; fi
+    else
+      check
+      rm -f "$PIDFILE"
+      "${NGINX[@]}" || { tail -n 20 "$PREFIX/logs/error.log" >&2 2>/dev/null; die "nginx failed to start; see $PREFIX/logs/error.log"; }
+    fi
+    wait_health
+    log "nginx on http://127.0.0.1:$LISTEN → ${UPSTREAMS[*]}" ;;
+  reload)
+    pid_alive "$PIDFILE" || die "nginx is not running (prefix $PREFIX)"
+    render; check; kill -HUP "$(cat "$PIDFILE")"; log "nginx reloaded" ;;
+  stop) stop ;;
+  status) if pid_alive "$PIDFILE"; then echo "nginx: running"; else echo "nginx: stopped"; fi ;;
+  *) die "usage: nginx.sh render|start|stop|reload|status [options]" ;;
+esac
