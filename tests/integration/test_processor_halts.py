@@ -90,7 +90,11 @@ async def test_a_failing_decision_halts_its_partition_only_until_a_fixed_restart
     await producer.start()
     try:
         for show_id in (good, bad):
-            for value in _commands(show_id, 3):
+            create, *requests = _commands(show_id, 3)
+            await producer.send_and_wait(topic, create, key=show_id.encode())
+            await eventually(lambda s=show_id: pg.fetchval("SELECT count(*) FROM shows WHERE show_id = $1", s),
+                             lambda n: n == 1, what="the show created")
+            for value in requests:
                 await producer.send_and_wait(topic, value, key=show_id.encode())
         await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", good),
                          lambda n: n == 3, what="the healthy partition decided")

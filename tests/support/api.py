@@ -36,8 +36,9 @@ class Api:
         r = await self.http.post("/v1/shows", json=body, headers=self.auth("admin-1", "admin"))
         assert r.status_code == 202, r.text
         show_id = r.json()["show_id"]
-        await eventually(lambda: self.http.get(f"/v1/shows/{show_id}"), lambda r: r.status_code == 200,
-                         what=f"show {show_id} projected")
+        # The show reads at once (version 0); wait for its creation to be decided and projected (version 1).
+        await eventually(lambda: self.http.get(f"/v1/shows/{show_id}/seats"),
+                         lambda r: r.status_code == 200 and r.json()["version"] >= 1, what=f"show {show_id} created")
         return show_id
 
     async def book(self, customer: str, show_id: str, *, seats: list[str] | None = None,
