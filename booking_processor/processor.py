@@ -35,6 +35,7 @@ log = structlog.get_logger()
 
 Item = Command | Undecidable
 _BOOKING_KEYS = frozenset({"bookings_pkey", "bookings_request_id_key"})
+TRACES_LOGGED = 200
 
 
 def refused_for_its_content(exc: BaseException) -> bool:
@@ -189,15 +190,18 @@ class CommandProcessor:
         if dead and not await self._dead_letter_records(dead):
             return  # stopping before the dead letters were acked: nothing moves past them
         next_offset = records[-1].offset + 1
+        traces = [value.decode("utf-8", "replace") for r in records for key, value in r.headers or ()
+                  if key == topics.TRACE_HEADER]
         await self.settle(tp)  # the predecessor commits first
         if (self.epoch.get(tp) != epoch or self.lifecycle.stopping.is_set() or tp not in self.positions
                 or tp in self.halted):
             return  # the predecessor was fenced (and re-sought) or halted, we are stopping, or it was revoked
         self.ahead[tp] = next_offset
-        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, items, len(records)))
+        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, items, len(records),
+                                                             traces))
 
     async def process(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item],
-                      records: int) -> None:
+                      records: int, traces: list[str] | None = None) -> None:
         started = time.perf_counter()
         try:
             committed = await self._commit_with_retry(tp, expected, next_offset, items)
@@ -211,6 +215,9 @@ class CommandProcessor:
         if not committed:
             return  # stopping during a retry: nothing advanced, the next owner starts here again
         self.positions[tp] = next_offset
+        # The X-Request-Id of each HTTP request decided here: one request can be followed through the pipeline.
+        log.info("batch decided", partition=tp.partition, offsets=[expected, next_offset - 1], commands=len(items),
+                 request_ids=(traces or [])[:TRACES_LOGGED], more_request_ids=max(0, len(traces or []) - TRACES_LOGGED))
         metrics.BATCH_SIZE.observe(records)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.COMMANDS.labels("decided").inc(len(items))

@@ -20,7 +20,7 @@ from intake.errors import ApiError, error_response, handle_api_error, handle_htt
 from intake.history import BookingHistory
 from intake.idempotency import IdempotencyStore
 from intake.operations import OPERATIONS, Handler
-from intake.rate_limit import RateLimiter
+from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
 from intake.tokens import TokenVerifier
 from projections.reads import ReadModels
@@ -116,16 +116,21 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
         bus.start()
         redis = redis_client(settings, max_connections=200)
         read_pool = await pg_pool(settings, dsn=settings.pg_read_dsn, size=5, min_size=0)
+        primary_pool = await pg_pool(settings, size=3, min_size=0)
+        history = BookingHistory(read_pool, primary_pool, settings.replica_max_lag_s)
+        history.start()
         app.state.intake = IntakeState(
             settings=settings, tokens=TokenVerifier(auth_secret),
-            limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst), bus=bus,
-            reads=ReadModels(redis), history=BookingHistory(read_pool), idempotency=IdempotencyStore(redis))
+            limiter=RedisRateLimiter(redis, settings.rate_limit_per_s, settings.rate_limit_burst), bus=bus,
+            reads=ReadModels(redis), history=history, idempotency=IdempotencyStore(redis))
         try:
             yield
         finally:
             await bus.stop()  # flushes what the producer still holds
+            await history.stop()
             await redis.aclose()
             await read_pool.close()
+            await primary_pool.close()
             log.info("intake stopped")
 
     app = Starlette(

@@ -1,38 +1,75 @@
-"""Booking history from PostgreSQL (the read-replica DSN, which defaults to the primary), newest first."""
+"""Booking history (`GET /v1/me/bookings`), newest first, from the streaming read replica.
+
+The replica serves it while it is usable: it answers, it is a standby, and it lags the primary by no more
+than `max_lag_s` (BOXOFFICE_REPLICA_MAX_LAG_S). Otherwise history falls back to the primary, so a customer
+still sees their bookings when the replica is down or behind (one indexed read per page; decisions never
+read a replica). A monitor checks the replica once a second and exports its lag in bytes and seconds.
+"""
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 from datetime import datetime
 
 import asyncpg
 import orjson
+import structlog
+from prometheus_client import Counter, Gauge
 
+from runtime.transient import is_transient
 from schemas.api import BookingView
 from schemas.events import Refusal
+from schemas.fields import BookingId
+from schemas.validation import convert
+
+log = structlog.get_logger()
+LAG_SECONDS = Gauge("boxoffice_replica_lag_seconds", "How far the read replica's replay is behind the primary")
+LAG_BYTES = Gauge("boxoffice_replica_lag_bytes", "WAL the read replica has not replayed yet")
+USABLE = Gauge("boxoffice_replica_usable", "1 when history reads go to the replica, 0 when to the primary")
+READS = Counter("boxoffice_history_reads_total", "History pages, by the server that answered", ["server"])
+MONITOR_INTERVAL_S = 1.0
 
 _COLUMNS = ("booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
             "refused_action, refused_reason, refused_at")
+# pg_is_in_recovery(): the server that answered says whether it is a standby (what the metric counts).
+_FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings WHERE customer_id = $1
+                  ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
+_NEXT_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
+                 WHERE customer_id = $1 AND (created_at, booking_id) < ($3, $4)
+                 ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
+
+
+def _lsn(text: str) -> int:
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
 
 
 class BookingHistory:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    def __init__(self, replica: asyncpg.Pool, primary: asyncpg.Pool, max_lag_s: float) -> None:
+        self._replica, self._primary, self._max_lag_s = replica, primary, max_lag_s
+        self.replica_usable = False  # until the monitor has seen it
+        self._monitor: asyncio.Task | None = None
 
+    # ------------------------------------------------------------------ reads
     async def for_customer(self, customer_id: str, limit: int,
                            cursor: str | None) -> tuple[list[BookingView], str | None]:
-        if cursor is None:
-            rows = await self._pool.fetch(
-                f"""SELECT {_COLUMNS} FROM bookings WHERE customer_id = $1
-                    ORDER BY created_at DESC, booking_id DESC LIMIT $2""",
-                customer_id, limit + 1,
-            )
-        else:
-            created_at, booking_id = _decode_cursor(cursor)
-            rows = await self._pool.fetch(
-                f"""SELECT {_COLUMNS} FROM bookings WHERE customer_id = $1 AND (created_at, booking_id) < ($2, $3)
-                    ORDER BY created_at DESC, booking_id DESC LIMIT $4""",
-                customer_id, created_at, booking_id, limit + 1,
-            )
+        args: tuple = (customer_id, limit + 1)
+        if cursor is not None:
+            args += _decode_cursor(cursor)
+        query = _FIRST_PAGE if cursor is None else _NEXT_PAGE
+        rows = None
+        if self.replica_usable:
+            try:
+                rows = await self._replica.fetch(query, *args)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self._set_usable(False, f"history read failed: {exc!r}")
+        if rows is None:
+            rows = await self._primary.fetch(query, *args)
+        if rows:
+            READS.labels("replica" if rows[0]["standby"] else "primary").inc()
         more = len(rows) > limit
         rows = rows[:limit]
         bookings = [BookingView(
@@ -44,6 +81,47 @@ class BookingHistory:
         next_cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["booking_id"]) if more else None
         return bookings, next_cursor
 
+    # ------------------------------------------------------------------ the replica's health
+    def start(self) -> None:
+        self._monitor = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                await self.check_replica()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self._set_usable(False, f"replica check failed: {exc!r}")
+            await asyncio.sleep(MONITOR_INTERVAL_S)
+
+    async def check_replica(self) -> None:
+        standby = await self._replica.fetchrow(
+            """SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed,
+                      extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS since_replay""")
+        if not standby["standby"]:
+            self._set_usable(False, "the read DSN is not a standby; reading history from the primary")
+            return
+        current = await self._primary.fetchval("SELECT pg_current_wal_lsn()::text")
+        lag_bytes = max(0, _lsn(current) - _lsn(standby["replayed"] or "0/0"))
+        # Caught up: no lag, however long ago the last transaction was. Behind: since the last replayed one.
+        lag_s = 0.0 if lag_bytes == 0 else float(standby["since_replay"] or 0.0)
+        LAG_BYTES.set(lag_bytes)
+        LAG_SECONDS.set(lag_s)
+        self._set_usable(lag_s <= self._max_lag_s, f"replica lags {lag_s:.1f}s ({lag_bytes} bytes)")
+
+    def _set_usable(self, usable: bool, why: str) -> None:
+        if usable != self.replica_usable:
+            log.warning("history reads from the replica" if usable else "history reads from the primary", why=why)
+        self.replica_usable = usable
+        USABLE.set(1 if usable else 0)
+
 
 def _encode_cursor(created_at: datetime, booking_id: str) -> str:
     raw = orjson.dumps([created_at.isoformat(), booking_id])
@@ -51,8 +129,13 @@ def _encode_cursor(created_at: datetime, booking_id: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(created_at, booking_id) of the last booking of the previous page; anything else is not a cursor
+    this API issued (and must not reach PostgreSQL)."""
     try:
         created_at, booking_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), str(booking_id)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
+        when = datetime.fromisoformat(created_at)
+        if when.tzinfo is None:
+            raise ValueError("no offset")
+        return when, convert(booking_id, BookingId)
+    except (ValueError, TypeError, orjson.JSONDecodeError):  # SchemaError is a ValueError
         raise ValueError("invalid cursor") from None

@@ -1,41 +1,58 @@
-"""Per-customer token buckets for writes, in the intake process (no round trip on the hot path).
+"""One per-customer write limit for every intake instance: GCRA (a token bucket kept as one timestamp) in
+Redis, one atomic script call per request, on Redis's own clock.
 
-Each intake instance limits on its own, so N instances behind the load balancer allow up to N times the
-rate; the limit is there to stop one customer's script from flooding an on-sale, not to meter exactly.
+GCRA keeps, per customer, the "theoretical arrival time" (TAT) of the next request at the steady rate. A
+request is allowed when the TAT it would push forward stays within `burst` intervals of now; otherwise the
+answer is how long until it would. The key expires when the customer's bucket is full again, so idle
+customers cost no memory. Keys carry the customer in a hash tag: the script runs on Redis Cluster as is.
 """
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 
-from cachetools import LRUCache
+import redis.asyncio as aioredis
+
+# KEYS[1]: the customer's key; ARGV: interval_us (1e6 / rate), burst, now_us ("" = Redis's clock)
+GCRA = """
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local over = new_tat - now - burst * interval
+if over > 0 then
+  return over
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return 0
+"""
 
 
-class RateLimiter:
-    def __init__(self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 capacity: int = 100_000) -> None:
-        self._rate, self._burst, self._clock = per_second, burst, clock
-        # customer -> (tokens, last refill); the least recently seen customer is forgotten first (forgetting
-        # a bucket only forgives).
-        self._buckets: LRUCache[str, tuple[float, float]] = LRUCache(maxsize=capacity)
+def rate_key(customer: str) -> str:
+    return f"bo:rl:{{{customer}}}"
+
+
+class RedisRateLimiter:
+    def __init__(self, redis: aioredis.Redis, per_second: float, burst: int) -> None:
+        self._rate, self._burst = per_second, burst
+        self._interval_us = int(1_000_000 / per_second) if per_second > 0 else 0
+        self._script = redis.register_script(GCRA)
 
     @property
     def enabled(self) -> bool:
         return self._rate > 0
 
-    async def acquire(self, customer: str) -> float:
-        """0 when allowed (a token is taken); otherwise the seconds until one will be available."""
+    async def acquire(self, customer: str, now_us: int | None = None) -> float:
+        """0 when the write is allowed (and counted); otherwise the seconds until it would be."""
         if not self.enabled:
             return 0.0
-        now = self._clock()
-        tokens, last = self._buckets.get(customer, (float(self._burst), now))
-        tokens = min(float(self._burst), tokens + (now - last) * self._rate)
-        if tokens >= 1:
-            self._buckets[customer] = (tokens - 1, now)
-            return 0.0
-        self._buckets[customer] = (tokens, now)
-        return (1 - tokens) / self._rate
+        over_us = await self._script(keys=[rate_key(customer)],
+                                     args=[self._interval_us, self._burst, "" if now_us is None else now_us])
+        return int(over_us) / 1_000_000
 
     @staticmethod
     def retry_after(wait_s: float) -> str:

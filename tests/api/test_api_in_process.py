@@ -164,9 +164,9 @@ async def test_auth_battery(client):
 
 async def test_rate_limit_answers_429_with_retry_after(app_state):
     app_settings, state = app_state
-    from intake.rate_limit import RateLimiter
+    from tests.support.fakes import FakeRateLimiter
 
-    state.limiter = RateLimiter(1, 2)
+    state.limiter = FakeRateLimiter(1, 2)
     transport = httpx.ASGITransport(app=create_app(app_settings, state=state))
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
         answers = [await http.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1},

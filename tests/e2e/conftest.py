@@ -1,4 +1,6 @@
-"""The running system for end-to-end tests: intake, processor and projections as real processes."""
+"""The running system for end-to-end tests, as the local stack runs it: two intake instances behind the real
+NGINX (every API request of the tests goes through it), processor, relay, projections and expiry as real
+processes."""
 from __future__ import annotations
 
 import os
@@ -7,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import Api
+from tests.support.front_door import Nginx
 from tests.support.processes import Service
+
+INTAKES = 2
 
 
 class System:
@@ -19,10 +24,14 @@ class System:
         self.relay = Service("outbox_relay", "booking_processor.relay_main", env, log_dir)
         self.projections = Service("projections", "projections", env, log_dir)
         self.expiry = Service("expiry", "expiry", env, log_dir)
+        self.intakes = [Service(f"intake-{i}", "intake", {**env, "BOXOFFICE_INSTANCE": f"intake-{i}"}, log_dir)
+                        for i in range(1, INTAKES + 1)]
+        self.intake = self.intakes[0]
+        self.front_door = Nginx(log_dir / "nginx", [i.port for i in self.intakes])
 
     @property
     def services(self) -> list[Service]:
-        return [self.processor, self.relay, self.projections, self.expiry, self.intake]
+        return [self.processor, self.relay, self.projections, self.expiry, *self.intakes]
 
     def start(self) -> None:
         try:
@@ -30,11 +39,13 @@ class System:
                 service.start(wait=False)
             for service in self.services:
                 service.wait_ready()
+            self.front_door.start()
         except BaseException:
             self.stop()  # no process outlives a failed start
             raise
 
     def stop(self) -> None:
+        self.front_door.stop()
         for service in reversed(self.services):
             service.stop()
 
@@ -50,6 +61,6 @@ def system(settings):
 
 @pytest.fixture(scope="session")
 async def api(system, settings):
-    client = Api(system.intake.url, settings.require_auth_secret())
+    client = Api(system.front_door.url, settings.require_auth_secret())
     yield client
     await client.close()

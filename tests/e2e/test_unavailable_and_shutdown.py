@@ -66,7 +66,7 @@ def test_sigterm_is_a_clean_exit(system, name):
 def test_intake_shuts_down_gracefully_on_sigterm(system):
     """uvicorn finishes in-flight requests and the lifespan (producer flush), then re-raises the signal so
     a supervisor sees why it ended: the exit status is -SIGTERM, after the shutdown ran."""
-    log = system.log_dir / "intake.log"
+    log = system.log_dir / f"{system.intake.name}.log"
     before = log.read_text().count('"intake stopped"')
     assert system.intake.stop(timeout=30) in (0, -15)
     assert log.read_text().count('"intake stopped"') == before + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from intake.errors import unavailable
-from intake.rate_limit import RateLimiter
+from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
 from intake.tokens import TokenVerifier
 from projections.reads import ShowLookup
@@ -94,7 +94,23 @@ class FakeIdempotency:
         return None
 
 
+@dataclass
+class FakeRateLimiter:
+    """`burst` writes per customer, then one per 1/per_second seconds (no clock: nothing refills)."""
+    per_second: float
+    burst: int
+    used: dict[str, int] = field(default_factory=dict)
+
+    async def acquire(self, customer: str) -> float:
+        if self.per_second <= 0:
+            return 0.0
+        self.used[customer] = self.used.get(customer, 0) + 1
+        return 0.0 if self.used[customer] <= self.burst else 1 / self.per_second
+
+    retry_after = staticmethod(RedisRateLimiter.retry_after)
+
+
 def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> IntakeState:
     return IntakeState(settings=settings, tokens=TokenVerifier(settings.require_auth_secret()),
-                       limiter=RateLimiter(rate_per_s, burst), bus=FakeBus(), reads=FakeReads(),
+                       limiter=FakeRateLimiter(rate_per_s, burst), bus=FakeBus(), reads=FakeReads(),
                        history=FakeHistory(), idempotency=FakeIdempotency())

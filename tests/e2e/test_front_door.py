@@ -1,0 +1,124 @@
+"""The seed's front door with the real intake instances behind the real NGINX: traffic reaches every
+instance, losing one in the middle of a storm loses nothing, no instance alive is a JSON 503, and the
+per-customer write limit is one limit however many instances there are."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import httpx
+import pytest
+
+from tests.support import ids
+from tests.support.front_door import Nginx
+from tests.support.invariants import assert_no_overbooking, assert_projection_matches
+from tests.support.processes import Service
+from tests.support.waiting import eventually
+
+STORM = 1000
+
+
+async def _book_until_answered(http: httpx.AsyncClient, api, customer: str, show_id: str, body: dict) -> str:
+    """A client that retries with the same Idempotency-Key on a network error or 502/503, as API.md asks."""
+    key = ids.key()
+    for _ in range(100):
+        try:
+            r = await http.post(f"/v1/shows/{show_id}/bookings", json=body,
+                                headers={**api.auth(customer), "Idempotency-Key": key})
+        except httpx.TransportError:
+            await asyncio.sleep(0.1)
+            continue
+        if r.status_code in (502, 503):
+            await asyncio.sleep(0.1)
+            continue
+        assert r.status_code in (200, 202), r.text
+        return r.json()["booking_id"]
+    raise AssertionError("no answer after 100 tries")
+
+
+def _upstreams(front_door: Nginx, since: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in front_door.access_entries()[since:]:
+        for address in entry["upstream_addr"].split(", "):
+            counts[address] = counts.get(address, 0) + 1
+    return counts
+
+
+@pytest.mark.slow
+async def test_losing_an_instance_mid_storm_loses_nothing(api, system, pg, redis):
+    show_id = await api.create_show([{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 1}])
+    rng = random.Random(9)
+    customers = [ids.customer("storm-kill") for _ in range(250)]
+    requests = [(rng.choice(customers), {"quantity": rng.randint(1, 3)}) for _ in range(STORM)]
+    victim = system.intakes[1]
+    log_start = len(system.front_door.access_entries())
+    async with httpx.AsyncClient(base_url=system.front_door.url, timeout=30,
+                                 limits=httpx.Limits(max_connections=100)) as http:
+        async def killer() -> None:
+            await asyncio.sleep(0.3)  # in the middle of the storm
+            victim.kill()
+
+        results, _ = await asyncio.gather(
+            asyncio.gather(*[_book_until_answered(http, api, c, show_id, b) for c, b in requests]), killer())
+    assert len(results) == STORM and len(set(results)) == STORM  # every request: exactly one booking id
+    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])",
+                                         results), lambda n: n == STORM, timeout=60, what="every booking decided")
+    await assert_no_overbooking(pg, show_id)
+    await assert_projection_matches(pg, redis, [show_id])
+    served = _upstreams(system.front_door, log_start)
+    assert len([a for a in served if a != "-"]) == 2, served  # both instances took traffic before the kill
+
+    victim.start()  # back, and NGINX sends it traffic again
+    log_start = len(system.front_door.access_entries())
+    await asyncio.sleep(3.5)  # passive health: the failed instance is skipped for fail_timeout
+    for _ in range(20):
+        assert (await api.http.get(f"/v1/shows/{show_id}")).status_code == 200
+    assert f"127.0.0.1:{victim.port}" in _upstreams(system.front_door, log_start)
+
+
+async def test_no_instance_alive_is_a_json_503(system, tmp_path):
+    intake = Service("intake-lonely", "intake", {}, system.log_dir).start()
+    front_door = Nginx(system.log_dir / "nginx-lonely", [intake.port]).start()
+    try:
+        async with httpx.AsyncClient(base_url=front_door.url, timeout=10) as http:
+            assert (await http.get("/readyz")).status_code == 200
+            intake.kill()
+            r = await http.get("/v1/shows")
+            assert r.status_code == 503
+            assert r.headers["content-type"].startswith("application/json")
+            assert r.json()["error"]["code"] == "unavailable" and int(r.headers["retry-after"]) > 0
+            assert r.headers["x-request-id"]
+    finally:
+        front_door.stop()
+        intake.stop()
+
+
+async def test_the_write_limit_is_one_limit_across_instances(api, system):
+    """Two instances behind NGINX, 2 writes/s with a burst of 20: a customer's burst of 60 requests gets 20
+    through (within 10%), not 40."""
+    env = {"BOXOFFICE_RATE_LIMIT_PER_S": "2", "BOXOFFICE_RATE_LIMIT_BURST": "20"}
+    pair = [Service(f"intake-limited-{i}", "intake", env, system.log_dir).start() for i in (1, 2)]
+    front_door = Nginx(system.log_dir / "nginx-limited", [s.port for s in pair]).start()
+    show_id = await api.create_show()
+    customer = ids.customer("eager")
+    try:
+        async with httpx.AsyncClient(base_url=front_door.url, timeout=10) as http:
+            started = time.monotonic()
+            answers = await asyncio.gather(*[
+                http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
+                          headers={**api.auth(customer), "Idempotency-Key": ids.key()}) for _ in range(60)])
+            elapsed = time.monotonic() - started
+        accepted = sum(r.status_code == 202 for r in answers)
+        limited = [r for r in answers if r.status_code == 429]
+        assert accepted + len(limited) == 60
+        allowed = 20 + 2 * elapsed  # the burst, and what refilled while the requests were in flight
+        assert accepted <= allowed * 1.1, (accepted, elapsed)
+        assert accepted >= 20
+        assert all(int(r.headers["retry-after"]) >= 1 for r in limited)
+        served = {e["upstream_addr"] for e in front_door.access_entries()}
+        assert {f"127.0.0.1:{s.port}" for s in pair} <= served  # both instances counted against one bucket
+    finally:
+        front_door.stop()
+        for service in pair:
+            service.stop()

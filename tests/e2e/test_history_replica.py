@@ -1,0 +1,75 @@
+"""Booking history is read from the streaming replica (the server that answered says it is a standby), a
+decided booking shows up there within the documented lag, and with the replica stopped history falls back
+to the primary: the customer still sees every booking."""
+from __future__ import annotations
+
+import subprocess
+
+import httpx
+import pytest
+
+from tests.support import ids
+from tests.support.processes import ROOT
+from tests.support.waiting import eventually
+
+DOCUMENTED_LAG_S = 5.0  # BOXOFFICE_REPLICA_MAX_LAG_S: beyond it, history reads the primary
+
+
+async def _metric(system, name: str) -> float:
+    """The sum of one sample over every intake instance."""
+    total = 0.0
+    async with httpx.AsyncClient(timeout=5) as http:
+        for intake in system.intakes:
+            for line in (await http.get(f"{intake.url}/metrics")).text.splitlines():
+                if line.startswith(name + " ") or line.startswith(name + "{"):
+                    total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _stack(*args: str) -> None:
+    done = subprocess.run([str(ROOT / "stack" / "stack.sh"), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+async def _history(api, customer: str) -> list[str]:
+    r = await api.http.get("/v1/me/bookings", headers=api.auth(customer))
+    assert r.status_code == 200, r.text
+    return [b["booking_id"] for b in r.json()["bookings"]]
+
+
+async def test_history_reads_the_replica_within_the_documented_lag(api, system):
+    replica_reads = 'boxoffice_history_reads_total{server="replica"}'
+    await eventually(lambda: _metric(system, "boxoffice_replica_usable"), lambda n: n == len(system.intakes),
+                     what="every intake sees a usable replica")
+    show_id = await api.create_show()
+    customer = ids.customer("history")
+    booking_id = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
+    await api.wait_status(customer, booking_id)
+    before = await _metric(system, replica_reads)
+    await eventually(lambda: _history(api, customer), lambda ids_: booking_id in ids_, timeout=DOCUMENTED_LAG_S,
+                     interval=0.05, what="the decided booking in history")
+    assert await _metric(system, replica_reads) > before  # a standby answered
+    assert await _metric(system, "boxoffice_replica_lag_seconds") <= DOCUMENTED_LAG_S * len(system.intakes)
+
+
+@pytest.mark.slow
+async def test_with_the_replica_stopped_history_falls_back_to_the_primary(api, system):
+    primary_reads = 'boxoffice_history_reads_total{server="primary"}'
+    show_id = await api.create_show()
+    customer = ids.customer("fallback")
+    first = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
+    await api.wait_status(customer, first)
+    _stack("down", "replica")
+    try:
+        second = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
+        await api.wait_status(customer, second)
+        before = await _metric(system, primary_reads)
+        assert set(await _history(api, customer)) == {first, second}  # no error, nothing missing
+        assert await _metric(system, primary_reads) > before
+        await eventually(lambda: _metric(system, "boxoffice_replica_usable"), lambda n: n == 0,
+                         what="every intake noticed the replica is gone")
+    finally:
+        _stack("up", "replica")
+    await eventually(lambda: _metric(system, "boxoffice_replica_usable"), lambda n: n == len(system.intakes),
+                     timeout=30, what="history back on the replica")
+    assert set(await _history(api, customer)) == {first, second}
