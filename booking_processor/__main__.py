@@ -1,6 +1,9 @@
 """python -m booking_processor: the command consumer (the outbox relay runs as booking_processor.relay_main)."""
 from __future__ import annotations
 
+import asyncio
+
+from booking_processor.positions import PositionBoard
 from booking_processor.processor import CommandProcessor
 from runtime.service import Service, run_service
 
@@ -10,13 +13,19 @@ async def main(service: Service) -> None:
     # A transaction waits at most 5 s for a show's row lock (set per session: no extra round trip per batch).
     pool = await service.pg_pool(size=4, server_settings={"lock_timeout": "5s"})
     producer = await service.kafka_producer()
+    # Not part of readiness: decisions do not need Redis, only the place-in-line answers do.
+    board = PositionBoard(service.redis(ready_needs_it=False))
     processor = CommandProcessor(pool, producer, settings.processor_group, settings.processor_batch_max,
-                                 service.lifecycle)
+                                 service.lifecycle, board=board)
     processor.consumer = await service.kafka_consumer(
         processor.topic, group_id=settings.processor_group, listener=processor.rebalance_listener(),
         max_partition_fetch_bytes=8 * 1024 * 1024)
     service.check("partitions", processor.all_partitions_running)
-    await processor.run()
+    publishing = asyncio.create_task(board.run(service.lifecycle))
+    try:
+        await processor.run()
+    finally:
+        await publishing
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.structs import ConsumerRecord
 
 from booking_processor import metrics
+from booking_processor.positions import PositionBoard
 from booking_processor.store import Fenced, ShowCache, claim_position, load_batch, load_position, write_batch
 from booking_processor.undecidable import Undecidable
 from runtime.lifecycle import Lifecycle
@@ -71,8 +72,8 @@ class CommandProcessor:
     consumer: AIOKafkaConsumer  # subscribed with `rebalance_listener()`, set before `run()`
 
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, group: str, batch_max: int,
-                 lifecycle: Lifecycle, topic: str = topics.COMMANDS) -> None:
-        self.pool, self.producer = pool, producer
+                 lifecycle: Lifecycle, topic: str = topics.COMMANDS, board: PositionBoard | None = None) -> None:
+        self.pool, self.producer, self.board = pool, producer, board
         self.group, self.batch_max, self.lifecycle, self.topic = group, batch_max, lifecycle, topic
         self.positions: dict[TopicPartition, int] = {}  # the stored position, as last committed or read
         self.ahead: dict[TopicPartition, int] = {}  # where the next batch starts (after the one in flight)
@@ -215,6 +216,8 @@ class CommandProcessor:
         if not committed:
             return  # stopping during a retry: nothing advanced, the next owner starts here again
         self.positions[tp] = next_offset
+        if self.board is not None:
+            self.board.decided(tp.partition, next_offset)
         # The X-Request-Id of each HTTP request decided here: one request can be followed through the pipeline.
         log.info("batch decided", partition=tp.partition, offsets=[expected, next_offset - 1], commands=len(items),
                  request_ids=(traces or [])[:TRACES_LOGGED], more_request_ids=max(0, len(traces or []) - TRACES_LOGGED))

@@ -21,6 +21,7 @@ from intake.history import BookingHistory
 from intake.idempotency import IdempotencyStore
 from intake.operations import OPERATIONS, Handler
 from intake.rate_limit import RedisRateLimiter
+from intake.seat_stream import ChangeFeed, RedisSeatStreams
 from intake.state import IntakeState
 from intake.tokens import TokenVerifier
 from projections.reads import ReadModels
@@ -119,14 +120,18 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
         primary_pool = await pg_pool(settings, size=3, min_size=0)
         history = BookingHistory(read_pool, primary_pool, settings.replica_max_lag_s)
         history.start()
+        reads = ReadModels(redis)
+        feed = ChangeFeed(redis)
         app.state.intake = IntakeState(
             settings=settings, tokens=TokenVerifier(auth_secret),
             limiter=RedisRateLimiter(redis, settings.rate_limit_per_s, settings.rate_limit_burst), bus=bus,
-            reads=ReadModels(redis), history=history, idempotency=IdempotencyStore(redis))
+            reads=reads, history=history, idempotency=IdempotencyStore(redis),
+            streams=RedisSeatStreams(reads, feed))
         try:
             yield
         finally:
             await bus.stop()  # flushes what the producer still holds
+            await feed.close()
             await history.stop()
             await redis.aclose()
             await read_pool.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import NamedTuple
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -14,6 +15,11 @@ from schemas import topics
 from schemas.commands import Command, checked_encoding
 
 log = structlog.get_logger()
+
+
+class Placement(NamedTuple):
+    partition: int
+    offset: int
 SEND_TIMEOUT_S = 5.0
 
 
@@ -54,18 +60,20 @@ class CommandBus:
         await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 2)
         return True
 
-    async def send(self, command: Command, trace_id: str | None = None) -> None:
-        """Publish and wait for the broker's ack. `trace_id` (the request's X-Request-Id) travels as a
-        header so that the processor's log lines can be matched to the HTTP request."""
+    async def send(self, command: Command, trace_id: str | None = None) -> Placement:
+        """Publish and wait for the broker's ack; where the command landed (partition, offset). `trace_id`
+        (the request's X-Request-Id) travels as a header so that the processor's log lines can be matched
+        to the HTTP request."""
         raw = checked_encoding(command)  # the processor's own decoder takes it, or this is a defect
         if self._producer is None:
             raise unavailable("the command log (Kafka) is not reachable yet")
         headers = [(topics.TRACE_HEADER, trace_id.encode())] if trace_id else None
         try:
-            await asyncio.wait_for(
+            acked = await asyncio.wait_for(
                 self._producer.send_and_wait(topics.COMMANDS, raw, key=command.show_id.encode(), headers=headers),
                 SEND_TIMEOUT_S,
             )
         except (KafkaError, TimeoutError) as exc:
             log.warning("command not acked", error=repr(exc), command_type=command.type)
             raise unavailable("the command log (Kafka) did not acknowledge the request; retry it") from None
+        return Placement(acked.partition, acked.offset)

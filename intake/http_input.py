@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from intake.errors import ApiError
 from intake.tokens import InvalidToken, Principal, TokenVerifier
-from schemas.fields import Cursor, IdempotencyKey, Limit
+from schemas.fields import Cursor, IdempotencyKey, Limit, ShowVersion
 from schemas.validation import MalformedJson, SchemaError, convert, decode
 
 T = TypeVar("T")
@@ -84,15 +84,16 @@ def idempotency_key(request: Request) -> str:
                        details={"path": exc.path, "reason": exc.reason}) from None
 
 
-def _query(request: Request, name: str, kind: Any) -> Any:
+def query(request: Request, name: str, kind: Any) -> Any:
+    """A query parameter validated with a contract type (None when absent); integers in ASCII digits."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
     try:
-        if kind is Limit:
+        if kind in (Limit, ShowVersion):
             # ASCII digits only: int() would also read other scripts' digits and thousands of them.
-            if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
-                raise SchemaError(f"query:{name}", "must be an integer 1..500")
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+                raise SchemaError(f"query:{name}", "must be a non-negative integer in ASCII digits")
             return convert(int(raw), kind, f"query:{name}")
         return convert(raw, kind, f"query:{name}")
     except SchemaError as exc:
@@ -101,8 +102,8 @@ def _query(request: Request, name: str, kind: Any) -> Any:
 
 def page(request: Request) -> tuple[int, str | None]:
     """`?limit=` (default 50, 1..500) and `?cursor=` (as issued in `next_cursor`)."""
-    limit = _query(request, "limit", Limit)
-    return (DEFAULT_LIMIT if limit is None else limit), _query(request, "cursor", Cursor)
+    limit = query(request, "limit", Limit)
+    return (DEFAULT_LIMIT if limit is None else limit), query(request, "cursor", Cursor)
 
 
 def path_id(request: Request, name: str, kind: Any, what: str) -> str:

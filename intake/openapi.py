@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from intake.operations import OPERATIONS, Operation
+from intake.operations import OPERATIONS, EventStream, Operation
 from schemas.api import ErrorBody
 
 _REF = "#/components/schemas/{name}"
@@ -40,7 +40,11 @@ def _schema_types(op: Operation) -> list[Any]:
     kinds = [p.kind for p in op.params]
     if op.body is not None:
         kinds.append(op.body)
-    kinds += [kind for kind, _ in op.ok.values() if kind not in (str, dict)]
+    for kind, _ in op.ok.values():
+        if kind is EventStream:
+            kinds += list(EventStream.events.values())
+        elif kind not in (str, dict):
+            kinds.append(kind)
     return kinds
 
 
@@ -49,6 +53,13 @@ def _content(kind: Any, schemas: dict[Any, Any]) -> dict[str, Any]:
         return {"text/plain": {"schema": {"type": "string"}}}
     if kind is dict:
         return {"application/json": {"schema": {"type": "object"}}}
+    if kind is EventStream:  # Open API 3.1: `schema` describes one event (name, id, JSON data)
+        return {"text/event-stream": {"schema": {"oneOf": [
+            {"type": "object", "required": ["event", "data"], "properties": {
+                "event": {"const": name}, "id": {"type": "string", "pattern": "^[0-9]+$"},
+                "data": {"type": "string", "contentMediaType": "application/json",
+                         "contentSchema": schemas[data]}}}
+            for name, data in EventStream.events.items()]}}}
     return {"application/json": {"schema": schemas[kind]}}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,11 +26,18 @@ from schemas.api import (
     SeatMapView,
     ShowAccepted,
     ShowList,
+    ShowChange,
     ShowView,
+    StreamMark,
 )
-from schemas.fields import BookingId, Cursor, IdempotencyKey, Limit, ShowId
+from schemas.fields import BookingId, Cursor, IdempotencyKey, Limit, ShowId, ShowVersion
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+class EventStream:
+    """A `text/event-stream` answer (Server-Sent Events); `events` maps each event name to its data."""
+    events: ClassVar[dict[str, Any]] = {"change": ShowChange, "reset": StreamMark, "heartbeat": StreamMark}
 Auth = Literal["public", "customer", "admin"]
 
 
@@ -110,6 +117,13 @@ OPERATIONS: tuple[Operation, ...] = (
               params=(SHOW_ID,)),
     Operation("GET", "/v1/shows/{show_id}/seats", routes.get_seat_map, "the show's seat map",
               {200: (SeatMapView, "held and booked seats; every other seat is available")}, params=(SHOW_ID,)),
+    Operation("GET", "/v1/shows/{show_id}/seats/stream", routes.seat_stream,
+              "the show's seat changes as Server-Sent Events",
+              {200: (EventStream, "`event: change` (`id:` the show version) for every applied change, in "
+                                  "version order; `event: reset` when the changes asked for are no longer kept "
+                                  "(refetch /seats); `event: heartbeat` at once and every 15 s")},
+              params=(SHOW_ID, Param("after", "query", ShowVersion, "resume after this version (the "
+                                     "Last-Event-ID header, which EventSource sends on reconnect, wins)"))),
     Operation("POST", "/v1/shows/{show_id}/bookings", routes.request_booking,
               "request seats (by ids or best available); decided asynchronously",
               {202: (Accepted, "accepted and queued: poll the booking"),

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from intake.errors import ApiError
-from intake.http_input import authenticate, idempotency_key, page, path_id, read_body, require_admin
+from intake.http_input import authenticate, idempotency_key, page, path_id, query, read_body, require_admin
 from intake.responses import json_response
 from intake.state import IntakeState
 from intake.tokens import Principal, mint
@@ -35,7 +35,7 @@ from schemas.api import (
     ShowView,
 )
 from schemas.events import RECEIVED
-from schemas.fields import BookingId, ShowId
+from schemas.fields import BookingId, ShowId, ShowVersion
 from schemas.layout import Layout
 
 DEV_TOKEN_TTL_S = 12 * 3600
@@ -118,6 +118,19 @@ async def get_seat_map(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
+async def seat_stream(request: Request) -> Response:
+    show_id = path_id(request, "show_id", ShowId, "show")
+    after = query(request, "after", ShowVersion)
+    last_event = request.headers.get("last-event-id", "")
+    if last_event.isascii() and last_event.isdigit() and len(last_event) <= 18:
+        after = int(last_event)  # what an EventSource sends when it reconnects: it wins over ?after=
+    state = _state(request)
+    if await state.reads.show(show_id) is None:
+        raise ApiError(404, "not_found", "no such show")
+    return StreamingResponse(state.streams.events(show_id, after), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
 # ---------------------------------------------------------------- bookings
 async def request_booking(request: Request) -> Response:
     principal = await _writer(request)
@@ -149,7 +162,7 @@ async def request_booking(request: Request) -> Response:
     # First time, or a retry of a request whose command may never have been acked: publish (again).
     # The processor decides a booking id once, so a second copy of the command is a no-op.
     now = _now()
-    await state.bus.send(cmd.RequestBooking(
+    placed = await state.bus.send(cmd.RequestBooking(
         command_id=_command_id(), show_id=show_id, issued_at=now, booking_id=booking_id,
         request_id=request_id, customer_id=principal.sub, email=principal.email, phone=principal.phone,
         seats=seats, quantity=body.quantity_or_none,
@@ -157,7 +170,7 @@ async def request_booking(request: Request) -> Response:
     await state.reads.record_received(BookingView(
         booking_id=booking_id, show_id=show_id, customer_id=principal.sub, status=RECEIVED, seats=seats or [],
         reason=None, expires_at=None, created_at=now, updated_at=now,
-    ))
+    ), placed.partition, placed.offset)
     return _booking_accepted(booking_id, RECEIVED, 202 if stored is None else 200)
 
 

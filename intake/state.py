@@ -3,6 +3,7 @@ app's lifespan, or handed in by a test (fakes for the transport adapters only)."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ CHECK_TIMEOUT_S = 2.0
 
 
 class Bus(Protocol):
-    async def send(self, command: Command, trace_id: str | None = None) -> None: ...
+    async def send(self, command: Command, trace_id: str | None = None) -> Any: ...  # (partition, offset)
     async def ready(self) -> bool: ...
 
 
@@ -28,9 +29,13 @@ class Reads(Protocol):
     async def seat_map_json(self, show_id: str) -> bytes | None: ...
     async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]: ...
     async def booking(self, booking_id: str) -> BookingView | None: ...
-    async def record_received(self, booking: BookingView) -> None: ...
+    async def record_received(self, booking: BookingView, partition: int, offset: int) -> None: ...
     async def record_show_accepted(self, show: ShowView) -> None: ...
     async def ping(self) -> bool: ...
+
+
+class Streams(Protocol):
+    def events(self, show_id: str, after: int | None) -> AsyncIterator[bytes]: ...
 
 
 class History(Protocol):
@@ -56,6 +61,7 @@ class IntakeState:
     reads: Reads
     history: History
     idempotency: Idempotency
+    streams: Streams
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
     async def layout_of(self, show_id: str) -> Layout | None:

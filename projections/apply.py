@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from projections.keys import Keys, changes_channel
 from schemas import events as ev
-from schemas.api import BookingView
+from schemas.api import BookingView, SeatChange, ShowChange
 from schemas.layout import Section
 from schemas.validation import format_time
 
@@ -94,19 +94,6 @@ class ShowDoc(msgspec.Struct, frozen=True):
     hold_seconds: int
     sections: list[Section]
     seats_total: int
-
-
-class SeatChange(msgspec.Struct, frozen=True):
-    seat_id: str
-    state: str
-
-
-class ShowChange(msgspec.Struct, frozen=True):
-    """One applied change of a show, as the seat-map stream sends it (data of an SSE `change` event)."""
-    show_id: str
-    version: int
-    seats_available: int
-    changes: list[SeatChange]
 
 
 def booking_view(event: ev.BookingEvent) -> BookingView:

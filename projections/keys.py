@@ -10,6 +10,10 @@ DEFAULT_NAMESPACE = "bo:g0"
 # Set by a replay while it hands over: live projection consumers pause and add themselves to PAUSED_KEY.
 HANDOVER_KEY = "bo:handover"
 PAUSED_KEY = "bo:handover:paused"
+# Where each partition's decisions stand and how fast they go (written by the processor after each commit,
+# read for a RECEIVED booking's place in line): partition -> next undecided offset / decisions per second.
+DECIDED_KEY = "bo:decided"
+DECIDED_RATE_KEY = "bo:decided_rate"
 
 
 def active_namespace(raw: bytes | None) -> str:

@@ -9,14 +9,16 @@ import redis.asyncio as aioredis
 from cachetools import LRUCache
 
 from projections.apply import ShowDoc
-from projections.keys import ACTIVE_NAMESPACE_KEY, Keys, active_namespace
+from projections.keys import ACTIVE_NAMESPACE_KEY, DECIDED_KEY, DECIDED_RATE_KEY, Keys, active_namespace
 from schemas.api import BookingView, SeatMapView, ShowView
+from schemas.events import RECEIVED
 
 # The RECEIVED document is written by the intake when the broker acked a request; v = -1 so that any
-# decided event (v >= 0) replaces it, and it never replaces a decided one.
+# decided event (v >= 0) replaces it, and it never replaces a decided one. With it: where the command
+# landed (partition, offset), for its place in line.
 WRITE_RECEIVED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'v', -1)
+  redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'v', -1, 'partition', ARGV[2], 'offset', ARGV[3])
   return 1
 end
 return 0
@@ -64,6 +66,9 @@ class ReadModels:
         self._rendered: LRUCache[str, tuple[tuple[str, int], bytes]] = LRUCache(maxsize=1000)
         self._write_received = redis.register_script(WRITE_RECEIVED)
         self._write_show_accepted = redis.register_script(WRITE_SHOW_ACCEPTED)
+
+    async def live_keys(self) -> Keys:
+        return await self._current_keys()
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -139,9 +144,23 @@ class ReadModels:
         return shows, next_cursor
 
     async def booking(self, booking_id: str) -> BookingView | None:
+        """The booking; while RECEIVED, with its place in line: the commands of its partition still ahead
+        of it (its offset minus the partition's next undecided one), and the wait the recent rate suggests."""
         keys = await self._current_keys()
-        doc = await self.redis.hget(keys.booking(booking_id), "doc")
-        return None if doc is None else _booking_doc.decode(doc)
+        doc, partition, offset = await self.redis.hmget(keys.booking(booking_id), "doc", "partition", "offset")
+        if doc is None:
+            return None
+        booking = _booking_doc.decode(doc)
+        if booking.status != RECEIVED or partition is None:
+            return booking
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(DECIDED_KEY, partition)
+            pipe.hget(DECIDED_RATE_KEY, partition)
+            decided, rate = await pipe.execute()
+        ahead = max(0, int(offset) - int(decided or 0))
+        per_s = float(rate or 0)
+        return msgspec.structs.replace(booking, queue_position=ahead,
+                                       estimated_wait_s=round(ahead / per_s, 1) if per_s > 0 else None)
 
     async def record_show_accepted(self, show: ShowView) -> None:
         keys = await self._current_keys()
@@ -150,9 +169,10 @@ class ReadModels:
         await self._write_show_accepted(keys=[keys.show(show.show_id)],
                                         args=[_encoder.encode(doc), show.seats_available])
 
-    async def record_received(self, booking: BookingView) -> None:
+    async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:
         keys = await self._current_keys()
-        await self._write_received(keys=[keys.booking(booking.booking_id)], args=[_encoder.encode(booking)])
+        await self._write_received(keys=[keys.booking(booking.booking_id)],
+                                   args=[_encoder.encode(booking), partition, offset])
 
 
 def _encode_cursor(member: str) -> str:

@@ -111,10 +111,11 @@ class Service:
         self.check("postgres", ping)
         return connect
 
-    def redis(self, **kw: Any) -> aioredis.Redis:
+    def redis(self, ready_needs_it: bool = True, **kw: Any) -> aioredis.Redis:
         client = clients.redis_client(self.settings, **kw)
         self.defer(client.aclose)
-        self.check("redis", client.ping)
+        if ready_needs_it:
+            self.check("redis", client.ping)
         return client
 
     async def kafka_producer(self, **overrides: Any) -> AIOKafkaProducer:

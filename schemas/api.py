@@ -110,6 +110,25 @@ class SeatMapView(msgspec.Struct, frozen=True):
     booked: list[str]
 
 
+class SeatChange(msgspec.Struct, frozen=True):
+    seat_id: str
+    state: Literal["available", "held", "booked"]
+
+
+class ShowChange(msgspec.Struct, frozen=True):
+    """Data of a seat-map stream's `change` event: one applied change of the show (id = version)."""
+    show_id: str
+    version: ShowVersion
+    seats_available: Count
+    changes: list[SeatChange]
+
+
+class StreamMark(msgspec.Struct, frozen=True):
+    """Data of a seat-map stream's `heartbeat` (the show's current version) and `reset` (refetch the map:
+    the changes asked for are no longer kept; this is the version to go on from)."""
+    version: ShowVersion
+
+
 class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
     booking_id: str
     show_id: str

@@ -50,7 +50,7 @@ Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]
 SeatList = Annotated[list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING,
                                         extra_json_schema={"uniqueItems": True})]
 Limit = Annotated[int, Meta(ge=1, le=500)]
-ShowVersion = Annotated[int, Meta(ge=0)]
+ShowVersion = Annotated[int, Meta(ge=0, le=2**53 - 1)]  # exact in a JavaScript number
 Count = Annotated[int, Meta(ge=0)]
 # An RFC 3339 time with an offset; records normalise it to UTC (see `utc`), so years are 1..9999 in UTC.
 Time = Annotated[datetime, Meta(tz=True)]

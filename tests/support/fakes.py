@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from intake.command_bus import Placement
 from intake.errors import unavailable
 from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
@@ -20,13 +21,14 @@ class FakeBus:
     raw: list[bytes] = field(default_factory=list)
     down: bool = False
 
-    async def send(self, command: Command, trace_id: str | None = None) -> None:
+    async def send(self, command: Command, trace_id: str | None = None) -> Placement:
         raw = checked_encoding(command)
         if self.down:
             raise unavailable("the command log (Kafka) is not reachable yet")
         assert decode_command(raw, command.show_id.encode()) == command
         self.sent.append(command)
         self.raw.append(raw)
+        return Placement(0, len(self.sent) - 1)
 
     async def ready(self) -> bool:
         return not self.down
@@ -66,7 +68,7 @@ class FakeReads:
     async def record_show_accepted(self, show: ShowView) -> None:
         self.shows.setdefault(show.show_id, show)
 
-    async def record_received(self, booking: BookingView) -> None:
+    async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:
         self.bookings.setdefault(booking.booking_id, booking)
 
     async def ping(self) -> bool:
@@ -110,7 +112,17 @@ class FakeRateLimiter:
     retry_after = staticmethod(RedisRateLimiter.retry_after)
 
 
+@dataclass
+class FakeStreams:
+    """A stream that says `retry:` and one change of version `after + 1`, then ends."""
+
+    async def events(self, show_id: str, after: int | None):
+        yield b'retry: 1000\nevent: heartbeat\ndata: {"version":%d}\n\n' % (after or 0)
+        version = (after or 0) + 1
+        yield b'id: %d\nevent: change\ndata: {"version":%d}\n\n' % (version, version)
+
+
 def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> IntakeState:
     return IntakeState(settings=settings, tokens=TokenVerifier(settings.require_auth_secret()),
                        limiter=FakeRateLimiter(rate_per_s, burst), bus=FakeBus(), reads=FakeReads(),
-                       history=FakeHistory(), idempotency=FakeIdempotency())
+                       history=FakeHistory(), idempotency=FakeIdempotency(), streams=FakeStreams())
