@@ -6,4 +6,5 @@ export { useLiveSeatMap } from './hooks/useLiveSeatMap';
 export { useSeatSelection } from './hooks/useSeatSelection';
 export { SeatMap, displayState, type DisplayState } from './model/seat-map';
 export { MAX_SELECTED_SEATS } from './model/selection';
+export { SeatSync } from './model/seat-sync';
 export type { EventSourceLike, LiveStatus } from './model/live-seat-map';
