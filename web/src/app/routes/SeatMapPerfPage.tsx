@@ -2,7 +2,8 @@
  * /dev/seat-map-perf?seats=100000&rate=200&seconds=10 — measures the seat map in a real browser with a
  * synthetic show (no API needed): time to the first painted frame, then, while `rate` seat changes per
  * second stream in (through SeatSync, as the live map applies them), the gaps between animation frames
- * and the long tasks. The figures appear as JSON in [data-testid=perf-result]. See docs/WEB.md.
+ * and the long tasks. `scroll=N` also scrolls the map N pixels down every frame meanwhile (new seats
+ * enter the virtualised layer on every frame: the worst case for it). The figures appear as JSON in [data-testid=perf-result]. See docs/WEB.md.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
@@ -21,6 +22,7 @@ export function SeatMapPerfPage() {
   const seats = param(params, 'seats', 100_000, 1, 100_000);
   const rate = param(params, 'rate', 200, 0, 100_000);
   const seconds = param(params, 'seconds', 10, 1, 120);
+  const scroll = param(params, 'scroll', 0, 0, 2_000);
   const [setup] = useState(() => {
     const t0 = performance.now();
     const map = new SeatMap(bigVenue(seats));
@@ -91,9 +93,14 @@ export function SeatMapPerfPage() {
 
     const gaps: number[] = [];
     let last = performance.now();
+    const scroller = document.querySelector<HTMLElement>('.seat-map-scroll');
     let frame = requestAnimationFrame(function loop(now) {
       gaps.push(now - last);
       last = now;
+      if (scroll > 0 && scroller) {
+        const max = scroller.scrollHeight - scroller.clientHeight;
+        scroller.scrollTop = scroller.scrollTop + scroll > max ? 0 : scroller.scrollTop + scroll;
+      }
       frame = requestAnimationFrame(loop);
     });
     const longTasks: number[] = [];
@@ -112,6 +119,7 @@ export function SeatMapPerfPage() {
       setResult({
         ...firstDraw.current,
         streamSeconds: seconds,
+        scrollPxPerFrame: scroll,
         changesApplied: applied,
         frames: gaps.length,
         fps: round(gaps.length / seconds),
@@ -129,13 +137,14 @@ export function SeatMapPerfPage() {
       cancelAnimationFrame(frame);
       observer?.disconnect();
     };
-  }, [phase, setup, rate, seconds]);
+  }, [phase, setup, rate, seconds, scroll]);
 
   return (
     <>
       <h1>Seat map performance</h1>
       <p>
-        {setup.map.total.toLocaleString()} seats; {rate} changes/s for {seconds} s. Phase:{' '}
+        {setup.map.total.toLocaleString()} seats; {rate} changes/s for {seconds} s
+        {scroll > 0 ? `, scrolling ${scroll} px a frame` : ''}. Phase:{' '}
         <span data-testid="perf-phase">{phase}</span>
       </p>
       <pre data-testid="perf-result" data-phase={phase}>

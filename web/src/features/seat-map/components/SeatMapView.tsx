@@ -21,6 +21,7 @@ import {
   forEachVisibleSeat,
   moveFocus,
   seatOrigin,
+  type Geometry,
   type Move,
   type Viewport,
 } from '../model/geometry';
@@ -41,6 +42,8 @@ export interface SeatMapViewProps {
 }
 
 export const CELL_SIZES = [8, 12, 16, 24] as const;
+/** The virtualised layer covers the viewport grown to whole bands of this many cells. */
+const BAND = 4;
 const FALLBACK_VIEW = { width: 1024, height: 600 };
 const KEYS: Record<string, Move> = {
   ArrowLeft: 'left',
@@ -123,17 +126,26 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
     drawFrame(ctx, { map, geo, view, mine, selected, dpr, batches });
   }, [map, geo, view, mine, selected, revision, batches]);
 
-  // The seats that get a DOM element: the visible ones plus the focused one (so Tab always finds it).
+  // The seats that get a DOM element: those in the viewport grown to whole bands of BAND cells (so a
+  // scroll re-renders the layer only when it crosses a band), plus the focused one (Tab always finds it).
+  const band = BAND * geo.cell;
+  const layerView = {
+    x: Math.max(0, Math.floor(view.x / band) * band - band),
+    y: Math.max(0, Math.floor(view.y / band) * band - band),
+    width: (Math.ceil(view.width / band) + 2) * band,
+    height: (Math.ceil(view.height / band) + 2) * band,
+  };
+  const { x: lx, y: ly, width: lw, height: lh } = layerView;
   const seats = useMemo(() => {
     const list: number[] = [];
     let hasFocused = false;
-    forEachVisibleSeat(geo, map, view, (index) => {
+    forEachVisibleSeat(geo, map, { x: lx, y: ly, width: lw, height: lh }, (index) => {
       list.push(index);
       if (index === focused) hasFocused = true;
     });
     if (!hasFocused && focused < map.total) list.push(focused);
     return list;
-  }, [geo, map, view, focused]);
+  }, [geo, map, lx, ly, lw, lh, focused]);
 
   // After a keyboard move, put DOM focus on the new seat's element (rendered by now).
   useLayoutEffect(() => {
@@ -242,24 +254,17 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
               onClick={onClick}
               onFocus={onFocus}
             >
-              {loaded &&
-                seats.map((index) => {
-                  const { x, y } = seatOrigin(geo, map, index);
-                  const state = displayState(map, index, mine);
-                  return (
-                    <Seat
-                      key={index}
-                      map={map}
-                      index={index}
-                      x={x}
-                      y={y}
-                      size={geo.cell}
-                      state={state}
-                      selected={selected.has(index)}
-                      tabbable={index === focused}
-                    />
-                  );
-                })}
+              {loaded && (
+                <SeatLayer
+                  map={map}
+                  geo={geo}
+                  seats={seats}
+                  revision={revision}
+                  mine={mine}
+                  selected={selected}
+                  focused={focused}
+                />
+              )}
             </div>
           </div>
         </div>
@@ -267,6 +272,41 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
     </div>
   );
 }
+
+interface SeatLayerProps {
+  map: SeatMap;
+  geo: Geometry;
+  seats: readonly number[];
+  revision: number;
+  mine: ReadonlySet<number>;
+  selected: ReadonlySet<number>;
+  focused: number;
+}
+
+/** Re-renders only when its seats, their states, the selection or the focus change, not on every scroll. */
+const SeatLayer = memo(function SeatLayer({ map, geo, seats, mine, selected, focused }: SeatLayerProps) {
+  return (
+    <>
+      {seats.map((index) => {
+        const { x, y } = seatOrigin(geo, map, index);
+        const state = displayState(map, index, mine);
+        return (
+          <Seat
+            key={index}
+            map={map}
+            index={index}
+            x={x}
+            y={y}
+            size={geo.cell}
+            state={state}
+            selected={selected.has(index)}
+            tabbable={index === focused}
+          />
+        );
+      })}
+    </>
+  );
+});
 
 interface SeatProps {
   map: SeatMap;
