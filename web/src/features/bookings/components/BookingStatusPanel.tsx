@@ -16,6 +16,9 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
   const booking = query.data;
   const left = useCountdown(booking?.status === 'PENDING' ? booking.expires_at : null);
   const queryClient = useQueryClient();
+  const missing = query.error instanceof ApiError && query.error.status === 404;
+  // a booking just accepted may not be readable yet: useBooking keeps polling a 404 for ~10 s
+  const notYet = missing && query.errorUpdateCount < 20;
 
   // my seats on the map change with my bookings' statuses
   const status = booking?.status;
@@ -28,10 +31,12 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
       <h2 id="booking-heading">Your booking</h2>
       {!booking && query.isPending && <p role="status">Sending your request…</p>}
       {!booking && query.error && (
-        <p className={query.error instanceof ApiError && query.error.status === 404 ? 'muted' : 'error'} role="status">
-          {query.error instanceof ApiError && query.error.status === 404
+        <p className={notYet ? 'muted' : 'error'} role="status" data-testid="booking-message">
+          {notYet
             ? 'Waiting for the booking to appear…'
-            : describeError(query.error)}
+            : missing
+              ? 'This booking was not found (it may belong to another account).'
+              : describeError(query.error)}
         </p>
       )}
       {booking && (
