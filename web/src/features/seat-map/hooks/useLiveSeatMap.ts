@@ -52,7 +52,10 @@ export function useLiveSeatMap(
       onStatus: setStatus,
     });
     void live.start();
+    const onOnline = () => live.reconnect();
+    window.addEventListener('online', onOnline);
     return () => {
+      window.removeEventListener('online', onOnline);
       live.stop();
       cancelFrame?.();
     };

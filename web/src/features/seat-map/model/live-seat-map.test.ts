@@ -130,6 +130,19 @@ describe('LiveSeatMap', () => {
     expect(streams[1].url).toBe('/v1/shows/sh_1/seats/stream?after=6');
   });
 
+  it('reopens the stream after the applied version when asked (the network came back)', async () => {
+    const { live, streams, statuses } = setup([{ version: 5, held: [], booked: [] }]);
+    await live.start();
+    streams[0].open();
+    streams[0].emit('change', change(6, 'A-1-1', 'held'), 6);
+    live.reconnect();
+    expect(statuses.at(-1)).toBe('reconnecting');
+    expect(streams[0].closed).toBe(true);
+    expect(streams[1].url).toBe('/v1/shows/sh_1/seats/stream?after=6');
+    streams[1].open();
+    expect(statuses.at(-1)).toBe('live');
+  });
+
   it('retries the snapshot when it cannot be fetched', async () => {
     const { live, streams, fetchSnapshot, statuses } = setup([]);
     await live.start();

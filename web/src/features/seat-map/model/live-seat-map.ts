@@ -74,6 +74,17 @@ export class LiveSeatMap {
     this.sync.dispose();
   }
 
+  /**
+   * Reopens the stream after the applied version. For when the network is known to have come back
+   * (`online`): a stream whose connection died silently never errors, and EventSource hides the
+   * server's comment heartbeats, so there is nothing else to notice it by.
+   */
+  reconnect(): void {
+    if (this.stopped || this.loading || this.sync.version < 0) return;
+    this.setStatus('reconnecting');
+    this.openStream();
+  }
+
   get currentStatus(): LiveStatus {
     return this.status;
   }
