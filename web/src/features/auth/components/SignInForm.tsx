@@ -1,0 +1,142 @@
+import { useMutation } from '@tanstack/react-query';
+import { useId, useState, type FormEvent } from 'react';
+import { ApiError } from '../../../lib/api-client';
+import { sessionFromToken } from '../../../lib/auth-token';
+import { describeError } from '../../../lib/errors';
+import { requestDevToken } from '../api/dev-token';
+import { useSetSession } from '../hooks/useSession';
+
+const SUB = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Development sign-in: a name and a role, exchanged for a token by POST /v1/dev/token. When the
+ * server has it off (404), tokens come from the identity provider: the form then takes a pasted token.
+ */
+export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
+  const setSession = useSetSession();
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<'customer' | 'admin'>('customer');
+  const [email, setEmail] = useState('');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const [pasting, setPasting] = useState(false);
+  const ids = { name: useId(), role: useId(), email: useId() };
+  const mutation = useMutation({ mutationFn: requestDevToken });
+  const devOff = mutation.error instanceof ApiError && mutation.error.status === 404;
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!SUB.test(name)) {
+      setInvalid('Names are 1 to 64 letters, digits, dots, dashes or underscores.');
+      return;
+    }
+    setInvalid(null);
+    mutation.mutate(
+      { sub: name, role, ...(email.trim() ? { email: email.trim() } : {}) },
+      {
+        onSuccess: (out) => {
+          setSession({ token: out.token, sub: out.sub, role: out.role, expiresAt: out.expires_at });
+          onSignedIn?.();
+        },
+      },
+    );
+  };
+
+  return (
+    <div className="panel sign-in" data-testid="signin">
+      {!devOff && !pasting && (
+        <form onSubmit={onSubmit} noValidate data-testid="signin-form" aria-labelledby={`${ids.name}-h`}>
+          <h2 id={`${ids.name}-h`}>Sign in (development)</h2>
+          <div className="field">
+            <label htmlFor={ids.name}>Name</label>
+            <input
+              id={ids.name}
+              name="sub"
+              autoComplete="username"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              aria-invalid={invalid ? true : undefined}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.role}>Role</label>
+            <select id={ids.role} value={role} onChange={(e) => setRole(e.target.value as 'customer' | 'admin')}>
+              <option value="customer">customer</option>
+              <option value="admin">admin</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.email}>Email (optional)</label>
+            <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+          </div>
+          <button type="submit" data-testid="signin-submit" disabled={mutation.isPending}>
+            Sign in
+          </button>{' '}
+          <button type="button" className="link" onClick={() => setPasting(true)}>
+            Paste a token instead
+          </button>
+          {invalid && (
+            <p className="error" role="alert">
+              {invalid}
+            </p>
+          )}
+          {mutation.isError && !devOff && (
+            <p className="error" role="alert">
+              {describeError(mutation.error)}
+            </p>
+          )}
+        </form>
+      )}
+      {(devOff || pasting) && (
+        <PasteToken
+          explain={
+            devOff
+              ? 'Development sign-in is turned off on this server: tokens come from the identity provider. Paste your token here.'
+              : 'Paste a token (for example from `boxoffice token --sub alice`).'
+          }
+          onBack={devOff ? undefined : () => setPasting(false)}
+          onSignedIn={onSignedIn}
+        />
+      )}
+    </div>
+  );
+}
+
+function PasteToken({ explain, onBack, onSignedIn }: { explain: string; onBack?: () => void; onSignedIn?: () => void }) {
+  const setSession = useSetSession();
+  const [token, setToken] = useState('');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const id = useId();
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const session = sessionFromToken(token);
+    if (!session) {
+      setInvalid('That does not look like a token (a JWT with a subject).');
+      return;
+    }
+    setSession(session);
+    onSignedIn?.();
+  };
+  return (
+    <form onSubmit={onSubmit} noValidate data-testid="token-form">
+      <h2>Sign in with a token</h2>
+      <p data-testid="dev-signin-off">{explain}</p>
+      <div className="field">
+        <label htmlFor={id}>Token</label>
+        <textarea id={id} rows={3} value={token} onChange={(e) => setToken(e.target.value)} spellCheck={false} />
+      </div>
+      <button type="submit" data-testid="token-submit">
+        Use this token
+      </button>{' '}
+      {onBack && (
+        <button type="button" className="link" onClick={onBack}>
+          Back to development sign-in
+        </button>
+      )}
+      {invalid && (
+        <p className="error" role="alert">
+          {invalid}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,97 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import type { BookingStatus } from '../../../lib/types';
+import { useBookingActions } from '../hooks/useBookingActions';
+import { canCancel, canConfirm } from '../model/messages';
+
+export interface BookingActionsProps {
+  bookingId: string;
+  status: BookingStatus;
+  /** False once the hold's time is up (a confirm then could only fail with hold_expired). */
+  holdOpen?: boolean;
+  onAwaitingChange?: (awaiting: boolean) => void;
+}
+
+/** Payment reference + Confirm while PENDING; Cancel while PENDING or CONFIRMED. */
+export function BookingActions({ bookingId, status, holdOpen = true, onAwaitingChange }: BookingActionsProps) {
+  const actions = useBookingActions(bookingId);
+  const [reference, setReference] = useState('');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const fieldId = useId();
+  const sentFrom = useRef<BookingStatus | null>(null);
+
+  // waiting for the status to move after an accepted confirm/cancel
+  const awaiting = actions.awaiting && sentFrom.current === status;
+  useEffect(() => {
+    onAwaitingChange?.(awaiting);
+  }, [awaiting, onAwaitingChange]);
+
+  if (!canConfirm(status) && !canCancel(status)) return null;
+
+  const onConfirm = (event: FormEvent) => {
+    event.preventDefault();
+    const value = reference.trim();
+    if (value.length < 1 || value.length > 200) {
+      setInvalid('Enter the payment reference (1 to 200 characters).');
+      return;
+    }
+    setInvalid(null);
+    sentFrom.current = status;
+    actions.reset();
+    actions.confirm.mutate(value);
+  };
+  const onCancel = () => {
+    sentFrom.current = status;
+    actions.reset();
+    actions.cancel.mutate();
+  };
+  const busy = actions.confirm.isPending || actions.cancel.isPending || awaiting;
+
+  return (
+    <div className="booking-actions">
+      {canConfirm(status) && (
+        <form onSubmit={onConfirm} className="inline-form" noValidate>
+          <label htmlFor={fieldId}>Payment reference</label>
+          <input
+            id={fieldId}
+            name="payment_reference"
+            data-testid="payment-reference"
+            value={reference}
+            maxLength={200}
+            onChange={(e) => setReference(e.target.value)}
+            aria-invalid={invalid ? true : undefined}
+            aria-describedby={invalid ? `${fieldId}-error` : undefined}
+            disabled={!holdOpen}
+          />
+          <button type="submit" data-testid="confirm-button" disabled={busy || !holdOpen}>
+            Confirm booking
+          </button>
+          {invalid && (
+            <span id={`${fieldId}-error`} className="error" role="alert">
+              {invalid}
+            </span>
+          )}
+        </form>
+      )}
+      {canCancel(status) && (
+        <button type="button" className="secondary" data-testid="cancel-button" onClick={onCancel} disabled={busy}>
+          Cancel booking
+        </button>
+      )}
+      {awaiting && (
+        <p className="muted" role="status" data-testid="action-pending">
+          Sent; waiting for the booking system to decide…
+        </p>
+      )}
+      {actions.notice && (
+        <p className="notice" role="status">
+          {actions.notice}
+        </p>
+      )}
+      {actions.error && (
+        <p className="error" role="alert" data-testid="action-error">
+          {actions.error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+import { useId, useState, type FormEvent } from 'react';
+import { useBookSeats } from '../hooks/useBookSeats';
+import { MAX_SEATS_PER_BOOKING, quantityRequest, seatsRequest } from '../model/booking-request';
+
+export interface BookingFormProps {
+  showId: string;
+  selected: readonly string[];
+  onClearSelection: () => void;
+  onBooked: (bookingId: string) => void;
+}
+
+/** Book the picked seats, or ask for the best N available. */
+export function BookingForm({ showId, selected, onClearSelection, onBooked }: BookingFormProps) {
+  const booking = useBookSeats(showId, onBooked);
+  const [quantity, setQuantity] = useState('2');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const quantityId = useId();
+
+  const bookSelected = () => {
+    const body = seatsRequest(selected);
+    if (!body.ok) {
+      setInvalid(body.error);
+      return;
+    }
+    setInvalid(null);
+    booking.book(body.value);
+  };
+  const bookBest = (event: FormEvent) => {
+    event.preventDefault();
+    const body = quantityRequest(quantity);
+    if (!body.ok) {
+      setInvalid(body.error);
+      return;
+    }
+    setInvalid(null);
+    booking.book(body.value);
+  };
+
+  return (
+    <section className="panel booking-form" aria-labelledby="book-heading">
+      <h2 id="book-heading">Book</h2>
+      <p data-testid="selection-summary">
+        {selected.length === 0
+          ? `Pick up to ${MAX_SEATS_PER_BOOKING} seats on the map.`
+          : `${selected.length} of ${MAX_SEATS_PER_BOOKING} seats picked: ${selected.join(', ')}`}
+      </p>
+      <div className="row">
+        <button
+          type="button"
+          data-testid="book-button"
+          onClick={bookSelected}
+          disabled={booking.pending || selected.length === 0}
+        >
+          Book selected seats
+        </button>
+        <button type="button" className="secondary" onClick={onClearSelection} disabled={selected.length === 0}>
+          Clear selection
+        </button>
+      </div>
+      <form className="inline-form" onSubmit={bookBest} noValidate>
+        <label htmlFor={quantityId}>Number of seats</label>
+        <input
+          id={quantityId}
+          type="number"
+          min={1}
+          max={MAX_SEATS_PER_BOOKING}
+          step={1}
+          inputMode="numeric"
+          value={quantity}
+          onChange={(e) => setQuantity(e.target.value)}
+          data-testid="best-quantity"
+        />
+        <button type="submit" data-testid="book-best-button" disabled={booking.pending}>
+          Book best available
+        </button>
+      </form>
+      {invalid && (
+        <p className="error" role="alert">
+          {invalid}
+        </p>
+      )}
+      {booking.pending && (
+        <p role="status" data-testid="booking-sending">
+          Sending…
+        </p>
+      )}
+      {booking.notice && (
+        <p className="notice" role="status" data-testid="retry-notice">
+          {booking.notice}
+        </p>
+      )}
+      {booking.error && (
+        <div className="error" role="alert" data-testid="booking-error">
+          <p>{booking.error.message}</p>
+          {booking.error.retriable && (
+            <button type="button" onClick={booking.retry} data-testid="booking-retry">
+              Try again (same request)
+            </button>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

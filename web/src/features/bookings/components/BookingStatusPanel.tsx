@@ -1,0 +1,85 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { ApiError } from '../../../lib/api-client';
+import { describeError } from '../../../lib/errors';
+import { myBookingsKey } from '../api/bookings';
+import { useBooking } from '../hooks/useBooking';
+import { useCountdown } from '../hooks/useCountdown';
+import { statusMessage } from '../model/messages';
+import { BookingActions } from './BookingActions';
+import { Countdown } from './Countdown';
+
+/** Follows one booking: RECEIVED (place in line) → PENDING (countdown, confirm/cancel) → outcome. */
+export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; onClose?: () => void }) {
+  const [awaiting, setAwaiting] = useState(false);
+  const query = useBooking(bookingId, { awaitingChange: awaiting });
+  const booking = query.data;
+  const left = useCountdown(booking?.status === 'PENDING' ? booking.expires_at : null);
+  const queryClient = useQueryClient();
+  const missing = query.error instanceof ApiError && query.error.status === 404;
+  // a booking just accepted may not be readable yet: useBooking keeps polling a 404 for ~10 s
+  const notYet = missing && query.errorUpdateCount < 20;
+
+  // my seats on the map change with my bookings' statuses
+  const status = booking?.status;
+  useEffect(() => {
+    if (status) void queryClient.invalidateQueries({ queryKey: myBookingsKey });
+  }, [status, queryClient]);
+
+  return (
+    <section className="panel booking-panel" aria-labelledby="booking-heading" data-testid="booking-panel">
+      <h2 id="booking-heading">Your booking</h2>
+      {!booking && query.isPending && <p role="status">Sending your request…</p>}
+      {!booking && query.error && (
+        <p className={notYet ? 'muted' : 'error'} role="status" data-testid="booking-message">
+          {notYet
+            ? 'Waiting for the booking to appear…'
+            : missing
+              ? 'This booking was not found (it may belong to another account).'
+              : describeError(query.error)}
+        </p>
+      )}
+      {booking && (
+        <>
+          <p>
+            Status:{' '}
+            <strong data-testid="booking-status" data-status={booking.status}>
+              {booking.status}
+            </strong>{' '}
+            <span className="muted">({booking.booking_id})</span>
+          </p>
+          <p data-testid="booking-message" role="status" aria-live="polite">
+            {statusMessage(booking)}
+          </p>
+          {booking.status === 'RECEIVED' && (
+            <p data-testid="queue-position" data-position={booking.queue_position ?? ''}>
+              {booking.queue_position != null ? 'Place in line: ' : ''}
+              {booking.queue_position != null &&
+                `${booking.queue_position} ahead of you${
+                  booking.estimated_wait_s != null ? `, about ${Math.max(1, Math.round(booking.estimated_wait_s))} s` : ''
+                }`}
+            </p>
+          )}
+          {booking.seats.length > 0 && (
+            <p>
+              Seats: <span data-testid="booking-seats">{booking.seats.join(', ')}</span>
+            </p>
+          )}
+          {booking.status === 'PENDING' && <Countdown expiresAt={booking.expires_at} />}
+          <BookingActions
+            key={booking.booking_id}
+            bookingId={booking.booking_id}
+            status={booking.status}
+            holdOpen={booking.status !== 'PENDING' || left === null || left > 0}
+            onAwaitingChange={setAwaiting}
+          />
+        </>
+      )}
+      {onClose && booking && !['RECEIVED', 'PENDING'].includes(booking.status) && (
+        <button type="button" className="link" onClick={onClose} data-testid="booking-close">
+          Book more seats
+        </button>
+      )}
+    </section>
+  );
+}

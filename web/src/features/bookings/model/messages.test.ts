@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { REASON_MESSAGES, canCancel, canConfirm, queueMessage, reasonMessage, statusMessage } from './messages';
+
+describe('booking messages', () => {
+  it('has a human message for every rejection reason of the contract', () => {
+    for (const reason of [
+      'seat_unavailable',
+      'sold_out',
+      'show_not_found',
+      'invalid_seat',
+      'too_many_seats',
+      'invalid_request',
+      'hold_expired',
+    ]) {
+      expect(REASON_MESSAGES[reason], reason).toBeTruthy();
+      expect(reasonMessage(reason)).not.toContain('_');
+    }
+    expect(reasonMessage('something_new')).toBe('The booking was not made (something_new).');
+  });
+
+  it('tells the place in line', () => {
+    expect(queueMessage(3, 2.4)).toBe('3 ahead of you, about 2 s.');
+    expect(queueMessage(3, null)).toBe('3 ahead of you.');
+    expect(queueMessage(0, 0.2)).toBe('You are next, about 1 s.');
+    expect(statusMessage({ status: 'RECEIVED', reason: null, queue_position: 12, estimated_wait_s: 6 })).toContain(
+      '12 ahead of you, about 6 s.',
+    );
+  });
+
+  it('allows confirm only when PENDING and cancel when PENDING or CONFIRMED', () => {
+    const all = ['RECEIVED', 'PENDING', 'REJECTED', 'CONFIRMED', 'EXPIRED', 'CANCELLED'] as const;
+    expect(all.filter(canConfirm)).toEqual(['PENDING']);
+    expect(all.filter(canCancel)).toEqual(['PENDING', 'CONFIRMED']);
+  });
+});

@@ -1,0 +1,45 @@
+/** Human words for booking statuses and rejection reasons. */
+import type { Booking, BookingStatus } from '../../../lib/types';
+
+export const REASON_MESSAGES: Record<string, string> = {
+  seat_unavailable:
+    'Someone else got one or more of these seats just before you. Please pick other seats and try again.',
+  sold_out: 'There are not enough free seats left for this request. Try fewer seats, or another show.',
+  show_not_found: 'This show does not exist (any more), so nothing could be booked.',
+  invalid_seat: 'One of the seats is not part of this venue. Please pick seats on the map.',
+  too_many_seats: 'One booking can hold at most 10 seats. Please pick fewer.',
+  invalid_request:
+    'The booking system could not process this request. Nothing was booked. Please try again; if it keeps failing, contact us.',
+  hold_expired:
+    'Your hold ran out before the payment was confirmed, so the seats were released. Please book again.',
+};
+
+export function reasonMessage(reason: string | null | undefined): string | null {
+  if (!reason) return null;
+  return REASON_MESSAGES[reason] ?? `The booking was not made (${reason}).`;
+}
+
+export function queueMessage(position: number | null | undefined, waitS: number | null | undefined): string {
+  const wait = waitS == null ? '' : `, about ${Math.max(1, Math.round(waitS))} s`;
+  if (position == null) return 'Your request is in line.';
+  if (position <= 0) return `You are next${wait}.`;
+  return `${position} ahead of you${wait}.`;
+}
+
+export function statusMessage(booking: Pick<Booking, 'status' | 'reason' | 'queue_position' | 'estimated_wait_s'>) {
+  const messages: Record<BookingStatus, string> = {
+    RECEIVED: `Request received and waiting in line. ${queueMessage(booking.queue_position, booking.estimated_wait_s)}`,
+    PENDING: 'Your seats are held for you. Confirm with your payment reference before the hold runs out.',
+    CONFIRMED: 'Booked: your seats are confirmed.',
+    REJECTED: reasonMessage(booking.reason) ?? 'The booking was not made.',
+    EXPIRED: reasonMessage(booking.reason ?? 'hold_expired') ?? 'Your hold ran out.',
+    CANCELLED: 'This booking was cancelled and its seats released.',
+  };
+  return messages[booking.status];
+}
+
+export const canConfirm = (status: BookingStatus) => status === 'PENDING';
+export const canCancel = (status: BookingStatus) => status === 'PENDING' || status === 'CONFIRMED';
+export const isLive = (status: BookingStatus) => status === 'PENDING' || status === 'CONFIRMED';
+export const isSettled = (status: BookingStatus) =>
+  status === 'REJECTED' || status === 'EXPIRED' || status === 'CANCELLED';

@@ -1,0 +1,127 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError, NetworkError, createApiClient, isRetriable, parseRetryAfter, type RetryNotice } from './api-client';
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+function setup(responses: (Response | Error)[], token: string | null = 'tok') {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const fetch = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} });
+    const next = responses.shift();
+    if (!next) throw new Error('no more responses');
+    if (next instanceof Error) throw next;
+    return next;
+  });
+  const sleeps: number[] = [];
+  const client = createApiClient({
+    fetch: fetch as unknown as typeof globalThis.fetch,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    getToken: () => token,
+  });
+  const header = (i: number, name: string) => (calls[i].init.headers as Record<string, string>)[name];
+  return { client, calls, sleeps, header };
+}
+
+const accepted = { booking_id: 'bk_1', status: 'RECEIVED' };
+
+describe('api client', () => {
+  it('sends the bearer token and JSON body', async () => {
+    const { client, calls, header } = setup([jsonResponse(202, accepted)]);
+    const out = await client.request('/v1/shows/sh_1/bookings', {
+      method: 'POST',
+      body: { seats: ['A-1-1'] },
+      idempotencyKey: 'key-1',
+    });
+    expect(out).toEqual(accepted);
+    expect(calls[0].url).toBe('/v1/shows/sh_1/bookings');
+    expect(header(0, 'Authorization')).toBe('Bearer tok');
+    expect(header(0, 'Content-Type')).toBe('application/json');
+    expect(header(0, 'Idempotency-Key')).toBe('key-1');
+    expect(calls[0].init.body).toBe('{"seats":["A-1-1"]}');
+  });
+
+  it('retries a POST after a network error, a 502 and a 503 with the same Idempotency-Key and body', async () => {
+    const { client, calls, sleeps, header } = setup([
+      new TypeError('Failed to fetch'),
+      jsonResponse(502, { error: { code: 'bad_gateway', message: 'no instance alive' } }),
+      jsonResponse(503, { error: { code: 'unavailable', message: 'kafka down' } }, { 'Retry-After': '3' }),
+      jsonResponse(200, accepted),
+    ]);
+    const notices: RetryNotice[] = [];
+    const out = await client.request('/v1/shows/sh_1/bookings', {
+      method: 'POST',
+      body: { quantity: 2 },
+      idempotencyKey: 'same-key',
+      maxAttempts: 5,
+      onRetry: (n) => notices.push(n),
+    });
+    expect(out).toEqual(accepted);
+    expect(calls).toHaveLength(4);
+    expect(calls.map((_, i) => header(i, 'Idempotency-Key'))).toEqual(['same-key', 'same-key', 'same-key', 'same-key']);
+    expect(new Set(calls.map((c) => c.init.body))).toEqual(new Set(['{"quantity":2}']));
+    expect(notices.map((n) => n.reason)).toEqual(['network', 'bad_gateway', 'unavailable']);
+    // backoff 1 s, 2 s, then the server's Retry-After of 3 s
+    expect(sleeps).toEqual([1000, 2000, 3000]);
+  });
+
+  it('waits Retry-After on 429 and reports it', async () => {
+    const { client, sleeps } = setup([
+      jsonResponse(429, { error: { code: 'rate_limited', message: 'slow down' } }, { 'Retry-After': '7' }),
+      jsonResponse(200, { ok: true }),
+    ]);
+    const notices: RetryNotice[] = [];
+    await client.request('/v1/bookings/bk_1/cancel', { method: 'POST', onRetry: (n) => notices.push(n) });
+    expect(sleeps).toEqual([7000]);
+    expect(notices[0]).toMatchObject({ attempt: 1, reason: 'rate_limited', delayS: 7 });
+  });
+
+  it('does not repeat a POST without an Idempotency-Key after an ambiguous network error', async () => {
+    const { client, calls } = setup([new TypeError('Failed to fetch'), jsonResponse(202, accepted)]);
+    await expect(client.request('/v1/bookings/bk_1/confirm', { method: 'POST', body: {} })).rejects.toBeInstanceOf(
+      NetworkError,
+    );
+    expect(calls).toHaveLength(1);
+  });
+
+  it('gives up after maxAttempts and throws the last error with its Retry-After', async () => {
+    const busy = () => jsonResponse(503, { error: { code: 'unavailable', message: 'busy' } }, { 'Retry-After': '1' });
+    const { client, calls } = setup([busy(), busy(), busy()]);
+    const err = await client.request('/v1/shows', { maxAttempts: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 503, code: 'unavailable', retryAfterS: 1 });
+    expect(calls).toHaveLength(3);
+    expect(isRetriable(err)).toBe(true);
+  });
+
+  it('does not retry a client error and exposes code and details', async () => {
+    const { client, calls } = setup([
+      jsonResponse(422, { error: { code: 'validation_error', message: '$.seats: bad', details: { path: '$.seats' } } }),
+    ]);
+    const err = await client.request('/v1/shows/x/bookings', { method: 'POST', idempotencyKey: 'k' }).catch((e) => e);
+    expect(err).toMatchObject({ status: 422, code: 'validation_error', details: { path: '$.seats' } });
+    expect(isRetriable(err)).toBe(false);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('omits the Authorization header when signed out and builds query strings', async () => {
+    const { client, calls, header } = setup([jsonResponse(200, { shows: [] })], null);
+    await client.request('/v1/shows', { query: { limit: 20, cursor: undefined } });
+    expect(calls[0].url).toBe('/v1/shows?limit=20');
+    expect(header(0, 'Authorization')).toBeUndefined();
+  });
+
+  it('parses Retry-After in seconds and as an HTTP date', () => {
+    expect(parseRetryAfter('5')).toBe(5);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10);
+    expect(parseRetryAfter('9999')).toBe(60);
+  });
+});
