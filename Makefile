@@ -6,7 +6,7 @@ VENV := .venv
 .PHONY: help install up down status test lint bench
 
 help:
-	@echo "make up      install what is missing, start Kafka/PostgreSQL (primary + replica)/Redis, every boxoffice process and NGINX"
+	@echo "make up      install what is missing, start Kafka/PostgreSQL (2 shards, each a primary + replica)/Redis, every boxoffice process and NGINX"
 	@echo "make down    stop NGINX, every boxoffice process and the local stack"
 	@echo "make status  what runs, with its ports"
 	@echo "make test    the whole test suite against a separate test stack (started and stopped by it)"

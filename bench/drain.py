@@ -8,13 +8,13 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-import asyncpg
 from aiokafka import TopicPartition
 
 from bench import processes
 from ops.invariants import overbooking_violations
 from runtime.clients import kafka_consumer, kafka_producer, topic_partitions
 from runtime.settings import Settings
+from runtime.shards import AllShards
 from schemas import topics
 from schemas.commands import CreateShow, RequestBooking, encode_command
 from schemas.fields import MAX_SEATS
@@ -32,7 +32,7 @@ def _layout(seats: int) -> Layout:
     return Layout(tuple(sections))
 
 
-async def _wait(pg: asyncpg.Pool, query: str, args: tuple, want: int, timeout: float, what: str) -> None:
+async def _wait(pg: AllShards, query: str, args: tuple, want: int, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while (got := await pg.fetchval(query, *args)) < want:
         if time.monotonic() > deadline:
@@ -50,7 +50,7 @@ async def _command_end_offsets(settings: Settings) -> dict[int, int]:
         await consumer.stop()
 
 
-async def run_drain(settings: Settings, pg: asyncpg.Pool, commands: int, shows: int) -> dict:
+async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int) -> dict:
     run = secrets.token_hex(3)
     per_show = commands // shows
     if per_show > MAX_SEATS:

@@ -8,7 +8,6 @@ import asyncio
 import secrets
 import time
 
-import asyncpg
 import orjson
 
 from bench.http_client import ConnectionPool
@@ -16,6 +15,7 @@ from bench.stats import percentile, summary_ms
 from intake.tokens import mint
 from ops.invariants import overbooking_violations, projection_differences, undecided
 from runtime.settings import Settings
+from runtime.shards import AllShards
 
 DECISION_SAMPLE = 50  # poll one request in fifty (polling is load too)
 P99_DECISION_LIMIT_S = 0.250
@@ -96,7 +96,7 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
             "sustained": sustained, "booking_ids": accepted}
 
 
-async def run_http_load(settings: Settings, pg: asyncpg.Pool, redis, rates: list[float], seconds: float,
+async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[float], seconds: float,
                         connections: int) -> dict:
     secret = settings.require_auth_secret()
     run = secrets.token_hex(3)

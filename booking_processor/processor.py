@@ -24,9 +24,18 @@ from aiokafka.structs import ConsumerRecord
 
 from booking_processor import metrics
 from booking_processor.positions import PositionBoard
-from booking_processor.store import Fenced, ShowCache, claim_position, load_batch, load_position, write_batch
+from booking_processor.store import (
+    Fenced,
+    PartitionPaused,
+    ShowCache,
+    claim_position,
+    load_batch,
+    load_position,
+    write_batch,
+)
 from booking_processor.undecidable import Undecidable
 from runtime.lifecycle import Lifecycle
+from runtime.shards import Shards
 from runtime.transient import Backoff, is_transient
 from schemas import topics
 from schemas.commands import Command, RequestBooking, decode_command, encode_command
@@ -37,6 +46,7 @@ log = structlog.get_logger()
 Item = Command | Undecidable
 _BOOKING_KEYS = frozenset({"bookings_pkey", "bookings_request_id_key"})
 TRACES_LOGGED = 200
+HOLD_RECHECK_S = 1.0
 
 
 def refused_for_its_content(exc: BaseException) -> bool:
@@ -71,9 +81,9 @@ class _Rebalance(ConsumerRebalanceListener):
 class CommandProcessor:
     consumer: AIOKafkaConsumer  # subscribed with `rebalance_listener()`, set before `run()`
 
-    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, group: str, batch_max: int,
+    def __init__(self, shards: Shards, producer: AIOKafkaProducer, group: str, batch_max: int,
                  lifecycle: Lifecycle, topic: str = topics.COMMANDS, board: PositionBoard | None = None) -> None:
-        self.pool, self.producer, self.board = pool, producer, board
+        self.shards, self.producer, self.board = shards, producer, board
         self.group, self.batch_max, self.lifecycle, self.topic = group, batch_max, lifecycle, topic
         self.positions: dict[TopicPartition, int] = {}  # the stored position, as last committed or read
         self.ahead: dict[TopicPartition, int] = {}  # where the next batch starts (after the one in flight)
@@ -81,6 +91,10 @@ class CommandProcessor:
         # Bumped by every seek: a batch fetched before a seek is stale and is dropped, never committed.
         self.epoch: dict[TopicPartition, int] = {}
         self.unpositioned: set[TopicPartition] = set()  # assigned, stored position not read yet
+        # The shard each positioned partition is decided on (where its position was read): a batch commits
+        # there, whatever the map says meanwhile; a map that disagrees holds the partition.
+        self.position_shard: dict[TopicPartition, int] = {}
+        self.held: dict[TopicPartition, float] = {}  # moving (or moved) to another shard: paused since
         self.halted: dict[TopicPartition, str] = {}
         metrics.HALTED.set(0)
         self.batch_lock = asyncio.Lock()
@@ -102,20 +116,32 @@ class CommandProcessor:
     def forget(self, tp: TopicPartition) -> None:
         self.positions.pop(tp, None)
         self.ahead.pop(tp, None)
+        self.position_shard.pop(tp, None)
+        self.held.pop(tp, None)
         self.unpositioned.discard(tp)
         if self.halted.pop(tp, None) is not None:
             metrics.HALTED.set(len(self.halted))
 
     async def _read_positions(self) -> None:
-        """Seek every newly assigned partition to the position stored in PostgreSQL (created at the log
-        start the first time); while PostgreSQL does not answer, those partitions stay paused."""
-        tps = sorted(self.unpositioned, key=lambda tp: tp.partition)
-        self.consumer.pause(*tps)  # fetch nothing for them meanwhile
+        """Seek every newly assigned partition to the position stored on its shard (created at the log
+        start the first time); while a shard does not answer, its partitions stay paused."""
+        smap = self.shards.map
+        tps = sorted((tp for tp in self.unpositioned if tp.partition not in smap.moving), key=lambda tp: tp.partition)
+        self.consumer.pause(*self.unpositioned)  # fetch nothing for them meanwhile
+        if not tps:
+            return
+        stored: dict[TopicPartition, tuple[int, int]] = {}
         try:
             beginnings = await self.consumer.beginning_offsets(tps)
-            async with self.pool.acquire() as conn:
-                stored = {tp: await load_position(conn, self.group, tp.topic, tp.partition, beginnings[tp])
-                          for tp in tps}
+            for tp in tps:
+                shard = smap.shard_of(tp.partition)
+                async with self.shards.primaries[shard].acquire() as conn:
+                    try:
+                        offset = await load_position(conn, self.group, tp.topic, tp.partition, beginnings[tp])
+                    except PartitionPaused:
+                        self._hold(tp, "its position on this shard is paused")  # the map will say where
+                        continue
+                stored[tp] = (shard, offset)
         except Exception as exc:
             if not is_transient(exc):
                 raise
@@ -124,14 +150,41 @@ class CommandProcessor:
             await self.lifecycle.sleep(delay)
             return
         self._position_backoff.reset()
-        for tp, offset in stored.items():
+        for tp, (shard, offset) in stored.items():
             if tp not in self.unpositioned:
                 continue  # revoked meanwhile
             self.unpositioned.discard(tp)
             self.positions[tp] = offset
+            self.position_shard[tp] = shard
             self._seek(tp, offset)
             self.consumer.resume(tp)
-        log.info("partitions assigned", partitions=sorted(tp.partition for tp in stored))
+        log.info("partitions positioned", partitions={tp.partition: s for tp, (s, _) in stored.items()})
+
+    def _hold(self, tp: TopicPartition, why: str) -> None:
+        """Stop deciding a partition here: it is moving to another shard (or has moved). Its records are
+        dropped; once the map settles it is read again from the shard that holds it."""
+        if tp in self.held:
+            return
+        self.positions.pop(tp, None)
+        self.ahead.pop(tp, None)
+        self.position_shard.pop(tp, None)
+        self.unpositioned.discard(tp)
+        self.held[tp] = time.monotonic()
+        self.consumer.pause(tp)
+        log.info("partition held", partition=tp.partition, why=why)
+
+    async def _follow_shard_map(self) -> None:
+        """Hold the partitions the map moves away from their shard; release held ones once it settles."""
+        smap = self.shards.map
+        for tp, shard in list(self.position_shard.items()):
+            if tp.partition in smap.moving or smap.shard_of(tp.partition) != shard:
+                await self.settle(tp)  # the batch in flight commits (or is refused) first
+                self._hold(tp, "the shard map moves it")
+        now = time.monotonic()
+        for tp, since in list(self.held.items()):
+            if tp.partition not in smap.moving and now - since >= HOLD_RECHECK_S:
+                del self.held[tp]
+                self.unpositioned.add(tp)  # read again, from the shard the map names now
 
     async def run(self) -> None:
         """Fetch and decode the next batch of a partition while its previous batch commits: the Python work
@@ -140,6 +193,10 @@ class CommandProcessor:
         commit, the fence refuses the successor and the partition re-reads from the stored position."""
         try:
             while not self.lifecycle.stopping.is_set():
+                if not self.shards.loaded.is_set():  # never decide on a guessed map
+                    await self.lifecycle.sleep(0.1)
+                    continue
+                await self._follow_shard_map()
                 if self.unpositioned:
                     await self._read_positions()
                 epochs = dict(self.epoch)
@@ -210,6 +267,9 @@ class CommandProcessor:
             metrics.FENCED.inc()
             await self._reseek(tp)
             return
+        except PartitionPaused:
+            self._hold(tp, "its position on this shard is paused")
+            return
         except Exception as exc:  # a defect: never dead-letter good commands because of it
             self._halt(tp, expected, items, exc)
             return
@@ -241,7 +301,7 @@ class CommandProcessor:
             try:
                 await self._commit(tp, expected, next_offset, items)
                 return True
-            except Fenced:
+            except (Fenced, PartitionPaused):
                 raise
             except Exception as exc:
                 if not is_transient(exc):
@@ -299,8 +359,11 @@ class CommandProcessor:
                             and (look_up_requests or not isinstance(i, RequestBooking))})
         rejected = [i.show_id for i in items if isinstance(i, Undecidable) and i.kind == "CreateShow"]
         phase = metrics.PHASE_SECONDS
+        shard = self.position_shard.get(tp)
+        if shard is None:
+            raise Fenced(f"partition {tp.partition} is no longer positioned here")
         try:
-            async with self.pool.acquire() as conn:
+            async with self.shards.primaries[shard].acquire() as conn:
                 started = time.perf_counter()
                 async with conn.transaction():
                     now = await claim_position(conn, self.group, tp.topic, tp.partition, expected, next_offset)
@@ -311,7 +374,7 @@ class CommandProcessor:
                     for item in items:
                         batch.decide(item)
                     decided = time.perf_counter()
-                    await write_batch(conn, batch)
+                    await write_batch(conn, batch, tp.partition)
                     written = time.perf_counter()
                 committed = time.perf_counter()
             phase.labels("lock_and_load").observe(loaded - started)
@@ -329,12 +392,18 @@ class CommandProcessor:
         metrics.EVENTS.inc(len(batch.events))
 
     async def _reseek(self, tp: TopicPartition) -> None:
+        shard = self.position_shard.get(tp)
+        if shard is None:
+            return  # held or revoked meanwhile
         backoff = Backoff()
         while True:
             try:
-                async with self.pool.acquire() as conn:
+                async with self.shards.primaries[shard].acquire() as conn:
                     stored = await load_position(conn, self.group, tp.topic, tp.partition, 0)
                 break
+            except PartitionPaused:
+                self._hold(tp, "its position on this shard is paused")
+                return
             except Exception as exc:
                 if not is_transient(exc) or await self.lifecycle.sleep(backoff.next()):
                     raise

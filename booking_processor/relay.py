@@ -25,7 +25,9 @@ _RELAY_LOCK = 0x72656C6179  # "relay"
 
 
 class OutboxRelay:
-    def __init__(self, connect, producer: AIOKafkaProducer, batch_max: int, lifecycle: Lifecycle) -> None:
+    def __init__(self, connect, producer: AIOKafkaProducer, batch_max: int, lifecycle: Lifecycle,
+                 shard: int = 0) -> None:
+        self._shard = shard
         self._connect = connect  # coroutine factory for a dedicated connection (LISTEN + session lock)
         self._producer = producer
         self._batch_max = batch_max
@@ -34,7 +36,8 @@ class OutboxRelay:
         self._partitioner = DefaultPartitioner()  # the same murmur2 placement as a keyed send
 
     async def run(self) -> None:
-        await run_as_leader("outbox relay", _RELAY_LOCK, self._connect, self._lead, self._lifecycle)
+        await run_as_leader(f"outbox relay (shard {self._shard})", _RELAY_LOCK, self._connect, self._lead,
+                            self._lifecycle)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         await conn.add_listener("outbox", lambda *_: self._wakeup.set())

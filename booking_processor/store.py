@@ -17,6 +17,10 @@ class Fenced(Exception):
     """The stored position moved under us: another processor owns the partition now."""
 
 
+class PartitionPaused(Exception):
+    """The partition's position on this shard is paused: it is moving, or has moved, to another shard."""
+
+
 class IntegrityViolation(Exception):
     """The database does not look like the decision assumed; the batch must not commit."""
 
@@ -53,25 +57,34 @@ async def claim_position(conn: asyncpg.Connection, group: str, topic: str, parti
     and the one whose expectation is stale is fenced off."""
     now = await conn.fetchval(
         """UPDATE consumer_positions SET next_offset = $5, updated_at = now()
-           WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
+           WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4 AND NOT paused
            RETURNING clock_timestamp()""",
         group, topic, partition, expected, next_offset,
     )
     if now is None:
+        if await conn.fetchval("""SELECT paused FROM consumer_positions
+                                  WHERE group_id = $1 AND topic = $2 AND partition = $3""", group, topic, partition):
+            raise PartitionPaused(f"{topic}[{partition}] is paused on this shard (moving or moved)")
         raise Fenced(f"{topic}[{partition}] is not at {expected}")
     return now
 
 
 async def load_position(conn: asyncpg.Connection, group: str, topic: str, partition: int, initial: int) -> int:
+    """The partition's stored position on this shard (created at `initial` the first time); PartitionPaused
+    when the shard keeps it only as the mark of a partition that moved away."""
     await conn.execute(
         """INSERT INTO consumer_positions (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING""",
         group, topic, partition, initial,
     )
-    return await conn.fetchval(
-        "SELECT next_offset FROM consumer_positions WHERE group_id = $1 AND topic = $2 AND partition = $3",
+    row = await conn.fetchrow(
+        """SELECT next_offset, paused FROM consumer_positions
+           WHERE group_id = $1 AND topic = $2 AND partition = $3""",
         group, topic, partition,
     )
+    if row["paused"]:
+        raise PartitionPaused(f"{topic}[{partition}] is paused on this shard (moving or moved)")
+    return row["next_offset"]
 
 
 async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[str], booking_ids: list[str],
@@ -132,8 +145,9 @@ def _iso(value: datetime | None) -> str | None:
     return text
 
 
-async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
-    """Write every change of the batch: a handful of statements whatever the number of commands."""
+async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) -> None:
+    """Write every change of the batch: a handful of statements whatever the number of commands. New rows
+    record `partition` (booking.commands'), the unit a shard move copies."""
     if batch.new_shows:
         records = []
         for show_id in batch.new_shows:
@@ -142,25 +156,27 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
                 "show_id": s.show_id, "title": s.title, "venue": s.venue, "starts_at": _iso(s.starts_at),
                 "hold_seconds": s.hold_seconds, "sections": s.layout.to_list(), "seats_total": s.seats_total,
                 "seats_available": s.seats_available, "version": s.version, "created_at": _iso(s.created_at),
+                "partition": partition,
             })
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
-                                  seats_available, version, created_at)
+                                  seats_available, version, created_at, partition)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
-                      version, created_at
+                      version, created_at, partition
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
-                    seats_available int, version bigint, created_at timestamptz)""",
+                    seats_available int, version bigint, created_at timestamptz, partition smallint)""",
             records,
         )
     if batch.new_rejected_shows:
         await conn.execute(
-            """INSERT INTO rejected_shows (show_id, reason, rejected_at)
-               SELECT unnest($1::text[]), 'invalid_request', $2""", batch.new_rejected_shows, batch.now)
+            """INSERT INTO rejected_shows (show_id, reason, rejected_at, partition)
+               SELECT unnest($1::text[]), 'invalid_request', $2, $3""", batch.new_rejected_shows, batch.now,
+            partition)
     if batch.new_bookings:
         # Binary COPY: the cheapest way to add many rows (no SQL text, no JSON to parse server-side).
         await conn.copy_records_to_table("bookings", columns=_BOOKING_COLUMNS, records=[
-            _booking_tuple(batch.bookings[b]) for b in batch.new_bookings])
+            (*_booking_tuple(batch.bookings[b]), partition) for b in batch.new_bookings])
     if batch.updated_bookings:
         records = [_booking_record(batch.bookings[b]) for b in batch.updated_bookings]
         await conn.execute(
@@ -185,8 +201,8 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch) -> None:
         )
     if batch.events:
         await conn.copy_records_to_table(
-            "outbox", columns=("event_id", "show_id", "show_version", "payload"),
-            records=[(e.event_id, e.show_id, e.show_version, encode_event(e)) for e in batch.events])
+            "outbox", columns=("event_id", "show_id", "show_version", "payload", "partition"),
+            records=[(e.event_id, e.show_id, e.show_version, encode_event(e), partition) for e in batch.events])
         await conn.execute("SELECT pg_notify('outbox', '')")
 
 
@@ -244,7 +260,7 @@ async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
 
 _BOOKING_COLUMNS = ("booking_id", "request_id", "show_id", "customer_id", "email", "phone", "status",
                     "requested_seats", "requested_quantity", "seats", "reason", "expires_at", "payment_reference",
-                    "created_at", "updated_at")
+                    "created_at", "updated_at", "partition")
 
 
 def _booking_tuple(b: BookingState) -> tuple:

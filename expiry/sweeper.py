@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -24,21 +25,24 @@ from schemas.commands import ExpireBooking, encode_command
 
 log = structlog.get_logger()
 EXPIRES_SENT = Counter("boxoffice_expiry_commands_total", "ExpireBooking commands sent")
-OVERDUE = Gauge("boxoffice_expiry_overdue_holds", "PENDING holds past expires_at at the last sweep")
+OVERDUE = Gauge("boxoffice_expiry_overdue_holds", "PENDING holds past expires_at at the last sweep", ["shard"])
 _SWEEP_LOCK = 0x657870697279  # "expiry"
 RESEND_AFTER_S = 5.0
 
 
 class ExpirySweeper:
+    """Sweeps one shard. Only the partitions the shard map gives the shard count: during a move their rows
+    are on two shards, and the source's are the truth until the switch."""
+
     def __init__(self, connect, producer: AIOKafkaProducer, interval_s: float, lifecycle: Lifecycle,
-                 batch_max: int = 2000) -> None:
-        self._connect, self._producer = connect, producer
+                 owned: Callable[[], list[int]], shard: int = 0, batch_max: int = 2000) -> None:
+        self._connect, self._producer, self._owned, self._shard = connect, producer, owned, shard
         self._interval, self._lifecycle, self._batch_max = interval_s, lifecycle, batch_max
         self._sent: dict[str, float] = {}  # booking id -> when its expire was sent (avoid resending in flight)
 
     async def run(self) -> None:
-        await run_as_leader("expiry sweeper", _SWEEP_LOCK, self._connect, self._sweep_forever, self._lifecycle,
-                            retry_s=self._interval)
+        await run_as_leader(f"expiry sweeper (shard {self._shard})", _SWEEP_LOCK, self._connect,
+                            self._sweep_forever, self._lifecycle, retry_s=self._interval)
 
     async def _sweep_forever(self, conn: asyncpg.Connection) -> None:
         while not self._lifecycle.stopping.is_set():
@@ -49,11 +53,11 @@ class ExpirySweeper:
     async def sweep(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(
             """SELECT booking_id, show_id FROM bookings
-               WHERE status = 'PENDING' AND expires_at <= clock_timestamp()
+               WHERE status = 'PENDING' AND expires_at <= clock_timestamp() AND partition = ANY($2::smallint[])
                ORDER BY expires_at LIMIT $1""",
-            self._batch_max,
+            self._batch_max, self._owned(),
         )
-        OVERDUE.set(len(rows))
+        OVERDUE.labels(str(self._shard)).set(len(rows))
         now = time.monotonic()
         self._sent = {b: t for b, t in self._sent.items() if now - t < RESEND_AFTER_S}
         due = [r for r in rows if r["booking_id"] not in self._sent]

@@ -29,6 +29,7 @@ from runtime.clients import kafka_producer, pg_pool, redis_client
 from runtime.lifecycle import tune_gc
 from runtime.logging import configure_logging
 from runtime.settings import Settings
+from runtime.shards import Shards
 from runtime.transient import STORE_ERRORS, is_transient
 
 log = structlog.get_logger()
@@ -116,9 +117,10 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
         bus = CommandBus(lambda: kafka_producer(settings, linger_ms=0))
         bus.start()
         redis = redis_client(settings, max_connections=200)
-        read_pool = await pg_pool(settings, dsn=settings.pg_read_dsn, size=5, min_size=0)
-        primary_pool = await pg_pool(settings, size=3, min_size=0)
-        history = BookingHistory(read_pool, primary_pool, settings.replica_max_lag_s)
+        shards = Shards([await pg_pool(settings, dsn=dsn, size=3, min_size=0) for dsn in settings.pg_shard_dsns],
+                        [await pg_pool(settings, dsn=dsn, size=5, min_size=0) for dsn in settings.pg_shard_read_dsns])
+        shards.watch()
+        history = BookingHistory(shards, settings.replica_max_lag_s)
         history.start()
         reads = ReadModels(redis)
         feed = ChangeFeed(redis)
@@ -134,8 +136,7 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
             await feed.close()
             await history.stop()
             await redis.aclose()
-            await read_pool.close()
-            await primary_pool.close()
+            await shards.close()
             log.info("intake stopped")
 
     app = Starlette(

@@ -1,15 +1,18 @@
-"""Booking history (`GET /v1/me/bookings`), newest first, from the streaming read replica.
+"""Booking history (`GET /v1/me/bookings`), newest first, from every shard's streaming read replica.
 
-The replica serves it while it is usable: it answers, it is a standby, and it lags the primary by no more
-than `max_lag_s` (BOXOFFICE_REPLICA_MAX_LAG_S). Otherwise history falls back to the primary, so a customer
-still sees their bookings when the replica is down or behind (one indexed read per page; decisions never
-read a replica). A monitor checks the replica once a second and exports its lag in bytes and seconds.
+A shard's replica serves it while it is usable: it answers, it is a standby, and it lags its primary by no
+more than `max_lag_s` (BOXOFFICE_REPLICA_MAX_LAG_S). Otherwise that shard's history falls back to its
+primary, so a customer still sees their bookings when a replica is down or behind (one indexed read per
+page; decisions never read a replica). A monitor checks each replica once a second and exports its lag in
+bytes and seconds.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
+import heapq
+import itertools
 from datetime import datetime
 
 import asyncpg
@@ -17,6 +20,7 @@ import orjson
 import structlog
 from prometheus_client import Counter, Gauge
 
+from runtime.shards import Shards
 from runtime.transient import is_transient
 from schemas.api import BookingView
 from schemas.events import Refusal
@@ -24,19 +28,22 @@ from schemas.fields import BookingId
 from schemas.validation import convert
 
 log = structlog.get_logger()
-LAG_SECONDS = Gauge("boxoffice_replica_lag_seconds", "How far the read replica's replay is behind the primary")
-LAG_BYTES = Gauge("boxoffice_replica_lag_bytes", "WAL the read replica has not replayed yet")
-USABLE = Gauge("boxoffice_replica_usable", "1 when history reads go to the replica, 0 when to the primary")
+LAG_SECONDS = Gauge("boxoffice_replica_lag_seconds", "How far a shard's read replica replays behind its primary",
+                    ["shard"])
+LAG_BYTES = Gauge("boxoffice_replica_lag_bytes", "WAL a shard's read replica has not replayed yet", ["shard"])
+USABLE = Gauge("boxoffice_replica_usable", "1 when a shard's history reads go to its replica, 0: its primary",
+               ["shard"])
 READS = Counter("boxoffice_history_reads_total", "History pages, by the server that answered", ["server"])
 MONITOR_INTERVAL_S = 1.0
 
 _COLUMNS = ("booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
             "refused_action, refused_reason, refused_at")
 # pg_is_in_recovery(): the server that answered says whether it is a standby (what the metric counts).
-_FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings WHERE customer_id = $1
+_FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
+                  WHERE customer_id = $1 AND partition = ANY($3::smallint[])
                   ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
 _NEXT_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
-                 WHERE customer_id = $1 AND (created_at, booking_id) < ($3, $4)
+                 WHERE customer_id = $1 AND partition = ANY($3::smallint[]) AND (created_at, booking_id) < ($4, $5)
                  ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
 
 
@@ -45,61 +52,22 @@ def _lsn(text: str) -> int:
     return (int(high, 16) << 32) + int(low, 16)
 
 
-class BookingHistory:
-    def __init__(self, replica: asyncpg.Pool, primary: asyncpg.Pool, max_lag_s: float) -> None:
-        self._replica, self._primary, self._max_lag_s = replica, primary, max_lag_s
-        self.replica_usable = False  # until the monitor has seen it
-        self._monitor: asyncio.Task | None = None
+class _ShardHistory:
+    """One shard's history reads: its replica while usable, else its primary."""
 
-    # ------------------------------------------------------------------ reads
-    async def for_customer(self, customer_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[BookingView], str | None]:
-        args: tuple = (customer_id, limit + 1)
-        if cursor is not None:
-            args += _decode_cursor(cursor)
-        query = _FIRST_PAGE if cursor is None else _NEXT_PAGE
-        rows = None
+    def __init__(self, shard: int, replica: asyncpg.Pool, primary: asyncpg.Pool, max_lag_s: float) -> None:
+        self.shard, self._replica, self._primary, self._max_lag_s = shard, replica, primary, max_lag_s
+        self.replica_usable = False  # until the monitor has seen it
+
+    async def fetch(self, query: str, *args) -> list[asyncpg.Record]:
         if self.replica_usable:
             try:
-                rows = await self._replica.fetch(query, *args)
+                return await self._replica.fetch(query, *args)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
                 self._set_usable(False, f"history read failed: {exc!r}")
-        if rows is None:
-            rows = await self._primary.fetch(query, *args)
-        if rows:
-            READS.labels("replica" if rows[0]["standby"] else "primary").inc()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        bookings = [BookingView(
-            booking_id=r["booking_id"], show_id=r["show_id"], customer_id=r["customer_id"], status=r["status"],
-            seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"], created_at=r["created_at"],
-            updated_at=r["updated_at"],
-            refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
-        ) for r in rows]
-        next_cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["booking_id"]) if more else None
-        return bookings, next_cursor
-
-    # ------------------------------------------------------------------ the replica's health
-    def start(self) -> None:
-        self._monitor = asyncio.create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._monitor is not None:
-            self._monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._monitor
-
-    async def _watch(self) -> None:
-        while True:
-            try:
-                await self.check_replica()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                self._set_usable(False, f"replica check failed: {exc!r}")
-            await asyncio.sleep(MONITOR_INTERVAL_S)
+        return await self._primary.fetch(query, *args)
 
     async def check_replica(self) -> None:
         standby = await self._replica.fetchrow(
@@ -112,15 +80,83 @@ class BookingHistory:
         lag_bytes = max(0, _lsn(current) - _lsn(standby["replayed"] or "0/0"))
         # Caught up: no lag, however long ago the last transaction was. Behind: since the last replayed one.
         lag_s = 0.0 if lag_bytes == 0 else float(standby["since_replay"] or 0.0)
-        LAG_BYTES.set(lag_bytes)
-        LAG_SECONDS.set(lag_s)
+        LAG_BYTES.labels(str(self.shard)).set(lag_bytes)
+        LAG_SECONDS.labels(str(self.shard)).set(lag_s)
         self._set_usable(lag_s <= self._max_lag_s, f"replica lags {lag_s:.1f}s ({lag_bytes} bytes)")
 
     def _set_usable(self, usable: bool, why: str) -> None:
         if usable != self.replica_usable:
-            log.warning("history reads from the replica" if usable else "history reads from the primary", why=why)
+            log.warning("history reads from the replica" if usable else "history reads from the primary",
+                        shard=self.shard, why=why)
         self.replica_usable = usable
-        USABLE.set(1 if usable else 0)
+        USABLE.labels(str(self.shard)).set(1 if usable else 0)
+
+
+class BookingHistory:
+    """A customer's bookings across every shard, newest first: each shard gives its newest page of the
+    partitions the shard map gives it (during a move a partition's rows are on two shards; the source's
+    are the truth until the switch), and the pages merge by (created_at, booking_id), the same order the
+    cursor keeps, so a page boundary falls in the same place whichever shard a booking is on."""
+
+    def __init__(self, shards: Shards, max_lag_s: float) -> None:
+        assert shards.replicas is not None
+        self._shards = shards
+        self._per_shard = [_ShardHistory(i, replica, primary, max_lag_s)
+                           for i, (replica, primary) in enumerate(zip(shards.replicas, shards.primaries, strict=True))]
+        self._monitor: asyncio.Task | None = None
+
+    @property
+    def replica_usable(self) -> bool:
+        return all(s.replica_usable for s in self._per_shard)
+
+    async def for_customer(self, customer_id: str, limit: int,
+                           cursor: str | None) -> tuple[list[BookingView], str | None]:
+        after = _decode_cursor(cursor) if cursor is not None else None
+        smap = self._shards.map
+
+        async def page_of(shard: _ShardHistory) -> list[asyncpg.Record]:
+            owned = smap.owned(shard.shard)
+            if after is None:
+                return await shard.fetch(_FIRST_PAGE, customer_id, limit + 1, owned)
+            return await shard.fetch(_NEXT_PAGE, customer_id, limit + 1, owned, *after)
+
+        pages = await asyncio.gather(*[page_of(s) for s in self._per_shard])
+        for page in pages:
+            if page:
+                READS.labels("replica" if page[0]["standby"] else "primary").inc()
+        rows = heapq.merge(*pages, key=lambda r: (r["created_at"], r["booking_id"]), reverse=True)
+        merged = list(itertools.islice(rows, limit + 1))
+        more = len(merged) > limit
+        merged = merged[:limit]
+        bookings = [BookingView(
+            booking_id=r["booking_id"], show_id=r["show_id"], customer_id=r["customer_id"], status=r["status"],
+            seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"], created_at=r["created_at"],
+            updated_at=r["updated_at"],
+            refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
+        ) for r in merged]
+        next_cursor = _encode_cursor(merged[-1]["created_at"], merged[-1]["booking_id"]) if more else None
+        return bookings, next_cursor
+
+    # ------------------------------------------------------------------ the replicas' health
+    def start(self) -> None:
+        self._monitor = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+
+    async def _watch(self) -> None:
+        while True:
+            for shard in self._per_shard:
+                try:
+                    await shard.check_replica()
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    shard._set_usable(False, f"replica check failed: {exc!r}")
+            await asyncio.sleep(MONITOR_INTERVAL_S)
 
 
 def _encode_cursor(created_at: datetime, booking_id: str) -> str:

@@ -25,8 +25,8 @@ from schemas.api import (
     Readiness,
     SeatMapView,
     ShowAccepted,
-    ShowList,
     ShowChange,
+    ShowList,
     ShowView,
     StreamMark,
 )

@@ -12,7 +12,7 @@ async def main(service: Service) -> None:
     settings = service.settings
     if settings.webhook_url and not settings.webhook_secret:
         raise SettingsError("BOXOFFICE_WEBHOOK_SECRET is required when BOXOFFICE_WEBHOOK_URL is set")
-    pool = await service.pg_pool(size=8)
+    shards = await service.shards(size=8)
     producer = await service.kafka_producer()
     consumer = await service.kafka_consumer(topics.EVENTS, group_id=settings.notifier_group)
     smtp = SmtpChannel(settings.smtp_host, settings.smtp_port)
@@ -22,7 +22,8 @@ async def main(service: Service) -> None:
         webhook = WebhookChannel(settings.webhook_url, settings.webhook_secret)
         service.defer(webhook.close)
     service.log.info("notifier started", smtp=f"{settings.smtp_host}:{settings.smtp_port}", webhook=bool(webhook))
-    await Dispatcher(consumer, producer, pool, smtp, webhook, settings.smtp_sender, settings.notify_max_attempts,
+    await shards.loaded.wait()
+    await Dispatcher(consumer, producer, shards, smtp, webhook, settings.smtp_sender, settings.notify_max_attempts,
                      settings.notify_backoff_s, service.lifecycle).run()
 
 

@@ -29,12 +29,17 @@ from prometheus_client import Counter
 from notifier.channels import DeliveryError, SmtpChannel, WebhookChannel
 from notifier.messages import NOTIFIED, email_for, webhook_body
 from runtime.lifecycle import Lifecycle
+from runtime.shards import Shards, partition_of
 from runtime.transient import Backoff, is_transient
 from schemas import topics
 from schemas.events import BookingEvent, decode_event, encode_event
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
+
+
+class PartitionMoving(Exception):
+    """The event's partition is being copied to another shard: its notification rows wait for the switch."""
 NOTIFICATIONS = Counter("boxoffice_notifications_total", "Notifications by channel and outcome",
                         ["channel", "outcome"])
 LEASE_S = 60  # a delivery in progress keeps its row this long (then anyone may retry it)
@@ -73,10 +78,10 @@ class _Offsets:
 
 
 class Dispatcher:
-    def __init__(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, pool: asyncpg.Pool,
+    def __init__(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, shards: Shards,
                  smtp: SmtpChannel, webhook: WebhookChannel | None, sender: str, max_attempts: int,
                  backoff_s: float, lifecycle: Lifecycle, concurrency: int = 64) -> None:
-        self._consumer, self._producer, self._pool = consumer, producer, pool
+        self._consumer, self._producer, self._shards = consumer, producer, shards
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
         self._slots = asyncio.Semaphore(concurrency)
@@ -183,14 +188,22 @@ class Dispatcher:
                 error = str(exc)
         return await self._until_done(lambda: self._record(delivery, attempts + 1, error)) is not None
 
+    def _pool(self, show_id: str) -> asyncpg.Pool:
+        """The notification rows of an event live on its show's shard (they move with its partition)."""
+        partition = partition_of(show_id)
+        if partition in self._shards.map.moving:
+            raise PartitionMoving(f"partition {partition} is moving to another shard")
+        return self._shards.primary_for_partition(partition)
+
     async def _until_done(self, work: Callable[[], Awaitable]):
-        """Run `work` until PostgreSQL/Kafka answer; None when stopping first."""
+        """Run `work` until PostgreSQL/Kafka answer (and a moving partition has landed); None when stopping
+        first."""
         backoff = Backoff()
         while True:
             try:
                 return await work()
             except Exception as exc:
-                if not is_transient(exc):
+                if not (is_transient(exc) or isinstance(exc, PartitionMoving)):
                     raise
                 delay = backoff.next()
                 log.warning("notification bookkeeping unavailable, retrying", error=repr(exc), delay=delay)
@@ -200,26 +213,30 @@ class Dispatcher:
     async def _claim(self, delivery: Delivery) -> int:
         """Attempts made so far when this process may deliver now; -1 when it is sent, dead, or in other
         hands (leased, or scheduled for the retry loop)."""
-        attempts = await self._pool.fetchval(
-            """INSERT INTO notifications (event_id, channel, status, payload, next_attempt_at)
-               VALUES ($1, $2, 'sending', $3, now() + make_interval(secs => $4))
+        event = delivery.event
+        attempts = await self._pool(event.show_id).fetchval(
+            """INSERT INTO notifications (event_id, channel, status, payload, next_attempt_at, partition)
+               VALUES ($1, $2, 'sending', $3, now() + make_interval(secs => $4), $5)
                ON CONFLICT (event_id, channel) DO UPDATE
                  SET next_attempt_at = EXCLUDED.next_attempt_at,
                      payload = coalesce(notifications.payload, EXCLUDED.payload)
                  WHERE notifications.status = 'sending'
                    AND (notifications.next_attempt_at IS NULL OR notifications.next_attempt_at <= now())
                RETURNING attempts""",
-            delivery.event.event_id, delivery.channel, encode_event(delivery.event), LEASE_S)
+            event.event_id, delivery.channel, encode_event(event), LEASE_S, partition_of(event.show_id))
         return -1 if attempts is None else attempts
 
     async def _take_due(self) -> list[tuple[int, Delivery]]:
-        rows = await self._pool.fetch(
-            """UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => $1)
-               FROM (SELECT event_id, channel FROM notifications
-                     WHERE status = 'sending' AND next_attempt_at <= now() AND payload IS NOT NULL
-                     ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED) due
-               WHERE n.event_id = due.event_id AND n.channel = due.channel
-               RETURNING n.channel, n.attempts, n.payload""", LEASE_S)
+        rows = []
+        for shard, pool in enumerate(self._shards.primaries):  # each shard's due rows, of its own partitions
+            rows += await pool.fetch(
+                """UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => $1)
+                   FROM (SELECT event_id, channel FROM notifications
+                         WHERE status = 'sending' AND next_attempt_at <= now() AND payload IS NOT NULL
+                           AND (partition = ANY($2::smallint[]) OR partition IS NULL)
+                         ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED) due
+                   WHERE n.event_id = due.event_id AND n.channel = due.channel
+                   RETURNING n.channel, n.attempts, n.payload""", LEASE_S, self._shards.map.owned(shard))
         due = []
         for row in rows:
             event = decode_event(row["payload"])
@@ -230,7 +247,7 @@ class Dispatcher:
     async def _record(self, delivery: Delivery, attempt: int, error: str | None) -> bool:
         event, channel = delivery.event, delivery.channel
         if error is None:
-            await self._pool.execute(
+            await self._pool(event.show_id).execute(
                 """UPDATE notifications SET status = 'sent', attempts = $3, sent_at = now(), last_error = NULL,
                           next_attempt_at = NULL WHERE event_id = $1 AND channel = $2""",
                 event.event_id, channel, attempt)
@@ -242,7 +259,7 @@ class Dispatcher:
             await self._dead_letter(delivery, attempt, error)
             return True
         delay = self._backoff_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-        await self._pool.execute(
+        await self._pool(event.show_id).execute(
             """UPDATE notifications SET attempts = $3, last_error = $4,
                       next_attempt_at = now() + make_interval(secs => $5)
                WHERE event_id = $1 AND channel = $2""", event.event_id, channel, attempt, error, delay)
@@ -266,7 +283,7 @@ class Dispatcher:
             key=event.show_id.encode(),
             headers=[("error", error.encode()), ("channel", delivery.channel.encode())],
         )
-        await self._pool.execute(
+        await self._pool(event.show_id).execute(
             """UPDATE notifications SET status = 'dead', attempts = $3, last_error = $4, next_attempt_at = NULL
                WHERE event_id = $1 AND channel = $2""", event.event_id, delivery.channel, attempts, error)
         NOTIFICATIONS.labels(delivery.channel, "dead_lettered").inc()

@@ -17,17 +17,19 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from runtime.clients import pg_connect
-    from runtime.migrate import migrate
+    from runtime.migrate import migrate_shards
 
-    async def run() -> list[int]:
-        conn = await pg_connect(settings)
+    async def run() -> list[str]:
+        conns = [await pg_connect(settings, dsn) for dsn in settings.pg_shard_dsns]
         try:
-            return await migrate(conn)
+            return await migrate_shards(conns, len(conns))
         finally:
-            await conn.close()
+            for conn in conns:
+                await conn.close()
 
-    applied = asyncio.run(run())
-    print(f"applied migrations: {applied}" if applied else "schema up to date", file=sys.stderr)
+    done = asyncio.run(run())
+    print("\n".join(done) if done else f"schema up to date on {len(settings.pg_shard_dsns)} shard(s)",
+          file=sys.stderr)
     return 0
 
 
@@ -58,14 +60,14 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from ops.reconcile import reconcile
     from projections.keys import live_keys
-    from runtime.clients import pg_pool, redis_client
+    from runtime.clients import open_shards, redis_client
 
     async def run() -> list[str]:
-        pool, redis = await pg_pool(settings, size=2), redis_client(settings)
+        shards, redis = await open_shards(settings), redis_client(settings)
         try:
-            return await reconcile(pool, redis, await live_keys(redis), args.show or None)
+            return await reconcile(shards, redis, await live_keys(redis), args.show or None)
         finally:
-            await pool.close()
+            await shards.close()
             await redis.aclose()
 
     differences = asyncio.run(run())
@@ -74,6 +76,31 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(differences)} difference(s)" if differences else "Redis read models equal PostgreSQL",
           file=sys.stderr)
     return 1 if differences else 0
+
+
+def _shards(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.shards import MoveFailed, describe, move_partition
+    from runtime.clients import open_shards
+
+    async def run() -> list[str]:
+        shards = await open_shards(settings)
+        try:
+            if args.action == "move":
+                if args.partition is None or args.to is None:
+                    raise MoveFailed("move needs --partition P --to S")
+                return [await move_partition(shards, args.partition, args.to,
+                                             lambda line: print(line, file=sys.stderr))]
+            return await describe(shards, settings.pg_shard_dsns, settings.pg_shard_read_dsns)
+        finally:
+            await shards.close()
+
+    try:
+        for line in asyncio.run(run()):
+            print(line)
+    except MoveFailed as exc:
+        print(f"boxoffice: move failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = sub.add_parser("reconcile", help="compare Redis read models with PostgreSQL (exit 1 on a difference)")
     reconcile.add_argument("--show", action="append", help="only this show (repeatable)")
     reconcile.set_defaults(run=_reconcile)
+
+    shards = sub.add_parser("shards", help="the shard map (partition -> shard); `move` a partition to another shard")
+    shards.add_argument("action", nargs="?", choices=["list", "move"], default="list")
+    shards.add_argument("--partition", type=int)
+    shards.add_argument("--to", type=int, help="the target shard")
+    shards.set_defaults(run=_shards)
 
     bench = sub.add_parser("bench", help="benchmarks against the running stack (see docs/BENCHMARKS.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)

@@ -1,16 +1,18 @@
 """The invariants that every storm, crash test and benchmark run checks against the real databases.
-Each returns the violations found (empty = holds), so tests assert on them and benchmarks fail loudly."""
+Each returns the violations found (empty = holds), so tests assert on them and benchmarks fail loudly.
+They read the primaries (never a replica), each show on the shard the map gives it."""
 from __future__ import annotations
 
-import asyncpg
 import redis.asyncio as aioredis
 
 from ops.reconcile import reconcile
 from projections.keys import live_keys
+from runtime.shards import Shards
 
 
-async def overbooking_violations(pg: asyncpg.Pool, show_id: str) -> list[str]:
+async def overbooking_violations(shards: Shards, show_id: str) -> list[str]:
     """No seat in two live bookings; the seats table, live bookings and the counter all agree."""
+    pg = shards.primary_for_show(show_id)
     problems = []
     doubled = await pg.fetch(
         """SELECT seat, count(*) FROM bookings, unnest(seats) AS seat
@@ -22,8 +24,10 @@ async def overbooking_violations(pg: asyncpg.Pool, show_id: str) -> list[str]:
         """SELECT coalesce(sum(cardinality(seats)), 0) FROM bookings
            WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED')""", show_id)
     seat_rows = await pg.fetchval("SELECT count(*) FROM seats WHERE show_id = $1", show_id)
-    total, available = await pg.fetchrow("SELECT seats_total, seats_available FROM shows WHERE show_id = $1",
-                                         show_id)
+    row = await pg.fetchrow("SELECT seats_total, seats_available FROM shows WHERE show_id = $1", show_id)
+    if row is None:
+        return [*problems, f"{show_id}: not on shard {shards.map.shard_of_show(show_id)}, where the map puts it"]
+    total, available = row
     if not live_seats == seat_rows == total - available:
         problems.append(f"{show_id}: live booking seats {live_seats}, seat rows {seat_rows}, "
                         f"total - available {total - available} differ")
@@ -36,11 +40,15 @@ async def overbooking_violations(pg: asyncpg.Pool, show_id: str) -> list[str]:
     return problems
 
 
-async def undecided(pg: asyncpg.Pool, booking_ids: list[str]) -> int:
-    """How many of these accepted requests have no decision in PostgreSQL."""
-    decided = await pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", booking_ids)
+async def undecided(shards: Shards, booking_ids: list[str]) -> int:
+    """How many of these accepted requests have no decision in PostgreSQL (on any shard)."""
+    decided = 0
+    for shard, pool in enumerate(shards.primaries):
+        decided += await pool.fetchval(
+            """SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[]) AND partition = ANY($2::smallint[])""",
+            booking_ids, shards.map.owned(shard))
     return len(set(booking_ids)) - decided
 
 
-async def projection_differences(pg: asyncpg.Pool, redis: aioredis.Redis, show_ids: list[str]) -> list[str]:
-    return await reconcile(pg, redis, await live_keys(redis), show_ids)
+async def projection_differences(shards: Shards, redis: aioredis.Redis, show_ids: list[str]) -> list[str]:
+    return await reconcile(shards, redis, await live_keys(redis), show_ids)

@@ -1,8 +1,9 @@
 """`boxoffice reconcile`: compare the Redis read models with PostgreSQL, the source of truth.
 
-Checks, per show: the show document exists, its version and availability equal PostgreSQL's, and the held
-and booked sets equal the seats table; per booking: the status document exists with PostgreSQL's status
-and seats. Returns every difference found (empty = equal).
+Checks, on every shard for the partitions the shard map gives it, per show: the show document exists, its
+version and availability equal PostgreSQL's, and the held and booked sets equal the seats table; per
+booking: the status document exists with PostgreSQL's status and seats. Returns every difference found
+(empty = equal).
 """
 from __future__ import annotations
 
@@ -13,19 +14,32 @@ import orjson
 import redis.asyncio as aioredis
 
 from projections.keys import Keys
+from runtime.shards import Shards
 
 CHUNK = 500
 
 
-async def reconcile(pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys,
+async def reconcile(shards: Shards, redis: aioredis.Redis, keys: Keys,
                     show_ids: Iterable[str] | None = None) -> list[str]:
+    """Every shard, each for the partitions the shard map gives it."""
+    wanted = None if show_ids is None else list(show_ids)
+    differences: list[str] = []
+    for shard, pool in enumerate(shards.primaries):
+        differences += await _reconcile_shard(pool, shards.map.owned(shard), redis, keys, wanted)
+    return differences
+
+
+async def _reconcile_shard(pool: asyncpg.Pool, owned: list[int], redis: aioredis.Redis, keys: Keys,
+                           show_ids: list[str] | None) -> list[str]:
     differences: list[str] = []
     if show_ids is None:
-        shows = await pool.fetch("SELECT show_id, version, seats_available FROM shows ORDER BY show_id")
+        shows = await pool.fetch("""SELECT show_id, version, seats_available FROM shows
+                                    WHERE partition = ANY($1::smallint[]) ORDER BY show_id""", owned)
     else:
         shows = await pool.fetch(
-            "SELECT show_id, version, seats_available FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id",
-            list(show_ids))
+            """SELECT show_id, version, seats_available FROM shows
+               WHERE show_id = ANY($1::text[]) AND partition = ANY($2::smallint[]) ORDER BY show_id""",
+            show_ids, owned)
     for start in range(0, len(shows), CHUNK):
         chunk = shows[start:start + CHUNK]
         ids = [r["show_id"] for r in chunk]
@@ -57,20 +71,22 @@ async def reconcile(pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys,
                     extra = sorted(got - seats[sid][name])[:10]
                     missing = sorted(seats[sid][name] - got)[:10]
                     differences.append(f"{key}: differs from PostgreSQL (extra {extra}, missing {missing})")
-    differences += await _reconcile_bookings(pool, redis, keys, [r["show_id"] for r in shows]
+    differences += await _reconcile_bookings(pool, owned, redis, keys, [r["show_id"] for r in shows]
                                              if show_ids is not None else None)
     return differences
 
 
-async def _reconcile_bookings(pool: asyncpg.Pool, redis: aioredis.Redis, keys: Keys,
+async def _reconcile_bookings(pool: asyncpg.Pool, owned: list[int], redis: aioredis.Redis, keys: Keys,
                               show_ids: list[str] | None) -> list[str]:
     differences: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         if show_ids is None:
-            cursor = conn.cursor("SELECT booking_id, status, seats FROM bookings ORDER BY booking_id")
+            cursor = conn.cursor("""SELECT booking_id, status, seats FROM bookings
+                                    WHERE partition = ANY($1::smallint[]) ORDER BY booking_id""", owned)
         else:
             cursor = conn.cursor("""SELECT booking_id, status, seats FROM bookings
-                                    WHERE show_id = ANY($1::text[]) ORDER BY booking_id""", show_ids)
+                                    WHERE show_id = ANY($1::text[]) AND partition = ANY($2::smallint[])
+                                    ORDER BY booking_id""", show_ids, owned)
         batch: list[asyncpg.Record] = []
         async for row in cursor:
             batch.append(row)

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from runtime.settings import Settings
+from runtime.shards import Shards
 
 
 def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
@@ -87,3 +88,19 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     cached; aiokafka 0.14 exposes the metadata fetch only on its client)."""
     cluster = await consumer._client.fetch_all_metadata()
     return cluster.partitions_for_topic(topic) or set()
+
+
+async def open_shards(settings: Settings, size: int = 2, replicas: bool = False,
+                      kind: type[Shards] = Shards) -> Shards:
+    """A pool per shard (and per replica), with the shard map read once (operator tools, tests, benches;
+    services use Service.shards, which keeps the map fresh)."""
+    primaries = [await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_dsns]
+    read = ([await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_read_dsns]
+            if replicas else None)
+    shards = kind(primaries, read)
+    try:
+        await shards.refresh()
+    except BaseException:
+        await shards.close()
+        raise
+    return shards

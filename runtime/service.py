@@ -23,11 +23,16 @@ from runtime.lifecycle import Lifecycle, tune_gc
 from runtime.logging import configure_logging
 from runtime.ops_http import OpsServer
 from runtime.settings import Settings
+from runtime.shards import Shards
 from runtime.transient import Backoff, is_transient
 
 T = TypeVar("T")
 Check = Callable[[], Awaitable[bool]]
 CHECK_TIMEOUT_S = 2.0
+
+
+async def _is_set(event: asyncio.Event) -> bool:
+    return event.is_set()
 
 
 class Stopping(Exception):
@@ -96,7 +101,25 @@ class Service:
         self.check(check, ping)
         return pool
 
-    def pg_connect(self, dsn: str | None = None) -> Callable[[], Awaitable[asyncpg.Connection]]:
+    async def shards(self, size: int, replicas: bool = False, **kw: Any) -> Shards:
+        """A pool per shard (and per replica when asked), and the shard map, re-read every second."""
+        primaries = [await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
+                     for dsn in self.settings.pg_shard_dsns]
+        read = ([await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0)
+                 for dsn in self.settings.pg_shard_read_dsns] if replicas else None)
+        shards = Shards(primaries, read)
+        self.defer(shards.close)
+        shards.watch()
+
+        async def every_shard_answers() -> bool:
+            return all([await pool.fetchval("SELECT 1") == 1 for pool in primaries])
+
+        self.check("postgres", every_shard_answers)
+        self.check("shard_map", lambda: _is_set(shards.loaded))
+        return shards
+
+    def pg_connect(self, dsn: str | None = None,
+                   check: str = "postgres") -> Callable[[], Awaitable[asyncpg.Connection]]:
         """A factory of dedicated connections (LISTEN, session advisory locks); readiness opens one."""
         def connect() -> Awaitable[asyncpg.Connection]:
             return clients.pg_connect(self.settings, dsn)
@@ -108,7 +131,7 @@ class Service:
             finally:
                 await conn.close()
 
-        self.check("postgres", ping)
+        self.check(check, ping)
         return connect
 
     def redis(self, ready_needs_it: bool = True, **kw: Any) -> aioredis.Redis:

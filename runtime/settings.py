@@ -39,6 +39,10 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
     return value
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     raw = env.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no", "off"):
@@ -57,8 +61,10 @@ def _str(env: Mapping[str, str], name: str, default: str) -> str:
 class Settings:
     stack_dir: Path
     kafka_bootstrap: str
-    pg_dsn: str
+    pg_dsn: str  # shard 0's primary; it also holds the catalog (the shard map)
     pg_read_dsn: str
+    pg_shard_dsns: tuple[str, ...]  # every shard's primary, shard i at index i
+    pg_shard_read_dsns: tuple[str, ...]  # every shard's streaming replica (or primary), same order
     pg_pool_size: int
     redis_url: str
     http_host: str
@@ -91,6 +97,14 @@ class Settings:
         env = os.environ if env is None else env
         stack_dir = Path(_str(env, "BOXOFFICE_STACK_DIR", str(PROJECT_ROOT / ".stack")))
         pg_dsn = _str(env, "BOXOFFICE_PG_DSN", "postgresql://boxoffice@127.0.0.1:15432/boxoffice")
+        read_dsn = _str(env, "BOXOFFICE_PG_READ_DSN", pg_dsn)
+        shard_dsns = _list(env, "BOXOFFICE_PG_SHARD_DSNS") or (pg_dsn,)
+        shard_read_dsns = _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS") or (
+            (read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
+        if shard_dsns[0] != pg_dsn:
+            raise SettingsError("BOXOFFICE_PG_SHARD_DSNS must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)")
+        if len(shard_read_dsns) != len(shard_dsns):
+            raise SettingsError("BOXOFFICE_PG_SHARD_READ_DSNS must name one replica (or primary) per shard")
         secret = env.get("BOXOFFICE_AUTH_SECRET") or None
         if secret is None:
             secret_file = stack_dir / "auth-secret"
@@ -103,7 +117,9 @@ class Settings:
             stack_dir=stack_dir,
             kafka_bootstrap=_str(env, "BOXOFFICE_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
             pg_dsn=pg_dsn,
-            pg_read_dsn=_str(env, "BOXOFFICE_PG_READ_DSN", pg_dsn),
+            pg_read_dsn=read_dsn,
+            pg_shard_dsns=shard_dsns,
+            pg_shard_read_dsns=shard_read_dsns,
             pg_pool_size=_int(env, "BOXOFFICE_PG_POOL_SIZE", 10, 1, 500),
             redis_url=_str(env, "BOXOFFICE_REDIS_URL", "redis://127.0.0.1:16379/0"),
             http_host=_str(env, "BOXOFFICE_HTTP_HOST", "127.0.0.1"),

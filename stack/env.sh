@@ -15,3 +15,15 @@ export BOXOFFICE_REDIS_URL=${BOXOFFICE_REDIS_URL:-redis://127.0.0.1:$BOXOFFICE_R
 export BOXOFFICE_HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8000}
 export BOXOFFICE_INTAKE_INSTANCES=${BOXOFFICE_INTAKE_INSTANCES:-2}
 export BOXOFFICE_INTAKE_BASE_PORT=${BOXOFFICE_INTAKE_BASE_PORT:-$((BOXOFFICE_HTTP_PORT + 1))}
+# PostgreSQL shards: shard i's primary on BOXOFFICE_PG_PORT + 2i, its replica on the next port (shard 0 is the
+# primary above, which also holds the catalog: the shard map).
+export BOXOFFICE_PG_SHARDS=${BOXOFFICE_PG_SHARDS:-2}
+boxoffice_shard_dsns() {  # base-port offset (0 = primaries, 1 = replicas)
+  local i out=""
+  for ((i = 0; i < BOXOFFICE_PG_SHARDS; i++)); do
+    out+="${out:+,}postgresql://boxoffice@127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * i + $1))/boxoffice"
+  done
+  echo "$out"
+}
+export BOXOFFICE_PG_SHARD_DSNS=${BOXOFFICE_PG_SHARD_DSNS:-$(boxoffice_shard_dsns 0)}
+export BOXOFFICE_PG_SHARD_READ_DSNS=${BOXOFFICE_PG_SHARD_READ_DSNS:-$(boxoffice_shard_dsns 1)}

@@ -109,8 +109,10 @@ topology() {
       *) printf '  %-12s metrics http://127.0.0.1:%s/metrics\n' "${1/booking_processor/processor}" "$3" ;;
     esac
   done
-  echo "  postgres     127.0.0.1:$BOXOFFICE_PG_PORT (primary)"
-  echo "  replica      127.0.0.1:$BOXOFFICE_PG_REPLICA_PORT (hot standby; BOXOFFICE_PG_READ_DSN)"
+  local i
+  for ((i = 0; i < ${BOXOFFICE_PG_SHARDS:-1}; i++)); do
+    echo "  postgres     shard $i: primary 127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * i)), hot standby 127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * i + 1))$([ $i = 0 ] && echo ' (+ the catalog: the shard map)')"
+  done
   echo "  kafka        $BOXOFFICE_KAFKA_BOOTSTRAP"
   echo "  redis        127.0.0.1:$BOXOFFICE_REDIS_PORT"
 }

@@ -8,9 +8,11 @@
 #   stack/stack.sh up   [component…]  start (idempotent), wait until ready, migrate, create topics
 #   stack/stack.sh down [component…]  stop what this stack started, in the reverse order
 #   stack/stack.sh status [component…]
-# Components: postgres replica redis kafka (default: all four, in this order). The replica is a hot standby
-# of the primary (pg_basebackup, slot boxoffice_replica) on $BOXOFFICE_PG_REPLICA_PORT; it is re-created when
-# it no longer matches the primary (slot gone, primary re-initialised).
+# Components: postgres replica redis kafka (default: all four, in this order). `postgres` is every shard's
+# primary ($BOXOFFICE_PG_SHARDS of them, default 2: shard i on $BOXOFFICE_PG_PORT + 2i), `replica` every
+# shard's hot standby (pg_basebackup, slot boxoffice_replica, on the next port; shard 0's on
+# $BOXOFFICE_PG_REPLICA_PORT); a replica is re-created when it no longer matches its primary (slot gone,
+# primary re-initialised).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +23,7 @@ KAFKA_PORT=$BOXOFFICE_KAFKA_PORT
 KAFKA_CONTROLLER_PORT=${BOXOFFICE_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 PG_PORT=$BOXOFFICE_PG_PORT
 REPLICA_PORT=$BOXOFFICE_PG_REPLICA_PORT
+SHARDS=${BOXOFFICE_PG_SHARDS:-1}
 REDIS_PORT=$BOXOFFICE_REDIS_PORT
 KAFKA_HEAP=${BOXOFFICE_KAFKA_HEAP:-768m}
 PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -114,7 +117,25 @@ install_python() {
 cmd_install() { install_debian; install_kafka; install_python; }
 
 # ---------------------------------------------------------------- postgres
-PG_DIR=$STACK_DIR/postgres
+# Shards: shard 0 is $STACK_DIR/postgres on $PG_PORT (its replica $STACK_DIR/postgres-replica on $REPLICA_PORT),
+# shard i is $STACK_DIR/postgres-shard<i> on $PG_PORT + 2i (its replica postgres-shard<i>-replica, the next port).
+# `use_shard i` points the functions below at one of them.
+use_shard() {
+  SHARD=$1
+  if [ "$1" = 0 ]; then
+    PG_DIR=$STACK_DIR/postgres; SHARD_PORT=$PG_PORT
+    REPLICA_DIR=$STACK_DIR/postgres-replica; SHARD_REPLICA_PORT=$REPLICA_PORT
+  else
+    PG_DIR=$STACK_DIR/postgres-shard$1; SHARD_PORT=$((PG_PORT + 2 * $1))
+    REPLICA_DIR=$STACK_DIR/postgres-shard$1-replica; SHARD_REPLICA_PORT=$((PG_PORT + 2 * $1 + 1))
+  fi
+}
+each_shard() {  # command: run it for every shard
+  local i
+  for ((i = 0; i < SHARDS; i++)); do use_shard "$i"; "$@"; done
+}
+use_shard 0
+
 pg_up() {
   local data=$PG_DIR/data
   mkdir -p "$PG_DIR/run" "$PG_DIR/log"
@@ -124,7 +145,7 @@ pg_up() {
     as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat >> "$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
+port = $SHARD_PORT
 unix_socket_directories = '$PG_DIR/run'
 max_connections = 300
 shared_buffers = 512MB
@@ -150,14 +171,14 @@ CONF
     as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1 && as_postgres "$PG_BIN/pg_ctl" -D "$data" reload >/dev/null
   fi
   if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    log "postgres already running on port $PG_PORT"
+    log "postgres (shard $SHARD) already running on port $SHARD_PORT"
   else
-    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/log/postgres.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/log/postgres.log" -o "-p $SHARD_PORT" -w -t 60 start >/dev/null \
       || { tail -n 30 "$PG_DIR/log/postgres.log" >&2; die "postgres failed to start; see $PG_DIR/log/postgres.log"; }
     touch "$PG_DIR/started-by-stack"
   fi
-  wait_for postgres "$PG_DIR/log/postgres.log" "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
-  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  wait_for postgres "$PG_DIR/log/postgres.log" "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$SHARD_PORT"
+  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$SHARD_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='boxoffice'")" != 1 ]; then
     "${psql[@]}" -c "create role boxoffice login superuser" >/dev/null
   fi
@@ -172,18 +193,17 @@ pg_down() {
   [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
   if as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null
-    log "postgres stopped"
+    log "postgres (shard $SHARD) stopped"
   fi
 }
 
 # ---------------------------------------------------------------- replica
-REPLICA_DIR=$STACK_DIR/postgres-replica
 REPLICA_SLOT=boxoffice_replica
-primary_sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
-replica_sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
+primary_sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$SHARD_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
+replica_sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$SHARD_REPLICA_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
 replica_running() { as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" status >/dev/null 2>&1; }
 replica_ready() {
-  "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$REPLICA_PORT" && [ "$(replica_sql 'select pg_is_in_recovery()')" = t ]
+  "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$SHARD_REPLICA_PORT" && [ "$(replica_sql 'select pg_is_in_recovery()')" = t ]
 }
 # A replica can only resume when the primary still keeps its slot (the WAL it needs) and is the very
 # cluster it was copied from; else (primary re-initialised, slot dropped) it is re-created.
@@ -197,7 +217,7 @@ replica_matches_primary() {
 }
 replica_up() {
   local data=$REPLICA_DIR/data
-  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || die "the replica needs the primary: start postgres first (stack.sh up postgres replica)"
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$SHARD_PORT" || die "the replica needs the primary: start postgres first (stack.sh up postgres replica)"
   mkdir -p "$REPLICA_DIR/run" "$REPLICA_DIR/log"
   if [ -f "$data/PG_VERSION" ] && ! replica_matches_primary; then
     log "the replica in $data no longer matches the primary (slot $REPLICA_SLOT gone or primary re-initialised): re-creating it"
@@ -210,15 +230,15 @@ replica_up() {
     # A slot left by an earlier replica would make -C fail; nothing uses it any more.
     primary_sql "select pg_drop_replication_slot(slot_name) from pg_replication_slots
                  where slot_name = '$REPLICA_SLOT' and not active" >/dev/null
-    log "creating the read replica in $data (pg_basebackup from port $PG_PORT, slot $REPLICA_SLOT)"
-    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U replicator -D "$data" \
+    log "creating the read replica in $data (pg_basebackup from port $SHARD_PORT, slot $REPLICA_SLOT)"
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$SHARD_PORT" -U replicator -D "$data" \
         -R -X stream -C -S "$REPLICA_SLOT" --checkpoint=fast >"$REPLICA_DIR/log/basebackup.log" 2>&1 \
       || { cat "$REPLICA_DIR/log/basebackup.log" >&2; die "pg_basebackup failed; see $REPLICA_DIR/log/basebackup.log"; }
     # The copy carries the primary's postgresql.conf; later lines win. -R wrote standby.signal and
     # primary_conninfo/primary_slot_name into postgresql.auto.conf.
     cat >> "$data/postgresql.conf" <<CONF
 # boxoffice: read replica (stack/stack.sh replica)
-port = $REPLICA_PORT
+port = $SHARD_REPLICA_PORT
 unix_socket_directories = '$REPLICA_DIR/run'
 shared_buffers = 128MB
 hot_standby = on
@@ -226,9 +246,9 @@ hot_standby_feedback = on
 CONF
   fi
   if replica_running; then
-    log "replica already running on port $REPLICA_PORT"
+    log "replica (shard $SHARD) already running on port $SHARD_REPLICA_PORT"
   else
-    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$REPLICA_DIR/log/postgres.log" -o "-p $REPLICA_PORT" -w -t 60 start >/dev/null \
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$REPLICA_DIR/log/postgres.log" -o "-p $SHARD_REPLICA_PORT" -w -t 60 start >/dev/null \
       || { tail -n 30 "$REPLICA_DIR/log/postgres.log" >&2; die "the replica failed to start; see $REPLICA_DIR/log/postgres.log"; }
   fi
   wait_for replica "$REPLICA_DIR/log/postgres.log" replica_ready
@@ -237,8 +257,18 @@ replica_down() {
   [ -f "$REPLICA_DIR/data/PG_VERSION" ] || return 0
   if replica_running; then
     as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m fast -w -t 60 stop >/dev/null
-    log "replica stopped"
+    log "replica (shard $SHARD) stopped"
   fi
+}
+
+pg_status() {
+  local shard=""; [ "$SHARD" = 0 ] || shard=" shard $SHARD"
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 \
+    && echo "postgres$shard: running (127.0.0.1:$SHARD_PORT)" || echo "postgres$shard: stopped"
+}
+replica_status() {
+  local shard=""; [ "$SHARD" = 0 ] || shard=" shard $SHARD"
+  replica_running && echo "replica$shard: running (127.0.0.1:$SHARD_REPLICA_PORT, hot standby)" || echo "replica$shard: stopped"
 }
 
 # ---------------------------------------------------------------- redis
@@ -339,25 +369,24 @@ case $cmd in
     started=()
     for c in $(components "$@"); do
       check_component "$c"
-      case $c in postgres) pg_up ;; replica) replica_up ;; redis) redis_up ;; kafka) kafka_up ;; esac
+      case $c in postgres) each_shard pg_up ;; replica) each_shard replica_up ;; redis) redis_up ;; kafka) kafka_up ;; esac
       started+=("$c")
     done
-    if [[ " ${started[*]} " == *" postgres "* ]]; then "$VENV/bin/boxoffice" migrate; fi  # the primary only
+    if [[ " ${started[*]} " == *" postgres "* ]]; then "$VENV/bin/boxoffice" migrate; fi  # every shard's primary
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
-    log "ready: kafka 127.0.0.1:$KAFKA_PORT  postgres 127.0.0.1:$PG_PORT (replica $REPLICA_PORT)  redis 127.0.0.1:$REDIS_PORT  (data: $STACK_DIR)"
+    log "ready: kafka 127.0.0.1:$KAFKA_PORT  postgres $SHARDS shard(s) from 127.0.0.1:$PG_PORT (replica $REPLICA_PORT)  redis 127.0.0.1:$REDIS_PORT  (data: $STACK_DIR)"
     ;;
   down)
     for c in $(reversed $(components "$@")); do
       check_component "$c"
-      case $c in postgres) pg_down ;; replica) replica_down ;; redis) redis_down ;; kafka) kafka_down ;; esac
+      case $c in postgres) each_shard pg_down ;; replica) each_shard replica_down ;; redis) redis_down ;; kafka) kafka_down ;; esac
     done ;;
   status)
     for c in $(components "$@"); do
       check_component "$c"
       case $c in
-        postgres) as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 \
-                    && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped" ;;
-        replica) replica_running && echo "replica: running (127.0.0.1:$REPLICA_PORT, hot standby)" || echo "replica: stopped" ;;
+        postgres) each_shard pg_status ;;
+        replica) each_shard replica_status ;;
         redis) pid_alive "$REDIS_DIR/redis.pid" && echo "redis: running (127.0.0.1:$REDIS_PORT)" || echo "redis: stopped" ;;
         kafka) pid_alive "$KAFKA_DIR/kafka.pid" && echo "kafka: running (127.0.0.1:$KAFKA_PORT)" || echo "kafka: stopped" ;;
       esac

@@ -10,3 +10,13 @@ export BOXOFFICE_PG_DSN=postgresql://boxoffice@127.0.0.1:$BOXOFFICE_PG_PORT/boxo
 # points at the dev stack's replica and must not leak into the test stack).
 export BOXOFFICE_PG_READ_DSN=${BOXOFFICE_TEST_PG_READ_DSN:-postgresql://boxoffice@127.0.0.1:$BOXOFFICE_PG_REPLICA_PORT/boxoffice}
 export BOXOFFICE_REDIS_URL=redis://127.0.0.1:$BOXOFFICE_REDIS_PORT/0
+# Two shards in the test stack too (shard i: primary BOXOFFICE_PG_PORT + 2i, replica + 1); computed here, never
+# inherited from a dev shell.
+export BOXOFFICE_PG_SHARDS=${BOXOFFICE_TEST_PG_SHARDS:-2}
+BOXOFFICE_PG_SHARD_DSNS="" BOXOFFICE_PG_SHARD_READ_DSNS=""
+for ((boxoffice_i = 0; boxoffice_i < BOXOFFICE_PG_SHARDS; boxoffice_i++)); do
+  BOXOFFICE_PG_SHARD_DSNS+="${BOXOFFICE_PG_SHARD_DSNS:+,}postgresql://boxoffice@127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * boxoffice_i))/boxoffice"
+  BOXOFFICE_PG_SHARD_READ_DSNS+="${BOXOFFICE_PG_SHARD_READ_DSNS:+,}postgresql://boxoffice@127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * boxoffice_i + 1))/boxoffice"
+done
+export BOXOFFICE_PG_SHARD_DSNS BOXOFFICE_PG_SHARD_READ_DSNS
+unset boxoffice_i

@@ -12,6 +12,7 @@ os.environ.setdefault("BOXOFFICE_LOG_LEVEL", "info")
 
 from runtime.clients import pg_pool, redis_client
 from runtime.settings import Settings
+from tests.support.shards import AllShards
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +22,12 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 async def pg(settings):
-    pool = await pg_pool(settings, size=20)
-    yield pool
-    await pool.close()
+    """Every shard's primary at once (tests/support/shards.py), with the shard map as the stack has it."""
+    shards = AllShards([await pg_pool(settings, dsn=dsn, size=10, min_size=0) for dsn in settings.pg_shard_dsns])
+    await shards.refresh()
+    shards.watch()
+    yield shards
+    await shards.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ INTAKES = 2
 
 
 class System:
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
+    def __init__(self, log_dir: Path, settings) -> None:
+        self.log_dir, self.settings = log_dir, settings
         env: dict[str, str] = {"BOXOFFICE_EXPIRY_INTERVAL_S": "0.5"}
         self.intake = Service("intake", "intake", env, log_dir)
         self.processor = Service("booking_processor", "booking_processor", env, log_dir)
@@ -53,7 +53,7 @@ class System:
 @pytest.fixture(scope="session")
 def system(settings):
     log_dir = Path(os.environ.get("BOXOFFICE_STACK_DIR", ".stack-test")) / "test-logs"
-    system = System(log_dir)
+    system = System(log_dir, settings)
     system.start()
     yield system
     system.stop()

@@ -113,7 +113,10 @@ def test_a_replica_that_lost_its_primary_is_re_created(settings):
     env = {**os.environ, "BOXOFFICE_STACK_DIR": str(stack_dir), "BOXOFFICE_PG_PORT": str(pg_port),
            "BOXOFFICE_PG_REPLICA_PORT": str(replica_port),
            "BOXOFFICE_PG_DSN": f"postgresql://boxoffice@127.0.0.1:{pg_port}/boxoffice",
-           "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice"}
+           "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice",
+           "BOXOFFICE_PG_SHARDS": "1",  # one primary and its replica is what this test is about
+           "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg_port}/boxoffice",
+           "BOXOFFICE_PG_SHARD_READ_DSNS": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice"}
     primary_dsn, replica_dsn = env["BOXOFFICE_PG_DSN"], env["BOXOFFICE_PG_READ_DSN"]
 
     def replica_shows(value: int) -> None:

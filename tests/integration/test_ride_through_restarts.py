@@ -20,8 +20,9 @@ import pytest
 
 from intake.tokens import mint
 from ops.invariants import overbooking_violations, projection_differences
-from runtime.clients import pg_pool, redis_client
+from runtime.clients import open_shards, redis_client
 from runtime.settings import Settings
+from runtime.shards import AllShards
 from tests.support.processes import ROOT, Service, free_port
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import eventually
@@ -49,6 +50,9 @@ class Stack:
             "BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka}",
             "BOXOFFICE_PG_DSN": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
             "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
+            # One shard: a single-database deployment is a shard map with one entry, and must keep working.
+            "BOXOFFICE_PG_SHARDS": "1", "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
+            "BOXOFFICE_PG_SHARD_READ_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
             "BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{redis}/0", "BOXOFFICE_EXPIRY_INTERVAL_S": "0.5",
         }
         self.settings = Settings.from_env(self.env)
@@ -149,7 +153,7 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
             load.stop()
             await load_task
             assert load.accepted and load.unavailable  # the load went on, and saw the outages
-            pg, redis = await pg_pool(stack.settings, size=2), redis_client(stack.settings)
+            pg, redis = await open_shards(stack.settings, kind=AllShards), redis_client(stack.settings)
             try:
                 await eventually(
                     lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])",

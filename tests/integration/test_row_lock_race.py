@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from booking_processor.store import ShowCache, load_batch, write_batch
+from runtime.shards import partition_of
 from schemas.commands import CreateShow, RequestBooking
 from schemas.layout import Layout, Section
 
@@ -19,7 +20,7 @@ async def _decide(pool, cache, commands, show_id):
         batch = await load_batch(conn, cache, [show_id], booking_ids, datetime.now(UTC))
         for command in commands:
             batch.decide(command)
-        await write_batch(conn, batch)
+        await write_batch(conn, batch, partition_of(show_id))
     return batch
 
 
