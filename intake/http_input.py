@@ -72,9 +72,11 @@ async def read_body(request: Request, kind: type[T], *, optional: bool = False) 
         raise validation_error(exc) from None
 
 
-def idempotency_key(request: Request) -> str:
+def idempotency_key(request: Request, required: bool = True) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is None:
+        if not required:
+            return None
         raise ApiError(422, "validation_error", "the Idempotency-Key header is required",
                        details={"path": "header:Idempotency-Key", "reason": "is required"})
     try:

@@ -110,7 +110,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/v1/shows", routes.create_show, "create a show (admin); decided asynchronously",
               {202: (ShowAccepted, "accepted; the show reads at once (seat map version 0) and is created by "
                                    "the processor (version 1); a refused creation then reads 404 with its reason")},
-              auth="admin", body=CreateShowBody, description=_CONTRACT_RULES, location=True),
+              auth="admin", body=CreateShowBody, location=True,
+              params=(Param("Idempotency-Key", "header", IdempotencyKey,
+                            "optional: the same key and body from the same admin is the same show (safe retries)"),),
+              description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 "
+                          "`idempotency_key_reused`."),
     Operation("GET", "/v1/shows", routes.list_shows, "list shows by start time", {200: (ShowList, "a page")},
               params=PAGING),
     Operation("GET", "/v1/shows/{show_id}", routes.get_show, "one show", {200: (ShowView, "the show")},

@@ -74,11 +74,23 @@ def _command_id() -> str:
 
 # ---------------------------------------------------------------- shows
 async def create_show(request: Request) -> Response:
-    require_admin(_principal(request))
+    """With an Idempotency-Key the show id derives from (admin, key): a retry (by the client, or by NGINX
+    after an instance died mid-request) creates the same show, once; the key with another body is 422."""
+    principal = _principal(request)
+    require_admin(principal)
+    key = idempotency_key(request, required=False)
     body = await read_body(request, CreateShowBody)
     assert body is not None
-    show_id = "sh_" + secrets.token_hex(10)
     state = _state(request)
+    if key is None:
+        show_id = "sh_" + secrets.token_hex(10)
+    else:
+        request_id = hashlib.sha256(f"show\n{principal.sub}\n{key}".encode()).hexdigest()
+        show_id = "sh_" + request_id[:20]
+        fingerprint = hashlib.sha256(msgspec.json.encode(body)).hexdigest()
+        stored = await state.idempotency.claim(request_id, fingerprint)
+        if stored is not None and stored != fingerprint:
+            raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different show")
     await state.bus.send(cmd.CreateShow(
         command_id=_command_id(), show_id=show_id, issued_at=_now(), title=body.title, venue=body.venue,
         starts_at=body.starts_at, hold_seconds=body.hold_seconds, sections=body.sections,

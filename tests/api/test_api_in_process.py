@@ -247,3 +247,19 @@ async def test_any_body_is_answered_4xx_or_accepted_decodably(client, app_state,
         assert command.booking_id == r.json()["booking_id"]
     elif r.status_code >= 400:
         assert r.json()["error"]["code"]
+
+
+async def test_a_show_creation_with_an_idempotency_key_is_safe_to_retry(client, app_state):
+    body = {"title": "t", "venue": "v", "starts_at": "2027-01-01T00:00:00Z",
+            "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}]}
+    headers = {**auth("ops", "admin"), "Idempotency-Key": "create-1"}
+    first = await client.post("/v1/shows", json=body, headers=headers)
+    again = await client.post("/v1/shows", json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["show_id"] == again.json()["show_id"]
+    error(await client.post("/v1/shows", json={**body, "title": "other"}, headers=headers), 422,
+          "idempotency_key_reused")
+    without = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
+    assert without.json()["show_id"] != first.json()["show_id"]
+    # and the show reads at once (version 0) before the processor creates it
+    assert (await client.get(f"/v1/shows/{first.json()['show_id']}")).status_code == 200
