@@ -4,7 +4,12 @@ N concurrent clients over an asyncpg pool. Lives in its own database (`<db>_benc
 from __future__ import annotations
 
 import asyncio
+import glob
+import os
+import subprocess
+import tempfile
 import time
+from urllib.parse import urlparse
 
 import asyncpg
 
@@ -70,6 +75,76 @@ async def run_baseline(dsn: str, clients: list[int], seconds: float) -> list[dic
                                      f"{len(latencies)} transactions")
             results.append({"clients": n, "bookings": booked, "bookings_per_s": round(booked / elapsed, 1),
                             **summary_ms(latencies)})
+    finally:
+        await setup.close()
+    return results
+
+
+# The same transaction as `_book`, driven by pgbench (C client, prepared statements): the seed design done as
+# well as it can be done, so that every ratio is against its best.
+PGBENCH_SCRIPT = """\\set c random(1, 1000000000)
+BEGIN;
+SELECT available FROM seed_shows WHERE id = 1 FOR UPDATE \\gset
+\\if :available > 0
+UPDATE seed_shows SET available = available - 1 WHERE id = 1;
+INSERT INTO seed_bookings (show_id, customer, seats) VALUES (1, 'c' || :c, 1);
+\\endif
+COMMIT;
+"""
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _logged_latencies(prefix: str) -> list[float]:
+    """Seconds per transaction, from pgbench's per-transaction logs (third column: latency in µs)."""
+    latencies: list[float] = []
+    for path in glob.glob(prefix + "*"):
+        with open(path) as log:
+            latencies += [int(line.split()[2]) / 1e6 for line in log if line.strip()]
+    return latencies
+
+
+def _pgbench_binary() -> str:
+    return os.path.join(os.environ.get("BOXOFFICE_PG_BIN", "/usr/lib/postgresql/15/bin"), "pgbench")
+
+
+async def run_pgbench_baseline(dsn: str, clients: list[int], seconds: float) -> list[dict]:
+    """pgbench -M prepared over the seed's transaction, per client count; latencies from its per-transaction
+    log. The same invariant as the asyncpg rows: bookings = seats sold = transactions."""
+    dsn = await bench_dsn(dsn)
+    url = urlparse(dsn)
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(SCHEMA)
+    results = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "seed.sql")
+            _write(script, PGBENCH_SCRIPT)
+            for n in clients:
+                await setup.execute("TRUNCATE seed_bookings")
+                await setup.execute("""INSERT INTO seed_shows VALUES (1, 100000000, 100000000)
+                                       ON CONFLICT (id) DO UPDATE SET available = 100000000""")
+                prefix = os.path.join(tmp, f"log{n}")
+                done = await asyncio.to_thread(subprocess.run, [
+                    _pgbench_binary(), "-n", "-M", "prepared", "-c", str(n), "-j", str(min(n, 2)),
+                    "-T", str(max(1, round(seconds))), "-f", script, "-l", "--log-prefix", prefix,
+                    "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
+                    url.path.lstrip("/")], capture_output=True, text=True, timeout=seconds + 120)
+                if done.returncode != 0:
+                    raise RuntimeError(f"pgbench failed: {done.stderr[-2000:]}")
+                latencies = _logged_latencies(prefix)
+                tps = next(float(line.split("=")[1].split()[0]) for line in done.stdout.splitlines()
+                           if line.startswith("tps ="))
+                booked = await setup.fetchval("SELECT count(*) FROM seed_bookings")
+                sold = 100000000 - await setup.fetchval("SELECT available FROM seed_shows WHERE id = 1")
+                if booked != sold or booked != len(latencies):
+                    raise AssertionError(f"pgbench baseline invariant broken: {booked} bookings, {sold} sold, "
+                                         f"{len(latencies)} transactions")
+                results.append({"client": "pgbench", "clients": n, "bookings": booked,
+                                "bookings_per_s": round(tps, 1), **summary_ms(latencies)})
     finally:
         await setup.close()
     return results

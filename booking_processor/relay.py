@@ -1,10 +1,10 @@
 """Outbox relay: publishes committed outbox rows to booking.events, keyed by show, in id order.
 
-For one show, outbox ids grow in commit order (rows are inserted while the show row is locked), and the
-relay always takes the oldest unpublished rows first, so a show's events reach Kafka in show_version
-order. Rows are marked published only after the broker acked them all; a crash in between republishes
-them, and consumers skip what they already applied (show_version / event_id). One relay is active at a
-time (a PostgreSQL advisory lock); others wait as standbys.
+The relay reads the rows after its cursor in (txid, id) order, once every transaction that could still
+write a row before them has ended (migration 0007 says why that order holds per show), so a show's events
+reach Kafka in show_version order. The cursor moves only after the broker acked them all; a crash in
+between publishes them again, and consumers skip what they already applied (show_version / event_id). One
+relay is active at a time per shard (a PostgreSQL advisory lock); others wait as standbys.
 """
 from __future__ import annotations
 
@@ -58,15 +58,19 @@ class OutboxRelay:
             pass
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
+        """The next rows after the cursor whose transactions have all ended, published; then the cursor moves
+        past them (one row updated, whatever the number of events; see migration 0007)."""
         rows = await conn.fetch(
-            "SELECT id, show_id, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            """SELECT o.id, o.txid, o.show_id, o.payload FROM outbox o, relay_cursor c
+               WHERE (o.txid, o.id) > (c.txid, c.last_id) AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+               ORDER BY o.txid, o.id LIMIT $1""",
             self._batch_max,
         )
         if not rows:
             return 0
         await self._publish(rows)
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                           [row["id"] for row in rows])
+        await conn.execute("UPDATE relay_cursor SET txid = $1, last_id = $2, updated_at = now()",
+                           rows[-1]["txid"], rows[-1]["id"])
         metrics.RELAY_PUBLISHED.inc(len(rows))
         return len(rows)
 

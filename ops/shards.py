@@ -41,9 +41,11 @@ class Table:
     columns: tuple[str, ...]
     where: str  # selects the partition's rows ($1 = partition)
     key: str  # a total order, for the verification hash
+    copy_where: str | None = None  # which of them the source hands over (default: `where`)
 
-    def select(self, columns: tuple[str, ...] | None = None) -> str:
-        return f"SELECT {', '.join(columns or self.columns)} FROM {self.name} WHERE {self.where}"
+    def select(self, columns: tuple[str, ...] | None = None, source: bool = False) -> str:
+        where = self.copy_where if source and self.copy_where else self.where
+        return f"SELECT {', '.join(columns or self.columns)} FROM {self.name} WHERE {where}"
 
 
 _SHOWS_OF = "show_id IN (SELECT show_id FROM shows WHERE partition = $1)"
@@ -55,9 +57,11 @@ TABLES = (
                        "requested_seats", "requested_quantity", "seats", "reason", "expires_at", "payment_reference",
                        "created_at", "updated_at", "refused_action", "refused_reason", "refused_at", "partition"),
           "partition = $1", "booking_id"),
-    # No id: the target gives the rows ids of its own, in this order (a show's events keep their order).
-    Table("outbox", ("event_id", "show_id", "show_version", "payload", "created_at", "published_at", "partition"),
-          "partition = $1", "event_id"),
+    # Only what the source's relay has not published yet; no id or txid: the target gives the rows its own (its
+    # relay publishes them after everything before the move), in this order (a show's events keep theirs).
+    Table("outbox", ("event_id", "show_id", "show_version", "payload", "created_at", "partition"),
+          "partition = $1", "event_id",
+          copy_where="partition = $1 AND (txid, id) > (SELECT txid, last_id FROM relay_cursor)"),
     Table("rejected_shows", ("show_id", "reason", "rejected_at", "partition"), "partition = $1", "show_id"),
     Table("notifications", ("event_id", "channel", "status", "attempts", "last_error", "created_at", "sent_at",
                             "payload", "next_attempt_at", "partition"), "partition = $1", "event_id, channel"),
@@ -77,11 +81,12 @@ async def describe(shards: Shards, primaries: tuple[str, ...], replicas: tuple[s
     return lines
 
 
-async def _table_hash(conn: asyncpg.Connection, table: Table, partition: int) -> tuple[int, str | None]:
+async def _table_hash(conn: asyncpg.Connection, table: Table, partition: int,
+                      source: bool = False) -> tuple[int, str | None]:
     columns = tuple(c for c in table.columns if c != "paused")  # the copies are unpaused, by design
     row = await conn.fetchrow(
         f"""SELECT count(*) AS n, md5(string_agg(t::text, '|' ORDER BY {table.key})) AS h
-            FROM ({table.select(columns)}) t""", partition)
+            FROM ({table.select(columns, source)}) t""", partition)
     return row["n"], row["h"]
 
 
@@ -138,16 +143,17 @@ async def _copy(src: asyncpg.Pool, dst: asyncpg.Pool, partition: int) -> dict[st
                 await write.execute(f"DELETE FROM {table.name} WHERE {table.where}", partition)
             for table in TABLES:
                 buffer = io.BytesIO()
-                query = table.select()
+                query = table.select(source=True)
                 if table.name == "consumer_positions":
                     query = query.replace("paused", "false AS paused")
                 if table.name == "outbox":
-                    query += " ORDER BY id"
+                    query += " ORDER BY txid, id"
                 await read.copy_from_query(query, partition, output=buffer, format="binary")
                 buffer.seek(0)
                 await write.copy_to_table(table.name, source=buffer, columns=list(table.columns), format="binary")
             for table in TABLES:
-                expected, copied = await _table_hash(read, table, partition), await _table_hash(write, table, partition)
+                expected = await _table_hash(read, table, partition, source=True)
+                copied = await _table_hash(write, table, partition)
                 if expected != copied:
                     raise MoveFailed(f"{table.name}: the copy differs ({copied[0]} rows) from the source "
                                      f"({expected[0]} rows)")

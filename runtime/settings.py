@@ -39,6 +39,20 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
     return value
 
 
+def _recorded_shards(stack_dir: Path, pg_dsn: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The shard DSNs `stack/stack.sh up` wrote to <stack dir>/pg-shards (`primaries=…`, `replicas=…`), when
+    they belong to this primary; empty otherwise."""
+    try:
+        lines = dict(line.split("=", 1) for line in (stack_dir / "pg-shards").read_text().splitlines() if "=" in line)
+    except OSError:
+        return (), ()
+    primaries = tuple(d for d in lines.get("primaries", "").split(",") if d)
+    replicas = tuple(d for d in lines.get("replicas", "").split(",") if d)
+    if not primaries or primaries[0] != pg_dsn or len(replicas) != len(primaries):
+        return (), ()
+    return primaries, replicas
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
@@ -98,8 +112,10 @@ class Settings:
         stack_dir = Path(_str(env, "BOXOFFICE_STACK_DIR", str(PROJECT_ROOT / ".stack")))
         pg_dsn = _str(env, "BOXOFFICE_PG_DSN", "postgresql://boxoffice@127.0.0.1:15432/boxoffice")
         read_dsn = _str(env, "BOXOFFICE_PG_READ_DSN", pg_dsn)
-        shard_dsns = _list(env, "BOXOFFICE_PG_SHARD_DSNS") or (pg_dsn,)
-        shard_read_dsns = _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS") or (
+        # Unset: the shards the local stack recorded when it started (as it records its auth secret).
+        recorded = _recorded_shards(stack_dir, pg_dsn)
+        shard_dsns = _list(env, "BOXOFFICE_PG_SHARD_DSNS") or recorded[0] or (pg_dsn,)
+        shard_read_dsns = _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS") or recorded[1] or (
             (read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
         if shard_dsns[0] != pg_dsn:
             raise SettingsError("BOXOFFICE_PG_SHARD_DSNS must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)")

@@ -372,7 +372,11 @@ case $cmd in
       case $c in postgres) each_shard pg_up ;; replica) each_shard replica_up ;; redis) redis_up ;; kafka) kafka_up ;; esac
       started+=("$c")
     done
-    if [[ " ${started[*]} " == *" postgres "* ]]; then "$VENV/bin/boxoffice" migrate; fi  # every shard's primary
+    if [[ " ${started[*]} " == *" postgres "* ]]; then
+      # For the CLI in a plain shell (runtime/settings.py reads it when BOXOFFICE_PG_SHARD_DSNS is unset).
+      printf 'primaries=%s\nreplicas=%s\n' "$BOXOFFICE_PG_SHARD_DSNS" "$BOXOFFICE_PG_SHARD_READ_DSNS" > "$STACK_DIR/pg-shards"
+      "$VENV/bin/boxoffice" migrate  # every shard's primary
+    fi
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
     log "ready: kafka 127.0.0.1:$KAFKA_PORT  postgres $SHARDS shard(s) from 127.0.0.1:$PG_PORT (replica $REPLICA_PORT)  redis 127.0.0.1:$REDIS_PORT  (data: $STACK_DIR)"
     ;;

@@ -1,0 +1,59 @@
+"""Where the CPU goes during a measurement: CPU seconds (user + system, from /proc) per component, between
+two snapshots. On a 2-core machine every component shares the same cores, so a throughput figure means
+little without this: it is what the capacity model (docs/SCALING.md) divides by."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK")
+# component -> substrings of its command line (first match wins; order matters)
+COMPONENTS = (
+    ("processor", ("-m booking_processor ",)),
+    ("relay", ("booking_processor.relay_main",)),
+    ("projections", ("-m projections",)),
+    ("notifier", ("-m notifier ",)),
+    ("expiry", ("-m expiry",)),
+    ("intake", ("-m intake",)),
+    ("nginx", ("nginx",)),
+    ("postgres", ("postgres",)),
+    ("kafka", ("kafka.Kafka",)),
+    ("redis", ("redis-server",)),
+    ("load generator", ("boxoffice bench", "ops.cli bench")),
+)
+
+
+def _component(cmdline: str) -> str | None:
+    for name, needles in COMPONENTS:
+        if any(n in cmdline for n in needles):
+            return name
+    return None
+
+
+def snapshot(root: str | None = None) -> dict[int, tuple[str, float]]:
+    """pid -> (component, CPU seconds so far), for the stack's processes (those under `root` when given,
+    for the Python ones: the project's own venv)."""
+    out: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ") + " "
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = _component(cmdline)
+        if name is None or (root is not None and "python" in cmdline and root not in cmdline):
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        out[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / _TICK)
+    return out
+
+
+def used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds per component between two snapshots (processes that started meanwhile count from 0)."""
+    totals: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        start = before.get(pid, (name, 0.0))[1]
+        totals[name] = totals.get(name, 0.0) + max(0.0, seconds - start)
+    return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
