@@ -60,6 +60,8 @@ declare global {
   interface Window {
     /** For browser tests: the state a person sees of any seat of the open map, visible or not. */
     __seatState?: (seatId: string) => DisplayState | null;
+    /** For browser tests: the seat's state in the map itself (`mine` is held or booked here). */
+    __seatMapState?: (seatId: string) => 'available' | 'held' | 'booked' | null;
   }
 }
 
@@ -164,8 +166,14 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
       const index = m.indexOf(seatId);
       return index < 0 || m.version < 0 ? null : displayState(m, index, mi);
     };
+    window.__seatMapState = (seatId: string) => {
+      const m = live.current.map;
+      const index = m.indexOf(seatId);
+      return index < 0 || m.version < 0 ? null : displayState(m, index, new Set()) as 'available' | 'held' | 'booked';
+    };
     return () => {
       delete window.__seatState;
+      delete window.__seatMapState;
     };
   }, []);
 
