@@ -307,6 +307,7 @@ const SeatLayer = memo(function SeatLayer({ map, geo, seats, mine, selected, foc
             y={y}
             size={geo.cell}
             state={state}
+            code={map.states[index]}
             selected={selected.has(index)}
             tabbable={index === focused}
           />
@@ -323,11 +324,14 @@ interface SeatProps {
   y: number;
   size: number;
   state: DisplayState;
+  /** The map's own state code: "mine" does not say held or booked, the label does (and memo must see it). */
+  code: number;
   selected: boolean;
   tabbable: boolean;
 }
 
-const Seat = memo(function Seat({ map, index, x, y, size, state, selected, tabbable }: SeatProps) {
+// `code` is not read: it is a prop so that memo re-renders the seat when its label changes (mine held → booked)
+const Seat = memo(function Seat({ map, index, x, y, size, state, code: _code, selected, tabbable }: SeatProps) {
   return (
     <button
       type="button"
