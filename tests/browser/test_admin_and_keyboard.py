@@ -101,3 +101,25 @@ async def test_seats_are_picked_and_booked_with_the_keyboard(api, session, shots
     await expect(status).to_have_attribute("data-status", "PENDING")
     await expect(page.get_by_label("Section A, row 2, seat 2, mine, held", exact=True)).to_be_visible()
     await shots(page, "booked by keyboard")
+
+
+async def test_a_show_being_created_reads_at_once_and_goes_on_sale(api, system, session, shots):
+    system.processor.stop()  # its creation waits in the queue
+    try:
+        body = {"title": "Not yet decided", "venue": "Queue Hall", "starts_at": "2027-02-01T20:00:00Z",
+                "sections": [{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 100}]}
+        r = await api.http.post("/v1/shows", json=body, headers=api.auth("admin-1", "admin"))
+        assert r.status_code == 202, r.text
+        show_id = r.json()["show_id"]
+        page = await session(None)
+        await page.goto(f"/shows/{show_id}")
+        await expect(page.get_by_test_id("show-title")).to_have_text("Not yet decided")
+        await expect(page.get_by_test_id("seat-map")).to_have_attribute("data-version", "0")
+        await expect(page.get_by_test_id("show-provisional")).to_be_visible()
+        await shots(page, "being set up")
+    finally:
+        system.processor.start()
+    # Created (version 1, on the stream): the notice goes, without a reload.
+    await expect(page.get_by_test_id("seat-map")).to_have_attribute("data-version", "1", timeout=20_000)
+    await expect(page.get_by_test_id("show-provisional")).to_have_count(0)
+    await shots(page, "on sale")
