@@ -6,8 +6,7 @@ VENV := .venv
 .PHONY: help install up down status test lint bench
 
 help:
-	@echo "make up      install what is missing (web client built), start Kafka/PostgreSQL (primary + replica)/Redis,"
-	@echo "             every boxoffice process and NGINX; the web client is then at http://127.0.0.1:8000/"
+	@echo "make up      install what is missing, start Kafka/PostgreSQL (primary + replica)/Redis, every boxoffice process and NGINX"
 	@echo "make down    stop NGINX, every boxoffice process and the local stack"
 	@echo "make status  what runs, with its ports"
 	@echo "make test    the whole test suite against a separate test stack (started and stopped by it):"
