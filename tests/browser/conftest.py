@@ -10,6 +10,7 @@ Screenshots of every step go to $BOXOFFICE_STACK_DIR/test-logs/browser/<test>/NN
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import re
@@ -37,7 +38,9 @@ def system(settings):
     if not (WEB_ROOT / "index.html").exists():
         pytest.fail(f"the web client is not built ({WEB_ROOT}): run `make install` (stack/stack.sh install)")
     log_dir = Path(os.environ.get("BOXOFFICE_STACK_DIR", ".stack-test")) / "test-logs"
-    system = System(log_dir)
+    # As tests/e2e's own `system` fixture builds it (later versions of System also take the settings).
+    takes_settings = "settings" in inspect.signature(System).parameters
+    system = System(log_dir, settings) if takes_settings else System(log_dir)
     system.start()
     yield system
     system.stop()
