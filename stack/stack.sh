@@ -118,7 +118,7 @@ install_python() {
 # The web client (web/): `npm ci` + `npm run build` into web/dist, which NGINX serves; only when the
 # lockfile or the sources changed since the last build (a stamp holds their hash). BOXOFFICE_SKIP_WEB=1 skips it.
 WEB=$ROOT/web
-WEB_STAMP=$WEB/dist/.build-stamp
+WEB_STAMP=$WEB/node_modules/.boxoffice-build-stamp  # not in dist/, which NGINX serves
 web_sources_hash() {
   (cd "$WEB" && { printf '%s\n' package.json package-lock.json index.html vite.config.ts tsconfig.json; find src -type f; } \
      | LC_ALL=C sort | while read -r f; do [ -f "$f" ] && { printf '%s\0' "$f"; cat "$f"; }; done) | sha256sum | cut -d' ' -f1
