@@ -9,7 +9,8 @@ help:
 	@echo "make up      install what is missing, start Kafka/PostgreSQL (2 shards, each a primary + replica)/Redis, every boxoffice process and NGINX"
 	@echo "make down    stop NGINX, every boxoffice process and the local stack"
 	@echo "make status  what runs, with its ports"
-	@echo "make test    the whole test suite against a separate test stack (started and stopped by it)"
+	@echo "make test    the whole test suite against a separate test stack (started and stopped by it):"
+	@echo "             ruff, the web client's unit tests (Vitest), pytest (browser tests in Debian's Chromium included)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks against the running stack (make up first)"
 

@@ -56,7 +56,9 @@ start_one() {
     log "$name: module $module not present, skipped"; return 0; }
   local env=(BOXOFFICE_METRICS_PORT="$port")
   case $name in
-    intake-*) env=(BOXOFFICE_HTTP_PORT="$port" BOXOFFICE_INSTANCE="$name") ;;
+    # The local stack has the development sign-in on (POST /v1/dev/token, the web client's "Sign in"):
+    # BOXOFFICE_DEV_SIGNIN=0 turns it off. Production leaves it off; tokens come from the identity provider.
+    intake-*) env=(BOXOFFICE_HTTP_PORT="$port" BOXOFFICE_INSTANCE="$name" BOXOFFICE_DEV_SIGNIN="${BOXOFFICE_DEV_SIGNIN:-1}") ;;
     mailsink) env=(BOXOFFICE_SMTP_PORT="$port") ;;
   esac
   # nohup and env exec into python, so $! is the python process itself (what `down` signals).

@@ -4,7 +4,8 @@
 # .stack/, git-ignored). NGINX is not a component here: it fronts the intake processes, so
 # stack/services.sh starts it after them (through stack/nginx.sh) and stops it first.
 #
-#   stack/stack.sh install            install what is missing (Debian packages incl. nginx, Kafka jars, .venv)
+#   stack/stack.sh install            install what is missing (Debian packages incl. nginx and chromium, Kafka
+#                                     jars, .venv) and build the web client when its sources changed
 #   stack/stack.sh up   [component…]  start (idempotent), wait until ready, migrate, create topics
 #   stack/stack.sh down [component…]  stop what this stack started, in the reverse order
 #   stack/stack.sh status [component…]
@@ -71,6 +72,9 @@ install_debian() {
   command -v mvn >/dev/null || missing+=(maven)
   command -v curl >/dev/null || missing+=(curl)
   [ -x "$NGINX_BIN" ] || command -v nginx >/dev/null || missing+=(nginx)
+  # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (needs root)"
   log "installing Debian packages: ${missing[*]}"
@@ -114,7 +118,31 @@ install_python() {
   cp "$ROOT/pyproject.toml" "$stamp"
 }
 
-cmd_install() { install_debian; install_kafka; install_python; }
+# The web client (web/): `npm ci` + `npm run build` into web/dist, which NGINX serves; only when the
+# lockfile or the sources changed since the last build (a stamp holds their hash). BOXOFFICE_SKIP_WEB=1 skips it.
+WEB=$ROOT/web
+WEB_STAMP=$WEB/node_modules/.boxoffice-build-stamp  # not in dist/, which NGINX serves
+web_sources_hash() {
+  (cd "$WEB" && { printf '%s\n' package.json package-lock.json index.html vite.config.ts tsconfig.json; find src -type f; } \
+     | LC_ALL=C sort | while read -r f; do [ -f "$f" ] && { printf '%s\0' "$f"; cat "$f"; }; done) | sha256sum | cut -d' ' -f1
+}
+install_web() {
+  [ "${BOXOFFICE_SKIP_WEB:-0}" = 1 ] && return 0
+  local hash; hash=$(web_sources_hash)
+  if [ -f "$WEB/dist/index.html" ] && [ "$(cat "$WEB_STAMP" 2>/dev/null)" = "$hash" ]; then return 0; fi
+  # Node.js comes with the machine (Debian's nodejs is too old for Vite 8).
+  command -v npm >/dev/null || die "npm is missing: install Node.js >= 20.19 with npm (web/package.json engines)"
+  if [ ! -d "$WEB/node_modules" ] || ! cmp -s "$WEB/package-lock.json" "$WEB/node_modules/.package-lock.json.installed"; then
+    log "installing the web client's packages (npm ci in web/)"
+    (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in web/"
+    cp "$WEB/package-lock.json" "$WEB/node_modules/.package-lock.json.installed"
+  fi
+  log "building the web client (npm run build in web/ → web/dist)"
+  (cd "$WEB" && npm run --silent build >&2) || die "the web client's build failed (cd web && npm run build)"
+  echo "$hash" > "$WEB_STAMP"
+}
+
+cmd_install() { install_debian; install_kafka; install_python; install_web; }
 
 # ---------------------------------------------------------------- postgres
 # Shards: shard 0 is $STACK_DIR/postgres on $PG_PORT (its replica $STACK_DIR/postgres-replica on $REPLICA_PORT),

@@ -1,6 +1,8 @@
 """The running system for end-to-end tests, as the local stack runs it: two intake instances behind the real
-NGINX (every API request of the tests goes through it), processor, relay, projections and expiry as real
-processes."""
+NGINX (every API request of the tests goes through it, and it serves the built web client, web/dist, as
+`make up` does), processor, relay, projections and expiry as real processes. The intakes have the
+development sign-in on (POST /v1/dev/token), as on the local stack, for the browser tests (tests/browser),
+which start this same System."""
 from __future__ import annotations
 
 import os
@@ -13,6 +15,7 @@ from tests.support.front_door import Nginx
 from tests.support.processes import Service
 
 INTAKES = 2
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web" / "dist"  # built by `make install` (stack/stack.sh)
 
 
 class System:
@@ -24,10 +27,11 @@ class System:
         self.relay = Service("outbox_relay", "booking_processor.relay_main", env, log_dir)
         self.projections = Service("projections", "projections", env, log_dir)
         self.expiry = Service("expiry", "expiry", env, log_dir)
-        self.intakes = [Service(f"intake-{i}", "intake", {**env, "BOXOFFICE_INSTANCE": f"intake-{i}"}, log_dir)
-                        for i in range(1, INTAKES + 1)]
+        intake_env = {**env, "BOXOFFICE_DEV_SIGNIN": "1"}
+        self.intakes = [Service(f"intake-{i}", "intake", {**intake_env, "BOXOFFICE_INSTANCE": f"intake-{i}"},
+                                log_dir) for i in range(1, INTAKES + 1)]
         self.intake = self.intakes[0]
-        self.front_door = Nginx(log_dir / "nginx", [i.port for i in self.intakes])
+        self.front_door = Nginx(log_dir / "nginx", [i.port for i in self.intakes], web_root=WEB_ROOT)
 
     @property
     def services(self) -> list[Service]:

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Regenerates the API types from the backend's OpenAPI document.
-# Needs the project's venv at the repository root (python3 -m venv .venv && .venv/bin/pip install -e '.[dev]').
+# Needs the project's venv at the repository root (`make install`, or
+# python3 -m venv .venv && .venv/bin/pip install -e '.[dev]').
 # Both outputs are committed: src/lib/openapi.json (the document) and src/lib/api-types.ts (the types).
+# intake.openapi.openapi_document() returns the document as JSON bytes (what /openapi.json serves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-../.venv/bin/python -c 'import json; from intake.openapi import openapi_document; print(json.dumps(openapi_document(), indent=2))' > src/lib/openapi.json
-npx openapi-typescript src/lib/openapi.json -o src/lib/api-types.ts
+../.venv/bin/python -c '
+import json, sys
+from intake.openapi import openapi_document
+document = openapi_document()
+if isinstance(document, (bytes, str)):
+    document = json.loads(document)
+json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+print()
+' > src/lib/openapi.json.new
+mv src/lib/openapi.json.new src/lib/openapi.json
+# Fields with a default may be absent from a response (queue_position, refused, next_cursor): optional.
+npx openapi-typescript src/lib/openapi.json -o src/lib/api-types.ts --default-non-nullable false

@@ -1,26 +1,30 @@
-/** Friendly names for the generated API types (src/lib/api-types.ts, from the OpenAPI document). */
+/**
+ * Friendly names for the generated API types (src/lib/api-types.ts, from the backend's OpenAPI document:
+ * `npm run gen:api`). Nothing here is written by hand but the names.
+ */
 import type { components } from './api-types';
-import type { QueueFields } from './api-types.pending';
 
 type Schemas = components['schemas'];
 
 export type Section = Schemas['Section'];
-/** The document marks no field of a show as required; the contract (shared/API.md) always sends them. */
-export type Show = Required<Schemas['Show']>;
-export type SeatMapSnapshot = Required<Schemas['SeatMap']>;
-export type BookingStatus = NonNullable<Schemas['Booking']['status']>;
-export type Booking = Required<Schemas['Booking']> & QueueFields;
-export type Accepted = Required<Schemas['Accepted']>;
-export type CreateShowBody = Schemas['CreateShow'];
-export type BookingRequest = Schemas['BookingRequest'];
-export type ApiErrorBody = Schemas['Error'];
+export type Show = Schemas['ShowView'];
+export type SeatMapSnapshot = Schemas['SeatMapView'];
+export type Booking = Schemas['BookingView'];
+export type BookingStatus = Booking['status'];
+/** A confirm or cancel that could not be applied (`refused` on a booking). */
+export type Refusal = Schemas['Refusal'];
+export type Accepted = Schemas['Accepted'];
+export type ShowAccepted = Schemas['ShowAccepted'];
+export type CreateShowBody = Schemas['CreateShowBody'];
+export type BookingRequest = Schemas['BookingBody'];
+export type ApiErrorBody = Schemas['ErrorBody'];
+export type ShowsPage = Schemas['ShowList'];
+export type BookingsPage = Schemas['BookingList'];
+export type DevTokenRequest = Schemas['DevTokenBody'];
+export type DevTokenResponse = Schemas['DevToken'];
 
-export interface ShowsPage {
-  shows: Show[];
-  next_cursor?: string;
-}
-
-export interface BookingsPage {
-  bookings: Booking[];
-  next_cursor?: string;
-}
+/** Data of the seat stream's `change` event (`id:` is the version). */
+export type SeatChangeEvent = Schemas['ShowChange'];
+export type StreamedSeatState = Schemas['SeatChange']['state'];
+/** Data of the seat stream's `heartbeat` (the show's current version) and `reset` (refetch /seats) events. */
+export type StreamMark = Schemas['StreamMark'];

@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { usePageTitle } from '../../components/PageTitle';
-import { ApiError } from '../../lib/api-client';
+import { describeError } from '../../lib/errors';
 import { CreateShowForm } from '../../features/admin';
 import { SignInForm, useSession } from '../../features/auth';
-import { useShow } from '../../features/shows';
+import { showsKey, useShowCreation } from '../../features/shows';
 
 export function AdminPage() {
   usePageTitle('Create a show');
@@ -36,20 +37,33 @@ export function AdminPage() {
   );
 }
 
-/** A show just accepted (202): it exists once the processor has created it, so poll until it answers. */
+/**
+ * A show just accepted (202). It reads at once (seat map version 0, "being created"); the processor then
+ * creates it (version 1: ready, and in the listing) or refuses it (404 with the reason).
+ */
 function CreatedShow({ showId }: { showId: string }) {
-  const show = useShow(showId, { waitForIt: true });
-  const waiting = show.isPending || (show.error instanceof ApiError && show.error.status === 404);
+  const creation = useShowCreation(showId);
+  const queryClient = useQueryClient();
+  const created = creation.state === 'created';
+  useEffect(() => {
+    if (created) void queryClient.invalidateQueries({ queryKey: [...showsKey, 'list'] });
+  }, [created, queryClient]);
+  const link = <Link to={`/shows/${encodeURIComponent(showId)}`}>Open the show</Link>;
   return (
-    <p className="notice" role="status" data-testid="created-show" data-show-id={showId} data-ready={Boolean(show.data)}>
+    <p
+      className={creation.state === 'refused' || creation.state === 'error' ? 'error' : 'notice'}
+      role="status"
+      data-testid="created-show"
+      data-show-id={showId}
+      data-state={creation.state}
+      data-ready={created}
+    >
       Show <code data-testid="created-show-id">{showId}</code> accepted.{' '}
-      {show.data ? (
-        <Link to={`/shows/${encodeURIComponent(showId)}`}>Open “{show.data.title}”</Link>
-      ) : waiting ? (
-        'Waiting for it to be created…'
-      ) : (
-        'It has not appeared yet; check the listing later.'
-      )}
+      {creation.state === 'created' && <>It is created and on sale. {link}</>}
+      {creation.state === 'pending' && <>Being created… {link}</>}
+      {creation.state === 'refused' && <>Its creation was refused ({creation.reason}).</>}
+      {creation.state === 'missing' && <>It has not appeared; check the listing later.</>}
+      {creation.state === 'error' && <>Could not check on it: {describeError(creation.error)}</>}
     </p>
   );
 }

@@ -1,4 +1,5 @@
-import { useCallback } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { usePageTitle } from '../../components/PageTitle';
 import { ApiError } from '../../lib/api-client';
@@ -7,7 +8,7 @@ import type { Show } from '../../lib/types';
 import { SignInForm, useSession } from '../../features/auth';
 import { BookingForm, BookingStatusPanel, useMyLiveSeats } from '../../features/bookings';
 import { Legend, LiveIndicator, SeatMapView, useLiveSeatMap, useSeatSelection } from '../../features/seat-map';
-import { ShowHeader, useShow } from '../../features/shows';
+import { ShowHeader, refusedReason, showKey, useShow } from '../../features/shows';
 
 /** /shows/:showId[?booking=bk_...]: the show, its live seat map, and booking (the booking id is in the URL). */
 export function ShowPage() {
@@ -15,13 +16,19 @@ export function ShowPage() {
   const show = useShow(showId);
   usePageTitle(show.data?.title ?? 'Show');
   if (show.isPending) return <p role="status">Loading the show…</p>;
-  if (show.isError) {
-    const missing = show.error instanceof ApiError && show.error.status === 404;
+  const missing = show.error instanceof ApiError && show.error.status === 404;
+  // A failed refetch keeps the show on screen (its map stays live); only a 404 means it is gone.
+  if (show.isError && (missing || !show.data)) {
+    const refused = refusedReason(show.error);
     return (
       <>
-        <h1>{missing ? 'Show not found' : 'Could not load the show'}</h1>
-        <p className="error" role="alert">
-          {missing ? 'There is no show with this address (it may still be being created).' : describeError(show.error)}
+        <h1>{refused ? 'Show not created' : missing ? 'Show not found' : 'Could not load the show'}</h1>
+        <p className="error" role="alert" data-testid="show-error" data-reason={refused ?? undefined}>
+          {refused
+            ? `The creation of this show was refused (${refused}).`
+            : missing
+              ? 'There is no show with this address.'
+              : describeError(show.error)}
         </p>
         <button type="button" onClick={() => void show.refetch()}>
           Try again
@@ -30,6 +37,7 @@ export function ShowPage() {
       </>
     );
   }
+  if (!show.data) return null;
   return <ShowView key={show.data.show_id} show={show.data} />;
 }
 
@@ -41,6 +49,18 @@ function ShowView({ show }: { show: Show }) {
   const mine = useMyLiveSeats(show.show_id, Boolean(session));
   const selection = useSeatSelection(live.map, live.revision, mine);
   const { clear } = selection;
+  // Version 0: the show's creation is accepted, not yet decided. Re-read the show meanwhile, so that a
+  // refused creation (404 with its reason) replaces this page; version 1 arrives on the stream.
+  const provisional = live.map.version === 0;
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (!provisional) return;
+    const timer = setInterval(
+      () => void queryClient.invalidateQueries({ queryKey: showKey(show.show_id), exact: true }),
+      1_000,
+    );
+    return () => clearInterval(timer);
+  }, [provisional, queryClient, show.show_id]);
 
   const onBooked = useCallback(
     (id: string) => {
@@ -60,6 +80,11 @@ function ShowView({ show }: { show: Show }) {
             <LiveIndicator status={live.status} />
           </div>
           <Legend />
+          {provisional && (
+            <p className="notice" role="status" data-testid="show-provisional">
+              This show is being set up; its seats go on sale in a moment.
+            </p>
+          )}
           {live.map.version < 0 && (
             <p role="status" data-testid="seat-map-loading">
               Loading seats…

@@ -8,19 +8,28 @@ export interface BookingActionsProps {
   status: BookingStatus;
   /** False once the hold's time is up (a confirm then could only fail with hold_expired). */
   holdOpen?: boolean;
+  /** `refused.at` of the booking: a new value means our confirm/cancel was refused (the status stays). */
+  refusedAt?: string | null;
   onAwaitingChange?: (awaiting: boolean) => void;
 }
 
 /** Payment reference + Confirm while PENDING; Cancel while PENDING or CONFIRMED. */
-export function BookingActions({ bookingId, status, holdOpen = true, onAwaitingChange }: BookingActionsProps) {
+export function BookingActions({
+  bookingId,
+  status,
+  holdOpen = true,
+  refusedAt = null,
+  onAwaitingChange,
+}: BookingActionsProps) {
   const actions = useBookingActions(bookingId);
   const [reference, setReference] = useState('');
   const [invalid, setInvalid] = useState<string | null>(null);
   const fieldId = useId();
   const sentFrom = useRef<BookingStatus | null>(null);
+  const refusedBefore = useRef<string | null>(null);
 
-  // waiting for the status to move after an accepted confirm/cancel
-  const awaiting = actions.awaiting && sentFrom.current === status;
+  // waiting for the status to move after an accepted confirm/cancel (or for it to be refused)
+  const awaiting = actions.awaiting && sentFrom.current === status && refusedAt === refusedBefore.current;
   useEffect(() => {
     onAwaitingChange?.(awaiting);
   }, [awaiting, onAwaitingChange]);
@@ -36,11 +45,13 @@ export function BookingActions({ bookingId, status, holdOpen = true, onAwaitingC
     }
     setInvalid(null);
     sentFrom.current = status;
+    refusedBefore.current = refusedAt;
     actions.reset();
     actions.confirm.mutate(value);
   };
   const onCancel = () => {
     sentFrom.current = status;
+    refusedBefore.current = refusedAt;
     actions.reset();
     actions.cancel.mutate();
   };

@@ -6,6 +6,7 @@ import { myBookingsKey } from '../api/bookings';
 import { useBooking } from '../hooks/useBooking';
 import { useCountdown } from '../hooks/useCountdown';
 import { statusMessage } from '../model/messages';
+import { Refused } from './Refused';
 import { BookingActions } from './BookingActions';
 import { Countdown } from './Countdown';
 
@@ -51,6 +52,7 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
           <p data-testid="booking-message" role="status" aria-live="polite">
             {statusMessage(booking)}
           </p>
+          <Refused refused={booking.refused} />
           {booking.status === 'RECEIVED' && (
             <p data-testid="queue-position" data-position={booking.queue_position ?? ''}>
               {booking.queue_position != null ? 'Place in line: ' : ''}
@@ -71,6 +73,7 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
             bookingId={booking.booking_id}
             status={booking.status}
             holdOpen={booking.status !== 'PENDING' || left === null || left > 0}
+            refusedAt={booking.refused?.at ?? null}
             onAwaitingChange={setAwaiting}
           />
         </>

@@ -7,6 +7,7 @@ import { listMyBookings, myBookingsKey } from '../api/bookings';
 import { statusMessage } from '../model/messages';
 import { BookingActions } from './BookingActions';
 import { Countdown } from './Countdown';
+import { Refused } from './Refused';
 
 const PAGE = 20;
 
@@ -79,8 +80,14 @@ function BookingRow({ booking, onAwaitingChange }: { booking: Booking; onAwaitin
       </div>
       {booking.seats.length > 0 && <div>Seats: {booking.seats.join(', ')}</div>}
       <div className="muted">{statusMessage(booking)}</div>
+      <Refused refused={booking.refused} />
       {booking.status === 'PENDING' && <Countdown expiresAt={booking.expires_at} />}
-      <BookingActions bookingId={booking.booking_id} status={booking.status} onAwaitingChange={onChange} />
+      <BookingActions
+        bookingId={booking.booking_id}
+        status={booking.status}
+        refusedAt={booking.refused?.at ?? null}
+        onAwaitingChange={onChange}
+      />
     </li>
   );
 }

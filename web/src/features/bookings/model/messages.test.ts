@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { REASON_MESSAGES, canCancel, canConfirm, queueMessage, reasonMessage, statusMessage } from './messages';
+import {
+  REASON_MESSAGES,
+  canCancel,
+  canConfirm,
+  queueMessage,
+  reasonMessage,
+  refusalMessage,
+  statusMessage,
+} from './messages';
 
 describe('booking messages', () => {
   it('has a human message for every rejection reason of the contract', () => {
@@ -16,6 +24,18 @@ describe('booking messages', () => {
       expect(reasonMessage(reason)).not.toContain('_');
     }
     expect(reasonMessage('something_new')).toBe('The booking was not made (something_new).');
+  });
+
+  it('says why a confirm or cancel was refused', () => {
+    const at = '2027-01-01T20:00:00Z';
+    expect(refusalMessage(null)).toBeNull();
+    expect(refusalMessage({ action: 'confirm', reason: 'booking_expired', at })).toBe(
+      'Your confirmation could not be applied: the hold had already run out and the seats were released.',
+    );
+    expect(refusalMessage({ action: 'cancel', reason: 'booking_rejected', at })).toBe(
+      'Your cancellation could not be applied: the booking had been rejected.',
+    );
+    expect(refusalMessage({ action: 'cancel', reason: 'something_new', at })).toContain('(something_new)');
   });
 
   it('tells the place in line', () => {

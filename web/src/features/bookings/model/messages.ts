@@ -1,5 +1,5 @@
 /** Human words for booking statuses and rejection reasons. */
-import type { Booking, BookingStatus } from '../../../lib/types';
+import type { Booking, BookingStatus, Refusal } from '../../../lib/types';
 
 export const REASON_MESSAGES: Record<string, string> = {
   seat_unavailable:
@@ -17,6 +17,24 @@ export const REASON_MESSAGES: Record<string, string> = {
 export function reasonMessage(reason: string | null | undefined): string | null {
   if (!reason) return null;
   return REASON_MESSAGES[reason] ?? `The booking was not made (${reason}).`;
+}
+
+/** Why a confirm or cancel could not be applied (`booking_<status>`: the booking was already in that status). */
+const REFUSAL_REASONS: Record<string, string> = {
+  booking_received: 'the booking was still waiting in line',
+  booking_rejected: 'the booking had been rejected',
+  booking_expired: 'the hold had already run out and the seats were released',
+  booking_cancelled: 'the booking had already been cancelled',
+  booking_confirmed: 'the booking was already confirmed',
+  invalid_request: 'the booking system could not process the request',
+};
+
+/** A booking's `refused`: the last confirm or cancel that could not be applied, in words. */
+export function refusalMessage(refused: Refusal | null | undefined): string | null {
+  if (!refused) return null;
+  const what = refused.action === 'confirm' ? 'Your confirmation' : 'Your cancellation';
+  const why = REFUSAL_REASONS[refused.reason] ?? `it was refused (${refused.reason})`;
+  return `${what} could not be applied: ${why}.`;
 }
 
 export function queueMessage(position: number | null | undefined, waitS: number | null | undefined): string {

@@ -29,9 +29,10 @@ describe('SeatMapView', () => {
     expect(seat.dataset.seatId).toBe('A-1-2');
     expect(seat.dataset.state).toBe('held');
     expect(screen.getByLabelText('Section A, row 1, seat 3, booked')).toBeTruthy();
-    expect(screen.getByLabelText('Section B, row 1, seat 1, mine')).toBeTruthy();
+    expect(screen.getByLabelText('Section B, row 1, seat 1, mine, booked')).toBeTruthy();
     expect(screen.getAllByRole('button', { name: /^Section / })).toHaveLength(18);
     expect(window.__seatState?.('B-1-1')).toBe('mine');
+    expect(window.__seatMapState?.('B-1-1')).toBe('booked');
     expect(window.__seatState?.('A-3-4')).toBe('available');
     expect(window.__seatState?.('Z-1-1')).toBeNull();
   });

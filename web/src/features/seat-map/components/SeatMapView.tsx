@@ -60,6 +60,8 @@ declare global {
   interface Window {
     /** For browser tests: the state a person sees of any seat of the open map, visible or not. */
     __seatState?: (seatId: string) => DisplayState | null;
+    /** For browser tests: the seat's state in the map itself (`mine` is held or booked here). */
+    __seatMapState?: (seatId: string) => 'available' | 'held' | 'booked' | null;
   }
 }
 
@@ -164,8 +166,14 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
       const index = m.indexOf(seatId);
       return index < 0 || m.version < 0 ? null : displayState(m, index, mi);
     };
+    window.__seatMapState = (seatId: string) => {
+      const m = live.current.map;
+      const index = m.indexOf(seatId);
+      return index < 0 || m.version < 0 ? null : displayState(m, index, new Set()) as 'available' | 'held' | 'booked';
+    };
     return () => {
       delete window.__seatState;
+      delete window.__seatMapState;
     };
   }, []);
 
@@ -299,6 +307,7 @@ const SeatLayer = memo(function SeatLayer({ map, geo, seats, mine, selected, foc
             y={y}
             size={geo.cell}
             state={state}
+            code={map.states[index]}
             selected={selected.has(index)}
             tabbable={index === focused}
           />
@@ -315,11 +324,14 @@ interface SeatProps {
   y: number;
   size: number;
   state: DisplayState;
+  /** The map's own state code: "mine" does not say held or booked, the label does (and memo must see it). */
+  code: number;
   selected: boolean;
   tabbable: boolean;
 }
 
-const Seat = memo(function Seat({ map, index, x, y, size, state, selected, tabbable }: SeatProps) {
+// `code` is not read: it is a prop so that memo re-renders the seat when its label changes (mine held → booked)
+const Seat = memo(function Seat({ map, index, x, y, size, state, code: _code, selected, tabbable }: SeatProps) {
   return (
     <button
       type="button"

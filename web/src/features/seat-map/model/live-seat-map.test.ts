@@ -60,6 +60,7 @@ function setup(snapshots: SeatSnapshot[]) {
     onStatus: (s) => statuses.push(s),
     gapTimeoutMs: 500,
     retryMs: 1_000,
+    heartbeatTimeoutMs: 35_000,
   });
   const state = (id: string) => map.stateOf(map.indexOf(id));
   return { map, live, streams, statuses, fetchSnapshot, state };
@@ -150,6 +151,57 @@ describe('LiveSeatMap', () => {
     expect(streams).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(fetchSnapshot).toHaveBeenCalledTimes(2);
+    live.stop();
+  });
+
+  it('goes live on the first heartbeat and applies a backlog that reaches the version it announced', async () => {
+    const { live, streams, statuses, fetchSnapshot, state } = setup([{ version: 5, held: [], booked: [] }]);
+    await live.start();
+    streams[0].emit('heartbeat', { version: 7 });
+    expect(statuses.at(-1)).toBe('live');
+    streams[0].emit('change', change(6, 'A-1-1', 'held'), 6);
+    streams[0].emit('change', { show_id: 'sh_1', version: 7, seats_available: 9, changes: [] }, 7);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(state('A-1-1')).toBe('held');
+    expect(fetchSnapshot).toHaveBeenCalledTimes(1); // caught up: no refetch
+    live.stop();
+  });
+
+  it('refetches when a heartbeat says the server sent changes we never saw', async () => {
+    const { live, streams, fetchSnapshot } = setup([
+      { version: 5, held: [], booked: [] },
+      { version: 9, held: [], booked: ['A-1-4'] },
+    ]);
+    await live.start();
+    streams[0].open();
+    streams[0].emit('heartbeat', { version: 5 });
+    streams[0].emit('heartbeat', { version: 9 }); // 6..9 were lost on the way
+    await vi.advanceTimersByTimeAsync(499);
+    expect(fetchSnapshot).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fetchSnapshot).toHaveBeenCalledTimes(2);
+    expect(streams[1].url).toBe('/v1/shows/sh_1/seats/stream?after=9');
+    live.stop();
+  });
+
+  it('reopens a stream that stays silent past the heartbeat timeout (a dead connection)', async () => {
+    const { live, streams, statuses } = setup([{ version: 5, held: [], booked: [] }]);
+    await live.start();
+    streams[0].open();
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(15_000);
+      streams[0].emit('heartbeat', { version: 5 }); // heartbeats keep it open
+    }
+    expect(streams).toHaveLength(1);
+    streams[0].emit('change', change(6, 'A-1-1', 'held'), 6);
+    await vi.advanceTimersByTimeAsync(34_999);
+    expect(streams).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(streams[0].closed).toBe(true);
+    expect(statuses.at(-1)).toBe('reconnecting');
+    expect(streams[1].url).toBe('/v1/shows/sh_1/seats/stream?after=6');
+    streams[1].emit('heartbeat', { version: 6 });
+    expect(statuses.at(-1)).toBe('live');
     live.stop();
   });
 });

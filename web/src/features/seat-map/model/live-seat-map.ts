@@ -4,8 +4,13 @@
  * a `reset` event, or a stream the browser gave up on, it refetches the snapshot and reopens the stream
  * after the snapshot's version. The browser's own EventSource reconnects (sending Last-Event-ID) are
  * left to it; the duplicates they may bring are ignored by SeatSync.
+ *
+ * The server sends `event: heartbeat` (data: the version it has sent up to) when a stream opens and every
+ * 15 s. A heartbeat marks the stream live and tells SeatSync where the server is (so a change lost on the
+ * way is noticed), and a watchdog reopens a stream that has been silent for `heartbeatTimeoutMs` (a
+ * connection that died without closing never errors in EventSource).
  */
-import type { SeatChangeEvent } from '../../../lib/api-types.pending';
+import type { SeatChangeEvent, StreamMark } from '../../../lib/types';
 import type { SeatMap, SeatSnapshot } from './seat-map';
 import { SeatSync, type RefetchReason, type Timers } from './seat-sync';
 
@@ -31,7 +36,12 @@ export interface LiveSeatMapOptions {
   gapTimeoutMs?: number;
   /** Delay before reopening a stream the browser closed, and between failed snapshot fetches. */
   retryMs?: number;
+  /** A stream silent this long (no heartbeat, no change) is reopened: two missed heartbeats and a margin. */
+  heartbeatTimeoutMs?: number;
 }
+
+/** The server's heartbeat period is 15 s. */
+export const HEARTBEAT_TIMEOUT_MS = 35_000;
 
 const CLOSED = 2;
 
@@ -44,6 +54,7 @@ export class LiveSeatMap {
   private stream: EventSourceLike | null = null;
   private stopped = false;
   private retryTimer: unknown = null;
+  private watchdog: unknown = null;
   private readonly timers: Timers;
   private status: LiveStatus = 'connecting';
   private loading = false;
@@ -75,9 +86,8 @@ export class LiveSeatMap {
   }
 
   /**
-   * Reopens the stream after the applied version. For when the network is known to have come back
-   * (`online`): a stream whose connection died silently never errors, and EventSource hides the
-   * server's comment heartbeats, so there is nothing else to notice it by.
+   * Reopens the stream after the applied version: when the network is known to have come back
+   * (`online`), or when the watchdog found the stream silent.
    */
   reconnect(): void {
     if (this.stopped || this.loading || this.sync.version < 0) return;
@@ -131,11 +141,15 @@ export class LiveSeatMap {
     this.closeStream();
     const stream = this.options.openStream(streamUrl(this.options.showId, this.sync.version));
     this.stream = stream;
+    this.armWatchdog();
     stream.onopen = () => {
-      if (this.stream === stream) this.setStatus('live');
+      if (this.stream !== stream) return;
+      this.setStatus('live');
+      this.armWatchdog();
     };
     stream.onerror = () => {
       if (this.stream !== stream) return;
+      this.armWatchdog();
       if (stream.readyState === CLOSED) {
         // the browser gave up (e.g. an HTTP error answer): reopen ourselves, after the applied version
         this.setStatus('offline');
@@ -149,15 +163,47 @@ export class LiveSeatMap {
       if (this.stream !== stream) return;
       const data = parse(event.data) as SeatChangeEvent | null;
       if (!data || typeof data.version !== 'number' || !Array.isArray(data.changes)) return;
-      this.setStatus('live');
+      this.heard();
       this.sync.change({ version: data.version, changes: data.changes });
     });
+    stream.addEventListener('heartbeat', (event) => {
+      if (this.stream !== stream) return;
+      const data = parse(event.data) as StreamMark | null;
+      this.heard();
+      if (data && typeof data.version === 'number') this.sync.expect(data.version);
+    });
     stream.addEventListener('reset', () => {
-      if (this.stream === stream) this.sync.reset();
+      if (this.stream !== stream) return;
+      this.heard();
+      this.sync.reset();
     });
   }
 
+  /** The server spoke on the current stream: it is live, and the watchdog starts over. */
+  private heard(): void {
+    this.setStatus('live');
+    this.armWatchdog();
+  }
+
+  private armWatchdog(): void {
+    this.clearWatchdog();
+    if (this.stopped || !this.stream) return;
+    this.watchdog = this.timers.setTimeout(() => {
+      this.watchdog = null;
+      if (this.stopped || !this.stream) return;
+      this.reconnect(); // silent for too long: the connection is dead without having said so
+    }, this.options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS);
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog !== null) {
+      this.timers.clearTimeout(this.watchdog);
+      this.watchdog = null;
+    }
+  }
+
   private closeStream(): void {
+    this.clearWatchdog();
     if (this.stream) {
       this.stream.onopen = null;
       this.stream.onerror = null;

@@ -54,7 +54,7 @@ describe('SeatMap', () => {
     const map = new SeatMap(sections);
     map.loadSnapshot({ version: 1, held: ['A-3-2'], booked: ['A-1-1'] });
     const mine = new Set([map.indexOf('A-3-2'), map.indexOf('A-2-2')]);
-    expect(seatLabel(map, 9, displayState(map, 9, mine))).toBe('Section A, row 3, seat 2, mine');
+    expect(seatLabel(map, 9, displayState(map, 9, mine))).toBe('Section A, row 3, seat 2, mine, held');
     // A-2-2 is available again (my booking ended): not "mine" any more
     expect(displayState(map, map.indexOf('A-2-2'), mine)).toBe('available');
     expect(seatLabel(map, 0, displayState(map, 0, mine))).toBe('Section A, row 1, seat 1, booked');

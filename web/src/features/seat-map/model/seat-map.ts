@@ -180,7 +180,8 @@ export function seatLabel(map: SeatMap, index: number, state: DisplayState): str
     available: 'available',
     held: 'held',
     booked: 'booked',
-    mine: 'mine',
+    // mine: held for me (to confirm) or booked by me
+    mine: `mine, ${NAMES[map.states[index]]}`,
   };
   return `Section ${section.name}, row ${row}, seat ${seat}, ${words[state]}`;
 }

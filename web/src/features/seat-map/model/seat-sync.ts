@@ -8,6 +8,9 @@
  *   the sync asks for a refetch of /seats. A `reset` event asks for one at once.
  * - A snapshot replaces every seat's state and its version becomes the applied one; buffered changes
  *   after it are then applied if they follow on.
+ * - `expect(version)` (the stream's heartbeat: the version the server has sent up to) arms the same gap
+ *   timer when the applied version is behind it: changes the server sent but we never saw (a proxy that
+ *   dropped them, a tab that slept) cost at most one gap timeout, then a refetch.
  */
 import type { SeatChange, SeatMap, SeatSnapshot } from './seat-map';
 
@@ -16,7 +19,7 @@ export interface VersionedChange {
   changes: readonly SeatChange[];
 }
 
-export type RefetchReason = 'gap' | 'reset' | 'overflow';
+export type RefetchReason = 'gap' | 'reset' | 'overflow' | 'behind';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -24,7 +27,7 @@ export interface Timers {
 }
 
 export interface SeatSyncOptions {
-  /** Seat indices whose state changed ('all' after a snapshot). */
+  /** Seat indices whose state changed ('all' after a snapshot; may be empty: only the version moved). */
   onApplied(changed: number[] | 'all'): void;
   onRefetch(reason: RefetchReason): void;
   gapTimeoutMs?: number;
@@ -43,6 +46,8 @@ export class SeatSync {
   private readonly buffer = new Map<number, VersionedChange>();
   private gapTimer: unknown = null;
   private refetchPending = false;
+  /** The highest version a heartbeat said the server has sent (-1: none). */
+  private expected = -1;
   private readonly gapTimeoutMs: number;
   private readonly maxBuffered: number;
   private readonly timers: Timers;
@@ -100,15 +105,28 @@ export class SeatSync {
     this.requestRefetch('reset');
   }
 
+  /** The server says it has sent every change through `version`: if we are behind, wait a gap timeout. */
+  expect(version: number): void {
+    if (!Number.isInteger(version) || version <= this.map.version || this.map.version < 0) return;
+    this.expected = Math.max(this.expected, version);
+    this.armGapTimer();
+  }
+
+  private get behind(): boolean {
+    return this.buffer.size > 0 || this.expected > this.map.version;
+  }
+
   dispose(): void {
     this.clearGapTimer();
     this.buffer.clear();
+    this.expected = -1;
   }
 
   private apply(change: VersionedChange): void {
     const changed = this.map.applyChanges(change.changes);
     this.map.version = change.version;
-    if (changed.length > 0) this.options.onApplied(changed);
+    // also when no seat changed: the version moved (a show's creation, version 0 → 1, changes no seat)
+    this.options.onApplied(changed);
   }
 
   private drain(): void {
@@ -117,7 +135,7 @@ export class SeatSync {
       this.buffer.delete(next.version);
       this.apply(next);
     }
-    if (this.buffer.size === 0) this.clearGapTimer();
+    if (!this.behind) this.clearGapTimer();
     else this.armGapTimer(true);
   }
 
@@ -130,6 +148,7 @@ export class SeatSync {
     this.gapTimer = this.timers.setTimeout(() => {
       this.gapTimer = null;
       if (this.buffer.size > 0) this.requestRefetch('gap');
+      else if (this.expected > this.map.version) this.requestRefetch('behind');
     }, this.gapTimeoutMs);
   }
 

@@ -11,3 +11,14 @@ export function listShows(cursor: string | undefined, limit: number, signal?: Ab
 export function getShow(showId: string, signal?: AbortSignal): Promise<Show> {
   return api.request<Show>(`/v1/shows/${encodeURIComponent(showId)}`, { signal });
 }
+
+/**
+ * How far a show's creation has got: the seat map's version is 0 while the creation is accepted but not
+ * decided, 1 or more once the processor created it; a refused creation reads 404 with `details.reason`.
+ */
+export const creationKey = (showId: string) => ['shows', showId, 'creation'] as const;
+
+export async function getShowVersion(showId: string, signal?: AbortSignal): Promise<number> {
+  const seats = await api.request<{ version: number }>(`/v1/shows/${encodeURIComponent(showId)}/seats`, { signal });
+  return seats.version;
+}

@@ -1,0 +1,38 @@
+"""What the browser tests do on the client's pages, by the selectors docs/WEB.md lists."""
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from tests.support import ids
+
+
+async def sign_in(page: Page, name: str, role: str = "customer") -> None:
+    await page.goto("/signin")
+    await page.get_by_label("Name").fill(name)
+    await page.get_by_label("Role").select_option(role)
+    await page.get_by_test_id("signin-submit").click()
+    await expect(page.get_by_test_id("signed-in-as")).to_have_attribute("data-sub", name)
+
+
+def person(name: str) -> str:
+    return ids.customer(name)
+
+
+async def open_map(page: Page, show_id: str) -> None:
+    """The show's page with its seat map loaded and its change stream live."""
+    await page.goto(f"/shows/{show_id}")
+    await expect(page.get_by_test_id("seat-map")).to_have_attribute("data-loaded", "true")
+    await expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "live")
+
+
+async def seat_states(page: Page, seats: list[str]) -> list[str | None]:
+    return await page.evaluate("(seats) => seats.map((s) => window.__seatState(s))", seats)
+
+
+async def wait_seat_states(page: Page, seats: list[str], state: str, timeout_s: float, raw: bool = False) -> None:
+    """Until every seat shows `state` (raw: the map's own state, where a seat of mine is held or booked)."""
+    fn = "__seatMapState" if raw else "__seatState"
+    await page.wait_for_function(
+        f"([seats, state]) => seats.every((s) => window.{fn} && window.{fn}(s) === state)",
+        arg=[seats, state], timeout=timeout_s * 1000, polling="raf")
+
