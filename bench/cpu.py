@@ -16,7 +16,12 @@ COMPONENTS = (
     ("expiry", ("-m expiry",)),
     ("intake", ("-m intake",)),
     ("nginx", ("nginx",)),
-    ("postgres", ("postgres",)),
+    # PostgreSQL's processes by role: the sessions doing the work, the replicas replaying it, the WAL
+    # writer and senders shipping it, and the rest (checkpointer, background writer, autovacuum).
+    ("postgres: replica replay", ("postgres: startup", "postgres: walreceiver")),
+    ("postgres: wal", ("postgres: walwriter", "postgres: walsender")),
+    ("postgres: sessions", ("postgres: boxoffice", "postgres: postgres")),
+    ("postgres: other", ("postgres",)),
     ("kafka", ("kafka.Kafka",)),
     ("redis", ("redis-server",)),
     ("load generator", ("boxoffice bench", "ops.cli bench")),

@@ -47,23 +47,28 @@ class OutboxRelay:
         while not self._lifecycle.stopping.is_set():
             self._wakeup.clear()
             published = await self.publish_pending(conn)
-            if published < self._batch_max:
+            if published < self._batch_max:  # caught up (a full fetch means there may be more)
                 stop = asyncio.ensure_future(self._lifecycle.stopping.wait())
                 wake = asyncio.ensure_future(self._wakeup.wait())
                 await asyncio.wait({stop, wake}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
                 stop.cancel()
                 wake.cancel()
         # Drain what is committed before stopping.
-        while await self.publish_pending(conn) == self._batch_max:
+        while await self.publish_pending(conn) >= self._batch_max:
             pass
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         """The next rows after the cursor whose transactions have all ended, published; then the cursor moves
         past them (one row updated, whatever the number of events; see migration 0007)."""
+        # At most `batch_max` events (a row, one show's events of a transaction, is never split).
         rows = await conn.fetch(
-            """SELECT o.id, o.txid, o.show_id, o.payload FROM outbox o, relay_cursor c
-               WHERE (o.txid, o.id) > (c.txid, c.last_id) AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
-               ORDER BY o.txid, o.id LIMIT $1""",
+            """SELECT id, txid, show_id, events, payload FROM (
+                 SELECT o.id, o.txid, o.show_id, o.events, o.payload,
+                        sum(o.events) OVER (ORDER BY o.txid, o.id) - o.events AS before
+                 FROM outbox o, relay_cursor c
+                 WHERE (o.txid, o.id) > (c.txid, c.last_id) AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+                 ORDER BY o.txid, o.id LIMIT $1) t
+               WHERE before < $1 ORDER BY txid, id""",
             self._batch_max,
         )
         if not rows:
@@ -71,8 +76,9 @@ class OutboxRelay:
         await self._publish(rows)
         await conn.execute("UPDATE relay_cursor SET txid = $1, last_id = $2, updated_at = now()",
                            rows[-1]["txid"], rows[-1]["id"])
-        metrics.RELAY_PUBLISHED.inc(len(rows))
-        return len(rows)
+        events = sum(row["events"] for row in rows)
+        metrics.RELAY_PUBLISHED.inc(events)
+        return events
 
     async def _publish(self, rows: list[asyncpg.Record]) -> None:
         """Send rows as record batches per partition (far cheaper than one send per message), in id order
@@ -86,11 +92,13 @@ class OutboxRelay:
         for partition, members in by_partition.items():
             batch = self._producer.create_batch()
             for row in members:
-                if batch.append(key=row["show_id"].encode(), value=row["payload"], timestamp=None) is None:
-                    batch.close()
-                    futures.append(await self._producer.send_batch(batch, topics.EVENTS, partition=partition))
-                    batch = self._producer.create_batch()
-                    batch.append(key=row["show_id"].encode(), value=row["payload"], timestamp=None)
+                key = row["show_id"].encode()
+                for event in row["payload"].split(b"\n"):  # one Kafka record per event (migration 0008)
+                    if batch.append(key=key, value=event, timestamp=None) is None:
+                        batch.close()
+                        futures.append(await self._producer.send_batch(batch, topics.EVENTS, partition=partition))
+                        batch = self._producer.create_batch()
+                        batch.append(key=key, value=event, timestamp=None)
             batch.close()
             futures.append(await self._producer.send_batch(batch, topics.EVENTS, partition=partition))
         await asyncio.gather(*futures)

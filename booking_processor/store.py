@@ -201,9 +201,18 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
         )
     if batch.events:
         await conn.copy_records_to_table(
-            "outbox", columns=("event_id", "show_id", "show_version", "payload", "partition"),
-            records=[(e.event_id, e.show_id, e.show_version, encode_event(e), partition) for e in batch.events])
+            "outbox", columns=("event_id", "show_id", "show_version", "events", "payload", "partition"),
+            records=_outbox_rows(batch, partition))
         await conn.execute("SELECT pg_notify('outbox', '')")
+
+
+def _outbox_rows(batch: Batch, partition: int) -> list[tuple]:
+    """One row per show: its events of the batch in order, newline-separated JSON (migration 0008)."""
+    by_show: dict[str, list] = {}
+    for event in batch.events:
+        by_show.setdefault(event.show_id, []).append(event)
+    return [(events[0].event_id, show_id, events[0].show_version, len(events),
+             b"\n".join([encode_event(e) for e in events]), partition) for show_id, events in by_show.items()]
 
 
 async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:

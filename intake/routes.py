@@ -161,10 +161,14 @@ async def request_booking(request: Request) -> Response:
             raise ApiError(422, "validation_error", f"seat ids outside the layout: {invalid}",
                            details={"path": "$.seats", "reason": "outside the layout", "seats": invalid})
 
-    request_id = hashlib.sha256(f"{principal.sub}\n{key}".encode()).hexdigest()
+    # The key is the customer's: reused for anything else while its record lives, it is 422. The booking id
+    # also names the show, so it is unique on the show's shard whatever happens to that record (a booking id
+    # only ever exists on one shard, where the show is).
+    claim_id = hashlib.sha256(f"{principal.sub}\n{key}".encode()).hexdigest()
+    request_id = hashlib.sha256(f"{principal.sub}\n{show_id}\n{key}".encode()).hexdigest()
     booking_id = "bk_" + request_id[:26]
     fingerprint = hashlib.sha256(msgspec.json.encode([show_id, seats, body.quantity_or_none])).hexdigest()
-    stored = await state.idempotency.claim(request_id, fingerprint)
+    stored = await state.idempotency.claim(claim_id, fingerprint)
     if stored is not None:
         if stored != fingerprint:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different request")

@@ -59,7 +59,7 @@ TABLES = (
           "partition = $1", "booking_id"),
     # Only what the source's relay has not published yet; no id or txid: the target gives the rows its own (its
     # relay publishes them after everything before the move), in this order (a show's events keep theirs).
-    Table("outbox", ("event_id", "show_id", "show_version", "payload", "created_at", "partition"),
+    Table("outbox", ("event_id", "show_id", "show_version", "events", "payload", "created_at", "partition"),
           "partition = $1", "event_id",
           copy_where="partition = $1 AND (txid, id) > (SELECT txid, last_id FROM relay_cursor)"),
     Table("rejected_shows", ("show_id", "reason", "rejected_at", "partition"), "partition = $1", "show_id"),

@@ -90,7 +90,7 @@ async def test_failing_mail_server_retries_then_dead_letters_while_bookings_go_o
             booking_id = (await api.book(customer, show_id, quantity=1, email=email)).json()["booking_id"]
             assert (await api.wait_status(customer, booking_id))["status"] == "PENDING"
             event_id = await pg.fetchval(
-                "SELECT event_id FROM outbox WHERE show_id = $1 AND show_version = 2", show_id)
+                "SELECT event_id FROM outbox_events WHERE show_id = $1 AND show_version = 2", show_id)
             row = await eventually(
                 lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
                 lambda r: r is not None and r["status"] == "dead", timeout=30, what="notification dead")

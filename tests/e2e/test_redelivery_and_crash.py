@@ -19,7 +19,7 @@ async def _snapshot(pg, show_id: str) -> dict:
         "seats": [dict(r) for r in await pg.fetch(
             "SELECT * FROM seats WHERE show_id = $1 ORDER BY seat_id", show_id)],
         "outbox": [tuple(r) for r in await pg.fetch(
-            "SELECT event_id, show_version FROM outbox WHERE show_id = $1 ORDER BY show_version", show_id)],
+            "SELECT event_id, show_version FROM outbox_events WHERE show_id = $1 ORDER BY show_version", show_id)],
     }
 
 
@@ -87,6 +87,6 @@ async def test_processor_killed_mid_stream_loses_and_duplicates_nothing(api, pg,
     await assert_no_overbooking(pg, show_id)
     # One event per decision, versions 1..401 without a gap or a duplicate.
     versions = [r["show_version"] for r in await pg.fetch(
-        "SELECT show_version FROM outbox WHERE show_id = $1 ORDER BY show_version", show_id)]
+        "SELECT show_version FROM outbox_events WHERE show_id = $1 ORDER BY show_version", show_id)]
     assert versions == list(range(1, 402))
     await assert_projection_matches(pg, redis, [show_id])
