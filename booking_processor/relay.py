@@ -60,16 +60,19 @@ class OutboxRelay:
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         """The next rows after the cursor whose transactions have all ended, published; then the cursor moves
         past them (one row updated, whatever the number of events; see migration 0007)."""
+        # The cursor and the horizon first, as plain values, so that the read is an index range scan (both
+        # functions are volatile: inside the read they would be evaluated per row, over the whole table). The
+        # horizon is taken before the read, so every transaction below it has ended when the read looks.
+        cursor = await conn.fetchrow(
+            "SELECT txid, last_id, pg_snapshot_xmin(pg_current_snapshot()) AS horizon FROM relay_cursor")
         # At most `batch_max` events (a row, one show's events of a transaction, is never split).
         rows = await conn.fetch(
             """SELECT id, txid, show_id, events, payload FROM (
-                 SELECT o.id, o.txid, o.show_id, o.events, o.payload,
-                        sum(o.events) OVER (ORDER BY o.txid, o.id) - o.events AS before
-                 FROM outbox o, relay_cursor c
-                 WHERE (o.txid, o.id) > (c.txid, c.last_id) AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
-                 ORDER BY o.txid, o.id LIMIT $1) t
+                 SELECT id, txid, show_id, events, payload, sum(events) OVER (ORDER BY txid, id) - events AS before
+                 FROM outbox WHERE (txid, id) > ($2::xid8, $3::bigint) AND txid < $4::xid8
+                 ORDER BY txid, id LIMIT $1) t
                WHERE before < $1 ORDER BY txid, id""",
-            self._batch_max,
+            self._batch_max, cursor["txid"], cursor["last_id"], cursor["horizon"],
         )
         if not rows:
             return 0

@@ -53,7 +53,7 @@ class ExpirySweeper:
     async def sweep(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(
             """SELECT booking_id, show_id FROM bookings
-               WHERE status = 'PENDING' AND expires_at <= clock_timestamp() AND partition = ANY($2::smallint[])
+               WHERE status = 'PENDING' AND expires_at <= statement_timestamp() AND partition = ANY($2::smallint[])
                ORDER BY expires_at LIMIT $1""",
             self._batch_max, self._owned(),
         )
