@@ -1,11 +1,11 @@
 """`GET /v1/shows/{id}/seats/stream`: a show's seat changes as Server-Sent Events.
 
-The projections publish every applied change of a show (version, the seats that changed state) on the
-show's Redis channel and append it to the show's capped change log. Each intake process holds one pub/sub
-connection and shares a show's subscription among its clients. A client resumes after a version
-(`Last-Event-ID`, or `?after=`): the missed changes come from the change log, then live ones follow, each
-exactly once and in version order. When the log no longer reaches back far enough, or a client falls too
-far behind, it gets a `reset` event with the current version and refetches the map. A `heartbeat` event
+The projections publish the applied changes of a show (version, the seats that changed state; one JSON array
+per batch) on the show's Redis channel and append them to the show's capped change log. Each intake process
+holds one pub/sub connection and shares a show's subscription among its clients. A client resumes after a
+version (`Last-Event-ID`, or `?after=`): the missed changes come from the change log, then live ones follow,
+each exactly once and in version order. When the log no longer reaches back far enough, or a client falls
+too far behind, it gets a `reset` event with the current version and refetches the map. A `heartbeat` event
 at once and every 15 s (data: the version the stream is at) keeps proxies open and lets clients notice a
 dead connection.
 """
@@ -35,6 +35,12 @@ class _Version(msgspec.Struct):
 
 
 _version = msgspec.json.Decoder(_Version)
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _changes(blob: bytes) -> list[tuple[int, bytes]]:
+    """A published message or log entry (a JSON array of changes, in version order) as (version, JSON)."""
+    return [(_version.decode(raw).version, bytes(raw)) for raw in _raw_list.decode(blob)]
 
 
 class ChangeFeed:
@@ -131,15 +137,16 @@ class SeatStream:
     async def _since(self, last: int, upto: int | None) -> tuple[list[bytes], int]:
         """The logged changes after `last` (through `upto`), as events, and the version they reach; a reset
         when the log does not reach back to `last + 1`."""
+        # Entries are keyed by the last version they hold: the first one at or after last + 1 holds it.
         entries = await self._redis.xrange(self._keys.changes(self._show_id), min=f"{last + 1}-0", max="+")
         events, reached = [], last
-        for entry_id, fields in entries:
-            version = int(entry_id.split(b"-")[0])
-            if upto is not None and version > upto:
+        logged = (change for _, fields in entries for change in _changes(fields[b"changes"]))
+        for version, data in logged:
+            if version <= reached:
+                continue
+            if (upto is not None and version > upto) or version != reached + 1:
                 break
-            if version != reached + 1:
-                break
-            events.append(_change(version, fields[b"change"]))
+            events.append(_change(version, data))
             reached = version
         target = upto if upto is not None else await self._current()
         if reached < target:
@@ -169,17 +176,17 @@ class SeatStream:
                     for event in backlog:
                         yield event
                     continue
-                version = _version.decode(item).version
-                if version <= last:
-                    continue  # seen in the backlog already
-                if version > last + 1:  # a change went missing on the way: fill the gap from the log
-                    backlog, last = await self._since(last, version - 1)
-                    for event in backlog:
-                        yield event
+                for version, data in _changes(item):
                     if version <= last:
-                        continue
-                yield _change(version, item)
-                last = version
+                        continue  # seen in the backlog already
+                    if version > last + 1:  # a change went missing on the way: fill the gap from the log
+                        backlog, last = await self._since(last, version - 1)
+                        for event in backlog:
+                            yield event
+                        if version <= last:
+                            continue
+                    yield _change(version, data)
+                    last = version
         finally:
             STREAMS.dec()
             await self._feed.unsubscribe(self._show_id, queue)

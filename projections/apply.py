@@ -6,9 +6,10 @@ hash as `gap` and reported, never papered over (`boxoffice replay projections` r
 touches only the seats it names, so its cost does not grow with the size of the show. A show's events of a
 batch travel as one JSON array, so the client's per-command cost is paid once per show, not per event.
 
-The live consumer also publishes each applied change of a show (version, the seats that changed state):
-appended to the show's bounded change log (a stream, for clients resuming after a version) and published
-on the show's channel (for clients following it now). A replay building a new generation publishes nothing.
+The live consumer also publishes the applied changes of a show (version, the seats that changed state), one
+JSON array per script call: appended to the show's bounded change log (a stream whose entry id is the last
+version in it, for clients resuming after a version) and published on the show's channel (for clients
+following it now). A replay building a new generation publishes nothing.
 """
 from __future__ import annotations
 
@@ -25,15 +26,19 @@ from schemas.layout import Section
 from schemas.validation import format_time
 
 APPLIED, DUPLICATE, GAP = 1, 0, -1
-CHANGE_LOG_LENGTH = 1000
+CHANGE_LOG_LENGTH = 1000  # versions kept for clients resuming
 
 # KEYS: show, held, booked, index, change log, then one booking key per event (a placeholder for show events)
 # ARGV[1]: JSON array of [type, show_version, seats_available, show_doc, booking_doc, index_member, seats, change]
-# ARGV[2]: "1" to append and publish each applied change, ARGV[3]: the channel, ARGV[4]: change log length
+# ARGV[2]: "1" to append and publish the applied changes, ARGV[3]: the channel, ARGV[4]: change log length
+# The show's version and availability are written once per call, and its applied changes travel as one JSON
+# array: one change-log entry (id = the last version) and one message per call, not per event.
 APPLY_EVENTS = """
 local events = cjson.decode(ARGV[1])
 local publish = ARGV[2] == '1'
 local results = {}
+local applied = {}
+local available_now = nil
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 for i, e in ipairs(events) do
   local kind, v, available = e[1], e[2], e[3]
@@ -61,7 +66,7 @@ for i, e in ipairs(events) do
         elseif kind == 'BookingExpired' or kind == 'BookingCancelled' then
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SREM', KEYS[3], seat) end
         end
-        redis.call('HSET', KEYS[1], 'version', v, 'available', available)
+        available_now = available
       end
       local booking = KEYS[5 + i]
       local bv = tonumber(redis.call('HGET', booking, 'v') or '-2')
@@ -69,13 +74,17 @@ for i, e in ipairs(events) do
     end
     if v > 0 then
       cur = v
-      if publish then
-        redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], v .. '-1', 'change', e[8])
-        redis.call('PUBLISH', ARGV[3], e[8])
-      end
+      applied[#applied + 1] = e[8]
     end
     results[i] = 1
   end
+end
+if available_now then redis.call('HSET', KEYS[1], 'version', cur, 'available', available_now) end
+if publish and #applied > 0 then
+  local changes = '[' .. table.concat(applied, ',') .. ']'
+  -- keep about the last ARGV[4] versions, however many entries they took
+  redis.call('XADD', KEYS[5], 'MINID', '~', math.max(0, cur - tonumber(ARGV[4])), cur .. '-1', 'changes', changes)
+  redis.call('PUBLISH', ARGV[3], changes)
 end
 return results
 """

@@ -68,7 +68,7 @@ def normalise_times(record: msgspec.Struct, *names: str) -> None:
     """For `__post_init__` of frozen records: store each named time in UTC."""
     for name in names:
         value = getattr(record, name)
-        if value is not None:
+        if value is not None and value.tzinfo is not UTC:  # "Z" decodes to UTC already: nothing to do
             msgspec.structs.force_setattr(record, name, utc(value))
 
 

@@ -36,8 +36,12 @@ async def test_duplicates_skipped_gaps_refused(redis):
     cancelled = _booking(show, 4, "BookingCancelled", "CANCELLED", ["A-1-1", "A-1-2"], 4)
     try:
         assert await applier.apply([_created(show), pending, pending], keys) == [APPLIED, APPLIED, DUPLICATE]
-        changes = await redis.xrange(keys.changes(show))
-        assert [entry_id for entry_id, _ in changes] == [b"1-1", b"2-1"]  # the change log, by version
+        # the change log: one entry per call, keyed by the last version it holds, the changes in order
+        entries = await redis.xrange(keys.changes(show))
+        assert [entry_id for entry_id, _ in entries] == [b"2-1"]
+        logged = orjson.loads(entries[0][1][b"changes"])
+        assert [c["version"] for c in logged] == [1, 2]
+        assert logged[1]["changes"] == [{"seat_id": "A-1-1", "state": "held"}, {"seat_id": "A-1-2", "state": "held"}]
         assert await redis.smembers(keys.held(show)) == {b"A-1-1", b"A-1-2"}
         # version 4 before 3: refused and recorded, nothing changes
         assert await applier.apply([cancelled], keys) == [GAP]
