@@ -3,6 +3,7 @@ two snapshots. On a 2-core machine every component shares the same cores, so a t
 little without this: it is what the capacity model (docs/SCALING.md) divides by."""
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -62,3 +63,38 @@ def used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float
         start = before.get(pid, (name, 0.0))[1]
         totals[name] = totals.get(name, 0.0) + max(0.0, seconds - start)
     return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Resident memory per component (its processes summed), sampled every half second; `peaks()` is the
+    highest seen, in MiB."""
+
+    def __init__(self, root: str | None = None, every_s: float = 0.5) -> None:
+        self._root, self._every = root, every_s
+        self._peaks: dict[str, float] = {}
+
+    def sample(self) -> None:
+        totals: dict[str, int] = {}
+        for pid, (name, _) in snapshot(self._root).items():
+            totals[name] = totals.get(name, 0) + _rss_kib(pid)
+        for name, kib in totals.items():
+            self._peaks[name] = max(self._peaks.get(name, 0.0), kib / 1024)
+
+    async def run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self._every)
+
+    def peaks(self) -> dict[str, float]:
+        self.sample()
+        return {k: round(v, 1) for k, v in sorted(self._peaks.items(), key=lambda kv: -kv[1])}

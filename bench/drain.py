@@ -1,6 +1,12 @@
-"""Processor drain: N RequestBooking commands preloaded into booking.commands with no processor running,
-then a processor started; decided bookings/s from the first decision committed to the last event published
-(database timestamps), and the same including the processor's start-up and group join."""
+"""Processor drain: N RequestBooking commands preloaded into a topic with no processor running, then the
+processor(s) started; decided bookings/s from the first decision committed to the last event published
+(database timestamps), and the same including start-up and group join.
+
+Each run has a topic of its own (`bench.drain.<run>`, 12 partitions like booking.commands) with a shard map
+of its own in the catalog (one shard, or p % K), decided by processors of its own group: the stack's
+processor, the data of booking.commands and its shard map are not touched, and runs with 1 and 2 shards, or
+1 and 2 processors, can follow each other. The rest of the system (relay, projections, notifier, both
+replicas) runs as usual: it is part of the cost."""
 from __future__ import annotations
 
 import asyncio
@@ -9,10 +15,11 @@ import time
 from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench import cpu, processes
 from ops.invariants import overbooking_violations
-from runtime.clients import kafka_consumer, kafka_producer, topic_partitions
+from runtime.clients import kafka_consumer, kafka_producer, open_shards
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 from schemas import topics
@@ -40,93 +47,120 @@ async def _wait(pg: AllShards, query: str, args: tuple, want: int, timeout: floa
         await asyncio.sleep(0.05)
 
 
-async def _command_end_offsets(settings: Settings) -> dict[int, int]:
+async def _end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     consumer = kafka_consumer(settings, group_id=None)
     await consumer.start()
     try:
-        tps = [TopicPartition(topics.COMMANDS, p) for p in sorted(await topic_partitions(consumer, topics.COMMANDS))]
+        tps = [TopicPartition(topic, p) for p in range(topics.COMMANDS_PARTITIONS)]
         return {tp.partition: offset for tp, offset in (await consumer.end_offsets(tps)).items()}
     finally:
         await consumer.stop()
 
 
-async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int) -> dict:
+async def _bench_topic(settings: Settings, catalog: AllShards, topic: str, shards: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="boxoffice-bench")
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, topics.COMMANDS_PARTITIONS, 1,
+                                            topic_configs={"retention.ms": str(24 * 3600 * 1000)})])
+    finally:
+        await admin.close()
+    await catalog.catalog.execute(
+        """INSERT INTO shard_map (topic, partition, shard)
+           SELECT $1, p, p % $2 FROM generate_series(0, $3 - 1) AS p""", topic, shards, topics.COMMANDS_PARTITIONS)
+
+
+async def _send_all(producer, topic: str, commands) -> float:
+    started = time.perf_counter()
+    for command in commands:
+        await producer.send(topic, encode_command(command), key=command.show_id.encode())
+    await producer.flush()
+    return time.perf_counter() - started
+
+
+async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int, shards: int | None = None,
+                    processors: int = 1, profile: bool = False) -> dict:
+    shards = shards or pg.count
     run = secrets.token_hex(3)
-    per_show = commands // shows
+    per_show = -(-commands // shows)
     if per_show > MAX_SEATS:
         raise ValueError(f"{per_show} bookings per show: a show has at most {MAX_SEATS} seats")
+    topic, group = f"bench.drain.{run}", f"bench-drain-{run}"
+    await _bench_topic(settings, pg, topic, shards)
+    on_map = await open_shards(settings, size=4, kind=AllShards, topic=topic)  # the run's own shard map
     show_ids = [f"bench-{run}-{i}" for i in range(shows)]
     layout = _layout(max(per_show, 100))
+    env = {"BOXOFFICE_PROCESSOR_TOPIC": topic, "BOXOFFICE_PROCESSOR_GROUP": group}
+    logs = settings.stack_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     producer = kafka_producer(settings, linger_ms=20, max_batch_size=1024 * 1024)
     await producer.start()
     try:
         now = datetime.now(UTC)
-        for show_id in show_ids:  # created by the running processor
-            await producer.send(topics.COMMANDS, encode_command(CreateShow(
-                command_id=secrets.token_hex(8), show_id=show_id, issued_at=now, title="bench", venue="bench",
-                starts_at=datetime.now(UTC), hold_seconds=3600, sections=list(layout.sections))), key=show_id.encode())
-        await producer.flush()
-        await _wait(pg, "SELECT count(*) FROM shows WHERE show_id = ANY($1::text[])", (show_ids,), shows, 120,
-                    "shows created")
-        managed = processes.stop_managed(settings, "booking_processor")
+        creator = processes.start_processor(logs / "bench-processor.log", **env)
         try:
-            started = time.perf_counter()
-            for i in range(commands):
-                show_id = show_ids[i % shows]
-                await producer.send(topics.COMMANDS, encode_command(RequestBooking(
-                    command_id=f"{run}-{i}", show_id=show_id, issued_at=now, booking_id=f"bk_bench_{run}_{i}",
-                    request_id=f"bench-{run}-{i}", customer_id=f"bench{i % 5000}", quantity=1)), key=show_id.encode())
-            await producer.flush()
-            preload_s = time.perf_counter() - started
-            ends = await _command_end_offsets(settings)
-            log = settings.stack_dir / "logs" / "bench-processor.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
-            started = time.perf_counter()
-            cpu_before = cpu.snapshot(str(PROJECT_ROOT))
-            proc = processes.start_processor(log)
-            profiler = processes.start_profiler(proc, settings.stack_dir / "logs" / f"drain-{shows}.pyspy.txt")
-            try:
-                # Cheap probes (the stored positions, the unpublished-outbox index), not counts of the
-                # bookings table, so that measuring does not load the database it measures.
-                await _wait(pg, """SELECT count(*) FROM consumer_positions p
+            await _send_all(producer, topic, (CreateShow(
+                command_id=secrets.token_hex(8), show_id=show_id, issued_at=now, title="bench", venue="bench",
+                starts_at=now, hold_seconds=3600, sections=list(layout.sections)) for show_id in show_ids))
+            await _wait(on_map, "SELECT count(*) FROM shows WHERE show_id = ANY($1::text[])", (show_ids,), shows,
+                        600, "shows created")
+        finally:
+            processes.stop(creator)
+        preload_s = await _send_all(producer, topic, (RequestBooking(
+            command_id=f"{run}-{i}", show_id=show_ids[i % shows], issued_at=now, booking_id=f"bk_bench_{run}_{i}",
+            request_id=f"bench-{run}-{i}", customer_id=f"bench{i % 5000}", quantity=1) for i in range(commands)))
+        ends = await _end_offsets(settings, topic)
+        rss = cpu.RssSampler(str(PROJECT_ROOT))
+        sampling = asyncio.create_task(rss.run())
+        started = time.perf_counter()
+        cpu_before = cpu.snapshot(str(PROJECT_ROOT))
+        procs = [processes.start_processor(logs / f"bench-processor-{n}.log", **env) for n in range(processors)]
+        profilers = [processes.start_profiler(p, logs / f"drain-{commands}-{shows}-{n}.pyspy.txt", force=profile)
+                     for n, p in enumerate(procs)]
+        try:
+            # Cheap probes (the stored positions, the relay cursors), not counts of the bookings table, so
+            # that measuring does not load the database it measures.
+            await _wait(on_map, """SELECT count(*) FROM consumer_positions p
                                    JOIN unnest($2::int[], $3::bigint[]) AS e(partition, end_offset)
                                    ON p.partition = e.partition
-                                   WHERE p.group_id = $1 AND p.topic = 'booking.commands'
+                                   WHERE p.group_id = $1 AND p.topic = $4 AND NOT p.paused
                                    AND p.next_offset >= e.end_offset""",
-                            (settings.processor_group, list(ends), list(ends.values())), len(ends), 600, "decisions")
-                await _wait(pg, """SELECT count(*) FROM relay_cursor c WHERE NOT EXISTS (
+                        (group, list(ends), list(ends.values()), topic), len(ends), 3600, "decisions")
+            await _wait(on_map, """SELECT count(*) FROM relay_cursor c WHERE NOT EXISTS (
                                        SELECT 1 FROM outbox o WHERE (o.txid, o.id) > (c.txid, c.last_id))""",
-                            (), pg.count, 120, "events published on every shard")
-                wall_s = time.perf_counter() - started
-                cpu_used = cpu.used(cpu_before, cpu.snapshot(str(PROJECT_ROOT)))
-            finally:
-                processes.stop_profiler(profiler)
-                processes.stop(proc)
+                        (), on_map.count, 600, "events published on every shard")
+            wall_s = time.perf_counter() - started
+            cpu_used = cpu.used(cpu_before, cpu.snapshot(str(PROJECT_ROOT)))
         finally:
-            if managed:
-                processes.restore_managed(settings)
+            for profiler in profilers:
+                processes.stop_profiler(profiler)
+            for proc in procs:
+                processes.stop(proc)
+            sampling.cancel()
+        # One row per shard: the window spans all of them. The last event published is when each shard's
+        # relay cursor last moved (every event of the run is published by now).
+        rows = await on_map.fetch(
+            """SELECT min(b.created_at) AS first, (SELECT updated_at FROM relay_cursor) AS last
+               FROM bookings b WHERE b.show_id = ANY($1::text[]) AND b.booking_id LIKE 'bk_bench_%'""", show_ids)
+        first = min(r["first"] for r in rows if r["first"] is not None)
+        last = max(r["last"] for r in rows if r["last"] is not None)
+        window_s = (last - first).total_seconds()
+        problems = []
+        for show_id in show_ids if shows <= 1000 else show_ids[:: shows // 1000]:
+            problems += await overbooking_violations(on_map, show_id)
+        decided = await on_map.fetchval(
+            "SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[]) AND status = 'PENDING'", show_ids)
+        if decided != commands:
+            problems.append(f"{commands - decided} requests not held although every show had room")
+        if problems:
+            raise AssertionError("drain invariants broken: " + "; ".join(problems[:5]))
     finally:
         await producer.stop()
-    # One row per shard: the window spans all of them. The last event published is when each shard's relay
-    # cursor last moved (the drain was the only writer, and every event of it is published by now).
-    rows = await pg.fetch(
-        """SELECT min(b.created_at) AS first, (SELECT updated_at FROM relay_cursor) AS last
-           FROM bookings b WHERE b.show_id = ANY($1::text[])""", show_ids)
-    first = min(r["first"] for r in rows if r["first"] is not None)
-    last = max(r["last"] for r in rows if r["last"] is not None)
-    window_s = (last - first).total_seconds()
-    problems = []
-    for show_id in show_ids:
-        problems += await overbooking_violations(pg, show_id)
-    decided = await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[]) AND status = 'PENDING'",
-                                show_ids)
-    if decided != commands:
-        problems.append(f"{commands - decided} requests not held although every show had room")
-    if problems:
-        raise AssertionError("drain invariants broken: " + "; ".join(problems[:5]))
-    return {"commands": commands, "shows": shows, "preload_s": round(preload_s, 2),
-            "decided_per_s": round(commands / window_s, 1), "window_s": round(window_s, 3),
-            "with_startup_per_s": round(commands / wall_s, 1), "wall_s": round(wall_s, 2),
+        await on_map.close()
+    return {"commands": commands, "shows": shows, "shards": shards, "processors": processors,
+            "preload_s": round(preload_s, 2), "decided_per_s": round(commands / window_s, 1),
+            "window_s": round(window_s, 3), "with_startup_per_s": round(commands / wall_s, 1),
+            "wall_s": round(wall_s, 2),
             # CPU seconds per component over the drain (start-up included), and per 1,000 decisions.
-            "cpu_s": cpu_used,
-            "cpu_ms_per_1000": {k: round(v * 1e6 / commands, 1) for k, v in cpu_used.items()}}
+            "cpu_s": cpu_used, "cpu_ms_per_1000": {k: round(v * 1e6 / commands, 1) for k, v in cpu_used.items()},
+            "peak_rss_mib": rss.peaks()}

@@ -10,11 +10,12 @@ import time
 
 import orjson
 
+from bench import cpu
 from bench.http_client import ConnectionPool
 from bench.stats import percentile, summary_ms
 from intake.tokens import mint
 from ops.invariants import overbooking_violations, projection_differences, undecided
-from runtime.settings import Settings
+from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 
 DECISION_SAMPLE = 50  # poll one request in fifty (polling is load too)
@@ -78,6 +79,7 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
             pollers.append(asyncio.create_task(poll(booking_id, token, scheduled)))
 
     senders = []
+    cpu_before = cpu.snapshot(str(PROJECT_ROOT))
     started = time.perf_counter()
     for i in range(total):
         scheduled = started + i / rate
@@ -87,13 +89,17 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
         senders.append(asyncio.create_task(send(i, scheduled)))
     await asyncio.gather(*senders)
     elapsed = time.perf_counter() - started
+    cpu_used = cpu.used(cpu_before, cpu.snapshot(str(PROJECT_ROOT)))
     await asyncio.gather(*pollers)
     sustained = (not errors and len(accepted) == total
                  and percentile(decision, 99) < P99_DECISION_LIMIT_S)
     return {"offered_per_s": rate, "requests": total, "accepted": len(accepted),
             "accepted_per_s": round(len(accepted) / elapsed, 1), "errors": errors,
             "accept": summary_ms(accept), "decision": summary_ms(decision), "decision_samples": len(decision),
-            "sustained": sustained, "booking_ids": accepted}
+            "sustained": sustained, "booking_ids": accepted, "seconds": round(elapsed, 2), "cpu_s": cpu_used,
+            # requests one core of intake accepts per second at this load (its CPU over the step, for the
+            # capacity model)
+            "intake_per_core_per_s": round(len(accepted) / cpu_used["intake"], 1) if cpu_used.get("intake") else None}
 
 
 async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[float], seconds: float,
@@ -102,6 +108,8 @@ async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[fl
     run = secrets.token_hex(3)
     tokens = [mint(secret, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
     pool = ConnectionPool(settings.http_host, settings.http_port, connections)
+    rss = cpu.RssSampler(str(PROJECT_ROOT))
+    sampling = asyncio.create_task(rss.run())
     try:
         show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"),
                                      int(sum(rates) * seconds) + 1000)
@@ -111,6 +119,7 @@ async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[fl
             await asyncio.sleep(1)
     finally:
         pool.close()
+        sampling.cancel()
     booking_ids = [b for step in steps for b in step.pop("booking_ids")]
     problems = await overbooking_violations(pg, show_id)
     for _ in range(100):
@@ -128,4 +137,4 @@ async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[fl
         raise AssertionError("end-to-end invariants broken: " + "; ".join(problems))
     best = max((s["offered_per_s"] for s in steps if s["sustained"]), default=0)
     return {"steps": steps, "connections": connections, "highest_sustained_per_s": best,
-            "decision_sample_every": DECISION_SAMPLE}
+            "decision_sample_every": DECISION_SAMPLE, "peak_rss_mib": rss.peaks()}

@@ -81,11 +81,14 @@ def stop(proc: subprocess.Popen) -> None:
             proc.kill()
 
 
-def start_profiler(proc: subprocess.Popen, out: Path) -> subprocess.Popen | None:
-    """With BOXOFFICE_BENCH_PROFILE=1, sample the process with py-spy (collapsed stacks written to `out`)."""
-    if os.environ.get("BOXOFFICE_BENCH_PROFILE") != "1":
+def start_profiler(proc: subprocess.Popen | int, out: Path, force: bool = False,
+                   fmt: str = "raw") -> subprocess.Popen | None:
+    """With BOXOFFICE_BENCH_PROFILE=1 (or `force`), sample a process with py-spy: collapsed stacks (`raw`)
+    or a flame graph (`flamegraph`, an SVG) written to `out`."""
+    if not force and os.environ.get("BOXOFFICE_BENCH_PROFILE") != "1":
         return None
-    return subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "-r", "200", "-f", "raw", "-o", str(out),
+    pid = proc if isinstance(proc, int) else proc.pid
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "-r", "200", "-f", fmt, "-o", str(out),
                              "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
 

@@ -11,12 +11,12 @@ from runtime.service import Service, run_service
 async def main(service: Service) -> None:
     settings = service.settings
     # A transaction waits at most 5 s for a show's row lock (set per session: no extra round trip per batch).
-    shards = await service.shards(size=4, server_settings={"lock_timeout": "5s"})
+    shards = await service.shards(size=4, topic=settings.processor_topic, server_settings={"lock_timeout": "5s"})
     producer = await service.kafka_producer()
     # Not part of readiness: decisions do not need Redis, only the place-in-line answers do.
     board = PositionBoard(service.redis(ready_needs_it=False))
     processor = CommandProcessor(shards, producer, settings.processor_group, settings.processor_batch_max,
-                                 service.lifecycle, board=board)
+                                 service.lifecycle, topic=settings.processor_topic, board=board)
     processor.consumer = await service.kafka_consumer(
         processor.topic, group_id=settings.processor_group, listener=processor.rebalance_listener(),
         max_partition_fetch_bytes=8 * 1024 * 1024)

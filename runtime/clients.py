@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from runtime.settings import Settings
 from runtime.shards import Shards
+from schemas import topics
 
 
 def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
@@ -91,13 +92,13 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 
 async def open_shards(settings: Settings, size: int = 2, replicas: bool = False,
-                      kind: type[Shards] = Shards) -> Shards:
+                      kind: type[Shards] = Shards, topic: str = topics.COMMANDS) -> Shards:
     """A pool per shard (and per replica), with the shard map read once (operator tools, tests, benches;
     services use Service.shards, which keeps the map fresh)."""
     primaries = [await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_dsns]
     read = ([await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_read_dsns]
             if replicas else None)
-    shards = kind(primaries, read)
+    shards = kind(primaries, read, topic)
     try:
         await shards.refresh()
     except BaseException:

@@ -25,6 +25,7 @@ from runtime.ops_http import OpsServer
 from runtime.settings import Settings
 from runtime.shards import Shards
 from runtime.transient import Backoff, is_transient
+from schemas import topics
 
 T = TypeVar("T")
 Check = Callable[[], Awaitable[bool]]
@@ -101,13 +102,13 @@ class Service:
         self.check(check, ping)
         return pool
 
-    async def shards(self, size: int, replicas: bool = False, **kw: Any) -> Shards:
+    async def shards(self, size: int, replicas: bool = False, topic: str = topics.COMMANDS, **kw: Any) -> Shards:
         """A pool per shard (and per replica when asked), and the shard map, re-read every second."""
         primaries = [await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
                      for dsn in self.settings.pg_shard_dsns]
         read = ([await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0)
                  for dsn in self.settings.pg_shard_read_dsns] if replicas else None)
-        shards = Shards(primaries, read)
+        shards = Shards(primaries, read, topic)
         self.defer(shards.close)
         shards.watch()
 

@@ -90,6 +90,7 @@ class Settings:
     auth_secret: str | None
     log_level: str
     processor_group: str
+    processor_topic: str  # booking.commands; a benchmark's own topic (with its own shard map) otherwise
     processor_batch_max: int
     relay_batch_max: int
     projections_group: str
@@ -147,6 +148,7 @@ class Settings:
             auth_secret=secret,
             log_level=log_level,
             processor_group=_str(env, "BOXOFFICE_PROCESSOR_GROUP", "booking-processor"),
+            processor_topic=_str(env, "BOXOFFICE_PROCESSOR_TOPIC", "booking.commands"),
             processor_batch_max=_int(env, "BOXOFFICE_PROCESSOR_BATCH_MAX", 10_000, 1, 100_000),
             relay_batch_max=_int(env, "BOXOFFICE_RELAY_BATCH_MAX", 10_000, 1, 100_000),
             projections_group=_str(env, "BOXOFFICE_PROJECTIONS_GROUP", "projections"),
