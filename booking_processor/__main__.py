@@ -5,6 +5,7 @@ import asyncio
 
 from booking_processor.positions import PositionBoard
 from booking_processor.processor import CommandProcessor
+from runtime.clients import BATCHING_FETCH
 from runtime.service import Service, run_service
 
 
@@ -19,7 +20,7 @@ async def main(service: Service) -> None:
                                  service.lifecycle, topic=settings.processor_topic, board=board)
     processor.consumer = await service.kafka_consumer(
         processor.topic, group_id=settings.processor_group, listener=processor.rebalance_listener(),
-        max_partition_fetch_bytes=8 * 1024 * 1024)
+        max_partition_fetch_bytes=8 * 1024 * 1024, **BATCHING_FETCH)
     service.check("partitions", processor.all_partitions_running)
     publishing = asyncio.create_task(board.run(service.lifecycle))
     try:

@@ -31,6 +31,12 @@ def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
+# Consumers on the hot path ask the broker to answer once 64 KiB are there or 10 ms have passed, not at the
+# first record: under load a batch (one transaction, one Redis round trip) carries tens of records instead of
+# a few, at the price of at most 10 ms of latency when the topic is quiet.
+BATCHING_FETCH: dict[str, int] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 10}
+
+
 def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,
