@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from notifier.channels import SmtpChannel, WebhookChannel
 from notifier.dispatcher import Dispatcher
-from runtime.clients import BATCHING_FETCH
 from runtime.service import Service, run_service
 from runtime.settings import SettingsError
 from schemas import topics
@@ -15,7 +14,7 @@ async def main(service: Service) -> None:
         raise SettingsError("BOXOFFICE_WEBHOOK_SECRET is required when BOXOFFICE_WEBHOOK_URL is set")
     shards = await service.shards(size=8)
     producer = await service.kafka_producer()
-    consumer = await service.kafka_consumer(topics.EVENTS, group_id=settings.notifier_group, **BATCHING_FETCH)
+    consumer = await service.kafka_consumer(topics.EVENTS, group_id=settings.notifier_group)
     smtp = SmtpChannel(settings.smtp_host, settings.smtp_port)
     service.defer(smtp.close)
     webhook = None

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from projections.consumer import ProjectionConsumer
-from runtime.clients import BATCHING_FETCH
 from runtime.service import Service, run_service
 from schemas import topics
 
 
 async def main(service: Service) -> None:
     redis = service.redis()
-    consumer = await service.kafka_consumer(topics.EVENTS, group_id=service.settings.projections_group,
-                                             **BATCHING_FETCH)
+    consumer = await service.kafka_consumer(topics.EVENTS, group_id=service.settings.projections_group)
     await ProjectionConsumer(consumer, redis, service.lifecycle).run()
 
 

@@ -31,9 +31,11 @@ def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
-# Consumers on the hot path ask the broker to answer once 64 KiB are there or 10 ms have passed, not at the
-# first record: under load a batch (one transaction, one Redis round trip) carries tens of records instead of
-# a few, at the price of at most 10 ms of latency when the topic is quiet.
+# The processor asks the broker to answer once 64 KiB are there or 10 ms have passed, not at the first record:
+# under a steady HTTP load a batch (one transaction per partition) carries tens of commands instead of a few,
+# at the price of at most 10 ms of latency when the topic is quiet. Measured: end to end, 1,000 req/s
+# sustained instead of 500. Not for projections and notifier: there the drain ran 15% slower with it
+# (twice the Redis commands per decision).
 BATCHING_FETCH: dict[str, int] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 10}
 
 
