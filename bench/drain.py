@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench import cpu, processes
 from ops.invariants import overbooking_violations
-from runtime.clients import kafka_consumer, kafka_producer, open_shards
+from runtime.clients import kafka_consumer, kafka_producer, open_shards, redis_client
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 from schemas import topics
@@ -78,6 +78,26 @@ async def _send_all(producer, topic: str, commands) -> float:
     return time.perf_counter() - started
 
 
+async def _background_work(settings: Settings, pg: AllShards) -> dict[str, int]:
+    """Counters of what a run costs the servers (for the capacity model) and of the work they do on their own
+    (to explain a slow run): Redis commands and AOF rewrites (a fork and a rewrite of the whole dataset);
+    PostgreSQL WAL bytes, checkpoints and autovacuum runs, summed over the shards."""
+    redis = redis_client(settings)
+    try:
+        persistence, stats = await redis.info("persistence"), await redis.info("stats")
+    finally:
+        await redis.aclose()
+    rows = await pg.fetch("""SELECT (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints,
+                                    (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)
+                                     FROM pg_stat_user_tables) AS autovacuum,
+                                    pg_current_wal_lsn() - '0/0'::pg_lsn AS wal""")
+    return {"redis_commands": int(stats.get("total_commands_processed", 0)),
+            "redis_aof_rewrites": int(persistence.get("aof_rewrites", 0)),
+            "pg_wal_bytes": sum(int(r["wal"]) for r in rows),
+            "pg_checkpoints": sum(int(r["checkpoints"]) for r in rows),
+            "pg_autovacuum_runs": sum(int(r["autovacuum"]) for r in rows)}
+
+
 async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int, shards: int | None = None,
                     processors: int = 1, profile: bool = False) -> dict:
     shards = shards or pg.count
@@ -112,11 +132,19 @@ async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int
         ends = await _end_offsets(settings, topic)
         rss = cpu.RssSampler(str(PROJECT_ROOT))
         sampling = asyncio.create_task(rss.run())
+        background_before = await _background_work(settings, pg)
         started = time.perf_counter()
         cpu_before = cpu.snapshot(str(PROJECT_ROOT))
         procs = [processes.start_processor(logs / f"bench-processor-{n}.log", **env) for n in range(processors)]
-        profilers = [processes.start_profiler(p, logs / f"drain-{commands}-{shows}-{n}.pyspy.txt", force=profile)
+        profilers = [processes.start_profiler(p, logs / f"drain-{commands}-{shows}-{n}.pyspy.txt")
                      for n, p in enumerate(procs)]
+        if profile:  # flame graphs of the three hot-path workers for docs/flamegraphs/
+            profilers += [processes.start_profiler(pid, processes.FLAME_GRAPHS / f"{name}-drain-{shows}-shows.svg",
+                                                   force=True, fmt="flamegraph")
+                          for name, pid in [("processor", procs[0].pid),
+                                            ("relay", processes.managed_pid(settings, "outbox_relay")),
+                                            ("projections", processes.managed_pid(settings, "projections"))]
+                          if pid is not None]
         try:
             # Cheap probes (the stored positions, the relay cursors), not counts of the bookings table, so
             # that measuring does not load the database it measures.
@@ -131,6 +159,7 @@ async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int
                         (), on_map.count, 600, "events published on every shard")
             wall_s = time.perf_counter() - started
             cpu_used = cpu.used(cpu_before, cpu.snapshot(str(PROJECT_ROOT)))
+            background = {k: v - background_before[k] for k, v in (await _background_work(settings, pg)).items()}
         finally:
             for profiler in profilers:
                 processes.stop_profiler(profiler)
@@ -163,4 +192,4 @@ async def run_drain(settings: Settings, pg: AllShards, commands: int, shows: int
             "wall_s": round(wall_s, 2),
             # CPU seconds per component over the drain (start-up included), and per 1,000 decisions.
             "cpu_s": cpu_used, "cpu_ms_per_1000": {k: round(v * 1e6 / commands, 1) for k, v in cpu_used.items()},
-            "peak_rss_mib": rss.peaks()}
+            "peak_rss_mib": rss.peaks(), "background_work": background}

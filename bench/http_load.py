@@ -10,7 +10,7 @@ import time
 
 import orjson
 
-from bench import cpu
+from bench import cpu, processes
 from bench.http_client import ConnectionPool
 from bench.stats import percentile, summary_ms
 from intake.tokens import mint
@@ -103,7 +103,7 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
 
 
 async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[float], seconds: float,
-                        connections: int) -> dict:
+                        connections: int, profile: bool = False) -> dict:
     secret = settings.require_auth_secret()
     run = secrets.token_hex(3)
     tokens = [mint(secret, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
@@ -115,7 +115,14 @@ async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[fl
                                      int(sum(rates) * seconds) + 1000)
         steps = []
         for rate in rates:
-            steps.append(await _step(pool, show_id, tokens, rate, seconds, run))
+            profiler = None
+            if profile and (pid := processes.managed_pid(settings, "intake-1")) is not None:
+                profiler = processes.start_profiler(pid, processes.FLAME_GRAPHS / f"intake-http-{rate:.0f}.svg",
+                                                    force=True, fmt="flamegraph")
+            try:
+                steps.append(await _step(pool, show_id, tokens, rate, seconds, run))
+            finally:
+                processes.stop_profiler(profiler)
             await asyncio.sleep(1)
     finally:
         pool.close()

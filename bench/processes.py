@@ -1,5 +1,5 @@
-"""Stopping the stack's managed processor and running one of our own, so a drain starts from a preloaded
-topic with no processor consuming it (and the stack is restored afterwards)."""
+"""The bench's own processes: a drain's processors (on the drain's own topic), py-spy profilers of those
+and of the stack's managed workers."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from runtime.settings import PROJECT_ROOT, Settings
@@ -23,27 +22,16 @@ def alive(pid: int) -> bool:
         return False
 
 
-def stop_managed(settings: Settings, name: str, timeout: float = 30) -> bool:
-    """SIGTERM the process `stack/services.sh` started under this name; True if one was running."""
+FLAME_GRAPHS = PROJECT_ROOT / "docs" / "flamegraphs"
+
+
+def managed_pid(settings: Settings, name: str) -> int | None:
+    """The pid of the live process `stack/services.sh` started under this name."""
     pidfile = settings.stack_dir / "run" / f"{name}.pid"
     if not pidfile.exists():
-        return False
+        return None
     pid = int(pidfile.read_text().strip())
-    if not alive(pid):
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while alive(pid):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.1)
-    return True
-
-
-def restore_managed(settings: Settings) -> None:
-    subprocess.run([str(PROJECT_ROOT / "stack" / "services.sh"), "up"], check=True, capture_output=True,
-                   env={**os.environ, "BOXOFFICE_STACK_DIR": str(settings.stack_dir)})
+    return pid if alive(pid) else None
 
 
 def free_port() -> int:
@@ -88,6 +76,7 @@ def start_profiler(proc: subprocess.Popen | int, out: Path, force: bool = False,
     if not force and os.environ.get("BOXOFFICE_BENCH_PROFILE") != "1":
         return None
     pid = proc if isinstance(proc, int) else proc.pid
+    out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "-r", "200", "-f", fmt, "-o", str(out),
                              "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})

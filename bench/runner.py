@@ -128,7 +128,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict:
         if "http" in selected:
             redis = redis_client(settings)
             try:
-                http = await run_http_load(settings, pg, redis, args.rates, args.seconds, args.connections)
+                http = await run_http_load(settings, pg, redis, args.rates, args.seconds, args.connections,
+                                           profile=args.profile)
             finally:
                 await redis.aclose()
             results["http"] = http
@@ -167,10 +168,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each timed step")
     parser.add_argument("--commands", type=int, default=100_000, help="commands per drain run")
     parser.add_argument("--repeat", type=int, default=1, help="baseline and drain runs (median and spread)")
-    parser.add_argument("--rates", type=float, nargs="+", default=[500, 1000, 1500, 2000, 2500, 3000],
+    parser.add_argument("--rates", type=float, nargs="+", default=[250, 500, 750, 1000, 1250, 1500, 2000],
                         help="offered request rates of the HTTP steps")
     parser.add_argument("--connections", type=int, default=64, help="HTTP keep-alive connections")
-    parser.add_argument("--profile", action="store_true", help="py-spy flame graphs of the drain's processor")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy flame graphs (docs/flamegraphs/): processor, relay and projections in the "
+                             "drain, an intake in each HTTP step")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "latest.json"))
     parser.add_argument("--plots", metavar="RESULTS_JSON", help="draw the cost curves of a results file and exit")
     args = parser.parse_args(argv)
