@@ -114,7 +114,8 @@ class Settings:
         pg_dsn = _str(env, "BOXOFFICE_PG_DSN", "postgresql://boxoffice@127.0.0.1:15432/boxoffice")
         read_dsn = _str(env, "BOXOFFICE_PG_READ_DSN", pg_dsn)
         # Unset: the shards the local stack recorded when it started (as it records its auth secret).
-        recorded = _recorded_shards(stack_dir, pg_dsn)
+        # Shards named in the environment take their replicas from the environment too, never from the file.
+        recorded = ((), ()) if "BOXOFFICE_PG_SHARD_DSNS" in env else _recorded_shards(stack_dir, pg_dsn)
         shard_dsns = _list(env, "BOXOFFICE_PG_SHARD_DSNS") or recorded[0] or (pg_dsn,)
         shard_read_dsns = _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS") or recorded[1] or (
             (read_dsn,) if len(shard_dsns) == 1 else shard_dsns)

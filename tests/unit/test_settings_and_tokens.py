@@ -31,6 +31,33 @@ def test_bad_settings_name_the_variable(name, value):
         Settings.from_env({name: value})
 
 
+def test_settings_find_the_shards_the_local_stack_recorded(tmp_path):
+    primary = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"
+    shard1 = "postgresql://boxoffice@127.0.0.1:15434/boxoffice"
+    replicas = "postgresql://boxoffice@127.0.0.1:15433/boxoffice,postgresql://boxoffice@127.0.0.1:15435/boxoffice"
+    (tmp_path / "pg-shards").write_text(f"primaries={primary},{shard1}\nreplicas={replicas}\n")
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary})
+    assert settings.pg_shard_dsns == (primary, shard1)
+    assert settings.pg_shard_read_dsns == tuple(replicas.split(","))
+    # The environment wins over the file.
+    explicit = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary,
+                                  "BOXOFFICE_PG_SHARD_DSNS": primary})
+    assert explicit.pg_shard_dsns == (primary,)
+
+
+@pytest.mark.parametrize("content", [
+    "primaries=postgresql://other@127.0.0.1:5432/x,postgresql://b@127.0.0.1:1/x\nreplicas=a,b\n",  # another stack's
+    "primaries=postgresql://boxoffice@127.0.0.1:15432/boxoffice,b\nreplicas=a\n",  # one replica short
+    "garbage\n",
+])
+def test_settings_ignore_a_shard_record_that_does_not_fit(tmp_path, content):
+    primary = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"
+    (tmp_path / "pg-shards").write_text(content)
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary})
+    assert settings.pg_shard_dsns == (primary,)
+    assert settings.pg_shard_read_dsns == (primary,)
+
+
 def test_tokens_round_trip_and_reject_tampering():
     token = mint("k" * 32, "alice", "admin", 60, email="a@example.com")
     principal, expires = verify("k" * 32, token)
