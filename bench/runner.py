@@ -86,14 +86,15 @@ async def _curves(settings: Settings, pg: AllShards, results: dict) -> None:
     print(table("Cost curves: processor drain as the work grows", DRAIN_COLUMNS, rows), "\n")
 
 
-async def run(args: argparse.Namespace, settings: Settings) -> dict:
+async def run(args: argparse.Namespace, settings: Settings, results: dict) -> None:
+    """Fills `results` part by part (what was measured survives a later part's failure)."""
     pg = await open_shards(settings, size=4, kind=AllShards)  # reads across every shard
-    results: dict = {
+    results.update({
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
         "versions": _versions(await pg.fetchval("SHOW server_version")),
         "shards": pg.count,
-    }
+    })
     selected = set(args.only or ["baseline", "drain", "http", "seatmap"])
     try:
         for repeat in range(args.repeat):
@@ -159,7 +160,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict:
                   f"read of a new version {seatmap['ratio_100k_vs_100_read_new_version_p50']}x\n")
     finally:
         await pg.close()
-    return results
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
@@ -185,10 +185,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return 0
     settings = settings or Settings.from_env()
     started = time.perf_counter()
-    results = asyncio.run(run(args, settings))
-    results["duration_s"] = round(time.perf_counter() - started, 1)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"results written to {args.out}")
+    results: dict = {}
+    try:
+        asyncio.run(run(args, settings, results))
+    except BaseException as exc:
+        results["failed"] = repr(exc)  # the parts measured before the failure are kept; the run still fails
+        raise
+    finally:
+        results["duration_s"] = round(time.perf_counter() - started, 1)
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=2)
+        print(f"results written to {args.out}")
     return 0

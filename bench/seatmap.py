@@ -19,12 +19,21 @@ from schemas.events import event_from_dict
 SIZES = (100, 10_000, 100_000)
 
 
+SEATS_PER_ROW, ROWS_PER_SECTION = 100, 200  # the contract's limits: a section has at most 200 rows
+PER_SECTION = SEATS_PER_ROW * ROWS_PER_SECTION
+
+
+def _sections(seats: int) -> list[dict]:
+    rows = -(-seats // SEATS_PER_ROW)
+    return [{"name": f"S{i}", "rows": min(ROWS_PER_SECTION, rows - i * ROWS_PER_SECTION),
+             "seats_per_row": SEATS_PER_ROW, "price_cents": 1} for i in range(-(-rows // ROWS_PER_SECTION))]
+
+
 def _show_event(show_id: str, seats: int) -> dict:
-    rows = -(-seats // 100)
     return {"type": "ShowCreated", "event_id": f"{show_id}/1", "show_id": show_id, "show_version": 1,
             "occurred_at": "2026-01-01T00:00:00.000Z", "title": "bench", "venue": "bench",
             "starts_at": "2027-01-01T00:00:00.000Z", "hold_seconds": 120,
-            "sections": [{"name": "A", "rows": rows, "seats_per_row": 100, "price_cents": 1}],
+            "sections": _sections(seats),
             "seats_total": seats, "seats_available": seats, "created_at": "2026-01-01T00:00:00.000Z"}
 
 
@@ -37,7 +46,8 @@ def _pending(show_id: str, version: int, seat: str, available: int) -> dict:
 
 
 def _seat(n: int) -> str:
-    return f"A-{n // 100 + 1}-{n % 100 + 1}"
+    section, within = divmod(n, PER_SECTION)
+    return f"S{section}-{within // SEATS_PER_ROW + 1}-{within % SEATS_PER_ROW + 1}"
 
 
 async def _measure(redis: aioredis.Redis, keys: Keys, seats: int, taken: int, applies: int, reads: int) -> dict:
