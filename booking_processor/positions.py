@@ -62,8 +62,9 @@ class PositionBoard:
                     await pipe.execute()
                 backoff.reset()
             except Exception as exc:
+                # Best effort: whatever Redis answers, decisions go on and the next commit writes again.
                 if not is_transient(exc):
-                    raise
+                    log.error("place-in-line write failed", error=repr(exc))
                 for partition, value in pending.items():  # keep the newest for the next try
                     self._pending.setdefault(partition, value)
                 await lifecycle.sleep(backoff.next())

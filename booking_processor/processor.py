@@ -219,6 +219,8 @@ class CommandProcessor:
             await asyncio.shield(task)
 
     async def _enqueue(self, tp: TopicPartition, records: Sequence[ConsumerRecord], epoch: int | None) -> None:
+        if tp not in self.ahead:  # held or revoked since the fetch (the batch in flight may hold it)
+            return
         if self.epoch.get(tp) != epoch:
             # A seek happened while this batch was being fetched (an assignment, a fence): whether the
             # records came before or after it is unknown, so drop them and read again from `ahead`.
@@ -405,8 +407,10 @@ class CommandProcessor:
                 self._hold(tp, "its position on this shard is paused")
                 return
             except Exception as exc:
-                if not is_transient(exc) or await self.lifecycle.sleep(backoff.next()):
+                if not is_transient(exc):
                     raise
+                if await self.lifecycle.sleep(backoff.next()):
+                    return  # stopping: the next owner reads the stored position anyway
         log.warning("fenced: stored position moved, re-seeking", partition=tp.partition, stored=stored)
         if tp in self.positions:  # still ours
             self.positions[tp] = stored

@@ -11,7 +11,7 @@ async def main(service: Service) -> None:
     settings = service.settings
     producer = await service.kafka_producer()
     shards = await service.shards(size=1)  # the shard map: which partitions each shard's rows are the truth of
-    await shards.loaded.wait()
+    await service.shard_map_loaded(shards)
     sweepers = [ExpirySweeper(service.pg_connect(dsn, check=f"postgres_shard_{i}"), producer,
                               settings.expiry_interval_s, service.lifecycle, owned=lambda i=i: shards.map.owned(i),
                               shard=i)

@@ -13,7 +13,7 @@ import base64
 import contextlib
 import heapq
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 import orjson
@@ -105,10 +105,6 @@ class BookingHistory:
                            for i, (replica, primary) in enumerate(zip(shards.replicas, shards.primaries, strict=True))]
         self._monitor: asyncio.Task | None = None
 
-    @property
-    def replica_usable(self) -> bool:
-        return all(s.replica_usable for s in self._per_shard)
-
     async def for_customer(self, customer_id: str, limit: int,
                            cursor: str | None) -> tuple[list[BookingView], str | None]:
         after = _decode_cursor(cursor) if cursor is not None else None
@@ -172,6 +168,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         when = datetime.fromisoformat(created_at)
         if when.tzinfo is None:
             raise ValueError("no offset")
-        return when, convert(booking_id, BookingId)
-    except (ValueError, TypeError, orjson.JSONDecodeError):  # SchemaError is a ValueError
+        # In UTC now: an offset that moves the time out of the years 1..9999 (which PostgreSQL would refuse
+        # with a 500) is refused here.
+        return when.astimezone(UTC), convert(booking_id, BookingId)
+    except (ValueError, TypeError, OverflowError, orjson.JSONDecodeError):  # SchemaError is a ValueError
         raise ValueError("invalid cursor") from None

@@ -161,6 +161,11 @@ class SeatStream:
             current = await self._current()
             # Reconnect after 1 s; the heartbeat at once says where the show is.
             yield b'retry: 1000\nevent: heartbeat\ndata: {"version":%d}\n\n' % current
+            if after is not None and after > current:
+                # A version the show never reached (another generation of the read models, or made up):
+                # start over from where the show is, or every change would look old and be skipped.
+                yield _reset(current)
+                after = current
             last = current if after is None else after
             backlog, last = await self._since(last, None)
             for event in backlog:

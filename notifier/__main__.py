@@ -22,7 +22,7 @@ async def main(service: Service) -> None:
         webhook = WebhookChannel(settings.webhook_url, settings.webhook_secret)
         service.defer(webhook.close)
     service.log.info("notifier started", smtp=f"{settings.smtp_host}:{settings.smtp_port}", webhook=bool(webhook))
-    await shards.loaded.wait()
+    await service.shard_map_loaded(shards)
     await Dispatcher(consumer, producer, shards, smtp, webhook, settings.smtp_sender, settings.notify_max_attempts,
                      settings.notify_backoff_s, service.lifecycle).run()
 

@@ -98,10 +98,12 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._offsets = _Offsets()
         self._committed: dict[TopicPartition, int] = {}
+        self._failure: BaseException | None = None
 
     # ------------------------------------------------------------------ loops
     async def run(self) -> None:
         retries = asyncio.create_task(self._retry_forever())
+        retries.add_done_callback(self._failed)
         try:
             await self._consume_forever()
         finally:
@@ -111,6 +113,8 @@ class Dispatcher:
             await self._commit()
             for task in self._tasks:
                 task.cancel()
+        if self._failure is not None:  # a defect in a task: the process exits and says so
+            raise self._failure
 
     async def _consume_forever(self) -> None:
         backoff = Backoff()
@@ -148,6 +152,17 @@ class Dispatcher:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._failed)
+
+    def _failed(self, task: asyncio.Task) -> None:
+        """A task that raised is a defect (transient failures are retried inside): its offset would never be
+        committed again, so stop the process rather than go on silently."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("notifier task failed; stopping", error=repr(task.exception()))
+        if self._failure is None:
+            self._failure = task.exception()
+        self._lifecycle.stop()
 
     async def _retry_forever(self) -> None:
         while not self._lifecycle.stopping.is_set():

@@ -88,7 +88,7 @@ def _shards(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "move":
                 if args.partition is None or args.to is None:
                     raise MoveFailed("move needs --partition P --to S")
-                return [await move_partition(shards, args.partition, args.to,
+                return [await move_partition(shards, args.partition, args.to, settings.processor_group,
                                              lambda line: print(line, file=sys.stderr))]
             return await describe(shards, settings.pg_shard_dsns, settings.pg_shard_read_dsns)
         finally:

@@ -14,7 +14,8 @@ Moving a partition, while every other partition keeps being decided:
    paused marks, so no processor can ever decide the partition there again.
 5. Processors read the partition's position on the target and resume.
 A move that fails before the switch is undone (the source unpaused, the copies deleted); running the same
-move again after a crash of the mover picks it up.
+move again after a crash of the mover picks it up: before the switch it starts over, after it it deletes
+what the crashed mover left on the source.
 """
 from __future__ import annotations
 
@@ -90,8 +91,10 @@ async def _table_hash(conn: asyncpg.Connection, table: Table, partition: int,
     return row["n"], row["h"]
 
 
-async def move_partition(shards: Shards, partition: int, target: int,
+async def move_partition(shards: Shards, partition: int, target: int, group: str,
                          say: Callable[[str], None] = lambda _: None) -> str:
+    """Move `partition` to shard `target`; `group` is the processors' consumer group (its position is the
+    fence)."""
     if not 0 <= partition < topics.COMMANDS_PARTITIONS:
         raise MoveFailed(f"partition must be 0..{topics.COMMANDS_PARTITIONS - 1}")
     if not 0 <= target < shards.count:
@@ -104,6 +107,9 @@ async def move_partition(shards: Shards, partition: int, target: int,
             raise MoveFailed(f"partition {partition} is not in the shard map (run boxoffice migrate)")
         source = row["shard"]
         if source == target and row["moving_to"] is None:
+            finished = await _delete_left_behind(shards, partition, target)
+            if finished:
+                say(f"an earlier move's rows deleted from shard(s) {finished}")
             return f"partition {partition} is on shard {target} already"
         if row["moving_to"] is not None and row["moving_to"] != target:
             raise MoveFailed(f"partition {partition} is being moved to shard {row['moving_to']}; finish that first")
@@ -113,7 +119,12 @@ async def move_partition(shards: Shards, partition: int, target: int,
     await asyncio.sleep(MAP_SETTLE_S)
     src, dst = shards.primaries[source], shards.primaries[target]
     try:
-        async with src.acquire() as conn:
+        async with src.acquire() as conn, conn.transaction():
+            # The processors' position exists paused even if the partition was never decided here: a
+            # processor with a stale map cannot create it afresh and decide after the copy's snapshot.
+            await conn.execute("""INSERT INTO consumer_positions (group_id, topic, partition, next_offset, paused)
+                                  VALUES ($1, $2, $3, 0, true) ON CONFLICT DO NOTHING""",
+                               group, topics.COMMANDS, partition)
             paused = await conn.execute(f"UPDATE consumer_positions SET paused = true WHERE {TABLES[-1].where}",
                                         partition)
         say(f"positions on shard {source} paused ({paused.split()[-1]} row(s)): no decision can commit there")
@@ -126,12 +137,33 @@ async def move_partition(shards: Shards, partition: int, target: int,
         await conn.execute("UPDATE shard_map SET shard = $3, moving_to = NULL, updated_at = now() "
                            "WHERE topic = $1 AND partition = $2", topics.COMMANDS, partition, target)
     say(f"shard map switched: partition {partition} -> shard {target}")
-    async with src.acquire() as conn, conn.transaction():
-        for table in reversed(TABLES[:-1]):  # the positions stay behind, paused
-            await conn.execute(f"DELETE FROM {table.name} WHERE {table.where}", partition)
+    await _delete_rows(src, partition)
     say(f"shard {source}: the partition's rows deleted (its positions stay, paused)")
     await read_shard_map(catalog, shards.count)
     return f"partition {partition} moved from shard {source} to shard {target}"
+
+
+async def _delete_rows(pool: asyncpg.Pool, partition: int) -> int:
+    """Delete the partition's rows but its positions (they stay behind, paused); how many were deleted."""
+    deleted = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for table in reversed(TABLES[:-1]):
+            deleted += int((await conn.execute(f"DELETE FROM {table.name} WHERE {table.where}", partition)).split()[-1])
+    return deleted
+
+
+async def _delete_left_behind(shards: Shards, partition: int, owner: int) -> list[int]:
+    """Shards other than the owner that still hold rows of the partition behind paused positions: a mover
+    that crashed after the switch and before deleting them. Those rows are stale copies; delete them."""
+    finished = []
+    for shard, pool in enumerate(shards.primaries):
+        if shard == owner:
+            continue
+        moved_away = await pool.fetchval(
+            f"SELECT bool_and(paused) FROM consumer_positions WHERE {TABLES[-1].where}", partition)
+        if moved_away and await _delete_rows(pool, partition):
+            finished.append(shard)
+    return finished
 
 
 async def _copy(src: asyncpg.Pool, dst: asyncpg.Pool, partition: int) -> dict[str, int]:

@@ -25,9 +25,10 @@ return 0
 """
 
 # Likewise the show document an admin's accepted creation will have (version 0, before ShowCreated): the
-# show reads as soon as its creation is accepted; ShowCreated overwrites it, ShowRejected removes it.
+# show reads as soon as its creation is accepted; ShowCreated overwrites it, ShowRejected removes it (and,
+# applied first, keeps this write from bringing it back).
 WRITE_SHOW_ACCEPTED = """
-if redis.call('HEXISTS', KEYS[1], 'version') == 0 then
+if redis.call('HEXISTS', KEYS[1], 'version') == 0 and redis.call('HEXISTS', KEYS[1], 'rejected') == 0 then
   redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'available', ARGV[2], 'version', 0)
   return 1
 end

@@ -119,6 +119,12 @@ class Service:
         self.check("shard_map", lambda: _is_set(shards.loaded))
         return shards
 
+    async def shard_map_loaded(self, shards: Shards) -> None:
+        """Wait for the first shard map (never work on a guessed one); Stopping on SIGTERM meanwhile."""
+        while not shards.loaded.is_set():
+            if await self.lifecycle.sleep(0.1):
+                raise Stopping("the shard map")
+
     def pg_connect(self, dsn: str | None = None,
                    check: str = "postgres") -> Callable[[], Awaitable[asyncpg.Connection]]:
         """A factory of dedicated connections (LISTEN, session advisory locks); readiness opens one."""
@@ -155,7 +161,7 @@ class Service:
 
         producer = await self.until_started("kafka producer", start)
         self.defer(producer.stop)  # flushes what it still holds
-        self.check("kafka", lambda: clients.kafka_answers(producer.client))
+        self.check("kafka_producer", lambda: clients.kafka_answers(producer.client))
         return producer
 
     async def kafka_consumer(self, *topics: str, group_id: str, listener: ConsumerRebalanceListener | None = None,
@@ -174,7 +180,7 @@ class Service:
 
         consumer = await self.until_started("kafka consumer", start)
         self.defer(consumer.stop)
-        self.check("kafka", lambda: clients.kafka_answers(consumer._client))
+        self.check("kafka_consumer", lambda: clients.kafka_answers(consumer._client))
         return consumer
 
 

@@ -112,16 +112,18 @@ class Shards:
         return fresh
 
     def watch(self) -> None:
-        """Re-read the map every second in the background (the last one read stays in use while the
-        catalog does not answer: the other shards go on)."""
+        """Re-read the map every second in the background. While it cannot be read (the catalog does not
+        answer, is not migrated yet, or holds a map that does not fit the shards) the last one read stays in
+        use, or, before the first, nothing is decided (`loaded` stays unset); the reason is logged."""
         async def loop() -> None:
             while True:
                 try:
                     await self.refresh()
                 except Exception as exc:
-                    if not is_transient(exc):
-                        raise
-                    log.warning("shard map not readable, keeping the last one", error=repr(exc))
+                    if is_transient(exc):
+                        log.warning("shard map not readable, keeping the last one", error=repr(exc))
+                    else:
+                        log.error("shard map unusable, keeping the last one", error=repr(exc))
                 await asyncio.sleep(REFRESH_S)
 
         self._watcher = asyncio.create_task(loop())

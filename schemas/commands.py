@@ -96,7 +96,6 @@ class ExpireBooking(_Command, tag="ExpireBooking"):
 
 
 Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExpireBooking
-BOOKING_COMMANDS = (RequestBooking, ConfirmBooking, CancelBooking, ExpireBooking)
 
 _decoder = msgspec.json.Decoder(Command)
 _encoder = msgspec.json.Encoder()

@@ -99,8 +99,6 @@ class BookingActionRefused(_BookingEvent, tag="BookingActionRefused"):
 BookingEvent = (BookingPending | BookingRejected | BookingConfirmed | BookingExpired | BookingCancelled
                 | BookingActionRefused)
 Event = ShowCreated | ShowRejected | BookingEvent
-BOOKING_EVENT_TYPES = (BookingPending, BookingRejected, BookingConfirmed, BookingExpired, BookingCancelled,
-                       BookingActionRefused)
 
 _decoder = msgspec.json.Decoder(Event)
 _encoder = msgspec.json.Encoder()

@@ -10,7 +10,6 @@ Screenshots of every step go to $BOXOFFICE_STACK_DIR/test-logs/browser/<test>/NN
 """
 from __future__ import annotations
 
-import inspect
 import itertools
 import os
 import re
@@ -38,9 +37,7 @@ def system(settings):
     if not (WEB_ROOT / "index.html").exists():
         pytest.fail(f"the web client is not built ({WEB_ROOT}): run `make install` (stack/stack.sh install)")
     log_dir = Path(os.environ.get("BOXOFFICE_STACK_DIR", ".stack-test")) / "test-logs"
-    # As tests/e2e's own `system` fixture builds it (later versions of System also take the settings).
-    takes_settings = "settings" in inspect.signature(System).parameters
-    system = System(log_dir, settings) if takes_settings else System(log_dir)
+    system = System(log_dir, settings)  # as tests/e2e's own `system` fixture builds it
     system.start()
     yield system
     system.stop()

@@ -1,6 +1,8 @@
 """Bad input: each the documented 4xx with a JSON error body, never a 5xx."""
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import httpx
@@ -128,6 +130,14 @@ async def test_bad_paging(api):
     _error(await api.http.get("/v1/shows?limit=0"), 422, "validation_error")
     _error(await api.http.get("/v1/shows?limit=abc"), 422, "validation_error")
     _error(await api.http.get("/v1/shows?cursor=%%%"), 422, "validation_error")
+    # History cursors are base64 JSON: well-formed ones the API never issued are refused, not passed on.
+    customer = api.auth(ids.customer("pager"))
+    for made_up in (["0001-01-01T00:00:00+14:00", "bk_" + "a" * 26],  # before year 1 once in UTC
+                    ["9999-12-31T23:59:59-14:00", "bk_" + "a" * 26],  # after year 9999 once in UTC
+                    ["2026-01-01T00:00:00", "bk_" + "a" * 26],  # no offset
+                    ["2026-01-01T00:00:00Z", "not a booking id"]):
+        cursor = base64.urlsafe_b64encode(json.dumps(made_up).encode()).decode().rstrip("=")
+        _error(await api.http.get(f"/v1/me/bookings?cursor={cursor}", headers=customer), 422, "validation_error")
 
 
 async def test_operations_endpoints(api):

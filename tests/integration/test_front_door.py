@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.processes import alive as running
 from tests.support.front_door import NamedUpstream, Nginx
-from tests.support.pids import running
 
 INDEX = "<!doctype html><title>boxoffice web</title><div id=root></div>"
 

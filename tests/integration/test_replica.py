@@ -14,8 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bench.processes import alive as running
 from bench.processes import free_port
-from tests.support.pids import running
 from tests.support.processes import ROOT
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.pids import running
+from bench.processes import alive as running
 from tests.support.processes import ROOT, free_port
 
 
