@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -78,6 +79,11 @@ async def pg_connect(settings: Settings, dsn: str | None = None) -> asyncpg.Conn
     conn = await asyncpg.connect(dsn or settings.pg_dsn)
     await _init_connection(conn)
     return conn
+
+
+def http_client(timeout_s: float = 5.0) -> httpx.AsyncClient:
+    """An HTTP client for calls to our own neighbours (NGINX's status page): no proxies from the environment."""
+    return httpx.AsyncClient(timeout=timeout_s, trust_env=False)
 
 
 def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:

@@ -13,6 +13,7 @@ def configure_logging(service: str, level: str = "info") -> structlog.stdlib.Bou
     logging.basicConfig(stream=sys.stderr, level=_LEVELS[level], format="%(message)s")
     # aiokafka is chatty at INFO about every rebalance step; keep its warnings.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

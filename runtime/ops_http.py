@@ -32,6 +32,17 @@ def readiness_response(checks: dict[str, bool]) -> Response:
     return _json(Readiness(status="ready" if ok else "not_ready", checks=checks), 200 if ok else 503)
 
 
+class _AsgiEndpoint:
+    """An ASGI app as a route's endpoint: Route calls a plain function as `handler(request)`, but an object
+    as an ASGI app (prometheus_client's app is a plain function)."""
+
+    def __init__(self, app) -> None:
+        self._app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self._app(scope, receive, send)
+
+
 def ops_app(ready: ReadinessProbe) -> Starlette:
     async def healthz(request: Request) -> Response:
         return _json(Health(status="ok"))
@@ -42,7 +53,7 @@ def ops_app(ready: ReadinessProbe) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", make_asgi_app(), methods=["GET"]),
+        Route("/metrics", _AsgiEndpoint(make_asgi_app()), methods=["GET"]),
     ])
 
 

@@ -141,6 +141,11 @@ class Service:
         self.check(check, ping)
         return connect
 
+    def http_client(self, timeout_s: float = 5.0):
+        client = clients.http_client(timeout_s)
+        self.defer(client.aclose)
+        return client
+
     def redis(self, ready_needs_it: bool = True, **kw: Any) -> aioredis.Redis:
         client = clients.redis_client(self.settings, **kw)
         self.defer(client.aclose)

@@ -100,6 +100,7 @@ class Settings:
     smtp_port: int
     smtp_sender: str
     webhook_url: str | None
+    nginx_status_url: str
     webhook_secret: str | None
     notify_max_attempts: int
     notify_backoff_s: float
@@ -159,6 +160,8 @@ class Settings:
             smtp_port=_int(env, "BOXOFFICE_SMTP_PORT", 10025, 1, 65535),
             smtp_sender=_str(env, "BOXOFFICE_SMTP_SENDER", "tickets@boxoffice.local"),
             webhook_url=env.get("BOXOFFICE_WEBHOOK_URL") or None,
+            nginx_status_url=_str(env, "BOXOFFICE_NGINX_STATUS_URL",
+                                  f"http://127.0.0.1:{_int(env, 'BOXOFFICE_HTTP_PORT', 8000, 0, 65535)}/nginx-status"),
             webhook_secret=env.get("BOXOFFICE_WEBHOOK_SECRET") or None,
             notify_max_attempts=_int(env, "BOXOFFICE_NOTIFY_MAX_ATTEMPTS", 5, 1, 50),
             notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5, 0.01, 3600.0),

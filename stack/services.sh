@@ -32,6 +32,7 @@ SERVICES+=(
   "expiry expiry $((METRICS_BASE + 2))"
   "notifier notifier $((METRICS_BASE + 3))"
   "mailsink notifier.mailsink $SMTP_PORT"
+  "nginx_exporter ops.nginx_exporter $((METRICS_BASE + 5))"
 )
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -108,6 +109,7 @@ topology() {
     case $1 in
       intake-*) printf '  %-12s 127.0.0.1:%s  (behind NGINX)\n' "$1" "$3" ;;
       mailsink) printf '  %-12s smtp 127.0.0.1:%s\n' "$1" "$3" ;;
+      nginx_exporter) printf '  %-12s metrics http://127.0.0.1:%s/metrics (NGINX'"'"'s own figures)\n' nginx "$3" ;;
       *) printf '  %-12s metrics http://127.0.0.1:%s/metrics\n' "${1/booking_processor/processor}" "$3" ;;
     esac
   done

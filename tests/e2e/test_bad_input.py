@@ -153,6 +153,22 @@ async def test_operations_endpoints(api):
         assert path in doc["paths"]
 
 
+async def test_every_worker_serves_health_readiness_and_its_own_metrics(api, system, show_id):
+    customer = ids.customer("metrics")
+    await api.wait_status(customer, (await api.book(customer, show_id, quantity=1)).json()["booking_id"])
+    own = {"booking_processor": "boxoffice_processor_commands_total",
+           "outbox_relay": "boxoffice_relay_published_total",
+           "projections": "boxoffice_projection_events_total",
+           "expiry": "process_cpu_seconds_total"}
+    for service in (system.processor, system.relay, system.projections, system.expiry):
+        assert (await api.http.get(f"{service.url}/healthz")).status_code == 200, service.name
+        assert (await api.http.get(f"{service.url}/readyz")).status_code == 200, service.name
+        metrics = await api.http.get(f"{service.url}/metrics")
+        assert metrics.status_code == 200, (service.name, metrics.text[:200])
+        assert metrics.headers["content-type"].startswith("text/plain"), service.name
+        assert own[service.name] in metrics.text, service.name
+
+
 async def test_rate_limited_writes_get_429_with_retry_after(api, system, show_id):
     from tests.support.processes import Service
 
