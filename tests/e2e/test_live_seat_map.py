@@ -24,6 +24,7 @@ class Events:
         self.events: list[tuple[str, dict]] = []
         self.last_id: str | None = None
         self.connections = 0
+        self.unavailable = 0
         self._task: asyncio.Task | None = None
 
     async def _follow(self) -> None:
@@ -32,6 +33,10 @@ class Events:
                 headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
                 with contextlib.suppress(httpx.HTTPError):
                     async with http.stream("GET", self.path, headers=headers) as r:
+                        if r.status_code == 503:  # no instance right now (the front door says when): again later
+                            self.unavailable += 1
+                            await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                            continue
                         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
                         self.connections += 1
                         block: dict[str, str] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -29,10 +30,10 @@ def _free_pair() -> int:
 
 @pytest.mark.slow
 def test_services_up_then_down_leaves_no_process(tmp_path, settings):
-    http_port, intake_base = free_port(), _free_pair()
+    http_port, intake_base, metrics_base = free_port(), _free_pair(), free_port()
     env = {**os.environ, "BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": str(http_port),
            "BOXOFFICE_INTAKE_INSTANCES": "2", "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
-           "BOXOFFICE_METRICS_BASE": str(free_port()), "BOXOFFICE_SMTP_PORT": str(free_port()),
+           "BOXOFFICE_METRICS_BASE": str(metrics_base), "BOXOFFICE_SMTP_PORT": str(free_port()),
            "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret()}
     script = str(ROOT / "stack" / "services.sh")
     pids: dict[str, int] = {}
@@ -45,7 +46,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         assert up.returncode == 0, up.stderr
         pids = {p.stem: int(p.read_text()) for p in (tmp_path / "run").glob("*.pid")}
         assert set(pids) == {"intake-1", "intake-2", "booking_processor", "outbox_relay", "projections", "expiry",
-                             "notifier", "mailsink"}
+                             "notifier", "mailsink", "nginx_exporter"}
         assert all(running(pid) for pid in pids.values())
         master = int((tmp_path / "nginx" / "nginx.pid").read_text())
         nginx_pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
@@ -63,6 +64,15 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         upstreams = {line.split('"upstream_addr":"')[1].split('"')[0]
                      for line in (tmp_path / "nginx" / "logs" / "access.log").read_text().splitlines()}
         assert {f"127.0.0.1:{intake_base}", f"127.0.0.1:{intake_base + 1}"} <= upstreams
+
+        # NGINX's own figures, through the exporter on the sixth metrics port.
+        exported = ""
+        for _ in range(50):
+            exported = httpx.get(f"http://127.0.0.1:{metrics_base + 5}/metrics").text
+            if "boxoffice_nginx_up 1.0" in exported:
+                break
+            time.sleep(0.1)
+        assert "boxoffice_nginx_up 1.0" in exported and "boxoffice_nginx_requests_total" in exported, exported[-500:]
 
         status = subprocess.run([script, "status"], env=env, capture_output=True, text=True, timeout=30).stdout
         assert f"intake-2: running (port {intake_base + 1})" in status and "nginx: running" in status
