@@ -121,9 +121,9 @@ def test_a_replica_that_lost_its_primary_is_re_created(settings):
     def replica_shows(value: int) -> None:
         _psql(primary_dsn, "CREATE TABLE IF NOT EXISTS probe (n int)")
         _psql(primary_dsn, f"INSERT INTO probe VALUES ({value})")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while _psql(replica_dsn, f"SELECT count(*) FROM probe WHERE n = {value}", check=False) != "1":
-            assert time.monotonic() < deadline, f"the replica does not show row {value} within 10s"
+            assert time.monotonic() < deadline, f"the replica does not show row {value} within 30s"
             time.sleep(0.1)
 
     pids: list[int] = []
