@@ -58,16 +58,25 @@ class _ShardHistory:
     def __init__(self, shard: int, replica: asyncpg.Pool, primary: asyncpg.Pool, max_lag_s: float) -> None:
         self.shard, self._replica, self._primary, self._max_lag_s = shard, replica, primary, max_lag_s
         self.replica_usable = False  # until the monitor has seen it
+        self._unexpected: str | None = None  # the kind of unexpected failure last logged (once per kind)
 
     async def fetch(self, query: str, *args) -> list[asyncpg.Record]:
         if self.replica_usable:
             try:
                 return await self._replica.fetch(query, *args)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                self._set_usable(False, f"history read failed: {exc!r}")
+            except Exception as exc:  # the primary is always right: read it (a defect in the query fails there)
+                await self.replica_failed("history read", exc)
         return await self._primary.fetch(query, *args)
+
+    async def replica_failed(self, what: str, exc: Exception) -> None:
+        """Reads go to the primary until a check passes again. A lost connection is the weather; anything
+        else (asyncpg once left a connection 'in another operation' across a replica restart) is logged as
+        an error, and the pool's connections are replaced so a broken one is not handed out again."""
+        if not is_transient(exc) and type(exc).__name__ != self._unexpected:
+            self._unexpected = type(exc).__name__
+            log.error("replica failed unexpectedly", shard=self.shard, what=what, exc_info=exc)
+        self._set_usable(False, f"{what} failed: {exc!r}")
+        await self._replica.expire_connections()
 
     async def check_replica(self) -> None:
         standby = await self._replica.fetchrow(
@@ -83,6 +92,7 @@ class _ShardHistory:
         LAG_BYTES.labels(str(self.shard)).set(lag_bytes)
         LAG_SECONDS.labels(str(self.shard)).set(lag_s)
         self._set_usable(lag_s <= self._max_lag_s, f"replica lags {lag_s:.1f}s ({lag_bytes} bytes)")
+        self._unexpected = None
 
     def _set_usable(self, usable: bool, why: str) -> None:
         if usable != self.replica_usable:
@@ -144,14 +154,14 @@ class BookingHistory:
                 await self._monitor
 
     async def _watch(self) -> None:
+        """Never stops while the intake runs: a check that failed, however, leaves that shard's history on its
+        primary until a later check passes (a monitor that died would leave it there for good, silently)."""
         while True:
             for shard in self._per_shard:
                 try:
                     await shard.check_replica()
                 except Exception as exc:
-                    if not is_transient(exc):
-                        raise
-                    shard._set_usable(False, f"replica check failed: {exc!r}")
+                    await shard.replica_failed("replica check", exc)
             await asyncio.sleep(MONITOR_INTERVAL_S)
 
 
