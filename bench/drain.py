@@ -15,11 +15,11 @@ import time
 from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from bench import cpu, processes
 from ops.invariants import overbooking_violations
-from runtime.clients import kafka_consumer, kafka_producer, open_shards, redis_client
+from runtime.clients import kafka_admin, kafka_consumer, kafka_producer, open_shards, redis_client
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 from schemas import topics
@@ -58,7 +58,7 @@ async def _end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 
 
 async def _bench_topic(settings: Settings, catalog: AllShards, topic: str, shards: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="boxoffice-bench")
+    admin = kafka_admin(settings, "boxoffice-bench")
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, topics.COMMANDS_PARTITIONS, 1,

@@ -18,12 +18,11 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from projections.apply import EventApplier
 from projections.consumer import count_results, decode_events
 from projections.keys import ACTIVE_NAMESPACE_KEY, HANDOVER_KEY, PAUSED_KEY, Keys, active_namespace
-from runtime.clients import kafka_consumer, redis_client, topic_partitions
+from runtime.clients import kafka_admin, kafka_consumer, redis_client, topic_partitions
 from runtime.settings import Settings
 from schemas import topics
 
@@ -84,7 +83,7 @@ async def _consume_range(consumer, applier: EventApplier, keys: Keys, start: dic
 async def _live_members(settings: Settings) -> int:
     """How many live projection consumers must say they paused before the switch. Not knowing is a reason
     to stop: guessing 0 would let a live consumer apply events into the old generation after the switch."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="boxoffice-replay")
+    admin = kafka_admin(settings, "boxoffice-replay")
     try:
         await admin.start()
         described = await admin.describe_consumer_groups([settings.projections_group])

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from runtime.clients import kafka_consumer, topic_partitions
+from runtime.clients import kafka_admin, kafka_consumer, topic_partitions
 from runtime.settings import Settings
 from schemas import topics
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create every missing topic; returns the names created now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="boxoffice-admin")
+    admin = kafka_admin(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -29,7 +29,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
 
 
 async def describe(settings: Settings, groups: list[str]) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="boxoffice-admin")
+    admin = kafka_admin(settings)
     await admin.start()
     consumer = kafka_consumer(settings, group_id=None)
     await consumer.start()

@@ -11,6 +11,7 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from runtime.settings import Settings
 from runtime.shards import Shards
@@ -38,6 +39,10 @@ def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
 # sustained instead of 500. Not for projections and notifier: there the drain ran 15% slower with it
 # (twice the Redis commands per decision).
 BATCHING_FETCH: dict[str, int] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 10}
+
+
+def kafka_admin(settings: Settings, client_id: str = "boxoffice-admin") -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id=client_id)
 
 
 def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:

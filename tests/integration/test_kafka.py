@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from ops.topics import describe, ensure_topics
-from runtime.clients import kafka_consumer, kafka_producer
+from runtime.clients import kafka_admin, kafka_consumer, kafka_producer
 from runtime.settings import Settings
 from schemas import topics
 from tests.support.processes import ROOT, free_port
@@ -47,7 +47,7 @@ async def _read_all(settings: Settings, topic: str) -> list[bytes]:
 
 
 async def _create_topic(settings: Settings, name: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = kafka_admin(settings)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, 1, 1)])

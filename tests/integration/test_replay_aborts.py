@@ -27,7 +27,7 @@ class _BrokenAdmin:
 async def test_replay_aborts_when_the_live_consumers_cannot_be_counted(settings, redis, monkeypatch):
     before = await redis.get(ACTIVE_NAMESPACE_KEY)
     keys_before = {k async for k in redis.scan_iter(match="bo:g*", count=1000)}
-    monkeypatch.setattr(replay, "AIOKafkaAdminClient", _BrokenAdmin)
+    monkeypatch.setattr(replay, "kafka_admin", lambda *args, **kw: _BrokenAdmin())
     with pytest.raises(replay.ReplayFailed, match="cannot tell how many live projection consumers"):
         await replay.replay_projections(settings, redis, progress_stream=io.StringIO())
     assert await redis.get(ACTIVE_NAMESPACE_KEY) == before  # the live generation stays
