@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.browser.pages import sign_in
 from tests.e2e.conftest import WEB_ROOT, System
@@ -30,6 +30,9 @@ CHROMIUM = Path(os.environ.get("BOXOFFICE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
+# A loaded CI machine: what the page must come to show may take longer than Playwright's default 5 s. How soon
+# it does is reported (the `report` fixture), never asserted.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="package")

@@ -172,7 +172,8 @@ async def test_every_worker_serves_health_readiness_and_its_own_metrics(api, sys
 async def test_rate_limited_writes_get_429_with_retry_after(api, system, show_id):
     from tests.support.processes import Service
 
-    intake = Service("intake-rate-limited", "intake", {"BOXOFFICE_RATE_LIMIT_PER_S": "1",
+    # One write per 20 s after a burst of 2: the third is refused however slowly the first two are answered.
+    intake = Service("intake-rate-limited", "intake", {"BOXOFFICE_RATE_LIMIT_PER_S": "0.05",
                                                         "BOXOFFICE_RATE_LIMIT_BURST": "2"}, system.log_dir).start()
     try:
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:

@@ -70,5 +70,5 @@ async def test_expiry_killed_while_holds_pending_expires_them_all_when_back(api,
     finally:
         system.expiry.start()
     for customer, booking_id in zip(customers, booking_ids, strict=True):
-        assert (await api.wait_status(customer, booking_id, {"EXPIRED"}, timeout=10))["reason"] == "hold_expired"
+        assert (await api.wait_status(customer, booking_id, {"EXPIRED"}, timeout=30))["reason"] == "hold_expired"
     assert (await api.seat_map(show_id))["seats_available"] == 100

@@ -37,11 +37,13 @@ async def _book_until_answered(http: httpx.AsyncClient, api, customer: str, show
     raise AssertionError("no answer after 100 tries")
 
 
-def _upstreams(front_door: Nginx, since: int) -> dict[str, int]:
+def _answered_by(front_door: Nginx, since: int) -> dict[str, int]:
+    """Requests each instance answered (the last upstream tried, with a 2xx), since access-log entry `since`."""
     counts: dict[str, int] = {}
     for entry in front_door.access_entries()[since:]:
-        for address in entry["upstream_addr"].split(", "):
-            counts[address] = counts.get(address, 0) + 1
+        if 200 <= entry["status"] < 300 and entry["upstream_addr"] not in ("", "-"):
+            last = entry["upstream_addr"].split(", ")[-1]
+            counts[last] = counts.get(last, 0) + 1
     return counts
 
 
@@ -52,11 +54,13 @@ async def test_losing_an_instance_mid_storm_loses_nothing(api, system, pg, redis
     customers = [ids.customer("storm-kill") for _ in range(250)]
     requests = [(rng.choice(customers), {"quantity": rng.randint(1, 3)}) for _ in range(STORM)]
     victim = system.intakes[1]
+    victim_addr = f"127.0.0.1:{victim.port}"
     log_start = len(system.front_door.access_entries())
     async with httpx.AsyncClient(base_url=system.front_door.url, timeout=30,
                                  limits=httpx.Limits(max_connections=100)) as http:
-        async def killer() -> None:
-            await asyncio.sleep(0.3)  # in the middle of the storm
+        async def killer() -> None:  # in the middle of the storm: once the victim has answered some of it
+            await eventually(lambda: asyncio.sleep(0, _answered_by(system.front_door, log_start).get(victim_addr, 0)),
+                             lambda n: n >= 20, interval=0.02, what="the victim answering part of the storm")
             victim.kill()
 
         results, _ = await asyncio.gather(
@@ -66,15 +70,17 @@ async def test_losing_an_instance_mid_storm_loses_nothing(api, system, pg, redis
                                          results), lambda n: n == STORM, timeout=60, what="every booking decided")
     await assert_no_overbooking(pg, show_id)
     await assert_projection_matches(pg, redis, [show_id])
-    served = _upstreams(system.front_door, log_start)
-    assert len([a for a in served if a != "-"]) == 2, served  # both instances took traffic before the kill
+    answered = _answered_by(system.front_door, log_start)
+    assert len(answered) == 2 and sum(answered.values()) >= STORM, answered  # both instances answered some
 
-    victim.start()  # back, and NGINX sends it traffic again
+    victim.start()  # back, and NGINX sends it traffic again (once its fail_timeout has passed)
     log_start = len(system.front_door.access_entries())
-    await asyncio.sleep(3.5)  # passive health: the failed instance is skipped for fail_timeout
-    for _ in range(20):
+
+    async def victim_answers() -> int:
         assert (await api.http.get(f"/v1/shows/{show_id}")).status_code == 200
-    assert f"127.0.0.1:{victim.port}" in _upstreams(system.front_door, log_start)
+        return _answered_by(system.front_door, log_start).get(victim_addr, 0)
+
+    await eventually(victim_answers, lambda n: n > 0, interval=0.1, what="the restarted instance answering again")
 
 
 async def test_no_instance_alive_is_a_json_503(system, tmp_path):
@@ -95,15 +101,15 @@ async def test_no_instance_alive_is_a_json_503(system, tmp_path):
 
 
 async def test_the_write_limit_is_one_limit_across_instances(api, system):
-    """Two instances behind NGINX, 2 writes/s with a burst of 20: a customer's burst of 60 requests gets 20
-    through (within 10%), not 40."""
-    env = {"BOXOFFICE_RATE_LIMIT_PER_S": "2", "BOXOFFICE_RATE_LIMIT_BURST": "20"}
-    pair = [Service(f"intake-limited-{i}", "intake", env, system.log_dir).start() for i in (1, 2)]
-    front_door = Nginx(system.log_dir / "nginx-limited", [s.port for s in pair]).start()
+    """Two instances behind NGINX, a burst of 20 and then one write per 10 s: a customer's burst of 60 requests
+    gets 20 through (within 10%), not 40 — however long the 60 take to answer."""
+    env = {"BOXOFFICE_RATE_LIMIT_PER_S": "0.1", "BOXOFFICE_RATE_LIMIT_BURST": "20"}
     show_id = await api.create_show()
     customer = ids.customer("eager")
+    pair = [Service(f"intake-limited-{i}", "intake", env, system.log_dir).start() for i in (1, 2)]
+    front_door = Nginx(system.log_dir / "nginx-limited", [s.port for s in pair]).start()
     try:
-        async with httpx.AsyncClient(base_url=front_door.url, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=front_door.url, timeout=30) as http:
             started = time.monotonic()
             answers = await asyncio.gather(*[
                 http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
@@ -112,7 +118,7 @@ async def test_the_write_limit_is_one_limit_across_instances(api, system):
         accepted = sum(r.status_code == 202 for r in answers)
         limited = [r for r in answers if r.status_code == 429]
         assert accepted + len(limited) == 60
-        allowed = 20 + 2 * elapsed  # the burst, and what refilled while the requests were in flight
+        allowed = 20 + 0.1 * elapsed  # the burst, and what refilled while the requests were in flight
         assert accepted <= allowed * 1.1, (accepted, elapsed)
         assert accepted >= 20
         assert all(int(r.headers["retry-after"]) >= 1 for r in limited)

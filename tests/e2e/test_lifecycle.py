@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.support import ids
+from tests.support.waiting import eventually
 
 
 async def test_create_book_confirm(api):
@@ -106,6 +107,9 @@ async def test_my_bookings_newest_first_paginated(api):
         booking_id = (await api.book(gina, show_id, quantity=1)).json()["booking_id"]
         await api.wait_status(gina, booking_id)
         booked.append(booking_id)
+    # History reads a replica (behind the primary by up to BOXOFFICE_REPLICA_MAX_LAG_S): all three, in time.
+    await eventually(lambda: api.http.get("/v1/me/bookings", headers=api.auth(gina)),
+                     lambda r: r.status_code == 200 and len(r.json()["bookings"]) == 3, what="all three in history")
     r = await api.http.get("/v1/me/bookings?limit=2", headers=api.auth(gina))
     assert r.status_code == 200
     page1 = r.json()

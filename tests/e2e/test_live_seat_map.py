@@ -117,20 +117,17 @@ async def test_a_stream_survives_losing_its_intake_instance(api, system):
     version = (await api.seat_map(show_id))["version"]
     stream = Events(api.base_url, f"/v1/shows/{show_id}/seats/stream?after={version}").start()
     try:
-        await eventually(lambda: asyncio.sleep(0, stream.connections), lambda n: n == 1, what="connected")
+        await eventually(lambda: asyncio.sleep(0, stream.connections), lambda n: n >= 1, what="connected")
         for intake in system.intakes:  # whichever instance serves it: lose one at a time
             intake.stop()
             try:
-                customer, key = ids.customer("live-restart"), ids.key()
-                # As a client does: a 503 (NGINX still skips the instance restarted a moment ago, for its
-                # fail_timeout) is retried with the same Idempotency-Key.
-                r = await eventually(lambda c=customer, k=key: api.book(c, show_id, quantity=1, key=k),
-                                     lambda r: r.status_code != 503, timeout=15, what="the booking accepted")
+                customer = ids.customer("live-restart")
+                r = await api.book(customer, show_id, quantity=1)  # a 503 meanwhile is retried, as clients do
                 assert r.status_code == 202, r.text
                 await api.wait_status(customer, r.json()["booking_id"])
             finally:
                 intake.start()  # never leave the system short of an instance for the tests after this one
-        await eventually(lambda: asyncio.sleep(0, len(stream.states())), lambda n: n == 2, timeout=15,
+        await eventually(lambda: asyncio.sleep(0, len(stream.states())), lambda n: n == 2,
                          what="both holds, caught up after reconnecting")
         versions = [c["version"] for c in stream.changes()]
         assert versions == sorted(set(versions)) == list(range(version + 1, version + 1 + len(versions)))
@@ -152,14 +149,16 @@ async def test_place_in_line_only_goes_down_to_the_decision(api, system):
     finally:
         system.processor.start(wait=False)
     seen = []
-    async with asyncio.timeout(60):
-        while True:
-            body = (await api.booking(last_customer, last)).json()
-            if body["status"] != "RECEIVED":
-                assert "queue_position" not in body
-                break
-            seen.append(body["queue_position"])
-            await asyncio.sleep(0.01)
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                body = (await api.booking(last_customer, last)).json()
+                if body["status"] != "RECEIVED":
+                    assert "queue_position" not in body
+                    break
+                seen.append(body["queue_position"])
+                await asyncio.sleep(0.01)
+    finally:
+        system.processor.wait_ready()  # ready again for the tests after this one, whatever happened here
     assert seen == sorted(seen, reverse=True), seen  # only ever down (through two intake instances)
     assert body["status"] == "PENDING"
-    system.processor.wait_ready()

@@ -23,18 +23,19 @@ async def test_burst_then_the_steady_rate_per_customer(redis):
 
 async def test_two_limiters_share_one_limit(redis):
     """Two intake instances (two limiter objects) see one bucket per customer."""
-    first, second = RedisRateLimiter(redis, 10, 4), RedisRateLimiter(redis, 10, 4)
+    # One refill per 10 s: none while the 12 requests run, however slowly they are answered.
+    first, second = RedisRateLimiter(redis, 0.1, 4), RedisRateLimiter(redis, 0.1, 4)
     customer = f"c-{secrets.token_hex(3)}"
     allowed = [await (first if i % 2 else second).acquire(customer) == 0 for i in range(12)]
-    assert 4 <= sum(allowed) <= 5  # the burst (and at most one refill in the time this takes), not twice it
+    assert sum(allowed) == 4  # the burst, not twice it
 
 
 async def test_idle_customers_cost_nothing_and_off_never_limits(redis):
-    limiter = RedisRateLimiter(redis, per_second=5, burst=1)
+    limiter = RedisRateLimiter(redis, per_second=1, burst=1)
     customer = f"idle-{secrets.token_hex(3)}"
     await limiter.acquire(customer)
-    # The key lives until the bucket is full again (one interval, 200 ms), then costs nothing.
-    assert 0 < await redis.pttl(rate_key(customer)) <= 200
+    # The key lives until the bucket is full again (one interval, 1 s), then costs nothing.
+    assert 0 < await redis.pttl(rate_key(customer)) <= 1000
     await eventually(lambda: redis.exists(rate_key(customer)), lambda n: n == 0, timeout=15, what="the key gone")
     off = RedisRateLimiter(redis, per_second=0, burst=1)
     assert all([await off.acquire(customer) == 0 for _ in range(100)])

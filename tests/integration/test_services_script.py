@@ -16,21 +16,22 @@ from bench.processes import alive as running
 from tests.support.processes import ROOT, free_port
 
 
-def _free_pair() -> int:
-    """A free port whose successor is free too (the two intake instances)."""
+def _free_run(n: int) -> int:
+    """A free port whose n - 1 successors are free too (the intake instances; the workers' metrics ports)."""
     while True:
         port = free_port()
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
+        try:
+            for successor in range(port + 1, port + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", successor))
+        except OSError:
+            continue
         return port
 
 
 @pytest.mark.slow
 def test_services_up_then_down_leaves_no_process(tmp_path, settings):
-    http_port, intake_base, metrics_base = free_port(), _free_pair(), free_port()
+    http_port, intake_base, metrics_base = free_port(), _free_run(2), _free_run(6)
     env = {**os.environ, "BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": str(http_port),
            "BOXOFFICE_INTAKE_INSTANCES": "2", "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
            "BOXOFFICE_METRICS_BASE": str(metrics_base), "BOXOFFICE_SMTP_PORT": str(free_port()),
@@ -67,10 +68,12 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
 
         # NGINX's own figures, through the exporter on the sixth metrics port.
         exported = ""
-        for _ in range(50):
-            exported = httpx.get(f"http://127.0.0.1:{metrics_base + 5}/metrics").text
-            if "boxoffice_nginx_up 1.0" in exported:
-                break
+        deadline = time.monotonic() + 30
+        while "boxoffice_nginx_up 1.0" not in exported and time.monotonic() < deadline:
+            try:
+                exported = httpx.get(f"http://127.0.0.1:{metrics_base + 5}/metrics").text
+            except httpx.TransportError:
+                pass
             time.sleep(0.1)
         assert "boxoffice_nginx_up 1.0" in exported and "boxoffice_nginx_requests_total" in exported, exported[-500:]
 
