@@ -76,10 +76,11 @@ class ChangeFeed:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
                 backoff.reset()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.warning("change feed lost Redis, resubscribing", error=repr(exc))
+            except Exception as exc:  # never die while streams listen: they would hear heartbeats only
+                if is_transient(exc):
+                    log.warning("change feed lost Redis, resubscribing", error=repr(exc))
+                else:
+                    log.error("change feed failed unexpectedly, resubscribing", exc_info=exc)
                 await asyncio.sleep(backoff.next())
                 with contextlib.suppress(Exception):
                     await self._pubsub.reset()
