@@ -47,6 +47,11 @@ _NEXT_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
                  ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
 
 
+# What a replica connection can be left in across a restart of the replica (asyncpg once answered "cannot switch
+# to state 12; another operation is in progress" on a pooled connection): the replica's trouble, not ours.
+_CLIENT_STATE_ERRORS = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+
+
 def _lsn(text: str) -> int:
     high, low = text.split("/")
     return (int(high, 16) << 32) + int(low, 16)
@@ -64,14 +69,16 @@ class _ShardHistory:
         if self.replica_usable:
             try:
                 return await self._replica.fetch(query, *args)
-            except Exception as exc:  # the primary is always right: read it (a defect in the query fails there)
+            except Exception as exc:
+                if not (is_transient(exc) or isinstance(exc, _CLIENT_STATE_ERRORS)):
+                    raise  # a defect in the query, say: the primary would refuse it too, and the replica is fine
                 await self.replica_failed("history read", exc)
         return await self._primary.fetch(query, *args)
 
     async def replica_failed(self, what: str, exc: Exception) -> None:
-        """Reads go to the primary until a check passes again. A lost connection is the weather; anything
-        else (asyncpg once left a connection 'in another operation' across a replica restart) is logged as
-        an error, and the pool's connections are replaced so a broken one is not handed out again."""
+        """Reads go to the primary until a check passes again, and the pool's connections are replaced so a
+        broken one is not handed out again. A lost connection is the weather; anything else is logged as an
+        error, once per kind of exception until the replica answers a check again."""
         if not is_transient(exc) and type(exc).__name__ != self._unexpected:
             self._unexpected = type(exc).__name__
             log.error("replica failed unexpectedly", shard=self.shard, what=what, exc_info=exc)
@@ -84,6 +91,7 @@ class _ShardHistory:
                       extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS since_replay""")
         if not standby["standby"]:
             self._set_usable(False, "the read DSN is not a standby; reading history from the primary")
+            self._unexpected = None  # it answered: a later failure of any kind is news again
             return
         current = await self._primary.fetchval("SELECT pg_current_wal_lsn()::text")
         lag_bytes = max(0, _lsn(current) - _lsn(standby["replayed"] or "0/0"))

@@ -4,6 +4,7 @@ InternalClientError across a replica restart killed the monitor, and history sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import asyncpg
 import pytest
@@ -30,6 +31,13 @@ class _Replica:
         self.expired += 1
 
 
+class _OneShard:
+    """What BookingHistory needs of the shards: one shard, its replica and its primary."""
+
+    def __init__(self, replica: _Replica) -> None:
+        self.replicas, self.primaries = [replica], [_Primary()]
+
+
 class _Primary:
     async def fetchval(self, query: str, *args):
         return "0/10"
@@ -42,9 +50,8 @@ async def test_the_monitor_survives_any_failed_check_and_comes_back(monkeypatch)
     monkeypatch.setattr(history, "MONITOR_INTERVAL_S", 0.01)
     broken = asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation is in progress")
     replica = _Replica([ConnectionRefusedError(111, "refused"), broken, broken])
-    shard = history._ShardHistory(0, replica, _Primary(), max_lag_s=5.0)
-    monitor = object.__new__(history.BookingHistory)
-    monitor._per_shard = [shard]
+    monitor = history.BookingHistory(_OneShard(replica), max_lag_s=5.0)
+    shard = monitor._per_shard[0]
     task = asyncio.create_task(monitor._watch())
     try:
         async with asyncio.timeout(5):
@@ -54,6 +61,8 @@ async def test_the_monitor_survives_any_failed_check_and_comes_back(monkeypatch)
         assert not task.done()
     finally:
         task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     assert shard.replica_usable and replica.expired == 3  # each failure replaced the pool's connections
 
 
@@ -68,3 +77,12 @@ async def test_a_failed_replica_read_is_answered_from_the_primary(failure):
     assert await shard.fetch("SELECT") == ["from the primary"]  # until a check passes again
     await shard.check_replica()
     assert await shard.fetch("SELECT") == ["from the replica"]
+
+
+async def test_a_defect_in_the_query_is_raised_not_blamed_on_the_replica():
+    replica = _Replica([asyncpg.exceptions.UndefinedColumnError("column \"nope\" does not exist")])
+    shard = history._ShardHistory(0, replica, _Primary(), max_lag_s=5.0)
+    shard.replica_usable = True
+    with pytest.raises(asyncpg.exceptions.UndefinedColumnError):
+        await shard.fetch("SELECT nope")
+    assert shard.replica_usable and replica.expired == 0
