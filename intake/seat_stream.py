@@ -72,7 +72,12 @@ class ChangeFeed:
 
     async def _read(self) -> None:
         backoff = Backoff()
+        connected = True
         while self._listeners:
+            if not connected:  # until a fresh connection is subscribed to every listened show
+                await asyncio.sleep(backoff.next())
+                connected = await self._resubscribe()
+                continue
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
                 backoff.reset()
@@ -81,19 +86,28 @@ class ChangeFeed:
                     log.warning("change feed lost Redis, resubscribing", error=repr(exc))
                 else:
                     log.error("change feed failed unexpectedly, resubscribing", exc_info=exc)
-                await asyncio.sleep(backoff.next())
-                with contextlib.suppress(Exception):
-                    await self._pubsub.reset()
-                    self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                    for show_id in list(self._listeners):
-                        await self._pubsub.subscribe(changes_channel(show_id))
-                self._broadcast_all(_RESYNC)
+                connected = False
                 continue
             if message is None or message.get("type") != "message":
                 continue
             show_id = message["channel"].decode()[len("bo:changes:{"):-1]
             for queue in list(self._listeners.get(show_id, ())):
                 _offer(queue, message["data"])
+
+    async def _resubscribe(self) -> bool:
+        """A new connection subscribed to every listened show, then the streams told to resync from the log;
+        False (and nothing told) while that cannot be done."""
+        with contextlib.suppress(Exception):
+            await self._pubsub.reset()  # the old connection goes, however broken it is
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            for show_id in list(self._listeners):
+                await self._pubsub.subscribe(changes_channel(show_id))
+        except Exception as exc:
+            log.warning("change feed cannot resubscribe yet", error=repr(exc))
+            return False
+        self._broadcast_all(_RESYNC)
+        return True
 
     def _broadcast_all(self, item: object) -> None:
         for listeners in self._listeners.values():
