@@ -87,7 +87,8 @@ async def test_undecodable_commands_are_dead_lettered_and_their_requests_decided
         assert refused.json()["refused"]["action"] == "confirm"
         assert refused.json()["refused"]["reason"] == "invalid_request"
         history = await eventually(lambda: api.http.get("/v1/me/bookings", headers=api.auth(victim)),
-                                   lambda r: r.json()["bookings"], what="the booking in history (a replica's read)")
+                                   lambda r: r.status_code == 200 and r.json()["bookings"],
+                                   what="the booking in history (a replica's read)")
         decided = [(b["booking_id"], b["reason"]) for b in history.json()["bookings"]]
         assert decided == [(bad_booking, "invalid_request")]
         show = await eventually(lambda: api.http.get(f"/v1/shows/{bad_show}"),

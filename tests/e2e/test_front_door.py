@@ -37,14 +37,20 @@ async def _book_until_answered(http: httpx.AsyncClient, api, customer: str, show
     raise AssertionError("no answer after 100 tries")
 
 
-def _answered_by(front_door: Nginx, since: int) -> dict[str, int]:
-    """Requests each instance answered (the last upstream tried, with a 2xx), since access-log entry `since`."""
-    counts: dict[str, int] = {}
-    for entry in front_door.access_entries()[since:]:
-        if 200 <= entry["status"] < 300 and entry["upstream_addr"] not in ("", "-"):
-            last = entry["upstream_addr"].split(", ")[-1]
-            counts[last] = counts.get(last, 0) + 1
-    return counts
+class _Answers:
+    """Requests each instance answered (the last upstream tried, with a 2xx) since it was made, read from
+    NGINX's access log a new piece at a time."""
+
+    def __init__(self, front_door: Nginx) -> None:
+        self.front_door, self.offset, self.by = front_door, front_door.access_log_end(), {}
+
+    def read(self) -> dict[str, int]:
+        entries, self.offset = self.front_door.access_entries_after(self.offset)
+        for entry in entries:
+            if 200 <= entry["status"] < 300 and entry["upstream_addr"] not in ("", "-"):
+                last = entry["upstream_addr"].split(", ")[-1]
+                self.by[last] = self.by.get(last, 0) + 1
+        return self.by
 
 
 @pytest.mark.slow
@@ -55,12 +61,12 @@ async def test_losing_an_instance_mid_storm_loses_nothing(api, system, pg, redis
     requests = [(rng.choice(customers), {"quantity": rng.randint(1, 3)}) for _ in range(STORM)]
     victim = system.intakes[1]
     victim_addr = f"127.0.0.1:{victim.port}"
-    log_start = len(system.front_door.access_entries())
+    answers = _Answers(system.front_door)
     async with httpx.AsyncClient(base_url=system.front_door.url, timeout=30,
                                  limits=httpx.Limits(max_connections=100)) as http:
         async def killer() -> None:  # in the middle of the storm: once the victim has answered some of it
-            await eventually(lambda: asyncio.sleep(0, _answered_by(system.front_door, log_start).get(victim_addr, 0)),
-                             lambda n: n >= 20, interval=0.02, what="the victim answering part of the storm")
+            await eventually(lambda: asyncio.sleep(0, answers.read().get(victim_addr, 0)), lambda n: n >= 20,
+                             timeout=60, interval=0.2, what="the victim answering part of the storm")
             victim.kill()
 
         results, _ = await asyncio.gather(
@@ -70,15 +76,15 @@ async def test_losing_an_instance_mid_storm_loses_nothing(api, system, pg, redis
                                          results), lambda n: n == STORM, timeout=60, what="every booking decided")
     await assert_no_overbooking(pg, show_id)
     await assert_projection_matches(pg, redis, [show_id])
-    answered = _answered_by(system.front_door, log_start)
+    answered = answers.read()
     assert len(answered) == 2 and sum(answered.values()) >= STORM, answered  # both instances answered some
 
     victim.start()  # back, and NGINX sends it traffic again (once its fail_timeout has passed)
-    log_start = len(system.front_door.access_entries())
+    answers = _Answers(system.front_door)
 
     async def victim_answers() -> int:
         assert (await api.http.get(f"/v1/shows/{show_id}")).status_code == 200
-        return _answered_by(system.front_door, log_start).get(victim_addr, 0)
+        return answers.read().get(victim_addr, 0)
 
     await eventually(victim_answers, lambda n: n > 0, interval=0.1, what="the restarted instance answering again")
 

@@ -122,7 +122,7 @@ async def test_a_stream_survives_losing_its_intake_instance(api, system):
             intake.stop()
             try:
                 customer = ids.customer("live-restart")
-                r = await api.book(customer, show_id, quantity=1)  # a 503 meanwhile is retried, as clients do
+                r = await api.book(customer, show_id, quantity=1, retry_unavailable=True)  # as clients do
                 assert r.status_code == 202, r.text
                 await api.wait_status(customer, r.json()["booking_id"])
             finally:

@@ -4,6 +4,7 @@ every invariant."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import subprocess
 import sys
@@ -47,15 +48,21 @@ async def _move_timed(partition: int, to: int) -> tuple[subprocess.CompletedProc
                                                 stderr=asyncio.subprocess.PIPE)
     said: dict[str, float] = {}
     lines: list[str] = []
-    async with asyncio.timeout(180):
-        stdout_task = asyncio.create_task(proc.stdout.read())
-        while line := (await proc.stderr.readline()).decode():
-            lines.append(line)
-            for step in ("processors hold it", "copied and verified", "shard map switched"):
-                if step in line:
-                    said[step] = time.monotonic()
-        stdout = (await stdout_task).decode()
-        returncode = await proc.wait()
+    stdout_task = asyncio.create_task(proc.stdout.read())
+    try:
+        async with asyncio.timeout(180):
+            while line := (await proc.stderr.readline()).decode():
+                lines.append(line)
+                for step in ("processors hold it", "copied and verified", "shard map switched"):
+                    if step in line:
+                        said[step] = time.monotonic()
+            stdout = (await stdout_task).decode()
+            returncode = await proc.wait()
+    finally:
+        if proc.returncode is None:  # timed out (or the test was cancelled): no mover left running
+            proc.kill()
+            await proc.wait()
+        stdout_task.cancel()
     return subprocess.CompletedProcess(args, returncode, stdout, "".join(lines)), said
 
 
@@ -191,13 +198,13 @@ async def test_moving_a_partition_under_load(api, pg, redis):
 
     loading = asyncio.create_task(load())
     watching = asyncio.create_task(watch_others())
-    await asyncio.sleep(1)
-    moved, said = await _move_timed(partition, 1)
-    await asyncio.sleep(1)
-    stop.set()
-    sent = await loading
-    await watching
     try:
+        await asyncio.sleep(1)
+        moved, said = await _move_timed(partition, 1)
+        await asyncio.sleep(1)
+        stop.set()
+        sent = await loading
+        await watching
         assert moved.returncode == 0, moved.stderr
         assert "copied and verified" in moved.stderr
         # From the last count before the partition was held to the first after the map switched: the other
@@ -207,7 +214,12 @@ async def test_moving_a_partition_under_load(api, pg, redis):
         after = next(n for at, n in decided_during if at >= switched)
         assert after > before, (before, after, switched - held)
         await _check_the_move(api, pg, redis, partition, moved_show, others, moved_before, sent)
-    finally:  # the partition goes home whatever happened, for the tests after this one
+    finally:  # the load stops and the partition goes home whatever happened, for the tests after this one
+        stop.set()
+        for task in (loading, watching):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         back = await asyncio.to_thread(_boxoffice, "shards", "move", "--partition", str(partition), "--to", "0")
     assert back.returncode == 0, back.stderr  # and back again: the map is data, not code
 

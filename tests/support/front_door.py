@@ -93,9 +93,21 @@ class Nginx:
 
     def access_entries(self) -> list[dict]:
         """The JSON access log, one dict per request (NGINX writes each line when the request ends)."""
+        return self.access_entries_after(0)[0]
+
+    def access_log_end(self) -> int:
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    def access_entries_after(self, offset: int) -> tuple[list[dict], int]:
+        """The complete lines written after byte `offset`, and the offset after the last of them (a line being
+        written is left for the next read)."""
         if not self.access_log.exists():
-            return []
-        return [json.loads(line) for line in self.access_log.read_text().splitlines() if line.strip()]
+            return [], offset
+        with self.access_log.open("rb") as log:
+            log.seek(offset)
+            data = log.read()
+        complete = data[:data.rfind(b"\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()], offset + len(complete)
 
 
 class _Handler(BaseHTTPRequestHandler):
