@@ -14,6 +14,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/stack/env.sh"
+. "$ROOT/stack/procs.sh"
 NGINX_BIN=${BOXOFFICE_NGINX_BIN:-/usr/sbin/nginx}
 [ -x "$NGINX_BIN" ] || NGINX_BIN=$(command -v nginx || echo nginx)
 SHARED_CONF=$ROOT/stack/nginx/boxoffice.conf
@@ -44,14 +45,6 @@ CONF=$PREFIX/nginx.conf
 PIDFILE=$PREFIX/nginx.pid
 NGINX=("$NGINX_BIN" -p "$PREFIX/" -c "$CONF" -e "$PREFIX/logs/error.log")
 
-# A process is alive when it exists and is not a zombie (killed but not yet reaped).
-running() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-pid_alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 
 render() {
   mkdir -p "$PREFIX/boxoffice.d" "$PREFIX/logs" "$PREFIX/html" \

@@ -12,6 +12,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/stack/env.sh"
+. "$ROOT/stack/procs.sh"
 STACK_DIR=$BOXOFFICE_STACK_DIR
 mkdir -p "$STACK_DIR/run" "$STACK_DIR/logs"
 PY=$ROOT/.venv/bin/python
@@ -36,15 +37,6 @@ SERVICES+=(
 )
 
 log() { printf '[services] %s\n' "$*" >&2; }
-# Alive = the process exists and is not a zombie: a killed process stays in the table until its parent
-# (often PID 1, which reaps late) collects it, and `kill -0` succeeds on it meanwhile.
-running() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 
 ready_url() {  # name port -> URL to poll, or empty
   case $1 in mailsink) echo "" ;; *) echo "http://127.0.0.1:$2/readyz" ;; esac
@@ -52,7 +44,7 @@ ready_url() {  # name port -> URL to poll, or empty
 
 start_one() {
   local name=$1 module=$2 port=$3 pidfile=$STACK_DIR/run/$1.pid
-  if alive "$pidfile"; then log "$name already running"; return 0; fi
+  if pid_alive "$pidfile"; then log "$name already running"; return 0; fi
   [ -f "$ROOT/$(echo "$module" | tr . /)/__main__.py" ] || [ -f "$ROOT/$(echo "$module" | tr . /).py" ] || {
     log "$name: module $module not present, skipped"; return 0; }
   local env=(BOXOFFICE_METRICS_PORT="$port")
@@ -72,7 +64,7 @@ wait_ready() {
   url=$(ready_url "$name" "$port")
   until { [ -z "$url" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; } || \
         { [ -n "$url" ] && curl -fsS -o /dev/null "$url" 2>/dev/null; }; do
-    alive "$pidfile" || { tail -n 20 "$STACK_DIR/logs/$name.log" >&2; log "ERROR: $name exited; see $STACK_DIR/logs/$name.log"; exit 1; }
+    pid_alive "$pidfile" || { tail -n 20 "$STACK_DIR/logs/$name.log" >&2; log "ERROR: $name exited; see $STACK_DIR/logs/$name.log"; exit 1; }
     [ $SECONDS -lt $deadline ] || { log "ERROR: $name not ready in 60s; see $STACK_DIR/logs/$name.log"; exit 1; }
     sleep 0.3
   done
@@ -80,7 +72,7 @@ wait_ready() {
 
 stop_one() {
   local name=$1 pidfile=$STACK_DIR/run/$1.pid
-  alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
   local pid; pid=$(cat "$pidfile")
   kill -TERM "$pid"
   for _ in $(seq 1 100); do running "$pid" || break; sleep 0.2; done
@@ -135,7 +127,7 @@ case ${1:-status} in
   status)
     for s in "${SERVICES[@]}"; do
       set -- $s
-      if alive "$STACK_DIR/run/$1.pid"; then echo "$1: running (port $3)"; else echo "$1: stopped"; fi
+      if pid_alive "$STACK_DIR/run/$1.pid"; then echo "$1: running (port $3)"; else echo "$1: stopped"; fi
     done
     if [ "$("$NGINX_SH" status)" = "nginx: running" ]; then echo "nginx: running (public port $HTTP_PORT)"; else echo "nginx: stopped"; fi ;;
   list) for s in "${SERVICES[@]}"; do echo "$s"; done ;;

@@ -18,6 +18,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/stack/env.sh"
+. "$ROOT/stack/procs.sh"
 mkdir -p "$BOXOFFICE_STACK_DIR"
 STACK_DIR=$(cd "$BOXOFFICE_STACK_DIR" && pwd)
 KAFKA_PORT=$BOXOFFICE_KAFKA_PORT
@@ -42,14 +43,6 @@ as_postgres() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Alive = the process exists and is not a zombie (killed but not yet reaped: `kill -0` succeeds on those).
-running() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-pid_alive() { [ -s "$1" ] && running "$(cat "$1")"; }
 
 wait_for() {  # name logfile command...
   local name=$1 logfile=$2; shift 2
