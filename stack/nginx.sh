@@ -65,12 +65,16 @@ HTML
   [ -f /etc/nginx/mime.types ] || mime='types { text/html html; text/css css; application/javascript js mjs; application/json json; image/svg+xml svg; image/png png; image/x-icon ico; font/woff2 woff2; }'
   {
     echo "# Rendered by stack/nginx.sh; do not edit (the server block is $SHARED_CONF)."
+    # max_fails=0: NGINX never marks an instance down. With proxy_next_upstream … http_503 every 503 counts
+    # as a failure, and with the default max_fails=1 one "Kafka did not acknowledge" took a healthy intake
+    # out for fail_timeout; two such answers made "no live upstreams" for every client while both were
+    # alive. A dead instance costs a refused connect on loopback (microseconds) before the next one is tried.
     echo "upstream boxoffice_intake {"
     echo "    zone boxoffice_intake 64k;"
     local u
     for u in "${UPSTREAMS[@]}"; do
       [[ $u == *:* ]] || u=127.0.0.1:$u
-      echo "    server $u max_fails=1 fail_timeout=3s;"
+      echo "    server $u max_fails=0;"
     done
     echo "    keepalive 32;"
     echo "    keepalive_timeout 60s;"
@@ -125,14 +129,43 @@ wait_health() {
   done
 }
 
+# The workers of a master that was SIGKILLed live on as orphans and keep the public port: without this, the
+# next start fails with "bind() … Address already in use". A process is this stack's when it is an nginx
+# holding a file under this prefix open (its logs); they are ended as a supervisor ends a process group:
+# SIGTERM (a worker's fast shutdown), then SIGKILL after 3 s.
+orphans() {
+  local dir pid
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    [ "$(cat "$dir/comm" 2>/dev/null)" = nginx ] || continue
+    pid_alive "$PIDFILE" && [ "$pid" = "$(cat "$PIDFILE")" ] && continue
+    if ls -l "$dir/fd" 2>/dev/null | grep -qF -- "-> $PREFIX/"; then echo "$pid"; fi
+  done
+}
+end_orphans() {
+  local left
+  left=$(orphans) || true
+  [ -n "$left" ] || return 0
+  log "ending orphaned nginx processes of $PREFIX (their master died): $(echo $left)"
+  kill -TERM $left 2>/dev/null || true
+  for _ in $(seq 1 15); do
+    left=$(for pid in $left; do if running "$pid"; then echo "$pid"; fi; done)
+    [ -n "$left" ] || return 0
+    sleep 0.2
+  done
+  kill -KILL $left 2>/dev/null || true
+  sleep 0.2
+}
+
 stop() {
-  pid_alive "$PIDFILE" || { rm -f "$PIDFILE"; return 0; }
+  pid_alive "$PIDFILE" || { rm -f "$PIDFILE"; end_orphans; return 0; }
   local pid; pid=$(cat "$PIDFILE")
   kill -QUIT "$pid"  # graceful: finish the requests in flight
   for _ in $(seq 1 75); do running "$pid" || break; sleep 0.2; done
   if running "$pid"; then log "nginx did not stop in 15s, terminating"; kill -TERM "$pid" 2>/dev/null || true; sleep 1; fi
   if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$PIDFILE"
+  end_orphans
   log "nginx stopped"
 }
 
@@ -146,6 +179,7 @@ case $cmd in
     else
       check
       rm -f "$PIDFILE"
+      end_orphans
       "${NGINX[@]}" || { tail -n 20 "$PREFIX/logs/error.log" >&2 2>/dev/null; die "nginx failed to start; see $PREFIX/logs/error.log"; }
     fi
     wait_health

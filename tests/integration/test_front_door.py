@@ -104,6 +104,34 @@ def test_an_instance_s_own_503_goes_to_the_next_and_passes_through_when_all_say_
             upstream.kill()
 
 
+def test_an_instance_s_own_503s_never_take_a_healthy_one_out(tmp_path, web_root):
+    """One intake answers 503 for a while (Kafka is down for it), the other answers one request in four with
+    503 (one missed acknowledgement): NGINX must never mark either down, so no client sees NGINX's own
+    "no instance is available" while an intake is alive, and a client sees a 503 only when both instances
+    it was sent to said it themselves."""
+    busy, blip = NamedUpstream("busy", tmp_path), NamedUpstream("blip", tmp_path)
+    nginx = Nginx(tmp_path / "nginx", [busy.port, blip.port], web_root)
+    try:
+        nginx.start()
+        with httpx.Client(base_url=nginx.url, timeout=10) as client:
+            answers = [client.get("/v1/shows") for _ in range(200)]
+        served = [r for r in answers if r.status_code == 200]
+        refused = [r for r in answers if r.status_code != 200]
+        assert {r.json()["name"] for r in served} == {"blip"}
+        # Every 503 is an instance's own (its message and Retry-After), never NGINX's "no live upstreams".
+        assert all(r.status_code == 503 and r.json()["error"]["message"].endswith(": kafka is down")
+                   and r.headers["retry-after"] == "1" for r in refused), [r.text for r in refused][:3]
+        # blip refuses one request in four it gets; with max_fails=1 the first refusal took both out for
+        # 3 s and every later answer was NGINX's own 503.
+        assert 100 <= len(served) < 200 and len(refused) <= 200 // 3
+        assert not [line for line in (nginx.prefix / "logs" / "error.log").read_text().splitlines()
+                    if "no live upstreams" in line]
+    finally:
+        nginx.stop()
+        for upstream in (busy, blip):
+            upstream.kill()
+
+
 def test_no_instance_alive_is_a_json_503_with_retry_after(front):
     _, upstreams, client = front
     for upstream in upstreams:

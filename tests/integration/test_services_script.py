@@ -4,8 +4,10 @@ own."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -82,6 +84,48 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         again = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=60)
         assert again.returncode == 0 and "intake-1 already running" in again.stderr
         assert "nginx already running" in again.stderr
+
+        # NGINX's master SIGKILLed under load: its orphaned workers keep the public port, and `up` must end
+        # them and serve again within seconds, with nobody acting by hand.
+        answers: list[int] = []
+        stop_load = threading.Event()
+
+        def load() -> None:
+            with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=5) as client:
+                while not stop_load.is_set():
+                    try:
+                        answers.append(client.get("/readyz").status_code)
+                    except httpx.TransportError:
+                        answers.append(0)
+        loader = threading.Thread(target=load)
+        loader.start()
+        try:
+            time.sleep(0.5)
+            master = int((tmp_path / "nginx" / "nginx.pid").read_text())
+            workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+            os.kill(master, signal.SIGKILL)
+            time.sleep(0.5)
+            assert any(running(w) for w in workers)  # the orphans live on, holding the port
+            killed = time.monotonic()
+            restarted = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=60)
+            assert restarted.returncode == 0, restarted.stderr
+            assert "ending orphaned nginx processes" in restarted.stderr
+            served_again = None
+            while served_again is None and time.monotonic() - killed < 10:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{http_port}/readyz", timeout=2).status_code == 200:
+                        served_again = time.monotonic() - killed
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert served_again is not None, "NGINX not serving again within 10 s of its master's SIGKILL"
+            print(f"NGINX serving again {served_again:.1f} s after its master was SIGKILLed")
+            assert not any(running(w) for w in workers)
+            nginx_pids = [int((tmp_path / "nginx" / "nginx.pid").read_text())]
+            time.sleep(0.5)
+        finally:
+            stop_load.set()
+            loader.join()
+        assert answers[-1] == 200 and 200 in answers[:10]
     finally:
         down = subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=180)
     assert down.returncode == 0, down.stderr

@@ -2,7 +2,8 @@
 and each upstream is a separate process (so it can be SIGKILLed) that answers every request with its own
 name, the path, and the X-Request-Id it received. One named `drop…` reads each request and closes the
 connection without answering a byte, as an instance that dies in the middle of a request; one named `busy…`
-answers every request 503 with the API's error body, as an intake whose Kafka is down.
+answers every request 503 with the API's error body, as an intake whose Kafka is down; one named `blip…`
+answers every fourth request so (an intake whose Kafka missed one acknowledgement) and the others normally.
 
 Run as a module it is that upstream:  python -m tests.support.front_door NAME PORT
 """
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,7 +122,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if self.server.name.startswith("busy"):  # type: ignore[attr-defined]
+        if self.server.name.startswith("blip"):  # type: ignore[attr-defined]
+            with self.server.lock:  # type: ignore[attr-defined]
+                self.server.served += 1  # type: ignore[attr-defined]
+                refuse = self.server.served % 4 == 0  # type: ignore[attr-defined]
+        else:
+            refuse = self.server.name.startswith("busy")  # type: ignore[attr-defined]
+        if refuse:
             error = {"error": {"code": "unavailable", "message": f"{self.server.name}: kafka is down"}}  # type: ignore[attr-defined]
             self._send(503, json.dumps(error).encode(), {"Retry-After": "1"})
             return
@@ -146,6 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _serve(name: str, port: int) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
     server.name = name  # type: ignore[attr-defined]
+    server.lock, server.served = threading.Lock(), 0  # type: ignore[attr-defined]
     server.daemon_threads = True
     server.serve_forever()
 
