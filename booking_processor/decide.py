@@ -172,7 +172,10 @@ class Batch:
             self._refuse(booking, show, "confirm", f"booking_{booking.status.lower()}")
             return
         assert booking.expires_at is not None
-        if self.now >= booking.expires_at:
+        # When the intake accepted the confirm counts, not when it is decided (API.md, booking lifecycle): a
+        # confirm accepted in time is honoured after any stall of the pipeline. It cannot race the expiry
+        # worker: that one's ExpireBooking is issued after the deadline, so it comes later in the show's order.
+        if cmd.issued_at >= booking.expires_at:
             self._expire(booking, show)
             return
         show.seat_map.book(booking.seats, booking.booking_id)

@@ -72,3 +72,27 @@ async def test_expiry_killed_while_holds_pending_expires_them_all_when_back(api,
     for customer, booking_id in zip(customers, booking_ids, strict=True):
         assert (await api.wait_status(customer, booking_id, {"EXPIRED"}, timeout=30))["reason"] == "hold_expired"
     assert (await api.seat_map(show_id))["seats_available"] == 100
+
+
+@pytest.mark.slow
+async def test_confirm_accepted_before_expires_at_is_honoured_after_a_stall_past_it(api, system):
+    """The chaos run's lost confirms: the pipeline stalls (processor down) from before the confirm until after
+    the deadline, while the expiry worker runs and asks to expire the hold. The confirm was accepted in time,
+    so it is honoured: CONFIRMED, the seat booked."""
+    show_id = await api.create_show(hold_seconds=HOLD)
+    erin = ids.customer("erin")
+    booking_id = (await api.book(erin, show_id, quantity=1)).json()["booking_id"]
+    held = await api.wait_status(erin, booking_id)
+    system.processor.stop()
+    try:
+        r = await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "in-time"},
+                                headers=api.auth(erin))
+        assert r.status_code == 202 and _seconds_until(held["expires_at"]) > 0
+        # Past the deadline, and long enough for the expiry worker (every 0.5 s here) to issue its command.
+        await asyncio.sleep(_seconds_until(held["expires_at"]) + 3)
+    finally:
+        system.processor.start()
+    decided = await api.wait_status(erin, booking_id, {"EXPIRED", "CONFIRMED"})
+    assert (decided["status"], decided["reason"]) == ("CONFIRMED", None)
+    seat_map = await api.seat_map(show_id)
+    assert seat_map["booked"] == decided["seats"] and seat_map["held"] == []

@@ -100,11 +100,29 @@ def test_confirm_after_expiry_expires():
     batch.decide(_request(1, quantity=1))
     later = _batch(now=T0 + timedelta(seconds=10))
     later.shows, later.bookings = batch.shows, batch.bookings
-    later.decide(ConfirmBooking(command_id="c", show_id="s", issued_at=T0, booking_id="b1",
+    # Accepted by the intake at the deadline: too late, whenever it is decided.
+    later.decide(ConfirmBooking(command_id="c", show_id="s", issued_at=T0 + timedelta(seconds=10), booking_id="b1",
                                 customer_id="cust1", payment_reference="p"))
     assert (batch.bookings["b1"].status, batch.bookings["b1"].reason) == ("EXPIRED", "hold_expired")
     assert later.events[-1].type == "BookingExpired"
     assert batch.shows["s"].seats_available == 11
+
+
+def test_confirm_accepted_in_time_is_honoured_however_late_it_is_decided():
+    """API.md: what counts is when the intake accepted the confirm (its issued_at), not when the processor
+    reached it: a pipeline stalled past the deadline does not cost the customer the seats."""
+    batch = _batch()
+    _create(batch, hold=10)
+    batch.decide(_request(1, quantity=1))
+    stalled = _batch(now=T0 + timedelta(minutes=5))
+    stalled.shows, stalled.bookings = batch.shows, batch.bookings
+    stalled.decide(ConfirmBooking(command_id="c", show_id="s", issued_at=T0 + timedelta(seconds=9), booking_id="b1",
+                                  customer_id="cust1", payment_reference="p"))
+    # The expiry worker's command, issued after the deadline, comes after the confirm in the show's order.
+    stalled.decide(ExpireBooking(command_id="e", show_id="s", issued_at=T0 + timedelta(seconds=11), booking_id="b1"))
+    assert (batch.bookings["b1"].status, batch.bookings["b1"].reason) == ("CONFIRMED", None)
+    assert [e.type for e in stalled.events] == ["BookingConfirmed"]
+    assert batch.shows["s"].seats_available == 10
 
 
 def test_expire_is_a_noop_before_due_and_when_repeated():
