@@ -54,8 +54,12 @@ def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **ove
         "isolation_level": "read_committed",
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
         "fetch_max_bytes": 32 * 1024 * 1024,
+        # A member that stops heartbeating (a SIGKILLed process, a broker gone) loses its partitions after
+        # 10 s; a rebalance waits at most 10 s for the members to rejoin. A restarted static member
+        # (runtime/service.py: group_instance_id) rejoins without either wait.
         "session_timeout_ms": 10_000,
-        "heartbeat_interval_ms": 3_000,
+        "rebalance_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 1_000,
         "max_poll_interval_ms": 300_000,
         "client_id": "boxoffice",
     }
