@@ -24,7 +24,7 @@ async def main(service: Service) -> None:
     service.log.info("notifier started", smtp=f"{settings.smtp_host}:{settings.smtp_port}", webhook=bool(webhook))
     await service.shard_map_loaded(shards)
     await Dispatcher(consumer, producer, shards, smtp, webhook, settings.smtp_sender, settings.notify_max_attempts,
-                     settings.notify_backoff_s, service.lifecycle).run()
+                     settings.notify_backoff_s, service.lifecycle, lease_s=settings.notify_lease_s).run()
 
 
 if __name__ == "__main__":

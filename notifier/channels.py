@@ -1,5 +1,6 @@
 """Delivery channels. Email goes through a real SMTP server (smtplib in a small thread pool); the webhook
-is a JSON POST signed with HMAC-SHA256 over the body (header X-Boxoffice-Signature: sha256=<hex>)."""
+is a JSON POST signed with HMAC-SHA256 over the body (header X-Boxoffice-Signature: sha256=<hex>), with an
+Idempotency-Key derived from the event (as an email's Message-ID is)."""
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,7 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
 
 
 class SmtpChannel:
-    def __init__(self, host: str, port: int, timeout: float = 10.0, workers: int = 16) -> None:
+    def __init__(self, host: str, port: int, timeout: float = 10.0, workers: int = 32) -> None:
         self._host, self._port, self._timeout = host, port, timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp")
 
@@ -52,11 +53,14 @@ class WebhookChannel:
         self._url, self._secret = url, secret
         self._client = httpx.AsyncClient(timeout=timeout)
 
-    async def send(self, body: dict[str, Any]) -> None:
+    async def send(self, body: dict[str, Any], idempotency_key: str) -> None:
+        """`idempotency_key` is derived from the event: the same for every attempt of one notification, so a
+        receiver can drop the rare repeat a crash between sending and recording may cause."""
         raw = orjson.dumps(body)
         try:
             response = await self._client.post(self._url, content=raw, headers={
-                "Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, raw)})
+                "Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, raw),
+                "Idempotency-Key": idempotency_key})
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook {self._url}: {exc!r}") from None
         if response.status_code >= 300:

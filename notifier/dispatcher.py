@@ -1,8 +1,13 @@
 """Consumes booking.events and sends each notification once; retries come from PostgreSQL.
 
-Once: the (event_id, channel) row is claimed before sending and marked `sent` after, so a redelivered or
-replayed event finds it sent and is skipped. A crash between the send and the mark can repeat that one
-message; its Message-ID is the event id, so a receiver can drop it.
+Once: a delivery is claimed in its (event_id, channel) row right before it is sent and marked `sent` right
+after (notifier/ledger.py). A delivery is never sent unless its bookkeeping answered a moment before: every
+send follows a successful claim (or, for a retry, a renewal of its lease) on the show's shard, so while that
+shard's PostgreSQL is away nothing new goes out for it. A delivery sent but not yet recorded is kept in hand
+and recorded as soon as PostgreSQL answers; the retry loop leaves such deliveries alone. A crash can then
+repeat only the deliveries in flight at that instant (at most `concurrency`, the
+`boxoffice_notifier_deliveries_in_flight` gauge), when their lease runs out; every email's Message-ID and
+every webhook's Idempotency-Key is derived from the event, so a receiver can drop that rare repeat.
 
 Nothing waits for a slow or failing delivery. The consumer makes each notification's first attempt in the
 background (at most `concurrency` at a time) and commits an offset only once every event before it was
@@ -18,31 +23,41 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 import msgspec
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
+from notifier import ledger
 from notifier.channels import DeliveryError, SmtpChannel, WebhookChannel
+from notifier.ledger import Claim
 from notifier.messages import NOTIFIED, email_for, webhook_body
+from notifier.offsets import Offsets
 from runtime.lifecycle import Lifecycle
 from runtime.shards import Shards, partition_of
 from runtime.transient import Backoff, is_transient
 from schemas import topics
-from schemas.events import BookingEvent, decode_event, encode_event
+from schemas.events import BookingEvent, decode_event
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 
 class PartitionMoving(Exception):
     """The event's partition is being copied to another shard: its notification rows wait for the switch."""
+
+
 NOTIFICATIONS = Counter("boxoffice_notifications_total", "Notifications by channel and outcome",
                         ["channel", "outcome"])
-LEASE_S = 60  # a delivery in progress keeps its row this long (then anyone may retry it)
+IN_FLIGHT = Gauge("boxoffice_notifier_deliveries_in_flight",
+                  "Deliveries claimed and not yet recorded (sent or not): the most a crash now could repeat")
+UNRECORDED = Gauge("boxoffice_notifier_deliveries_unrecorded",
+                   "Deliveries sent whose outcome PostgreSQL has not taken yet (kept in hand until it does)")
 RETRY_POLL_S = 0.5
 STOP_GRACE_S = 5.0
 MAX_IN_FLIGHT = 2000
@@ -63,41 +78,25 @@ class Delivery:
     event: BookingEvent
     channel: str
 
-
-class _Offsets:
-    """Per partition: offsets handed out and not yet handled; what may be committed is the lowest of them."""
-
-    def __init__(self) -> None:
-        self.pending: dict[TopicPartition, set[int]] = {}
-        self.seen: dict[TopicPartition, int] = {}
-
-    def add(self, tp: TopicPartition, offset: int) -> None:
-        self.pending.setdefault(tp, set()).add(offset)
-        self.seen[tp] = max(self.seen.get(tp, -1), offset)
-
-    def done(self, tp: TopicPartition, offset: int) -> None:
-        self.pending.get(tp, set()).discard(offset)
-
-    def committable(self) -> dict[TopicPartition, int]:
-        return {tp: (min(self.pending[tp]) if self.pending.get(tp) else last + 1) for tp, last in self.seen.items()}
-
-    def forget(self, tps) -> None:
-        for tp in tps:
-            self.pending.pop(tp, None)
-            self.seen.pop(tp, None)
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.event.event_id, self.channel
 
 
 class Dispatcher:
     def __init__(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, shards: Shards,
                  smtp: SmtpChannel, webhook: WebhookChannel | None, sender: str, max_attempts: int,
-                 backoff_s: float, lifecycle: Lifecycle, concurrency: int = 64) -> None:
+                 backoff_s: float, lifecycle: Lifecycle, concurrency: int = 32, lease_s: float = 60.0) -> None:
         self._consumer, self._producer, self._shards = consumer, producer, shards
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
+        self._lease_s = lease_s  # a delivery in progress keeps its row this long (then anyone may retry it)
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task] = set()
-        self._offsets = _Offsets()
+        self._offsets = Offsets()
         self._committed: dict[TopicPartition, int] = {}
+        self._claimed: set[tuple[str, str]] = set()  # claimed here, outcome not recorded yet
+        self._unrecorded: set[tuple[str, str]] = set()  # of those, sent already
         self._failure: BaseException | None = None
 
     # ------------------------------------------------------------------ loops
@@ -108,11 +107,14 @@ class Dispatcher:
             await self._consume_forever()
         finally:
             retries.cancel()
-            if self._tasks:  # first attempts in flight: a short grace, then their leases cover them
+            if self._tasks:  # deliveries in flight record their outcome within a short grace
                 await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
             await self._commit()
             for task in self._tasks:
                 task.cancel()
+            if self._unrecorded:
+                log.error("stopping with deliveries sent but not recorded: their lease makes them due again",
+                          deliveries=len(self._unrecorded))
         if self._failure is not None:  # a defect in a task: the process exits and says so
             raise self._failure
 
@@ -166,15 +168,9 @@ class Dispatcher:
 
     async def _retry_forever(self) -> None:
         while not self._lifecycle.stopping.is_set():
-            try:
-                due = await self._take_due()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.warning("cannot read due notifications, retrying", error=repr(exc))
-                due = []
-            for attempts, delivery in due:
-                self._spawn(self._attempt(delivery, attempts))
+            due = await self._take_due()
+            for lease, delivery in due:
+                self._spawn(self._deliver(delivery, lambda d=delivery, token=lease: self._renew(d, token)))
             if not due and await self._lifecycle.sleep(RETRY_POLL_S):
                 return
 
@@ -201,27 +197,54 @@ class Dispatcher:
                 channels.append("webhook")
             for channel in channels:
                 delivery = Delivery(event, channel)
-                attempts = await self._until_done(lambda d=delivery: self._claim(d))
-                if attempts is None:
+                if not await self._deliver(delivery, lambda d=delivery: self._claim(d)):
                     return  # stopping: not handled, its offset is not committed
-                if attempts < 0:
-                    NOTIFICATIONS.labels(channel, "duplicate_skipped").inc()
-                    continue
-                if not await self._attempt(delivery, attempts):
-                    return
         self._offsets.done(tp, record.offset)
 
-    async def _attempt(self, delivery: Delivery, attempts: int) -> bool:
-        """One delivery attempt, then its outcome recorded (retried while PostgreSQL or Kafka is away: the
-        message is never sent twice for that). False when stopping before the outcome was recorded (the
-        lease makes the row due again later)."""
-        async with self._slots:
-            try:
-                await self._send(delivery)
-                error = None
-            except DeliveryError as exc:
-                error = str(exc)
-        return await self._until_done(lambda: self._record(delivery, attempts + 1, error)) is not None
+    async def _deliver(self, delivery: Delivery, take: Callable[[], Awaitable[Claim | None]]) -> bool:
+        """Take the delivery (`take`: a first claim or a retry's renewal) and send it at once, inside one of
+        the `concurrency` slots; then record the outcome, retried until PostgreSQL takes it. A take that fails
+        gives its slot back while it waits (a shard that is away stalls no other shard's mail). True when
+        handled (recorded, or in other hands); False when stopping first."""
+        backoff = Backoff()
+        while True:
+            if self._lifecycle.stopping.is_set():
+                return False
+            async with self._slots:
+                try:
+                    claim = await take()
+                except Exception as exc:
+                    if not (is_transient(exc) or isinstance(exc, PartitionMoving)):
+                        raise
+                    error: BaseException | None = exc
+                else:
+                    if claim is None:
+                        NOTIFICATIONS.labels(delivery.channel, "duplicate_skipped").inc()
+                        return True
+                    self._hold(delivery)
+                    failure = await self._send(delivery)
+                    if failure is None:
+                        self._unrecorded.add(delivery.key)
+                        UNRECORDED.set(len(self._unrecorded))
+                    break
+            delay = backoff.next()
+            log.warning("notification bookkeeping unavailable, not sending", error=repr(error), delay=delay)
+            if await self._lifecycle.sleep(delay):
+                return False
+        try:
+            return await self._in_hand(lambda: self._record(delivery, claim.attempts + 1, failure))
+        finally:
+            self._release(delivery)
+
+    def _hold(self, delivery: Delivery) -> None:
+        self._claimed.add(delivery.key)
+        IN_FLIGHT.set(len(self._claimed))
+
+    def _release(self, delivery: Delivery) -> None:
+        self._claimed.discard(delivery.key)
+        self._unrecorded.discard(delivery.key)
+        IN_FLIGHT.set(len(self._claimed))
+        UNRECORDED.set(len(self._unrecorded))
 
     def _pool(self, show_id: str) -> asyncpg.Pool:
         """The notification rows of an event live on its show's shard (they move with its partition)."""
@@ -230,84 +253,79 @@ class Dispatcher:
             raise PartitionMoving(f"partition {partition} is moving to another shard")
         return self._shards.primary_for_partition(partition)
 
-    async def _until_done(self, work: Callable[[], Awaitable]):
-        """Run `work` until PostgreSQL/Kafka answer (and a moving partition has landed); None when stopping
-        first."""
+    async def _in_hand(self, work: Callable[[], Awaitable[T]]) -> bool:
+        """Record an outcome until PostgreSQL takes it. Not cut short by a SIGTERM (the stop's grace lets it
+        finish; after that the task is cancelled and the lease makes the delivery due again)."""
         backoff = Backoff()
         while True:
             try:
-                return await work()
+                await work()
+                return True
             except Exception as exc:
                 if not (is_transient(exc) or isinstance(exc, PartitionMoving)):
                     raise
                 delay = backoff.next()
-                log.warning("notification bookkeeping unavailable, retrying", error=repr(exc), delay=delay)
-                if await self._lifecycle.sleep(delay):
-                    return None
+                log.warning("notification outcome not recorded yet, kept in hand", error=repr(exc), delay=delay)
+                await asyncio.sleep(delay)
 
-    async def _claim(self, delivery: Delivery) -> int:
-        """Attempts made so far when this process may deliver now; -1 when it is sent, dead, or in other
-        hands (leased, or scheduled for the retry loop)."""
+    async def _claim(self, delivery: Delivery) -> Claim | None:
         event = delivery.event
-        attempts = await self._pool(event.show_id).fetchval(
-            """INSERT INTO notifications (event_id, channel, status, payload, next_attempt_at, partition)
-               VALUES ($1, $2, 'sending', $3, now() + make_interval(secs => $4), $5)
-               ON CONFLICT (event_id, channel) DO UPDATE
-                 SET next_attempt_at = EXCLUDED.next_attempt_at,
-                     payload = coalesce(notifications.payload, EXCLUDED.payload)
-                 WHERE notifications.status = 'sending'
-                   AND (notifications.next_attempt_at IS NULL OR notifications.next_attempt_at <= now())
-               RETURNING attempts""",
-            event.event_id, delivery.channel, encode_event(event), LEASE_S, partition_of(event.show_id))
-        return -1 if attempts is None else attempts
+        return await ledger.claim(self._pool(event.show_id), event, delivery.channel, partition_of(event.show_id),
+                                  self._lease_s)
 
-    async def _take_due(self) -> list[tuple[int, Delivery]]:
-        rows = []
-        for shard, pool in enumerate(self._shards.primaries):  # each shard's due rows, of its own partitions
-            rows += await pool.fetch(
-                """UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => $1)
-                   FROM (SELECT event_id, channel FROM notifications
-                         WHERE status = 'sending' AND next_attempt_at <= now() AND payload IS NOT NULL
-                           AND (partition = ANY($2::smallint[]) OR partition IS NULL)
-                         ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED) due
-                   WHERE n.event_id = due.event_id AND n.channel = due.channel
-                   RETURNING n.channel, n.attempts, n.payload""", LEASE_S, self._shards.map.owned(shard))
+    async def _renew(self, delivery: Delivery, lease) -> Claim | None:
+        return await ledger.renew(self._pool(delivery.event.show_id), delivery.event.event_id, delivery.channel,
+                                  lease, self._lease_s)
+
+    async def _take_due(self) -> list[tuple[object, Delivery]]:
+        """Each shard's due rows, of its own partitions; a shard that does not answer is skipped this time.
+        Deliveries this process holds (sent, outcome not recorded yet) are left alone: their record is in
+        hand, and sending them again would be the duplicate the lease is there to prevent."""
         due = []
-        for row in rows:
-            event = decode_event(row["payload"])
-            if isinstance(event, NOTIFIED):
-                due.append((row["attempts"], Delivery(event, row["channel"])))
+        for shard, pool in enumerate(self._shards.primaries):
+            try:
+                rows = await ledger.take_due(pool, self._shards.map.owned(shard), self._lease_s)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("cannot read due notifications, retrying", shard=shard, error=repr(exc))
+                continue
+            for row in rows:
+                if (row["event_id"], row["channel"]) in self._claimed:
+                    continue
+                event = decode_event(row["payload"])
+                if isinstance(event, NOTIFIED):
+                    due.append((row["next_attempt_at"], Delivery(event, row["channel"])))
         return due
 
-    async def _record(self, delivery: Delivery, attempt: int, error: str | None) -> bool:
+    async def _record(self, delivery: Delivery, attempt: int, error: str | None) -> None:
         event, channel = delivery.event, delivery.channel
+        pool = self._pool(event.show_id)
         if error is None:
-            await self._pool(event.show_id).execute(
-                """UPDATE notifications SET status = 'sent', attempts = $3, sent_at = now(), last_error = NULL,
-                          next_attempt_at = NULL WHERE event_id = $1 AND channel = $2""",
-                event.event_id, channel, attempt)
+            await ledger.mark_sent(pool, event.event_id, channel, attempt)
             NOTIFICATIONS.labels(channel, "sent").inc()
-            return True
+            return
         NOTIFICATIONS.labels(channel, "attempt_failed").inc()
         log.warning("notification failed", channel=channel, event_id=event.event_id, attempt=attempt, error=error)
         if attempt >= self._max_attempts:
             await self._dead_letter(delivery, attempt, error)
-            return True
+            return
         delay = self._backoff_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-        await self._pool(event.show_id).execute(
-            """UPDATE notifications SET attempts = $3, last_error = $4,
-                      next_attempt_at = now() + make_interval(secs => $5)
-               WHERE event_id = $1 AND channel = $2""", event.event_id, channel, attempt, error, delay)
-        return True
+        await ledger.schedule_retry(pool, event.event_id, channel, attempt, error, delay)
 
-    async def _send(self, delivery: Delivery) -> None:
-        if delivery.channel == "email":
-            message = email_for(delivery.event, self._sender)
-            await self._smtp.send(message)
-        elif self._webhook is not None:
-            await self._webhook.send(webhook_body(delivery.event))
-        else:
-            raise DeliveryError("webhook channel is not configured in this process")
+    async def _send(self, delivery: Delivery) -> str | None:
+        """One attempt; the error when it failed."""
+        try:
+            if delivery.channel == "email":
+                await self._smtp.send(email_for(delivery.event, self._sender))
+            elif self._webhook is not None:
+                await self._webhook.send(webhook_body(delivery.event),
+                                         idempotency_key=f"{delivery.event.event_id}/webhook")
+            else:
+                raise DeliveryError("webhook channel is not configured in this process")
+        except DeliveryError as exc:
+            return str(exc)
+        return None
 
     async def _dead_letter(self, delivery: Delivery, attempts: int, error: str) -> None:
         event = delivery.event
@@ -318,8 +336,6 @@ class Dispatcher:
             key=event.show_id.encode(),
             headers=[("error", error.encode()), ("channel", delivery.channel.encode())],
         )
-        await self._pool(event.show_id).execute(
-            """UPDATE notifications SET status = 'dead', attempts = $3, last_error = $4, next_attempt_at = NULL
-               WHERE event_id = $1 AND channel = $2""", event.event_id, delivery.channel, attempts, error)
+        await ledger.mark_dead(self._pool(event.show_id), event.event_id, delivery.channel, attempts, error)
         NOTIFICATIONS.labels(delivery.channel, "dead_lettered").inc()
         log.error("notification dead-lettered", channel=delivery.channel, event_id=event.event_id, error=error)

@@ -104,6 +104,7 @@ class Settings:
     webhook_secret: str | None
     notify_max_attempts: int
     notify_backoff_s: float
+    notify_lease_s: float
     instance: str  # this process's name among several of its kind (intake-1, intake-2, …)
     dev_signin: bool  # POST /v1/dev/token mints tokens for a name (local stack only)
     replica_max_lag_s: float  # history reads fall back to the primary beyond this replica lag
@@ -165,6 +166,7 @@ class Settings:
             webhook_secret=env.get("BOXOFFICE_WEBHOOK_SECRET") or None,
             notify_max_attempts=_int(env, "BOXOFFICE_NOTIFY_MAX_ATTEMPTS", 5, 1, 50),
             notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5, 0.01, 3600.0),
+            notify_lease_s=_float(env, "BOXOFFICE_NOTIFY_LEASE_S", 60.0, 1.0, 3600.0),
             instance=_str(env, "BOXOFFICE_INSTANCE", ""),
             replica_max_lag_s=_float(env, "BOXOFFICE_REPLICA_MAX_LAG_S", 5.0, 0.0, 3600.0),
             dev_signin=_flag(env, "BOXOFFICE_DEV_SIGNIN"),

@@ -3,9 +3,12 @@ mail server leads to retries and a dead letter while bookings keep being decided
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
+from collections import Counter
 
+import httpx
 import orjson
 import pytest
 from aiokafka import TopicPartition
@@ -14,6 +17,7 @@ from runtime.clients import kafka_consumer
 from schemas import topics
 from tests.support import ids
 from tests.support.kafka_lag import group_lag
+from tests.support.pg_servers import start_primaries, stop_primary_now
 from tests.support.processes import Service
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import eventually
@@ -159,3 +163,71 @@ async def test_one_bad_address_stalls_nobody_and_its_retries_survive_a_restart(a
             notifier.stop()
         assert [len(sink.to(a)) for a in good] == [1, 1, 1]
         assert sink.to(bad) == []
+
+
+def _gauge(metrics: str, name: str) -> float:
+    match = re.search(rf"^{name} (\S+)$", metrics, re.MULTILINE)
+    assert match, f"{name} not in the metrics"
+    return float(match.group(1))
+
+
+@pytest.mark.slow
+async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api, system, pg):
+    """The chaos run's duplicates: the primary of the show's shard stops mid-storm, the notifier is SIGKILLed
+    while it is down, then both come back. Every email goes out, and none twice beyond the deliveries that were
+    in flight at the kill (sent or not, their outcome unrecorded): the notifier stops sending while its
+    bookkeeping is away, so those are at most its concurrency, not every event it had fetched."""
+    tag = secrets.token_hex(3)
+    storm = 400
+    with SmtpSink(delay_s=0.2) as sink:  # a busy mail server: the storm's mail is still going out at the stop
+        group = f"notifier-{tag}"
+        notifier = _notifier(system, sink.port, group, BOXOFFICE_NOTIFY_LEASE_S="5").start()
+        down = False
+        try:
+            show_id = await api.create_show([{"name": "A", "rows": 20, "seats_per_row": 50, "price_cents": 1}])
+            shard = pg.map.shard_of_show(show_id)
+            addresses: dict[str, str] = {}
+
+            async def book(i: int) -> None:
+                address = f"storm-{tag}-{i}@example.com"
+                r = await api.book(ids.customer("storm"), show_id, quantity=1, email=address, retry_unavailable=True)
+                assert r.status_code == 202, r.text
+                addresses[r.json()["booking_id"]] = address
+
+            booking = asyncio.gather(*(book(i) for i in range(storm)))
+            ours = lambda: [m for m in sink.collector.messages if m["To"].startswith(f"storm-{tag}-")]  # noqa: E731
+            await eventually(lambda: asyncio.sleep(0, ours()), lambda m: len(m) >= 60, timeout=60,
+                             what="the storm's mail going out")
+            await asyncio.to_thread(stop_primary_now, system.settings.stack_dir, shard)
+            down = True
+            await asyncio.sleep(2)  # what was in flight is sent meanwhile; nothing new may be
+            async with httpx.AsyncClient() as http:
+                metrics = (await http.get(f"{notifier.url}/metrics")).text
+            in_flight = int(_gauge(metrics, "boxoffice_notifier_deliveries_in_flight"))
+            unrecorded = int(_gauge(metrics, "boxoffice_notifier_deliveries_unrecorded"))
+            notifier.kill()
+            sent_at_kill = len(ours())
+            await asyncio.to_thread(start_primaries)
+            down = False
+            notifier.start()
+            await booking
+            events = await eventually(
+                lambda: pg.fetch("SELECT event_id FROM outbox_events WHERE show_id = $1 AND show_version > 1",
+                                 show_id),
+                lambda rows: len(rows) == storm, timeout=120, what="every accepted booking decided")
+            event_ids = {r["event_id"] for r in events}
+            await eventually(
+                lambda: pg.fetchval("SELECT count(*) FROM notifications WHERE event_id = ANY($1::text[]) "
+                                    "AND channel = 'email' AND status = 'sent'", list(event_ids)),
+                lambda n: n == storm, timeout=180, interval=0.5, what="every email recorded sent")
+        finally:
+            if down:
+                await asyncio.to_thread(start_primaries)
+            notifier.stop()
+        copies = Counter(m["Message-ID"] for m in ours())
+        duplicates = sum(n - 1 for n in copies.values())
+        print(f"storm of {storm}: {sent_at_kill} emails out at the kill, {in_flight} deliveries in flight "
+              f"({unrecorded} sent, unrecorded), {duplicates} sent twice, {storm - len(copies)} missing")
+        assert set(copies) == {f"<{e}@boxoffice>" for e in event_ids}  # none missing, none of another event
+        assert {m["To"] for m in ours()} == set(addresses.values())
+        assert duplicates <= in_flight

@@ -65,3 +65,5 @@ async def test_signed_webhook_per_event(api, system):
         assert not verify_signature("another-secret", body, headers[SIGNATURE_HEADER.lower()])
         payload = orjson.loads(body)
         assert (payload["type"], payload["status"], payload["phone"]) == ("BookingPending", "PENDING", "+15550100")
+        # Derived from the event, the same for every attempt: a receiver drops a repeat by it.
+        assert headers["idempotency-key"] == f"{payload['event_id']}/webhook"
