@@ -1,6 +1,7 @@
 """The seed's design, measured on the same PostgreSQL: one transaction per booking that locks the show row
 (`SELECT … FOR UPDATE`), checks and decrements availability, inserts the booking, commits. One hot show,
 N concurrent clients over an asyncpg pool. Lives in its own database (`<db>_bench`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,10 +72,17 @@ async def run_baseline(dsn: str, clients: list[int], seconds: float) -> list[dic
             booked = await setup.fetchval("SELECT count(*) FROM seed_bookings")
             sold = 100000000 - await setup.fetchval("SELECT available FROM seed_shows WHERE id = 1")
             if booked != sold or booked != len(latencies):
-                raise AssertionError(f"baseline invariant broken: {booked} bookings, {sold} sold, "
-                                     f"{len(latencies)} transactions")
-            results.append({"clients": n, "bookings": booked, "bookings_per_s": round(booked / elapsed, 1),
-                            **summary_ms(latencies)})
+                raise AssertionError(
+                    f"baseline invariant broken: {booked} bookings, {sold} sold, {len(latencies)} transactions"
+                )
+            results.append(
+                {
+                    "clients": n,
+                    "bookings": booked,
+                    "bookings_per_s": round(booked / elapsed, 1),
+                    **summary_ms(latencies),
+                }
+            )
     finally:
         await setup.close()
     return results
@@ -128,23 +136,60 @@ async def run_pgbench_baseline(dsn: str, clients: list[int], seconds: float) -> 
                 await setup.execute("""INSERT INTO seed_shows VALUES (1, 100000000, 100000000)
                                        ON CONFLICT (id) DO UPDATE SET available = 100000000""")
                 prefix = os.path.join(tmp, f"log{n}")
-                done = await asyncio.to_thread(subprocess.run, [
-                    _pgbench_binary(), "-n", "-M", "prepared", "-c", str(n), "-j", str(min(n, 2)),
-                    "-T", str(max(1, round(seconds))), "-f", script, "-l", "--log-prefix", prefix,
-                    "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
-                    url.path.lstrip("/")], capture_output=True, text=True, timeout=seconds + 120)
+                done = await asyncio.to_thread(
+                    subprocess.run,
+                    [
+                        _pgbench_binary(),
+                        "-n",
+                        "-M",
+                        "prepared",
+                        "-c",
+                        str(n),
+                        "-j",
+                        str(min(n, 2)),
+                        "-T",
+                        str(max(1, round(seconds))),
+                        "-f",
+                        script,
+                        "-l",
+                        "--log-prefix",
+                        prefix,
+                        "-h",
+                        url.hostname or "127.0.0.1",
+                        "-p",
+                        str(url.port or 5432),
+                        "-U",
+                        url.username or "postgres",
+                        url.path.lstrip("/"),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=seconds + 120,
+                )
                 if done.returncode != 0:
                     raise RuntimeError(f"pgbench failed: {done.stderr[-2000:]}")
                 latencies = _logged_latencies(prefix)
-                tps = next(float(line.split("=")[1].split()[0]) for line in done.stdout.splitlines()
-                           if line.startswith("tps ="))
+                tps = next(
+                    float(line.split("=")[1].split()[0])
+                    for line in done.stdout.splitlines()
+                    if line.startswith("tps =")
+                )
                 booked = await setup.fetchval("SELECT count(*) FROM seed_bookings")
                 sold = 100000000 - await setup.fetchval("SELECT available FROM seed_shows WHERE id = 1")
                 if booked != sold or booked != len(latencies):
-                    raise AssertionError(f"pgbench baseline invariant broken: {booked} bookings, {sold} sold, "
-                                         f"{len(latencies)} transactions")
-                results.append({"client": "pgbench", "clients": n, "bookings": booked,
-                                "bookings_per_s": round(tps, 1), **summary_ms(latencies)})
+                    raise AssertionError(
+                        f"pgbench baseline invariant broken: {booked} bookings, {sold} sold, "
+                        f"{len(latencies)} transactions"
+                    )
+                results.append(
+                    {
+                        "client": "pgbench",
+                        "clients": n,
+                        "bookings": booked,
+                        "bookings_per_s": round(tps, 1),
+                        **summary_ms(latencies),
+                    }
+                )
     finally:
         await setup.close()
     return results

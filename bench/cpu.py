@@ -1,6 +1,7 @@
 """Where the CPU goes during a measurement: CPU seconds (user + system, from /proc) per component, between
 two snapshots. On a 2-core machine every component shares the same cores, so a throughput figure means
 little without this: it is what the capacity model (docs/SCALING.md) divides by."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """A minimal HTTP/1.1 keep-alive client on asyncio streams: the load generator must cost far less CPU than
 the server it measures (httpx costs ~10x more per request)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -2,6 +2,7 @@
 the responses do (a closed loop would slow down with the server and hide queueing). Latency is measured
 from each request's scheduled time. Decision latency (POST → a decided status visible through
 GET /v1/bookings/{id}) is measured on a sample of requests, each polled every 10 ms."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,12 +25,22 @@ P99_DECISION_LIMIT_S = 0.250
 
 async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
     rows = -(-seats // 200)
-    sections = [{"name": f"S{i}", "rows": min(200, rows - i * 200), "seats_per_row": 200, "price_cents": 100}
-                for i in range(-(-rows // 200))]
-    body = orjson.dumps({"title": "bench", "venue": "bench", "starts_at": "2027-01-01T20:00:00Z",
-                         "hold_seconds": 3600, "sections": sections})
-    status, payload = await pool.request("POST", "/v1/shows", {"Authorization": f"Bearer {admin}",
-                                                               "Content-Type": "application/json"}, body)
+    sections = [
+        {"name": f"S{i}", "rows": min(200, rows - i * 200), "seats_per_row": 200, "price_cents": 100}
+        for i in range(-(-rows // 200))
+    ]
+    body = orjson.dumps(
+        {
+            "title": "bench",
+            "venue": "bench",
+            "starts_at": "2027-01-01T20:00:00Z",
+            "hold_seconds": 3600,
+            "sections": sections,
+        }
+    )
+    status, payload = await pool.request(
+        "POST", "/v1/shows", {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}, body
+    )
     assert status == 202, payload
     show_id = orjson.loads(payload)["show_id"]
     for _ in range(600):
@@ -39,8 +50,7 @@ async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
     raise AssertionError("bench show never appeared")
 
 
-async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: float, seconds: float,
-                run: str) -> dict:
+async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: float, seconds: float, run: str) -> dict:
     total = int(rate * seconds)
     accept: list[float] = []
     decision: list[float] = []
@@ -52,8 +62,9 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
     async def poll(booking_id: str, token: str, scheduled: float) -> None:
         deadline = scheduled + 30
         while time.perf_counter() < deadline:
-            status, payload = await pool.request("GET", f"/v1/bookings/{booking_id}",
-                                                 {"Authorization": f"Bearer {token}"})
+            status, payload = await pool.request(
+                "GET", f"/v1/bookings/{booking_id}", {"Authorization": f"Bearer {token}"}
+            )
             if status == 200 and orjson.loads(payload)["status"] != "RECEIVED":
                 decision.append(time.perf_counter() - scheduled)
                 return
@@ -62,9 +73,16 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
     async def send(i: int, scheduled: float) -> None:
         token = tokens[i % len(tokens)]
         try:
-            status, payload = await pool.request("POST", f"/v1/shows/{show_id}/bookings", {
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                "Idempotency-Key": f"{run}-{rate}-{i}"}, body)
+            status, payload = await pool.request(
+                "POST",
+                f"/v1/shows/{show_id}/bookings",
+                {
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": f"{run}-{rate}-{i}",
+                },
+                body,
+            )
         except (OSError, ConnectionError) as exc:
             errors[-1] = errors.get(-1, 0) + 1
             print(f"request failed: {exc!r}")
@@ -91,19 +109,35 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
     elapsed = time.perf_counter() - started
     cpu_used = cpu.used(cpu_before, cpu.snapshot(str(PROJECT_ROOT)))
     await asyncio.gather(*pollers)
-    sustained = (not errors and len(accepted) == total
-                 and percentile(decision, 99) < P99_DECISION_LIMIT_S)
-    return {"offered_per_s": rate, "requests": total, "accepted": len(accepted),
-            "accepted_per_s": round(len(accepted) / elapsed, 1), "errors": errors,
-            "accept": summary_ms(accept), "decision": summary_ms(decision), "decision_samples": len(decision),
-            "sustained": sustained, "booking_ids": accepted, "seconds": round(elapsed, 2), "cpu_s": cpu_used,
-            # requests one core of intake accepts per second at this load (its CPU over the step, for the
-            # capacity model)
-            "intake_per_core_per_s": round(len(accepted) / cpu_used["intake"], 1) if cpu_used.get("intake") else None}
+    sustained = not errors and len(accepted) == total and percentile(decision, 99) < P99_DECISION_LIMIT_S
+    return {
+        "offered_per_s": rate,
+        "requests": total,
+        "accepted": len(accepted),
+        "accepted_per_s": round(len(accepted) / elapsed, 1),
+        "errors": errors,
+        "accept": summary_ms(accept),
+        "decision": summary_ms(decision),
+        "decision_samples": len(decision),
+        "sustained": sustained,
+        "booking_ids": accepted,
+        "seconds": round(elapsed, 2),
+        "cpu_s": cpu_used,
+        # requests one core of intake accepts per second at this load (its CPU over the step, for the
+        # capacity model)
+        "intake_per_core_per_s": round(len(accepted) / cpu_used["intake"], 1) if cpu_used.get("intake") else None,
+    }
 
 
-async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[float], seconds: float,
-                        connections: int, profile: bool = False) -> dict:
+async def run_http_load(
+    settings: Settings,
+    pg: AllShards,
+    redis,
+    rates: list[float],
+    seconds: float,
+    connections: int,
+    profile: bool = False,
+) -> dict:
     secret = settings.require_auth_secret()
     run = secrets.token_hex(3)
     tokens = [mint(secret, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
@@ -111,14 +145,14 @@ async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[fl
     rss = cpu.RssSampler(str(PROJECT_ROOT))
     sampling = asyncio.create_task(rss.run())
     try:
-        show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"),
-                                     int(sum(rates) * seconds) + 1000)
+        show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"), int(sum(rates) * seconds) + 1000)
         steps = []
         for rate in rates:
             profiler = None
             if profile and (pid := processes.managed_pid(settings, "intake-1")) is not None:
-                profiler = processes.start_profiler(pid, processes.FLAME_GRAPHS / f"intake-http-{rate:.0f}.svg",
-                                                    force=True, fmt="flamegraph")
+                profiler = processes.start_profiler(
+                    pid, processes.FLAME_GRAPHS / f"intake-http-{rate:.0f}.svg", force=True, fmt="flamegraph"
+                )
             try:
                 steps.append(await _step(pool, show_id, tokens, rate, seconds, run))
             finally:
@@ -143,5 +177,10 @@ async def run_http_load(settings: Settings, pg: AllShards, redis, rates: list[fl
     if problems:
         raise AssertionError("end-to-end invariants broken: " + "; ".join(problems))
     best = max((s["offered_per_s"] for s in steps if s["sustained"]), default=0)
-    return {"steps": steps, "connections": connections, "highest_sustained_per_s": best,
-            "decision_sample_every": DECISION_SAMPLE, "peak_rss_mib": rss.peaks()}
+    return {
+        "steps": steps,
+        "connections": connections,
+        "highest_sustained_per_s": best,
+        "decision_sample_every": DECISION_SAMPLE,
+        "peak_rss_mib": rss.peaks(),
+    }

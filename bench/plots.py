@@ -1,4 +1,5 @@
 """The cost curves of a `boxoffice bench` results file as PNG plots (matplotlib, headless)."""
+
 from __future__ import annotations
 
 import json
@@ -51,16 +52,44 @@ def draw(results_path: str, out: Path) -> list[Path]:
     paths = []
     curves = results.get("curves")
     if curves:
-        paths.append(_line(out, "drain-by-size.png", "Drain as the tables grow (commands preloaded)",
-                           "commands", [(r["commands"], r["decided_per_s"]) for r in curves["size"]], True))
-        paths.append(_line(out, "drain-by-shows.png", "Drain over 1 to 100,000 shows (100,000 commands)",
-                           "shows", [(r["shows"], r["decided_per_s"]) for r in curves["shows"]], True))
-        paths.append(_bars(out, "drain-processors.png", "1 vs 2 processors (1,000 shows)",
-                           [f"{r['processors']} processor(s)" for r in curves["processors"]],
-                           [r["decided_per_s"] for r in curves["processors"]]))
-        paths.append(_bars(out, "drain-shards.png", "1 vs 2 shards (1,000 shows)",
-                           [f"{r['shards']} shard(s)" for r in curves["shards"]],
-                           [r["decided_per_s"] for r in curves["shards"]]))
+        paths.append(
+            _line(
+                out,
+                "drain-by-size.png",
+                "Drain as the tables grow (commands preloaded)",
+                "commands",
+                [(r["commands"], r["decided_per_s"]) for r in curves["size"]],
+                True,
+            )
+        )
+        paths.append(
+            _line(
+                out,
+                "drain-by-shows.png",
+                "Drain over 1 to 100,000 shows (100,000 commands)",
+                "shows",
+                [(r["shows"], r["decided_per_s"]) for r in curves["shows"]],
+                True,
+            )
+        )
+        paths.append(
+            _bars(
+                out,
+                "drain-processors.png",
+                "1 vs 2 processors (1,000 shows)",
+                [f"{r['processors']} processor(s)" for r in curves["processors"]],
+                [r["decided_per_s"] for r in curves["processors"]],
+            )
+        )
+        paths.append(
+            _bars(
+                out,
+                "drain-shards.png",
+                "1 vs 2 shards (1,000 shows)",
+                [f"{r['shards']} shard(s)" for r in curves["shards"]],
+                [r["decided_per_s"] for r in curves["shards"]],
+            )
+        )
     http = results.get("http")
     if http:
         steps = http["steps"]
@@ -75,8 +104,9 @@ def draw(results_path: str, out: Path) -> list[Path]:
         left.grid(alpha=0.3)
         for key, style in (("accept", "-"), ("decision", "--")):
             for pct, marker in (("p50_ms", "o"), ("p99_ms", "s")):
-                right.plot(offered, [s[key][pct] for s in steps], linestyle=style, marker=marker,
-                           label=f"{key} {pct[:3]}")
+                right.plot(
+                    offered, [s[key][pct] for s in steps], linestyle=style, marker=marker, label=f"{key} {pct[:3]}"
+                )
         right.axhline(250, color="red", linewidth=0.8, label="250 ms")
         right.set_yscale("log")
         right.set_title("Latency by offered rate", fontsize=10)

@@ -1,5 +1,6 @@
 """The bench's own processes: a drain's processors (on the drain's own topic), py-spy profilers of those
 and of the stack's managed workers."""
+
 from __future__ import annotations
 
 import os
@@ -55,9 +56,13 @@ _STACK_PORTS = frozenset({25432, 26379, 29092, 29093})  # the test stack's
 
 def start_processor(log_path: Path, **env: str) -> subprocess.Popen:
     log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "booking_processor"], cwd=PROJECT_ROOT,
-                            env={**os.environ, "BOXOFFICE_METRICS_PORT": str(free_port()), **env},
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "booking_processor"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "BOXOFFICE_METRICS_PORT": str(free_port()), **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -69,17 +74,21 @@ def stop(proc: subprocess.Popen) -> None:
             proc.kill()
 
 
-def start_profiler(proc: subprocess.Popen | int, out: Path, force: bool = False,
-                   fmt: str = "raw") -> subprocess.Popen | None:
+def start_profiler(
+    proc: subprocess.Popen | int, out: Path, force: bool = False, fmt: str = "raw"
+) -> subprocess.Popen | None:
     """With BOXOFFICE_BENCH_PROFILE=1 (or `force`), sample a process with py-spy: collapsed stacks (`raw`)
     or a flame graph (`flamegraph`, an SVG) written to `out`."""
     if not force and os.environ.get("BOXOFFICE_BENCH_PROFILE") != "1":
         return None
     pid = proc if isinstance(proc, int) else proc.pid
     out.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "-r", "200", "-f", fmt, "-o", str(out),
-                             "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "-r", "200", "-f", fmt, "-o", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    )
 
 
 def stop_profiler(profiler: subprocess.Popen | None) -> None:

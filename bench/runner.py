@@ -7,6 +7,7 @@ on one hot show and on 1,000 shows; `--repeat 3` for a median and the spread), `
 NGINX, open loop, stepped rates), `seatmap` (cost by show size), `curves` (drain as the data grows, as
 shows multiply, with 1 or 2 processors and 1 or 2 shards). Every run checks its invariants and fails
 loudly when one breaks."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,21 +40,36 @@ def _versions(pg_version: str) -> dict[str, str]:
     kafka_jars = list((PROJECT_ROOT / ".cache" / "kafka-libs").glob("kafka_2.13-*.jar"))
     versions["kafka"] = kafka_jars[0].stem.split("-", 1)[1] if kafka_jars else "?"
     try:
-        versions["redis_server"] = subprocess.run(["redis-server", "--version"], capture_output=True,
-                                                  text=True).stdout.split()[2].removeprefix("v=")
+        versions["redis_server"] = (
+            subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
+            .stdout.split()[2]
+            .removeprefix("v=")
+        )
     except (OSError, IndexError):
         versions["redis_server"] = "?"
     return versions
 
 
 def _spread(values: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(values), 1), "min": round(min(values), 1),
-            "max": round(max(values), 1), "runs": values}
+    return {
+        "median": round(statistics.median(values), 1),
+        "min": round(min(values), 1),
+        "max": round(max(values), 1),
+        "runs": values,
+    }
 
 
 def _drain_row(label: str, r: dict) -> list:
-    return [label, r["commands"], r["shows"], r["shards"], r["processors"], r["decided_per_s"],
-            r["with_startup_per_s"], r["window_s"]]
+    return [
+        label,
+        r["commands"],
+        r["shows"],
+        r["shards"],
+        r["processors"],
+        r["decided_per_s"],
+        r["with_startup_per_s"],
+        r["window_s"],
+    ]
 
 
 DRAIN_COLUMNS = ["load", "commands", "shows", "shards", "processors", "decided/s", "incl. start-up/s", "window s"]
@@ -62,10 +78,15 @@ DRAIN_COLUMNS = ["load", "commands", "shows", "shards", "processors", "decided/s
 async def _baseline(settings: Settings, seconds: float) -> list[dict]:
     rows = await run_pgbench_baseline(settings.pg_dsn, BASELINE_CLIENTS, seconds)
     rows += [{"client": "asyncpg", **r} for r in await run_baseline(settings.pg_dsn, BASELINE_CLIENTS, seconds)]
-    print(table("Baseline: the seed's transaction (lock the show row, check, decrement, insert, commit) on one "
-                "hot show, the same PostgreSQL",
-                ["client", "clients", "bookings/s", "p50 ms", "p99 ms"],
-                [[r["client"], r["clients"], r["bookings_per_s"], r["p50_ms"], r["p99_ms"]] for r in rows]), "\n")
+    print(
+        table(
+            "Baseline: the seed's transaction (lock the show row, check, decrement, insert, commit) on one "
+            "hot show, the same PostgreSQL",
+            ["client", "clients", "bookings/s", "p50 ms", "p99 ms"],
+            [[r["client"], r["clients"], r["bookings_per_s"], r["p50_ms"], r["p99_ms"]] for r in rows],
+        ),
+        "\n",
+    )
     return rows
 
 
@@ -89,12 +110,14 @@ async def _curves(settings: Settings, pg: AllShards, results: dict) -> None:
 async def run(args: argparse.Namespace, settings: Settings, results: dict) -> None:
     """Fills `results` part by part (what was measured survives a later part's failure)."""
     pg = await open_shards(settings, size=4, kind=AllShards)  # reads across every shard
-    results.update({
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
-        "versions": _versions(await pg.fetchval("SHOW server_version")),
-        "shards": pg.count,
-    })
+    results.update(
+        {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+            "versions": _versions(await pg.fetchval("SHOW server_version")),
+            "shards": pg.count,
+        }
+    )
     selected = set(args.only or ["baseline", "drain", "http", "seatmap"])
     try:
         for repeat in range(args.repeat):
@@ -105,14 +128,22 @@ async def run(args: argparse.Namespace, settings: Settings, results: dict) -> No
                 hot = await run_drain(settings, pg, args.commands, 1, profile=args.profile)
                 spread = await run_drain(settings, pg, args.commands, 1000, profile=args.profile)
                 results.setdefault("drain_runs", []).append({"hot_show": hot, "spread_1000_shows": spread})
-                print(table("Processor drain (preloaded commands)" + suffix, DRAIN_COLUMNS,
-                            [_drain_row("1 hot show", hot), _drain_row("1,000 shows", spread)]), "\n")
+                print(
+                    table(
+                        "Processor drain (preloaded commands)" + suffix,
+                        DRAIN_COLUMNS,
+                        [_drain_row("1 hot show", hot), _drain_row("1,000 shows", spread)],
+                    ),
+                    "\n",
+                )
         if "baseline_runs" in results:
             results["baseline"] = results["baseline_runs"][-1]
         if "drain_runs" in results:
             runs = results["drain_runs"]
-            results["drain"] = {"hot_show": _spread([r["hot_show"]["decided_per_s"] for r in runs]),
-                                "spread_1000_shows": _spread([r["spread_1000_shows"]["decided_per_s"] for r in runs])}
+            results["drain"] = {
+                "hot_show": _spread([r["hot_show"]["decided_per_s"] for r in runs]),
+                "spread_1000_shows": _spread([r["spread_1000_shows"]["decided_per_s"] for r in runs]),
+            }
         if "baseline_runs" in results and "drain_runs" in results:
             ratios = []
             for baseline, drain in zip(results["baseline_runs"], results["drain_runs"], strict=True):
@@ -120,26 +151,53 @@ async def run(args: argparse.Namespace, settings: Settings, results: dict) -> No
                 ratios.append(round(drain["hot_show"]["decided_per_s"] / best, 1))
             results["ratios"] = {"drain_hot_vs_best_baseline": _spread(ratios)}
             d = results["drain"]
-            print(f"Hot-show drain: median {d['hot_show']['median']:,.0f}/s (runs {d['hot_show']['runs']}); "
-                  f"1,000 shows: median {d['spread_1000_shows']['median']:,.0f}/s; vs the best baseline row of the "
-                  f"same run: median {results['ratios']['drain_hot_vs_best_baseline']['median']}x "
-                  f"(runs {ratios})\n")
+            print(
+                f"Hot-show drain: median {d['hot_show']['median']:,.0f}/s (runs {d['hot_show']['runs']}); "
+                f"1,000 shows: median {d['spread_1000_shows']['median']:,.0f}/s; vs the best baseline row of the "
+                f"same run: median {results['ratios']['drain_hot_vs_best_baseline']['median']}x "
+                f"(runs {ratios})\n"
+            )
         if "curves" in selected:
             await _curves(settings, pg, results)
         if "http" in selected:
             redis = redis_client(settings)
             try:
-                http = await run_http_load(settings, pg, redis, args.rates, args.seconds, args.connections,
-                                           profile=args.profile)
+                http = await run_http_load(
+                    settings, pg, redis, args.rates, args.seconds, args.connections, profile=args.profile
+                )
             finally:
                 await redis.aclose()
             results["http"] = http
-            print(table("End to end through NGINX (open loop; latency from the scheduled send time)",
-                        ["offered/s", "accepted/s", "errors", "accept p50", "accept p99", "decision p50",
-                         "decision p99", "sustained", "intake req/s per core"],
-                        [[s["offered_per_s"], s["accepted_per_s"], sum(s["errors"].values()), s["accept"]["p50_ms"],
-                          s["accept"]["p99_ms"], s["decision"]["p50_ms"], s["decision"]["p99_ms"],
-                          "yes" if s["sustained"] else "no", s["intake_per_core_per_s"]] for s in http["steps"]]))
+            print(
+                table(
+                    "End to end through NGINX (open loop; latency from the scheduled send time)",
+                    [
+                        "offered/s",
+                        "accepted/s",
+                        "errors",
+                        "accept p50",
+                        "accept p99",
+                        "decision p50",
+                        "decision p99",
+                        "sustained",
+                        "intake req/s per core",
+                    ],
+                    [
+                        [
+                            s["offered_per_s"],
+                            s["accepted_per_s"],
+                            sum(s["errors"].values()),
+                            s["accept"]["p50_ms"],
+                            s["accept"]["p99_ms"],
+                            s["decision"]["p50_ms"],
+                            s["decision"]["p99_ms"],
+                            "yes" if s["sustained"] else "no",
+                            s["intake_per_core_per_s"],
+                        ]
+                        for s in http["steps"]
+                    ],
+                )
+            )
             print(f"highest rate sustained with p99 decision < 250 ms: {http['highest_sustained_per_s']}/s\n")
         if "seatmap" in selected:
             redis = redis_client(settings)
@@ -148,16 +206,32 @@ async def run(args: argparse.Namespace, settings: Settings, results: dict) -> No
             finally:
                 await redis.aclose()
             results["seatmap"] = seatmap
-            rows = [[f"{r['seats']:,}", r["taken"], r["apply"]["p50_ms"], r["apply"]["p99_ms"], r["read"]["p50_ms"],
-                     r["read"]["p99_ms"], r["read_new_version"]["p50_ms"], r["read_new_version"]["p99_ms"]]
-                    for r in seatmap["same_50_taken"] + seatmap["half_taken"]]
-            print(table("Seat-map cost by show size (ms; apply = one event; read = the GET …/seats handler's work, "
-                        "same version / new version)",
-                        ["seats", "taken", "apply p50", "apply p99", "read p50", "read p99", "new-ver p50",
-                         "new-ver p99"], rows))
-            print(f"100,000 vs 100 seats (same 50 taken): apply {seatmap['ratio_100k_vs_100_apply_p50']}x, "
-                  f"read {seatmap['ratio_100k_vs_100_read_p50']}x, "
-                  f"read of a new version {seatmap['ratio_100k_vs_100_read_new_version_p50']}x\n")
+            rows = [
+                [
+                    f"{r['seats']:,}",
+                    r["taken"],
+                    r["apply"]["p50_ms"],
+                    r["apply"]["p99_ms"],
+                    r["read"]["p50_ms"],
+                    r["read"]["p99_ms"],
+                    r["read_new_version"]["p50_ms"],
+                    r["read_new_version"]["p99_ms"],
+                ]
+                for r in seatmap["same_50_taken"] + seatmap["half_taken"]
+            ]
+            print(
+                table(
+                    "Seat-map cost by show size (ms; apply = one event; read = the GET …/seats handler's work, "
+                    "same version / new version)",
+                    ["seats", "taken", "apply p50", "apply p99", "read p50", "read p99", "new-ver p50", "new-ver p99"],
+                    rows,
+                )
+            )
+            print(
+                f"100,000 vs 100 seats (same 50 taken): apply {seatmap['ratio_100k_vs_100_apply_p50']}x, "
+                f"read {seatmap['ratio_100k_vs_100_read_p50']}x, "
+                f"read of a new version {seatmap['ratio_100k_vs_100_read_new_version_p50']}x\n"
+            )
     finally:
         await pg.close()
 
@@ -168,12 +242,20 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each timed step")
     parser.add_argument("--commands", type=int, default=100_000, help="commands per drain run")
     parser.add_argument("--repeat", type=int, default=1, help="baseline and drain runs (median and spread)")
-    parser.add_argument("--rates", type=float, nargs="+", default=[250, 500, 750, 1000, 1250, 1500, 2000],
-                        help="offered request rates of the HTTP steps")
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=[250, 500, 750, 1000, 1250, 1500, 2000],
+        help="offered request rates of the HTTP steps",
+    )
     parser.add_argument("--connections", type=int, default=64, help="HTTP keep-alive connections")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy flame graphs (docs/flamegraphs/): processor, relay and projections in the "
-                             "drain, an intake in each HTTP step")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy flame graphs (docs/flamegraphs/): processor, relay and projections in the "
+        "drain, an intake in each HTTP step",
+    )
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "latest.json"))
     parser.add_argument("--plots", metavar="RESULTS_JSON", help="draw the cost curves of a results file and exit")
     args = parser.parse_args(argv)

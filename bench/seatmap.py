@@ -2,6 +2,7 @@
 round trip) and to read the seat map (the code behind GET /v1/shows/{id}/seats), for shows of 100, 10,000
 and 100,000 seats. Two fillings: the same 50 seats taken in every show (the cost of the size alone), and
 half of every show taken (a read returns every held or booked seat, so it grows with them)."""
+
 from __future__ import annotations
 
 import secrets
@@ -25,24 +26,54 @@ PER_SECTION = SEATS_PER_ROW * ROWS_PER_SECTION
 
 def _sections(seats: int) -> list[dict]:
     rows = -(-seats // SEATS_PER_ROW)
-    return [{"name": f"S{i}", "rows": min(ROWS_PER_SECTION, rows - i * ROWS_PER_SECTION),
-             "seats_per_row": SEATS_PER_ROW, "price_cents": 1} for i in range(-(-rows // ROWS_PER_SECTION))]
+    return [
+        {
+            "name": f"S{i}",
+            "rows": min(ROWS_PER_SECTION, rows - i * ROWS_PER_SECTION),
+            "seats_per_row": SEATS_PER_ROW,
+            "price_cents": 1,
+        }
+        for i in range(-(-rows // ROWS_PER_SECTION))
+    ]
 
 
 def _show_event(show_id: str, seats: int) -> dict:
-    return {"type": "ShowCreated", "event_id": f"{show_id}/1", "show_id": show_id, "show_version": 1,
-            "occurred_at": "2026-01-01T00:00:00.000Z", "title": "bench", "venue": "bench",
-            "starts_at": "2027-01-01T00:00:00.000Z", "hold_seconds": 120,
-            "sections": _sections(seats),
-            "seats_total": seats, "seats_available": seats, "created_at": "2026-01-01T00:00:00.000Z"}
+    return {
+        "type": "ShowCreated",
+        "event_id": f"{show_id}/1",
+        "show_id": show_id,
+        "show_version": 1,
+        "occurred_at": "2026-01-01T00:00:00.000Z",
+        "title": "bench",
+        "venue": "bench",
+        "starts_at": "2027-01-01T00:00:00.000Z",
+        "hold_seconds": 120,
+        "sections": _sections(seats),
+        "seats_total": seats,
+        "seats_available": seats,
+        "created_at": "2026-01-01T00:00:00.000Z",
+    }
 
 
 def _pending(show_id: str, version: int, seat: str, available: int) -> dict:
-    return {"type": "BookingPending", "event_id": f"{show_id}/{version}", "show_id": show_id,
-            "show_version": version, "occurred_at": "2026-01-01T00:00:00.000Z", "booking_id": f"b{version}",
-            "customer_id": "bench", "email": None, "phone": None, "seats": [seat], "status": "PENDING",
-            "reason": None, "expires_at": "2026-01-01T00:02:00.000Z", "created_at": "2026-01-01T00:00:00.000Z",
-            "updated_at": "2026-01-01T00:00:00.000Z", "seats_available": available}
+    return {
+        "type": "BookingPending",
+        "event_id": f"{show_id}/{version}",
+        "show_id": show_id,
+        "show_version": version,
+        "occurred_at": "2026-01-01T00:00:00.000Z",
+        "booking_id": f"b{version}",
+        "customer_id": "bench",
+        "email": None,
+        "phone": None,
+        "seats": [seat],
+        "status": "PENDING",
+        "reason": None,
+        "expires_at": "2026-01-01T00:02:00.000Z",
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z",
+        "seats_available": available,
+    }
 
 
 def _seat(n: int) -> str:
@@ -85,8 +116,13 @@ async def _measure(redis: aioredis.Redis, keys: Keys, seats: int, taken: int, ap
         fresh_latency.append(time.perf_counter() - started)
     seat_map = orjson.loads(body or b"null")
     assert seat_map is not None and len(seat_map["held"]) == taken and seat_map["version"] == version
-    return {"seats": seats, "taken": taken, "apply": summary_ms(apply_latency), "read": summary_ms(read_latency),
-            "read_new_version": summary_ms(fresh_latency)}
+    return {
+        "seats": seats,
+        "taken": taken,
+        "apply": summary_ms(apply_latency),
+        "read": summary_ms(read_latency),
+        "read_new_version": summary_ms(fresh_latency),
+    }
 
 
 async def run_seatmap(redis: aioredis.Redis, applies: int = 2000, reads: int = 300) -> dict:
@@ -99,9 +135,11 @@ async def run_seatmap(redis: aioredis.Redis, applies: int = 2000, reads: int = 3
             await redis.unlink(key)
     small, large = equal[0], equal[-1]
     return {
-        "same_50_taken": equal, "half_taken": half,
+        "same_50_taken": equal,
+        "half_taken": half,
         "ratio_100k_vs_100_apply_p50": round(large["apply"]["p50_ms"] / small["apply"]["p50_ms"], 2),
         "ratio_100k_vs_100_read_p50": round(large["read"]["p50_ms"] / small["read"]["p50_ms"], 2),
         "ratio_100k_vs_100_read_new_version_p50": round(
-            large["read_new_version"]["p50_ms"] / small["read_new_version"]["p50_ms"], 2),
+            large["read_new_version"]["p50_ms"] / small["read_new_version"]["p50_ms"], 2
+        ),
     }

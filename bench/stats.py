@@ -13,9 +13,11 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def summary_ms(latencies_s: Sequence[float]) -> dict[str, float]:
-    return {"p50_ms": round(percentile(latencies_s, 50) * 1000, 3),
-            "p99_ms": round(percentile(latencies_s, 99) * 1000, 3),
-            "mean_ms": round(statistics.fmean(latencies_s) * 1000, 3) if latencies_s else float("nan")}
+    return {
+        "p50_ms": round(percentile(latencies_s, 50) * 1000, 3),
+        "p99_ms": round(percentile(latencies_s, 99) * 1000, 3),
+        "mean_ms": round(statistics.fmean(latencies_s) * 1000, 3) if latencies_s else float("nan"),
+    }
 
 
 def table(title: str, columns: list[str], rows: list[list]) -> str:

@@ -1,4 +1,5 @@
 """python -m booking_processor: the command consumer (the outbox relay runs as booking_processor.relay_main)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,13 +18,23 @@ async def main(service: Service) -> None:
     producer = await service.kafka_producer()
     # Not part of readiness: decisions do not need Redis, only the place-in-line answers do. Only for
     # booking.commands: a bench drain on a topic of its own must not overwrite the live partitions' places.
-    board = (PositionBoard(service.redis(ready_needs_it=False)) if settings.processor_topic == topics.COMMANDS
-             else None)
-    processor = CommandProcessor(shards, producer, settings.processor_group, settings.processor_batch_max,
-                                 service.lifecycle, topic=settings.processor_topic, board=board)
+    board = PositionBoard(service.redis(ready_needs_it=False)) if settings.processor_topic == topics.COMMANDS else None
+    processor = CommandProcessor(
+        shards,
+        producer,
+        settings.processor_group,
+        settings.processor_batch_max,
+        service.lifecycle,
+        topic=settings.processor_topic,
+        board=board,
+    )
     processor.consumer = await service.kafka_consumer(
-        processor.topic, group_id=settings.processor_group, listener=processor.rebalance_listener(),
-        max_partition_fetch_bytes=8 * 1024 * 1024, **BATCHING_FETCH)
+        processor.topic,
+        group_id=settings.processor_group,
+        listener=processor.rebalance_listener(),
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        **BATCHING_FETCH,
+    )
     service.check("partitions", processor.all_partitions_running)
     publishing = asyncio.create_task(board.run(service.lifecycle)) if board else None
     try:

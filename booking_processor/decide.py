@@ -1,6 +1,7 @@
 """Pure decisions: given the locked state of the shows and bookings a batch touches, decide every command
 in order, mutate that state in memory and return the events. No I/O; unit-tested without Kafka or PostgreSQL.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -90,15 +91,27 @@ class Batch:
 
     def _booking_event(self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None) -> None:
         version = self._next_version(show)
-        self.events.append(kind(
-            # Deterministic: (show, version) is unique; version 0 only rejects a booking of an unknown show.
-            event_id=f"{booking.show_id}/{version}" if version else f"{booking.booking_id}/rejected",
-            show_id=booking.show_id, show_version=version, occurred_at=self.now,
-            booking_id=booking.booking_id, customer_id=booking.customer_id, email=booking.email,
-            phone=booking.phone, seats=booking.seats, status=booking.status, reason=booking.reason,
-            expires_at=booking.expires_at, created_at=booking.created_at, updated_at=booking.updated_at,
-            seats_available=show.seats_available if show is not None else None, refused=booking.refused,
-        ))
+        self.events.append(
+            kind(
+                # Deterministic: (show, version) is unique; version 0 only rejects a booking of an unknown show.
+                event_id=f"{booking.show_id}/{version}" if version else f"{booking.booking_id}/rejected",
+                show_id=booking.show_id,
+                show_version=version,
+                occurred_at=self.now,
+                booking_id=booking.booking_id,
+                customer_id=booking.customer_id,
+                email=booking.email,
+                phone=booking.phone,
+                seats=booking.seats,
+                status=booking.status,
+                reason=booking.reason,
+                expires_at=booking.expires_at,
+                created_at=booking.created_at,
+                updated_at=booking.updated_at,
+                seats_available=show.seats_available if show is not None else None,
+                refused=booking.refused,
+            )
+        )
 
     def _changed(self, booking: BookingState) -> None:
         booking.updated_at = self.now
@@ -116,12 +129,33 @@ class Batch:
         self._changed(booking)
         self._booking_event(ev.BookingActionRefused, booking, show)
 
-    def _new_booking(self, booking_id: str, request_id: str, show_id: str, customer_id: str, email: str | None,
-                     phone: str | None, seats: list[str] | None, quantity: int | None) -> BookingState:
+    def _new_booking(
+        self,
+        booking_id: str,
+        request_id: str,
+        show_id: str,
+        customer_id: str,
+        email: str | None,
+        phone: str | None,
+        seats: list[str] | None,
+        quantity: int | None,
+    ) -> BookingState:
         booking = BookingState(
-            booking_id=booking_id, request_id=request_id, show_id=show_id, customer_id=customer_id, email=email,
-            phone=phone, status=REJECTED, requested_seats=seats, requested_quantity=quantity, seats=[],
-            reason=None, expires_at=None, payment_reference=None, created_at=self.now, updated_at=self.now,
+            booking_id=booking_id,
+            request_id=request_id,
+            show_id=show_id,
+            customer_id=customer_id,
+            email=email,
+            phone=phone,
+            status=REJECTED,
+            requested_seats=seats,
+            requested_quantity=quantity,
+            seats=[],
+            reason=None,
+            expires_at=None,
+            payment_reference=None,
+            created_at=self.now,
+            updated_at=self.now,
         )
         self.bookings[booking_id] = booking
         self.new_bookings.append(booking_id)
@@ -133,26 +167,44 @@ class Batch:
             return  # redelivered or repeated: the show exists already
         layout = cmd.layout
         show = ShowState(
-            show_id=cmd.show_id, title=cmd.title, venue=cmd.venue, starts_at=cmd.starts_at,
-            hold_seconds=cmd.hold_seconds, layout=layout, version=0, created_at=self.now,
-            seat_map=SeatMap(layout, {}), is_new=True,
+            show_id=cmd.show_id,
+            title=cmd.title,
+            venue=cmd.venue,
+            starts_at=cmd.starts_at,
+            hold_seconds=cmd.hold_seconds,
+            layout=layout,
+            version=0,
+            created_at=self.now,
+            seat_map=SeatMap(layout, {}),
+            is_new=True,
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
         version = self._next_version(show)
-        self.events.append(ev.ShowCreated(
-            event_id=f"{show.show_id}/{version}", show_id=show.show_id, show_version=version,
-            occurred_at=self.now, title=show.title, venue=show.venue, starts_at=show.starts_at,
-            hold_seconds=show.hold_seconds, sections=list(layout.sections), seats_total=show.seats_total,
-            seats_available=show.seats_available, created_at=show.created_at,
-        ))
+        self.events.append(
+            ev.ShowCreated(
+                event_id=f"{show.show_id}/{version}",
+                show_id=show.show_id,
+                show_version=version,
+                occurred_at=self.now,
+                title=show.title,
+                venue=show.venue,
+                starts_at=show.starts_at,
+                hold_seconds=show.hold_seconds,
+                sections=list(layout.sections),
+                seats_total=show.seats_total,
+                seats_available=show.seats_available,
+                created_at=show.created_at,
+            )
+        )
 
     def request_booking(self, cmd: RequestBooking) -> None:
         if cmd.booking_id in self.bookings:
             return  # the same request decided before: a retry or a redelivery
         show = self.shows.get(cmd.show_id)
-        booking = self._new_booking(cmd.booking_id, cmd.request_id, cmd.show_id, cmd.customer_id, cmd.email,
-                                    cmd.phone, cmd.seats, cmd.quantity)
+        booking = self._new_booking(
+            cmd.booking_id, cmd.request_id, cmd.show_id, cmd.customer_id, cmd.email, cmd.phone, cmd.seats, cmd.quantity
+        )
         reason, seats = _choose_seats(show, cmd)
         if reason is not None or show is None:
             booking.reason = reason
@@ -210,22 +262,29 @@ class Batch:
             if cmd.booking_id in self.bookings:
                 return  # decided already: its owner has an answer
             # The request id is not trusted (it may be what the database refused): one of our own.
-            booking = self._new_booking(cmd.booking_id, f"invalid:{cmd.booking_id}", cmd.show_id,
-                                        cmd.customer_id, None, None, None, None)
+            booking = self._new_booking(
+                cmd.booking_id, f"invalid:{cmd.booking_id}", cmd.show_id, cmd.customer_id, None, None, None, None
+            )
             booking.reason = INVALID_REQUEST
             self._booking_event(ev.BookingRejected, booking, self.shows.get(cmd.show_id))
         elif cmd.kind in ("ConfirmBooking", "CancelBooking") and cmd.booking_id and cmd.customer_id:
             booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
             if booking is not None and show is not None:
-                self._refuse(booking, show, "confirm" if cmd.kind == "ConfirmBooking" else "cancel",
-                             INVALID_REQUEST)
+                self._refuse(booking, show, "confirm" if cmd.kind == "ConfirmBooking" else "cancel", INVALID_REQUEST)
         elif cmd.kind == "CreateShow":
             if cmd.show_id in self.shows or cmd.show_id in self.rejected_shows:
                 return
             self.rejected_shows.add(cmd.show_id)
             self.new_rejected_shows.append(cmd.show_id)
-            self.events.append(ev.ShowRejected(event_id=f"{cmd.show_id}/rejected", show_id=cmd.show_id,
-                                               show_version=0, occurred_at=self.now, reason=INVALID_REQUEST))
+            self.events.append(
+                ev.ShowRejected(
+                    event_id=f"{cmd.show_id}/rejected",
+                    show_id=cmd.show_id,
+                    show_version=0,
+                    occurred_at=self.now,
+                    reason=INVALID_REQUEST,
+                )
+            )
         # An ExpireBooking needs no answer: the sweeper asks again while the hold is overdue.
 
     def _expire(self, booking: BookingState, show: ShowState) -> None:
@@ -233,8 +292,7 @@ class Batch:
         self._set_status(booking, EXPIRED, "hold_expired")
         self._booking_event(ev.BookingExpired, booking, show)
 
-    def _owned(self, booking_id: str, show_id: str, customer_id: str) -> tuple[BookingState | None,
-                                                                              ShowState | None]:
+    def _owned(self, booking_id: str, show_id: str, customer_id: str) -> tuple[BookingState | None, ShowState | None]:
         booking = self.bookings.get(booking_id)
         if booking is None or booking.show_id != show_id or booking.customer_id != customer_id:
             return None, None

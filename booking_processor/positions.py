@@ -6,6 +6,7 @@ learns each command's offset from the broker's ack, so "commands still ahead" is
 projections/keys.py, beside every other Redis key). Best
 effort by design: Redis being away never holds up a decision (the next commit writes again).
 """
+
 from __future__ import annotations
 
 import asyncio

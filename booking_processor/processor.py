@@ -11,6 +11,7 @@ What stops a partition, and what does not:
 - anything else is a defect of ours: the partition halts (no offset moves, the process reports not ready,
   the error is logged with the commands and counted); it resumes when the process restarts with the fix.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,8 +82,16 @@ class _Rebalance(ConsumerRebalanceListener):
 class CommandProcessor:
     consumer: AIOKafkaConsumer  # subscribed with `rebalance_listener()`, set before `run()`
 
-    def __init__(self, shards: Shards, producer: AIOKafkaProducer, group: str, batch_max: int,
-                 lifecycle: Lifecycle, topic: str = topics.COMMANDS, board: PositionBoard | None = None) -> None:
+    def __init__(
+        self,
+        shards: Shards,
+        producer: AIOKafkaProducer,
+        group: str,
+        batch_max: int,
+        lifecycle: Lifecycle,
+        topic: str = topics.COMMANDS,
+        board: PositionBoard | None = None,
+    ) -> None:
         self.shards, self.producer, self.board = shards, producer, board
         self.group, self.batch_max, self.lifecycle, self.topic = group, batch_max, lifecycle, topic
         self.positions: dict[TopicPartition, int] = {}  # the stored position, as last committed or read
@@ -205,9 +214,13 @@ class CommandProcessor:
                     continue
                 async with self.batch_lock:
                     # Partitions hold disjoint shows and positions: they proceed side by side.
-                    await asyncio.gather(*[self._enqueue(tp, records, epochs.get(tp))
-                                           for tp, records in batches.items()
-                                           if tp in self.positions and tp not in self.halted])
+                    await asyncio.gather(
+                        *[
+                            self._enqueue(tp, records, epochs.get(tp))
+                            for tp, records in batches.items()
+                            if tp in self.positions and tp not in self.halted
+                        ]
+                    )
         finally:
             for tp in list(self.inflight):
                 await self.settle(tp)
@@ -233,8 +246,12 @@ class CommandProcessor:
         if records[0].offset != expected and not await self._log_start_passed(tp, expected):
             # Offsets of this topic are contiguous: a batch that does not start where we are would skip
             # commands. Never commit past them; read again from where we are.
-            log.error("batch does not start at the position; re-reading", partition=tp.partition,
-                      expected=expected, first=records[0].offset)
+            log.error(
+                "batch does not start at the position; re-reading",
+                partition=tp.partition,
+                expected=expected,
+                first=records[0].offset,
+            )
             self._seek(tp, expected)
             return
         items: list[Item] = []
@@ -250,18 +267,32 @@ class CommandProcessor:
         if dead and not await self._dead_letter_records(dead):
             return  # stopping before the dead letters were acked: nothing moves past them
         next_offset = records[-1].offset + 1
-        traces = [value.decode("utf-8", "replace") for r in records for key, value in r.headers or ()
-                  if key == topics.TRACE_HEADER]
+        traces = [
+            value.decode("utf-8", "replace")
+            for r in records
+            for key, value in r.headers or ()
+            if key == topics.TRACE_HEADER
+        ]
         await self.settle(tp)  # the predecessor commits first
-        if (self.epoch.get(tp) != epoch or self.lifecycle.stopping.is_set() or tp not in self.positions
-                or tp in self.halted):
+        if (
+            self.epoch.get(tp) != epoch
+            or self.lifecycle.stopping.is_set()
+            or tp not in self.positions
+            or tp in self.halted
+        ):
             return  # the predecessor was fenced (and re-sought) or halted, we are stopping, or it was revoked
         self.ahead[tp] = next_offset
-        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, items, len(records),
-                                                             traces))
+        self.inflight[tp] = asyncio.create_task(self.process(tp, expected, next_offset, items, len(records), traces))
 
-    async def process(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item],
-                      records: int, traces: list[str] | None = None) -> None:
+    async def process(
+        self,
+        tp: TopicPartition,
+        expected: int,
+        next_offset: int,
+        items: list[Item],
+        records: int,
+        traces: list[str] | None = None,
+    ) -> None:
         started = time.perf_counter()
         try:
             committed = await self._commit_with_retry(tp, expected, next_offset, items)
@@ -281,8 +312,14 @@ class CommandProcessor:
         if self.board is not None:
             self.board.decided(tp.partition, next_offset)
         # The X-Request-Id of each HTTP request decided here: one request can be followed through the pipeline.
-        log.info("batch decided", partition=tp.partition, offsets=[expected, next_offset - 1], commands=len(items),
-                 request_ids=(traces or [])[:TRACES_LOGGED], more_request_ids=max(0, len(traces or []) - TRACES_LOGGED))
+        log.info(
+            "batch decided",
+            partition=tp.partition,
+            offsets=[expected, next_offset - 1],
+            commands=len(items),
+            request_ids=(traces or [])[:TRACES_LOGGED],
+            more_request_ids=max(0, len(traces or []) - TRACES_LOGGED),
+        )
         metrics.BATCH_SIZE.observe(records)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.COMMANDS.labels("decided").inc(len(items))
@@ -292,12 +329,17 @@ class CommandProcessor:
         self.consumer.pause(tp)
         metrics.HALTS.inc()
         metrics.HALTED.set(len(self.halted))
-        log.error("partition halted by a defect: no offset moves until a restart with the fix",
-                  partition=tp.partition, position=position, error=repr(exc),
-                  commands=[_describe(i) for i in items[:20]], commands_in_batch=len(items), exc_info=exc)
+        log.error(
+            "partition halted by a defect: no offset moves until a restart with the fix",
+            partition=tp.partition,
+            position=position,
+            error=repr(exc),
+            commands=[_describe(i) for i in items[:20]],
+            commands_in_batch=len(items),
+            exc_info=exc,
+        )
 
-    async def _commit_with_retry(self, tp: TopicPartition, expected: int, next_offset: int,
-                                 items: list[Item]) -> bool:
+    async def _commit_with_retry(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item]) -> bool:
         backoff = Backoff(first=0.05)
         while True:
             try:
@@ -309,20 +351,22 @@ class CommandProcessor:
                 if not is_transient(exc):
                     if not refused_for_its_content(exc):
                         raise  # a defect: the caller halts the partition
-                    log.warning("the database refused a command for its content; isolating it", error=repr(exc),
-                                partition=tp.partition, commands=len(items))
+                    log.warning(
+                        "the database refused a command for its content; isolating it",
+                        error=repr(exc),
+                        partition=tp.partition,
+                        commands=len(items),
+                    )
                     if len(items) > 1:
                         return await self._commit_one_by_one(tp, expected, next_offset, items)
                     return await self._reject_for_content(tp, expected, next_offset, items[0], exc)
                 metrics.RETRIES.inc()
                 delay = backoff.next()
-                log.warning("transient failure, retrying batch", error=repr(exc), partition=tp.partition,
-                            delay=delay)
+                log.warning("transient failure, retrying batch", error=repr(exc), partition=tp.partition, delay=delay)
             if await self.lifecycle.sleep(delay):
                 return False
 
-    async def _commit_one_by_one(self, tp: TopicPartition, expected: int, next_offset: int,
-                                 items: list[Item]) -> bool:
+    async def _commit_one_by_one(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item]) -> bool:
         """Decide a refused batch's commands one transaction each, to find the one the database refuses.
         Every transaction but the last leaves the position where it is (the last moves it past the batch):
         after a crash in between the batch is read again, and what was decided is a no-op the second time."""
@@ -332,15 +376,15 @@ class CommandProcessor:
                 return False  # stopping
         return True
 
-    async def _reject_for_content(self, tp: TopicPartition, expected: int, next_offset: int, item: Item,
-                                  exc: BaseException) -> bool:
+    async def _reject_for_content(
+        self, tp: TopicPartition, expected: int, next_offset: int, item: Item, exc: BaseException
+    ) -> bool:
         """Dead-letter the command, then decide its request `invalid_request` in its place."""
         if isinstance(item, Undecidable):
             raise Halt(f"the rejection of an undecidable command was refused: {exc!r}") from exc
         if not await self._retry_send(lambda: self._dead_letter_command(item, exc)):
             return False
-        return await self._commit_with_retry(tp, expected, next_offset,
-                                             [Undecidable.from_command(item, repr(exc))])
+        return await self._commit_with_retry(tp, expected, next_offset, [Undecidable.from_command(item, repr(exc))])
 
     async def _commit(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item]) -> None:
         """Optimistic first: new booking requests are not looked up (a request is decided once, so a known
@@ -354,11 +398,17 @@ class CommandProcessor:
             metrics.KNOWN_REQUESTS.inc()
             await self._commit_once(tp, expected, next_offset, items, look_up_requests=True)
 
-    async def _commit_once(self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item],
-                           look_up_requests: bool) -> None:
+    async def _commit_once(
+        self, tp: TopicPartition, expected: int, next_offset: int, items: list[Item], look_up_requests: bool
+    ) -> None:
         show_ids = list({i.show_id for i in items})
-        booking_ids = list({i.booking_id for i in items if getattr(i, "booking_id", None)
-                            and (look_up_requests or not isinstance(i, RequestBooking))})
+        booking_ids = list(
+            {
+                i.booking_id
+                for i in items
+                if getattr(i, "booking_id", None) and (look_up_requests or not isinstance(i, RequestBooking))
+            }
+        )
         rejected = [i.show_id for i in items if isinstance(i, Undecidable) and i.kind == "CreateShow"]
         phase = metrics.PHASE_SECONDS
         shard = self.position_shard.get(tp)
@@ -420,8 +470,12 @@ class CommandProcessor:
         """True when retention deleted the log up to past `offset` (the one legitimate gap)."""
         start = (await self.consumer.beginning_offsets([tp]))[tp]
         if start > offset:
-            log.warning("commands deleted by retention before they were decided", partition=tp.partition,
-                        position=offset, log_start=start)
+            log.warning(
+                "commands deleted by retention before they were decided",
+                partition=tp.partition,
+                position=offset,
+                log_start=start,
+            )
             return True
         return False
 
@@ -449,12 +503,19 @@ class CommandProcessor:
         async def send() -> None:
             futures = []
             for record, error in dead:
-                futures.append(await self.producer.send(
-                    topics.COMMANDS_DLQ, value=record.value, key=record.key,
-                    headers=[("error", error.encode()), ("source_topic", record.topic.encode()),
-                             ("source_partition", str(record.partition).encode()),
-                             ("source_offset", str(record.offset).encode())],
-                ))
+                futures.append(
+                    await self.producer.send(
+                        topics.COMMANDS_DLQ,
+                        value=record.value,
+                        key=record.key,
+                        headers=[
+                            ("error", error.encode()),
+                            ("source_topic", record.topic.encode()),
+                            ("source_partition", str(record.partition).encode()),
+                            ("source_offset", str(record.offset).encode()),
+                        ],
+                    )
+                )
             await asyncio.gather(*futures)
 
         for record, error in dead:
@@ -467,7 +528,9 @@ class CommandProcessor:
     async def _dead_letter_command(self, command: Command, exc: BaseException) -> None:
         log.error("command refused by the database to DLQ", command=_describe(command), error=repr(exc))
         await self.producer.send_and_wait(
-            topics.COMMANDS_DLQ, value=encode_command(command), key=command.show_id.encode(),
+            topics.COMMANDS_DLQ,
+            value=encode_command(command),
+            key=command.show_id.encode(),
             headers=[("error", repr(exc).encode()), ("source_topic", self.topic.encode())],
         )
         metrics.COMMANDS.labels("dead_lettered").inc()
@@ -476,5 +539,9 @@ class CommandProcessor:
 def _describe(item: Item) -> dict[str, str | None]:
     if isinstance(item, Undecidable):
         return {"type": f"undecidable {item.kind}", "show_id": item.show_id, "booking_id": item.booking_id}
-    return {"type": item.type, "command_id": item.command_id, "show_id": item.show_id,
-            "booking_id": getattr(item, "booking_id", None)}
+    return {
+        "type": item.type,
+        "command_id": item.command_id,
+        "show_id": item.show_id,
+        "booking_id": getattr(item, "booking_id", None),
+    }

@@ -6,6 +6,7 @@ reach Kafka in show_version order. The cursor moves only after the broker acked 
 between publishes them again, and consumers skip what they already applied (show_version / event_id). One
 relay is active at a time per shard (a PostgreSQL advisory lock); others wait as standbys.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,9 @@ _RELAY_LOCK = 0x72656C6179  # "relay"
 
 
 class OutboxRelay:
-    def __init__(self, connect, producer: AIOKafkaProducer, batch_max: int, lifecycle: Lifecycle,
-                 shard: int = 0) -> None:
+    def __init__(
+        self, connect, producer: AIOKafkaProducer, batch_max: int, lifecycle: Lifecycle, shard: int = 0
+    ) -> None:
         self._shard = shard
         self._connect = connect  # coroutine factory for a dedicated connection (LISTEN + session lock)
         self._producer = producer
@@ -36,8 +38,9 @@ class OutboxRelay:
         self._partitioner = DefaultPartitioner()  # the same murmur2 placement as a keyed send
 
     async def run(self) -> None:
-        await run_as_leader(f"outbox relay (shard {self._shard})", _RELAY_LOCK, self._connect, self._lead,
-                            self._lifecycle)
+        await run_as_leader(
+            f"outbox relay (shard {self._shard})", _RELAY_LOCK, self._connect, self._lead, self._lifecycle
+        )
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         await conn.add_listener("outbox", lambda *_: self._wakeup.set())
@@ -64,7 +67,8 @@ class OutboxRelay:
         # functions are volatile: inside the read they would be evaluated per row, over the whole table). The
         # horizon is taken before the read, so every transaction below it has ended when the read looks.
         cursor = await conn.fetchrow(
-            "SELECT txid, last_id, pg_snapshot_xmin(pg_current_snapshot()) AS horizon FROM relay_cursor")
+            "SELECT txid, last_id, pg_snapshot_xmin(pg_current_snapshot()) AS horizon FROM relay_cursor"
+        )
         # At most `batch_max` events (a row, one show's events of a transaction, is never split).
         rows = await conn.fetch(
             """SELECT id, txid, show_id, events, payload FROM (
@@ -72,13 +76,17 @@ class OutboxRelay:
                  FROM outbox WHERE (txid, id) > ($2::xid8, $3::bigint) AND txid < $4::xid8
                  ORDER BY txid, id LIMIT $1) t
                WHERE before < $1 ORDER BY txid, id""",
-            self._batch_max, cursor["txid"], cursor["last_id"], cursor["horizon"],
+            self._batch_max,
+            cursor["txid"],
+            cursor["last_id"],
+            cursor["horizon"],
         )
         if not rows:
             return 0
         await self._publish(rows)
-        await conn.execute("UPDATE relay_cursor SET txid = $1, last_id = $2, updated_at = now()",
-                           rows[-1]["txid"], rows[-1]["id"])
+        await conn.execute(
+            "UPDATE relay_cursor SET txid = $1, last_id = $2, updated_at = now()", rows[-1]["txid"], rows[-1]["id"]
+        )
         events = sum(row["events"] for row in rows)
         metrics.RELAY_PUBLISHED.inc(events)
         return events

@@ -5,6 +5,7 @@ and a free count, so best-available is a C-speed `find` over the few rows that h
 does not depend on the size of the show. Every change records the seat's claim before its first change
 since the last commit (`dirty`), so the transaction can write exactly the difference.
 """
+
 from __future__ import annotations
 
 from schemas.layout import Layout
@@ -18,8 +19,17 @@ _TAKEN = 1
 
 
 class SeatMap:
-    __slots__ = ("_first_free_row", "_occupancy", "_prefixes", "_row_index", "available", "dirty", "layout",
-                 "owner", "row_free")
+    __slots__ = (
+        "_first_free_row",
+        "_occupancy",
+        "_prefixes",
+        "_row_index",
+        "available",
+        "dirty",
+        "layout",
+        "owner",
+        "row_free",
+    )
 
     def __init__(self, layout: Layout, owner: dict[str, Claim]) -> None:
         self.layout = layout
@@ -42,7 +52,7 @@ class SeatMap:
     def _mark(self, sid: str, value: int) -> int:
         cut = sid.rindex("-")
         row = self._row_index[sid[:cut]]
-        self._occupancy[row][int(sid[cut + 1:]) - 1] = value
+        self._occupancy[row][int(sid[cut + 1 :]) - 1] = value
         self.row_free[row] += -1 if value == _TAKEN else 1
         return row
 
@@ -78,8 +88,7 @@ class SeatMap:
 
     def changes(self) -> list[tuple[str, Claim | None, Claim | None]]:
         """(seat_id, claim before, claim now) for every seat whose claim changed since the last commit."""
-        return [(sid, before, now) for sid, before in self.dirty.items()
-                if (now := self.owner.get(sid)) != before]
+        return [(sid, before, now) for sid, before in self.dirty.items() if (now := self.owner.get(sid)) != before]
 
     def committed(self) -> None:
         self.dirty.clear()

@@ -1,5 +1,6 @@
 """PostgreSQL side of a batch: lock and load the state a batch decides over, then write what it changed
 with set-based statements. Always called inside one transaction."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -49,8 +50,9 @@ class ShowCache:
             self._entries.pop(show_id, None)
 
 
-async def claim_position(conn: asyncpg.Connection, group: str, topic: str, partition: int,
-                         expected: int, next_offset: int) -> datetime:
+async def claim_position(
+    conn: asyncpg.Connection, group: str, topic: str, partition: int, expected: int, next_offset: int
+) -> datetime:
     """Move the partition's stored position from `expected` to `next_offset`; returns the database clock.
 
     Taken first in every transaction: two processors that both think they own a partition serialise here,
@@ -59,11 +61,20 @@ async def claim_position(conn: asyncpg.Connection, group: str, topic: str, parti
         """UPDATE consumer_positions SET next_offset = $5, updated_at = now()
            WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4 AND NOT paused
            RETURNING clock_timestamp()""",
-        group, topic, partition, expected, next_offset,
+        group,
+        topic,
+        partition,
+        expected,
+        next_offset,
     )
     if now is None:
-        if await conn.fetchval("""SELECT paused FROM consumer_positions
-                                  WHERE group_id = $1 AND topic = $2 AND partition = $3""", group, topic, partition):
+        if await conn.fetchval(
+            """SELECT paused FROM consumer_positions
+                                  WHERE group_id = $1 AND topic = $2 AND partition = $3""",
+            group,
+            topic,
+            partition,
+        ):
             raise PartitionPaused(f"{topic}[{partition}] is paused on this shard (moving or moved)")
         raise Fenced(f"{topic}[{partition}] is not at {expected}")
     return now
@@ -75,20 +86,31 @@ async def load_position(conn: asyncpg.Connection, group: str, topic: str, partit
     await conn.execute(
         """INSERT INTO consumer_positions (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING""",
-        group, topic, partition, initial,
+        group,
+        topic,
+        partition,
+        initial,
     )
     row = await conn.fetchrow(
         """SELECT next_offset, paused FROM consumer_positions
            WHERE group_id = $1 AND topic = $2 AND partition = $3""",
-        group, topic, partition,
+        group,
+        topic,
+        partition,
     )
     if row["paused"]:
         raise PartitionPaused(f"{topic}[{partition}] is paused on this shard (moving or moved)")
     return row["next_offset"]
 
 
-async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[str], booking_ids: list[str],
-                     now: datetime, rejected_show_ids: list[str] | None = None) -> Batch:
+async def load_batch(
+    conn: asyncpg.Connection,
+    cache: ShowCache,
+    show_ids: list[str],
+    booking_ids: list[str],
+    now: datetime,
+    rejected_show_ids: list[str] | None = None,
+) -> Batch:
     # Lock the shows in a fixed (sorted) order, once per transaction.
     rows = await conn.fetch(
         """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at
@@ -100,12 +122,22 @@ async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[
         state = cache.get(row["show_id"], row["version"])
         if state is None:
             layout = Layout.from_dicts(row["sections"])
-            owner = {r["seat_id"]: (r["booking_id"], r["state"]) for r in await conn.fetch(
-                "SELECT seat_id, booking_id, state FROM seats WHERE show_id = $1", row["show_id"])}
+            owner = {
+                r["seat_id"]: (r["booking_id"], r["state"])
+                for r in await conn.fetch(
+                    "SELECT seat_id, booking_id, state FROM seats WHERE show_id = $1", row["show_id"]
+                )
+            }
             state = ShowState(
-                show_id=row["show_id"], title=row["title"], venue=row["venue"], starts_at=row["starts_at"],
-                hold_seconds=row["hold_seconds"], layout=layout, version=row["version"],
-                created_at=row["created_at"], seat_map=SeatMap(layout, owner),
+                show_id=row["show_id"],
+                title=row["title"],
+                venue=row["venue"],
+                starts_at=row["starts_at"],
+                hold_seconds=row["hold_seconds"],
+                layout=layout,
+                version=row["version"],
+                created_at=row["created_at"],
+                seat_map=SeatMap(layout, owner),
             )
         if state.seats_available != row["seats_available"]:
             raise IntegrityViolation(
@@ -117,18 +149,33 @@ async def load_batch(conn: asyncpg.Connection, cache: ShowCache, show_ids: list[
     if booking_ids:
         for r in await conn.fetch("SELECT * FROM bookings WHERE booking_id = ANY($1::text[])", booking_ids):
             bookings[r["booking_id"]] = BookingState(
-                booking_id=r["booking_id"], request_id=r["request_id"], show_id=r["show_id"],
-                customer_id=r["customer_id"], email=r["email"], phone=r["phone"], status=r["status"],
-                requested_seats=r["requested_seats"], requested_quantity=r["requested_quantity"],
-                seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"],
-                payment_reference=r["payment_reference"], created_at=r["created_at"], updated_at=r["updated_at"],
+                booking_id=r["booking_id"],
+                request_id=r["request_id"],
+                show_id=r["show_id"],
+                customer_id=r["customer_id"],
+                email=r["email"],
+                phone=r["phone"],
+                status=r["status"],
+                requested_seats=r["requested_seats"],
+                requested_quantity=r["requested_quantity"],
+                seats=list(r["seats"]),
+                reason=r["reason"],
+                expires_at=r["expires_at"],
+                payment_reference=r["payment_reference"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
                 refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
-                if r["refused_action"] else None,
+                if r["refused_action"]
+                else None,
             )
     rejected: set[str] = set()
     if rejected_show_ids:
-        rejected = {r["show_id"] for r in await conn.fetch(
-            "SELECT show_id FROM rejected_shows WHERE show_id = ANY($1::text[])", rejected_show_ids)}
+        rejected = {
+            r["show_id"]
+            for r in await conn.fetch(
+                "SELECT show_id FROM rejected_shows WHERE show_id = ANY($1::text[])", rejected_show_ids
+            )
+        }
     return Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected)
 
 
@@ -152,12 +199,21 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
         records = []
         for show_id in batch.new_shows:
             s = batch.shows[show_id]
-            records.append({
-                "show_id": s.show_id, "title": s.title, "venue": s.venue, "starts_at": _iso(s.starts_at),
-                "hold_seconds": s.hold_seconds, "sections": s.layout.to_list(), "seats_total": s.seats_total,
-                "seats_available": s.seats_available, "version": s.version, "created_at": _iso(s.created_at),
-                "partition": partition,
-            })
+            records.append(
+                {
+                    "show_id": s.show_id,
+                    "title": s.title,
+                    "venue": s.venue,
+                    "starts_at": _iso(s.starts_at),
+                    "hold_seconds": s.hold_seconds,
+                    "sections": s.layout.to_list(),
+                    "seats_total": s.seats_total,
+                    "seats_available": s.seats_available,
+                    "version": s.version,
+                    "created_at": _iso(s.created_at),
+                    "partition": partition,
+                }
+            )
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
                                   seats_available, version, created_at, partition)
@@ -171,12 +227,18 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
     if batch.new_rejected_shows:
         await conn.execute(
             """INSERT INTO rejected_shows (show_id, reason, rejected_at, partition)
-               SELECT unnest($1::text[]), 'invalid_request', $2, $3""", batch.new_rejected_shows, batch.now,
-            partition)
+               SELECT unnest($1::text[]), 'invalid_request', $2, $3""",
+            batch.new_rejected_shows,
+            batch.now,
+            partition,
+        )
     if batch.new_bookings:
         # Binary COPY: the cheapest way to add many rows (no SQL text, no JSON to parse server-side).
-        await conn.copy_records_to_table("bookings", columns=_BOOKING_COLUMNS, records=[
-            (*_booking_tuple(batch.bookings[b]), partition) for b in batch.new_bookings])
+        await conn.copy_records_to_table(
+            "bookings",
+            columns=_BOOKING_COLUMNS,
+            records=[(*_booking_tuple(batch.bookings[b]), partition) for b in batch.new_bookings],
+        )
     if batch.updated_bookings:
         records = [_booking_record(batch.bookings[b]) for b in batch.updated_bookings]
         await conn.execute(
@@ -197,12 +259,16 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
             """UPDATE shows s SET version = r.version, seats_available = r.seats_available
                FROM unnest($1::text[], $2::bigint[], $3::int[]) AS r(show_id, version, seats_available)
                WHERE s.show_id = r.show_id""",
-            [s.show_id for s in changed], [s.version for s in changed], [s.seats_available for s in changed],
+            [s.show_id for s in changed],
+            [s.version for s in changed],
+            [s.seats_available for s in changed],
         )
     if batch.events:
         await conn.copy_records_to_table(
-            "outbox", columns=("event_id", "show_id", "show_version", "events", "payload", "partition"),
-            records=_outbox_rows(batch, partition))
+            "outbox",
+            columns=("event_id", "show_id", "show_version", "events", "payload", "partition"),
+            records=_outbox_rows(batch, partition),
+        )
         await conn.execute("SELECT pg_notify('outbox', '')")
 
 
@@ -211,8 +277,17 @@ def _outbox_rows(batch: Batch, partition: int) -> list[tuple]:
     by_show: dict[str, list] = {}
     for event in batch.events:
         by_show.setdefault(event.show_id, []).append(event)
-    return [(events[0].event_id, show_id, events[0].show_version, len(events),
-             b"\n".join([encode_event(e) for e in events]), partition) for show_id, events in by_show.items()]
+    return [
+        (
+            events[0].event_id,
+            show_id,
+            events[0].show_version,
+            len(events),
+            b"\n".join([encode_event(e) for e in events]),
+            partition,
+        )
+        for show_id, events in by_show.items()
+    ]
 
 
 async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
@@ -245,7 +320,9 @@ async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
                           WHERE s.show_id = r.show_id AND s.seat_id = r.seat_id AND s.booking_id = r.owner
                           RETURNING 1)
                SELECT count(*) FROM d""",
-            del_show, del_seat, del_owner,
+            del_show,
+            del_seat,
+            del_owner,
         )
         if deleted != len(del_seat):
             raise IntegrityViolation(f"released {deleted} of {len(del_seat)} seats")
@@ -257,34 +334,81 @@ async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
                           WHERE s.show_id = r.show_id AND s.seat_id = r.seat_id AND s.booking_id = r.owner
                           RETURNING 1)
                SELECT count(*) FROM u""",
-            upd_show, upd_seat, upd_owner, upd_new_owner, upd_state,
+            upd_show,
+            upd_seat,
+            upd_owner,
+            upd_new_owner,
+            upd_state,
         )
         if updated != len(upd_seat):
             raise IntegrityViolation(f"updated {updated} of {len(upd_seat)} seats")
     if ins_seat:
         # New rows only: the primary key refuses a seat that already has a live booking.
-        await conn.copy_records_to_table("seats", columns=("show_id", "seat_id", "booking_id", "state"),
-                                         records=list(zip(ins_show, ins_seat, ins_owner, ins_state, strict=True)))
+        await conn.copy_records_to_table(
+            "seats",
+            columns=("show_id", "seat_id", "booking_id", "state"),
+            records=list(zip(ins_show, ins_seat, ins_owner, ins_state, strict=True)),
+        )
 
 
-_BOOKING_COLUMNS = ("booking_id", "request_id", "show_id", "customer_id", "email", "phone", "status",
-                    "requested_seats", "requested_quantity", "seats", "reason", "expires_at", "payment_reference",
-                    "created_at", "updated_at", "partition")
+_BOOKING_COLUMNS = (
+    "booking_id",
+    "request_id",
+    "show_id",
+    "customer_id",
+    "email",
+    "phone",
+    "status",
+    "requested_seats",
+    "requested_quantity",
+    "seats",
+    "reason",
+    "expires_at",
+    "payment_reference",
+    "created_at",
+    "updated_at",
+    "partition",
+)
 
 
 def _booking_tuple(b: BookingState) -> tuple:
     # A new booking has no refusal yet (only a later confirm or cancel can be refused).
-    return (b.booking_id, b.request_id, b.show_id, b.customer_id, b.email, b.phone, b.status, b.requested_seats,
-            b.requested_quantity, b.seats, b.reason, b.expires_at, b.payment_reference, b.created_at, b.updated_at)
+    return (
+        b.booking_id,
+        b.request_id,
+        b.show_id,
+        b.customer_id,
+        b.email,
+        b.phone,
+        b.status,
+        b.requested_seats,
+        b.requested_quantity,
+        b.seats,
+        b.reason,
+        b.expires_at,
+        b.payment_reference,
+        b.created_at,
+        b.updated_at,
+    )
 
 
 def _booking_record(b: BookingState) -> dict:
     return {
-        "booking_id": b.booking_id, "request_id": b.request_id, "show_id": b.show_id,
-        "customer_id": b.customer_id, "email": b.email, "phone": b.phone, "status": b.status,
-        "requested_seats": b.requested_seats, "requested_quantity": b.requested_quantity, "seats": b.seats,
-        "reason": b.reason, "expires_at": _iso(b.expires_at), "payment_reference": b.payment_reference,
-        "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at),
+        "booking_id": b.booking_id,
+        "request_id": b.request_id,
+        "show_id": b.show_id,
+        "customer_id": b.customer_id,
+        "email": b.email,
+        "phone": b.phone,
+        "status": b.status,
+        "requested_seats": b.requested_seats,
+        "requested_quantity": b.requested_quantity,
+        "seats": b.seats,
+        "reason": b.reason,
+        "expires_at": _iso(b.expires_at),
+        "payment_reference": b.payment_reference,
+        "created_at": _iso(b.created_at),
+        "updated_at": _iso(b.updated_at),
         "refused_action": b.refused.action if b.refused else None,
         "refused_reason": b.refused.reason if b.refused else None,
         "refused_at": _iso(b.refused.at) if b.refused else None,

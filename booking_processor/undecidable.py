@@ -7,6 +7,7 @@ validated with the contract's own field types) becomes an `Undecidable` that the
 command: the booking is REJECTED, the confirm or cancel is refused, the show creation is rejected, each with
 reason `invalid_request`, through the normal event path.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,11 +50,20 @@ class Undecidable:
         if show_id is None or key is None or key != show_id.encode():
             return None  # a show of another partition must not be decided here
         kind = obj.get("type")
-        return cls(show_id=show_id, kind=kind if isinstance(kind, str) else None,
-                   booking_id=_valid(obj.get("booking_id"), BookingId),
-                   customer_id=_valid(obj.get("customer_id"), CustomerId), error=error)
+        return cls(
+            show_id=show_id,
+            kind=kind if isinstance(kind, str) else None,
+            booking_id=_valid(obj.get("booking_id"), BookingId),
+            customer_id=_valid(obj.get("customer_id"), CustomerId),
+            error=error,
+        )
 
     @classmethod
     def from_command(cls, command: Command, error: str) -> Undecidable:
-        return cls(show_id=command.show_id, kind=command.type, booking_id=getattr(command, "booking_id", None),
-                   customer_id=getattr(command, "customer_id", None), error=error)
+        return cls(
+            show_id=command.show_id,
+            kind=command.type,
+            booking_id=getattr(command, "booking_id", None),
+            customer_id=getattr(command, "customer_id", None),
+            error=error,
+        )

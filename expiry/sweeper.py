@@ -5,6 +5,7 @@ decide anything itself: it sends ExpireBooking through booking.commands, so the 
 writer, and a late, repeated or concurrent expire (several instances, a confirm that got there first) is a
 no-op there. One instance sweeps at a time (an advisory lock); standbys take over when it dies.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,15 +35,29 @@ class ExpirySweeper:
     """Sweeps one shard. Only the partitions the shard map gives the shard count: during a move their rows
     are on two shards, and the source's are the truth until the switch."""
 
-    def __init__(self, connect, producer: AIOKafkaProducer, interval_s: float, lifecycle: Lifecycle,
-                 owned: Callable[[], list[int]], shard: int = 0, batch_max: int = 2000) -> None:
+    def __init__(
+        self,
+        connect,
+        producer: AIOKafkaProducer,
+        interval_s: float,
+        lifecycle: Lifecycle,
+        owned: Callable[[], list[int]],
+        shard: int = 0,
+        batch_max: int = 2000,
+    ) -> None:
         self._connect, self._producer, self._owned, self._shard = connect, producer, owned, shard
         self._interval, self._lifecycle, self._batch_max = interval_s, lifecycle, batch_max
         self._sent: dict[str, float] = {}  # booking id -> when its expire was sent (avoid resending in flight)
 
     async def run(self) -> None:
-        await run_as_leader(f"expiry sweeper (shard {self._shard})", _SWEEP_LOCK, self._connect,
-                            self._sweep_forever, self._lifecycle, retry_s=self._interval)
+        await run_as_leader(
+            f"expiry sweeper (shard {self._shard})",
+            _SWEEP_LOCK,
+            self._connect,
+            self._sweep_forever,
+            self._lifecycle,
+            retry_s=self._interval,
+        )
 
     async def _sweep_forever(self, conn: asyncpg.Connection) -> None:
         while not self._lifecycle.stopping.is_set():
@@ -55,7 +70,8 @@ class ExpirySweeper:
             """SELECT booking_id, show_id FROM bookings
                WHERE status = 'PENDING' AND expires_at <= statement_timestamp() AND partition = ANY($2::smallint[])
                ORDER BY expires_at LIMIT $1""",
-            self._batch_max, self._owned(),
+            self._batch_max,
+            self._owned(),
         )
         OVERDUE.labels(str(self._shard)).set(len(rows))
         now = time.monotonic()
@@ -66,10 +82,15 @@ class ExpirySweeper:
         issued_at = datetime.now(UTC)
         futures = []
         for row in due:
-            command = ExpireBooking(command_id=secrets.token_hex(12), show_id=row["show_id"],
-                                    issued_at=issued_at, booking_id=row["booking_id"])
-            futures.append(await self._producer.send(topics.COMMANDS, encode_command(command),
-                                                     key=row["show_id"].encode()))
+            command = ExpireBooking(
+                command_id=secrets.token_hex(12),
+                show_id=row["show_id"],
+                issued_at=issued_at,
+                booking_id=row["booking_id"],
+            )
+            futures.append(
+                await self._producer.send(topics.COMMANDS, encode_command(command), key=row["show_id"].encode())
+            )
         await asyncio.gather(*futures)
         for row in due:
             self._sent[row["booking_id"]] = now

@@ -1,5 +1,6 @@
 """python -m intake: the HTTP API on uvicorn (uvloop, httptools). SIGTERM: stop accepting, finish
 in-flight requests, flush the producer (lifespan shutdown)."""
+
 from __future__ import annotations
 
 import uvicorn
@@ -10,10 +11,19 @@ from runtime.settings import Settings
 def main() -> None:
     settings = Settings.from_env()
     uvicorn.run(
-        "intake.app:create_app", factory=True, host=settings.http_host, port=settings.http_port,
+        "intake.app:create_app",
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
         workers=settings.http_workers,
-        loop="uvloop", http="httptools", access_log=False, log_level="warning",
-        timeout_graceful_shutdown=10, lifespan="on", timeout_keep_alive=30, backlog=4096,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+        lifespan="on",
+        timeout_keep_alive=30,
+        backlog=4096,
     )
 
 

@@ -1,5 +1,6 @@
 """The intake's ASGI application: routes from the operations table, the error model, metrics, and the
 adapters it shares (built by the lifespan, or handed in by the in-process tests)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -34,15 +35,20 @@ from runtime.transient import STORE_ERRORS, is_transient
 
 log = structlog.get_logger()
 HTTP_REQUESTS = Counter("boxoffice_http_requests_total", "HTTP requests", ["route", "method", "status"])
-HTTP_LATENCY = Histogram("boxoffice_http_request_seconds", "HTTP request latency", ["route"],
-                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+HTTP_LATENCY = Histogram(
+    "boxoffice_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
     """A backing store that went away is a 503 with Retry-After; anything else from one is our defect."""
     if is_transient(exc):
-        return error_response(503, "unavailable", f"a backing store is not reachable ({type(exc).__name__})",
-                              headers={"Retry-After": "2"})
+        return error_response(
+            503, "unavailable", f"a backing store is not reachable ({type(exc).__name__})", headers={"Retry-After": "2"}
+        )
     return await _internal(request, exc)
 
 
@@ -117,18 +123,25 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
         bus = CommandBus(lambda: kafka_producer(settings, linger_ms=0))
         bus.start()
         redis = redis_client(settings, max_connections=200)
-        shards = Shards([await pg_pool(settings, dsn=dsn, size=3, min_size=0) for dsn in settings.pg_shard_dsns],
-                        [await pg_pool(settings, dsn=dsn, size=5, min_size=0) for dsn in settings.pg_shard_read_dsns])
+        shards = Shards(
+            [await pg_pool(settings, dsn=dsn, size=3, min_size=0) for dsn in settings.pg_shard_dsns],
+            [await pg_pool(settings, dsn=dsn, size=5, min_size=0) for dsn in settings.pg_shard_read_dsns],
+        )
         shards.watch()
         history = BookingHistory(shards, settings.replica_max_lag_s)
         history.start()
         reads = ReadModels(redis)
         feed = ChangeFeed(redis)
         app.state.intake = IntakeState(
-            settings=settings, tokens=TokenVerifier(auth_secret),
-            limiter=RedisRateLimiter(redis, settings.rate_limit_per_s, settings.rate_limit_burst), bus=bus,
-            reads=reads, history=history, idempotency=IdempotencyStore(redis),
-            streams=RedisSeatStreams(reads, feed))
+            settings=settings,
+            tokens=TokenVerifier(auth_secret),
+            limiter=RedisRateLimiter(redis, settings.rate_limit_per_s, settings.rate_limit_burst),
+            bus=bus,
+            reads=reads,
+            history=history,
+            idempotency=IdempotencyStore(redis),
+            streams=RedisSeatStreams(reads, feed),
+        )
         try:
             yield
         finally:
@@ -142,8 +155,12 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
     app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        exception_handlers={ApiError: handle_api_error, HTTPException: handle_http_exception,
-                            **dict.fromkeys(STORE_ERRORS, _store_error), Exception: _internal},
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            **dict.fromkeys(STORE_ERRORS, _store_error),
+            Exception: _internal,
+        },
     )
     app.add_middleware(MetricsMiddleware)
     if state is not None:

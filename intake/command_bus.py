@@ -1,5 +1,6 @@
 """Publishing commands: the idempotent producer, started in the background so the intake comes up (and
 reports not ready) while Kafka is down; a send answers only after the broker acked, or raises 503."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,8 @@ log = structlog.get_logger()
 class Placement(NamedTuple):
     partition: int
     offset: int
+
+
 SEND_TIMEOUT_S = 5.0
 
 

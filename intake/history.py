@@ -6,6 +6,7 @@ primary, so a customer still sees their bookings when a replica is down or behin
 page; decisions never read a replica). A monitor checks each replica once a second and exports its lag in
 bytes and seconds.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,16 +29,20 @@ from schemas.fields import BookingId
 from schemas.validation import convert
 
 log = structlog.get_logger()
-LAG_SECONDS = Gauge("boxoffice_replica_lag_seconds", "How far a shard's read replica replays behind its primary",
-                    ["shard"])
+LAG_SECONDS = Gauge(
+    "boxoffice_replica_lag_seconds", "How far a shard's read replica replays behind its primary", ["shard"]
+)
 LAG_BYTES = Gauge("boxoffice_replica_lag_bytes", "WAL a shard's read replica has not replayed yet", ["shard"])
-USABLE = Gauge("boxoffice_replica_usable", "1 when a shard's history reads go to its replica, 0: its primary",
-               ["shard"])
+USABLE = Gauge(
+    "boxoffice_replica_usable", "1 when a shard's history reads go to its replica, 0: its primary", ["shard"]
+)
 READS = Counter("boxoffice_history_reads_total", "History pages, by the server that answered", ["server"])
 MONITOR_INTERVAL_S = 1.0
 
-_COLUMNS = ("booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
-            "refused_action, refused_reason, refused_at")
+_COLUMNS = (
+    "booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
+    "refused_action, refused_reason, refused_at"
+)
 # pg_is_in_recovery(): the server that answered says whether it is a standby (what the metric counts).
 _FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
                   WHERE customer_id = $1 AND partition = ANY($3::smallint[])
@@ -88,7 +93,8 @@ class _ShardHistory:
     async def check_replica(self) -> None:
         standby = await self._replica.fetchrow(
             """SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed,
-                      extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS since_replay""")
+                      extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS since_replay"""
+        )
         if not standby["standby"]:
             self._set_usable(False, "the read DSN is not a standby; reading history from the primary")
             self._unexpected = None  # it answered: a later failure of any kind is news again
@@ -104,8 +110,11 @@ class _ShardHistory:
 
     def _set_usable(self, usable: bool, why: str) -> None:
         if usable != self.replica_usable:
-            log.warning("history reads from the replica" if usable else "history reads from the primary",
-                        shard=self.shard, why=why)
+            log.warning(
+                "history reads from the replica" if usable else "history reads from the primary",
+                shard=self.shard,
+                why=why,
+            )
         self.replica_usable = usable
         USABLE.labels(str(self.shard)).set(1 if usable else 0)
 
@@ -119,12 +128,15 @@ class BookingHistory:
     def __init__(self, shards: Shards, max_lag_s: float) -> None:
         assert shards.replicas is not None
         self._shards = shards
-        self._per_shard = [_ShardHistory(i, replica, primary, max_lag_s)
-                           for i, (replica, primary) in enumerate(zip(shards.replicas, shards.primaries, strict=True))]
+        self._per_shard = [
+            _ShardHistory(i, replica, primary, max_lag_s)
+            for i, (replica, primary) in enumerate(zip(shards.replicas, shards.primaries, strict=True))
+        ]
         self._monitor: asyncio.Task | None = None
 
-    async def for_customer(self, customer_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[BookingView], str | None]:
+    async def for_customer(
+        self, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[BookingView], str | None]:
         after = _decode_cursor(cursor) if cursor is not None else None
         smap = self._shards.map
 
@@ -142,12 +154,23 @@ class BookingHistory:
         merged = list(itertools.islice(rows, limit + 1))
         more = len(merged) > limit
         merged = merged[:limit]
-        bookings = [BookingView(
-            booking_id=r["booking_id"], show_id=r["show_id"], customer_id=r["customer_id"], status=r["status"],
-            seats=list(r["seats"]), reason=r["reason"], expires_at=r["expires_at"], created_at=r["created_at"],
-            updated_at=r["updated_at"],
-            refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
-        ) for r in merged]
+        bookings = [
+            BookingView(
+                booking_id=r["booking_id"],
+                show_id=r["show_id"],
+                customer_id=r["customer_id"],
+                status=r["status"],
+                seats=list(r["seats"]),
+                reason=r["reason"],
+                expires_at=r["expires_at"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
+                if r["refused_action"]
+                else None,
+            )
+            for r in merged
+        ]
         next_cursor = _encode_cursor(merged[-1]["created_at"], merged[-1]["booking_id"]) if more else None
         return bookings, next_cursor
 

@@ -1,5 +1,6 @@
 """Reading a request with the typed contract: bearer token, JSON body within limits, headers, query and
 path parameters. Every refusal is an ApiError with the documented status."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -26,13 +27,13 @@ def authenticate(request: Request, tokens: TokenVerifier) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "a bearer token is required",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, "unauthorized", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     try:
         return tokens.verify(token.strip())
     except InvalidToken as exc:
-        raise ApiError(401, "unauthorized", f"invalid token: {exc}",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        raise ApiError(
+            401, "unauthorized", f"invalid token: {exc}", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        ) from None
 
 
 def require_admin(principal: Principal) -> None:
@@ -77,13 +78,21 @@ def idempotency_key(request: Request, required: bool = True) -> str | None:
     if key is None:
         if not required:
             return None
-        raise ApiError(422, "validation_error", "the Idempotency-Key header is required",
-                       details={"path": "header:Idempotency-Key", "reason": "is required"})
+        raise ApiError(
+            422,
+            "validation_error",
+            "the Idempotency-Key header is required",
+            details={"path": "header:Idempotency-Key", "reason": "is required"},
+        )
     try:
         return convert(key, IdempotencyKey, "header:Idempotency-Key")
     except SchemaError as exc:
-        raise ApiError(422, "validation_error", "Idempotency-Key must be 1..128 printable ASCII characters",
-                       details={"path": exc.path, "reason": exc.reason}) from None
+        raise ApiError(
+            422,
+            "validation_error",
+            "Idempotency-Key must be 1..128 printable ASCII characters",
+            details={"path": exc.path, "reason": exc.reason},
+        ) from None
 
 
 def query(request: Request, name: str, kind: Any) -> Any:

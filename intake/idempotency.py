@@ -1,5 +1,6 @@
 """Idempotency-Key bookkeeping shared by every intake instance (Redis): which body a request id was first
 accepted with, for 24 hours, so a reused key with a different body is answered 422."""
+
 from __future__ import annotations
 
 import redis.asyncio as aioredis

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document, generated from the operations table (intake/operations.py) and the typed
 contract (schemas/): the document and the server cannot drift. shared/API.md is the prose contract."""
+
 from __future__ import annotations
 
 import re
@@ -13,11 +14,15 @@ from schemas.api import ErrorBody
 
 _REF = "#/components/schemas/{name}"
 _ANCHORED = re.compile(r"^\\A\(\?:(.*)\)\\Z$", re.DOTALL)
-_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
-                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
 _HEADERS_BY_STATUS = {
-    405: {"Allow": {"description": "the methods this path supports", "required": True,
-                    "schema": {"type": "string"}}},
+    405: {"Allow": {"description": "the methods this path supports", "required": True, "schema": {"type": "string"}}},
     429: _RETRY_AFTER,
     503: _RETRY_AFTER,
 }
@@ -54,12 +59,28 @@ def _content(kind: Any, schemas: dict[Any, Any]) -> dict[str, Any]:
     if kind is dict:
         return {"application/json": {"schema": {"type": "object"}}}
     if kind is EventStream:  # Open API 3.1: `schema` describes one event (name, id, JSON data)
-        return {"text/event-stream": {"schema": {"oneOf": [
-            {"type": "object", "required": ["event", "data"], "properties": {
-                "event": {"const": name}, "id": {"type": "string", "pattern": "^[0-9]+$"},
-                "data": {"type": "string", "contentMediaType": "application/json",
-                         "contentSchema": schemas[data]}}}
-            for name, data in EventStream.events.items()]}}}
+        return {
+            "text/event-stream": {
+                "schema": {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["event", "data"],
+                            "properties": {
+                                "event": {"const": name},
+                                "id": {"type": "string", "pattern": "^[0-9]+$"},
+                                "data": {
+                                    "type": "string",
+                                    "contentMediaType": "application/json",
+                                    "contentSchema": schemas[data],
+                                },
+                            },
+                        }
+                        for name, data in EventStream.events.items()
+                    ]
+                }
+            }
+        }
     return {"application/json": {"schema": schemas[kind]}}
 
 
@@ -68,8 +89,16 @@ def _operation(op: Operation, schemas: dict[Any, Any]) -> dict[str, Any]:
     if op.description:
         out["description"] = op.description
     if op.params:
-        out["parameters"] = [{"name": p.name, "in": p.location, "required": p.required or p.location == "path",
-                              "description": p.description, "schema": schemas[p.kind]} for p in op.params]
+        out["parameters"] = [
+            {
+                "name": p.name,
+                "in": p.location,
+                "required": p.required or p.location == "path",
+                "description": p.description,
+                "schema": schemas[p.kind],
+            }
+            for p in op.params
+        ]
     if op.body is not None:
         out["requestBody"] = {"required": op.body_required, "content": _content(op.body, schemas)}
     responses: dict[str, Any] = {}
@@ -78,8 +107,9 @@ def _operation(op: Operation, schemas: dict[Any, Any]) -> dict[str, Any]:
         if kind is not None:
             responses[str(status)]["content"] = _content(kind, schemas)
         if op.location and status in (200, 202):
-            responses[str(status)]["headers"] = {"Location": {"description": "where to read it",
-                                                              "schema": {"type": "string"}}}
+            responses[str(status)]["headers"] = {
+                "Location": {"description": "where to read it", "schema": {"type": "string"}}
+            }
     for status, text in sorted(op.errors().items()):
         responses[str(status)] = {"description": text, "content": _content(ErrorBody, schemas)}
         if status in _HEADERS_BY_STATUS:
@@ -106,11 +136,16 @@ def openapi_document() -> bytes:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
     document = {
         "openapi": "3.1.0",
-        "info": {"title": "boxoffice", "version": "1.1.0",
-                 "description": "Queue-first seat booking. Writes are accepted (202) and decided asynchronously; "
-                                "poll the booking. Every error is {\"error\": {\"code\", \"message\", \"details\"?}}."},
+        "info": {
+            "title": "boxoffice",
+            "version": "1.1.0",
+            "description": "Queue-first seat booking. Writes are accepted (202) and decided asynchronously; "
+            'poll the booking. Every error is {"error": {"code", "message", "details"?}}.',
+        },
         "paths": paths,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
     }
     return msgspec.json.encode(_ecma_patterns(document))

@@ -1,6 +1,7 @@
 """Every operation of the public API in one table: method, path, handler, who may call it, its parameters,
 body and answers. The router (intake/app.py) and the OpenAPI document (intake/openapi.py) are both built
 from it, so the document and the server cannot drift."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 class EventStream:
     """A `text/event-stream` answer (Server-Sent Events); `events` maps each event name to its data."""
+
     events: ClassVar[dict[str, Any]] = {"change": ShowChange, "reset": StreamMark, "heartbeat": StreamMark}
+
+
 Auth = Literal["public", "customer", "admin"]
 
 
@@ -71,9 +75,12 @@ class Operation:
         """Every error status this operation can answer, with why."""
         out: dict[int, str] = {405: "method not allowed on this path (see Allow)"}
         if self.body is not None:
-            out |= {400: "malformed JSON" + ("" if self.body_required else " (the body is optional)"),
-                    413: "body over 16 KiB", 415: "Content-Type is not application/json",
-                    422: "the body breaks a rule of the contract (details name the path)"}
+            out |= {
+                400: "malformed JSON" + ("" if self.body_required else " (the body is optional)"),
+                413: "body over 16 KiB",
+                415: "Content-Type is not application/json",
+                422: "the body breaks a rule of the contract (details name the path)",
+            }
         if any(p.location in ("query", "header") for p in self.params):
             out[422] = "a parameter or the body breaks a rule of the contract (details name the path)"
         if self.auth != "public":
@@ -91,65 +98,167 @@ class Operation:
 
 SHOW_ID = Param("show_id", "path", ShowId, "a show id (`sh_…`)", required=True)
 BOOKING_ID = Param("booking_id", "path", BookingId, "a booking id (`bk_…`)", required=True)
-PAGING = (Param("limit", "query", Limit, "page size, 1..500 (default 50)"),
-          Param("cursor", "query", Cursor, "`next_cursor` of the previous page"))
-IDEMPOTENCY = Param("Idempotency-Key", "header", IdempotencyKey,
-                    "1..128 printable ASCII; the same key and body from the same customer is the same booking",
-                    required=True)
-_CONTRACT_RULES = ("422 also for the rules JSON Schema cannot state, which the schema descriptions name.")
+PAGING = (
+    Param("limit", "query", Limit, "page size, 1..500 (default 50)"),
+    Param("cursor", "query", Cursor, "`next_cursor` of the previous page"),
+)
+IDEMPOTENCY = Param(
+    "Idempotency-Key",
+    "header",
+    IdempotencyKey,
+    "1..128 printable ASCII; the same key and body from the same customer is the same booking",
+    required=True,
+)
+_CONTRACT_RULES = "422 also for the rules JSON Schema cannot state, which the schema descriptions name."
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("GET", "/healthz", routes.healthz, "the process is alive", {200: (Health, "alive")},
-              uses_stores=False),
-    Operation("GET", "/readyz", routes.readyz, "Kafka and Redis answer",
-              {200: (Readiness, "ready")}, description="503 with the failing checks when not ready."),
-    Operation("GET", "/metrics", routes.metrics, "Prometheus metrics (text exposition)",
-              {200: (str, "metrics")}, uses_stores=False),
-    Operation("GET", "/openapi.json", routes.openapi, "this document", {200: (dict, "OpenAPI 3.1")},
-              uses_stores=False),
-    Operation("POST", "/v1/shows", routes.create_show, "create a show (admin); decided asynchronously",
-              {202: (ShowAccepted, "accepted; the show reads at once (seat map version 0) and is created by "
-                                   "the processor (version 1); a refused creation then reads 404 with its reason")},
-              auth="admin", body=CreateShowBody, location=True,
-              params=(Param("Idempotency-Key", "header", IdempotencyKey,
-                            "optional: the same key and body from the same admin is the same show (safe retries)"),),
-              description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 "
-                          "`idempotency_key_reused`."),
-    Operation("GET", "/v1/shows", routes.list_shows, "list shows by start time", {200: (ShowList, "a page")},
-              params=PAGING),
-    Operation("GET", "/v1/shows/{show_id}", routes.get_show, "one show", {200: (ShowView, "the show")},
-              params=(SHOW_ID,)),
-    Operation("GET", "/v1/shows/{show_id}/seats", routes.get_seat_map, "the show's seat map",
-              {200: (SeatMapView, "held and booked seats; every other seat is available")}, params=(SHOW_ID,)),
-    Operation("GET", "/v1/shows/{show_id}/seats/stream", routes.seat_stream,
-              "the show's seat changes as Server-Sent Events",
-              {200: (EventStream, "`event: change` (`id:` the show version) for every applied change, in "
-                                  "version order; `event: reset` when the changes asked for are no longer kept "
-                                  "(refetch /seats); `event: heartbeat` at once and every 15 s")},
-              params=(SHOW_ID, Param("after", "query", ShowVersion, "resume after this version (the "
-                                     "Last-Event-ID header, which EventSource sends on reconnect, wins)"))),
-    Operation("POST", "/v1/shows/{show_id}/bookings", routes.request_booking,
-              "request seats (by ids or best available); decided asynchronously",
-              {202: (Accepted, "accepted and queued: poll the booking"),
-               200: (Accepted, "the same request again (same key, same body)")},
-              auth="customer", body=BookingBody, params=(SHOW_ID, IDEMPOTENCY), rate_limited=True, location=True,
-              description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 "
-                          "`idempotency_key_reused`."),
-    Operation("GET", "/v1/bookings/{booking_id}", routes.get_booking, "a booking (its owner or an admin)",
-              {200: (BookingView, "the booking")}, auth="customer", params=(BOOKING_ID,)),
-    Operation("POST", "/v1/bookings/{booking_id}/confirm", routes.confirm_booking,
-              "confirm a held booking (its owner); decided asynchronously",
-              {202: (Accepted, "accepted; a confirm that cannot be applied leaves `refused` on the booking")},
-              auth="customer", body=ConfirmBody, params=(BOOKING_ID,), rate_limited=True),
-    Operation("POST", "/v1/bookings/{booking_id}/cancel", routes.cancel_booking,
-              "cancel a booking (its owner); decided asynchronously",
-              {202: (Accepted, "accepted; a cancel that cannot be applied leaves `refused` on the booking")},
-              auth="customer", body=CancelBody, body_required=False, params=(BOOKING_ID,), rate_limited=True),
-    Operation("GET", "/v1/me/bookings", routes.my_bookings, "my bookings, newest first",
-              {200: (BookingList, "a page")}, auth="customer", params=PAGING),
-    Operation("POST", "/v1/dev/token", routes.dev_token, "development sign-in: a token for a name",
-              {200: (DevToken, "a bearer token")}, body=DevTokenBody, uses_stores=False,
-              description="Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack); "
-                          "404 otherwise. Production tokens come from the identity provider.",
-              extra_errors={404: "development sign-in is off"}),
+    Operation("GET", "/healthz", routes.healthz, "the process is alive", {200: (Health, "alive")}, uses_stores=False),
+    Operation(
+        "GET",
+        "/readyz",
+        routes.readyz,
+        "Kafka and Redis answer",
+        {200: (Readiness, "ready")},
+        description="503 with the failing checks when not ready.",
+    ),
+    Operation(
+        "GET",
+        "/metrics",
+        routes.metrics,
+        "Prometheus metrics (text exposition)",
+        {200: (str, "metrics")},
+        uses_stores=False,
+    ),
+    Operation("GET", "/openapi.json", routes.openapi, "this document", {200: (dict, "OpenAPI 3.1")}, uses_stores=False),
+    Operation(
+        "POST",
+        "/v1/shows",
+        routes.create_show,
+        "create a show (admin); decided asynchronously",
+        {
+            202: (
+                ShowAccepted,
+                "accepted; the show reads at once (seat map version 0) and is created by "
+                "the processor (version 1); a refused creation then reads 404 with its reason",
+            )
+        },
+        auth="admin",
+        body=CreateShowBody,
+        location=True,
+        params=(
+            Param(
+                "Idempotency-Key",
+                "header",
+                IdempotencyKey,
+                "optional: the same key and body from the same admin is the same show (safe retries)",
+            ),
+        ),
+        description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.",
+    ),
+    Operation(
+        "GET", "/v1/shows", routes.list_shows, "list shows by start time", {200: (ShowList, "a page")}, params=PAGING
+    ),
+    Operation(
+        "GET", "/v1/shows/{show_id}", routes.get_show, "one show", {200: (ShowView, "the show")}, params=(SHOW_ID,)
+    ),
+    Operation(
+        "GET",
+        "/v1/shows/{show_id}/seats",
+        routes.get_seat_map,
+        "the show's seat map",
+        {200: (SeatMapView, "held and booked seats; every other seat is available")},
+        params=(SHOW_ID,),
+    ),
+    Operation(
+        "GET",
+        "/v1/shows/{show_id}/seats/stream",
+        routes.seat_stream,
+        "the show's seat changes as Server-Sent Events",
+        {
+            200: (
+                EventStream,
+                "`event: change` (`id:` the show version) for every applied change, in "
+                "version order; `event: reset` when the changes asked for are no longer kept "
+                "(refetch /seats); `event: heartbeat` at once and every 15 s",
+            )
+        },
+        params=(
+            SHOW_ID,
+            Param(
+                "after",
+                "query",
+                ShowVersion,
+                "resume after this version (the Last-Event-ID header, which EventSource sends on reconnect, wins)",
+            ),
+        ),
+    ),
+    Operation(
+        "POST",
+        "/v1/shows/{show_id}/bookings",
+        routes.request_booking,
+        "request seats (by ids or best available); decided asynchronously",
+        {
+            202: (Accepted, "accepted and queued: poll the booking"),
+            200: (Accepted, "the same request again (same key, same body)"),
+        },
+        auth="customer",
+        body=BookingBody,
+        params=(SHOW_ID, IDEMPOTENCY),
+        rate_limited=True,
+        location=True,
+        description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.",
+    ),
+    Operation(
+        "GET",
+        "/v1/bookings/{booking_id}",
+        routes.get_booking,
+        "a booking (its owner or an admin)",
+        {200: (BookingView, "the booking")},
+        auth="customer",
+        params=(BOOKING_ID,),
+    ),
+    Operation(
+        "POST",
+        "/v1/bookings/{booking_id}/confirm",
+        routes.confirm_booking,
+        "confirm a held booking (its owner); decided asynchronously",
+        {202: (Accepted, "accepted; a confirm that cannot be applied leaves `refused` on the booking")},
+        auth="customer",
+        body=ConfirmBody,
+        params=(BOOKING_ID,),
+        rate_limited=True,
+    ),
+    Operation(
+        "POST",
+        "/v1/bookings/{booking_id}/cancel",
+        routes.cancel_booking,
+        "cancel a booking (its owner); decided asynchronously",
+        {202: (Accepted, "accepted; a cancel that cannot be applied leaves `refused` on the booking")},
+        auth="customer",
+        body=CancelBody,
+        body_required=False,
+        params=(BOOKING_ID,),
+        rate_limited=True,
+    ),
+    Operation(
+        "GET",
+        "/v1/me/bookings",
+        routes.my_bookings,
+        "my bookings, newest first",
+        {200: (BookingList, "a page")},
+        auth="customer",
+        params=PAGING,
+    ),
+    Operation(
+        "POST",
+        "/v1/dev/token",
+        routes.dev_token,
+        "development sign-in: a token for a name",
+        {200: (DevToken, "a bearer token")},
+        body=DevTokenBody,
+        uses_stores=False,
+        description="Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack); "
+        "404 otherwise. Production tokens come from the identity provider.",
+        extra_errors={404: "development sign-in is off"},
+    ),
 )

@@ -6,6 +6,7 @@ request is allowed when the TAT it would push forward stays within `burst` inter
 answer is how long until it would. The key expires when the customer's bucket is full again, so idle
 customers cost no memory. Keys carry the customer in a hash tag: the script runs on Redis Cluster as is.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ class RedisRateLimiter:
         """0 when the write is allowed (and counted); otherwise the seconds until it would be."""
         if not self.enabled:
             return 0.0
-        over_us = await self._script(keys=[rate_key(customer)],
-                                     args=[self._interval_us, self._burst, "" if now_us is None else now_us])
+        over_us = await self._script(
+            keys=[rate_key(customer)], args=[self._interval_us, self._burst, "" if now_us is None else now_us]
+        )
         return int(over_us) / 1_000_000
 
     @staticmethod

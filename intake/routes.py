@@ -1,6 +1,7 @@
 """Route handlers of the public API. Writes become commands; reads come from the Redis read models
 (booking history from PostgreSQL through the read-replica DSN). Which route is which, with its
 parameters, bodies and statuses, is the table in intake/operations.py."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,9 @@ async def _writer(request: Request) -> Principal:
     limiter = _state(request).limiter
     wait = await limiter.acquire(principal.sub)
     if wait > 0:
-        raise ApiError(429, "rate_limited", "too many requests; slow down",
-                       headers={"Retry-After": limiter.retry_after(wait)})
+        raise ApiError(
+            429, "rate_limited", "too many requests; slow down", headers={"Retry-After": limiter.retry_after(wait)}
+        )
     return principal
 
 
@@ -91,13 +93,23 @@ async def create_show(request: Request) -> Response:
         stored = await state.idempotency.claim(request_id, fingerprint)
         if stored is not None and stored != fingerprint:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different show")
-    await state.bus.send(cmd.CreateShow(
-        command_id=_command_id(), show_id=show_id, issued_at=_now(), title=body.title, venue=body.venue,
-        starts_at=body.starts_at, hold_seconds=body.hold_seconds, sections=body.sections,
-    ), _trace(request))
+    await state.bus.send(
+        cmd.CreateShow(
+            command_id=_command_id(),
+            show_id=show_id,
+            issued_at=_now(),
+            title=body.title,
+            venue=body.venue,
+            starts_at=body.starts_at,
+            hold_seconds=body.hold_seconds,
+            sections=body.sections,
+        ),
+        _trace(request),
+    )
     seats = Layout(body.sections).seats_total
-    await state.reads.record_show_accepted(ShowView(show_id, body.title, body.venue, body.starts_at,
-                                                    body.hold_seconds, body.sections, seats, seats))
+    await state.reads.record_show_accepted(
+        ShowView(show_id, body.title, body.venue, body.starts_at, body.hold_seconds, body.sections, seats, seats)
+    )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
 
@@ -106,8 +118,12 @@ async def list_shows(request: Request) -> Response:
     try:
         shows, next_cursor = await _state(request).reads.list_shows(limit, cursor)
     except ValueError:
-        raise ApiError(422, "validation_error", "cursor is not one this API issued",
-                       details={"path": "query:cursor", "reason": "invalid"}) from None
+        raise ApiError(
+            422,
+            "validation_error",
+            "cursor is not one this API issued",
+            details={"path": "query:cursor", "reason": "invalid"},
+        ) from None
     return json_response(ShowList(shows, next_cursor))
 
 
@@ -116,8 +132,12 @@ async def get_show(request: Request) -> Response:
     found = await _state(request).reads.lookup_show(show_id)
     if found.show is None:
         if found.rejected:
-            raise ApiError(404, "not_found", f"the creation of this show was rejected ({found.rejected})",
-                           details={"status": "REJECTED", "reason": found.rejected})
+            raise ApiError(
+                404,
+                "not_found",
+                f"the creation of this show was rejected ({found.rejected})",
+                details={"status": "REJECTED", "reason": found.rejected},
+            )
         raise ApiError(404, "not_found", "no such show")
     return json_response(found.show)
 
@@ -139,8 +159,11 @@ async def seat_stream(request: Request) -> Response:
     state = _state(request)
     if await state.reads.show(show_id) is None:
         raise ApiError(404, "not_found", "no such show")
-    return StreamingResponse(state.streams.events(show_id, after), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        state.streams.events(show_id, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 # ---------------------------------------------------------------- bookings
@@ -158,8 +181,12 @@ async def request_booking(request: Request) -> Response:
     if seats is not None:
         invalid = [s for s in seats if not layout.contains(s)]
         if invalid:
-            raise ApiError(422, "validation_error", f"seat ids outside the layout: {invalid}",
-                           details={"path": "$.seats", "reason": "outside the layout", "seats": invalid})
+            raise ApiError(
+                422,
+                "validation_error",
+                f"seat ids outside the layout: {invalid}",
+                details={"path": "$.seats", "reason": "outside the layout", "seats": invalid},
+            )
 
     # The key is the customer's: reused for anything else while its record lives, it is 422. The booking id
     # also names the show, so it is unique on the show's shard whatever happens to that record (a booking id
@@ -178,21 +205,45 @@ async def request_booking(request: Request) -> Response:
     # First time, or a retry of a request whose command may never have been acked: publish (again).
     # The processor decides a booking id once, so a second copy of the command is a no-op.
     now = _now()
-    placed = await state.bus.send(cmd.RequestBooking(
-        command_id=_command_id(), show_id=show_id, issued_at=now, booking_id=booking_id,
-        request_id=request_id, customer_id=principal.sub, email=principal.email, phone=principal.phone,
-        seats=seats, quantity=body.quantity_or_none,
-    ), _trace(request))
-    await state.reads.record_received(BookingView(
-        booking_id=booking_id, show_id=show_id, customer_id=principal.sub, status=RECEIVED, seats=seats or [],
-        reason=None, expires_at=None, created_at=now, updated_at=now,
-    ), placed.partition, placed.offset)
+    placed = await state.bus.send(
+        cmd.RequestBooking(
+            command_id=_command_id(),
+            show_id=show_id,
+            issued_at=now,
+            booking_id=booking_id,
+            request_id=request_id,
+            customer_id=principal.sub,
+            email=principal.email,
+            phone=principal.phone,
+            seats=seats,
+            quantity=body.quantity_or_none,
+        ),
+        _trace(request),
+    )
+    await state.reads.record_received(
+        BookingView(
+            booking_id=booking_id,
+            show_id=show_id,
+            customer_id=principal.sub,
+            status=RECEIVED,
+            seats=seats or [],
+            reason=None,
+            expires_at=None,
+            created_at=now,
+            updated_at=now,
+        ),
+        placed.partition,
+        placed.offset,
+    )
     return _booking_accepted(booking_id, RECEIVED, 202 if stored is None else 200)
 
 
 def _booking_accepted(booking_id: str, status: str, code: int) -> Response:
-    return json_response(Accepted(booking_id, status), status=code,  # type: ignore[arg-type]
-                         headers={"Location": f"/v1/bookings/{booking_id}"})
+    return json_response(
+        Accepted(booking_id, status),
+        status=code,  # type: ignore[arg-type]
+        headers={"Location": f"/v1/bookings/{booking_id}"},
+    )
 
 
 async def _own_booking(request: Request, principal: Principal, allow_admin: bool) -> BookingView:
@@ -213,10 +264,17 @@ async def confirm_booking(request: Request) -> Response:
     body = await read_body(request, ConfirmBody)
     assert body is not None
     booking = await _own_booking(request, principal, allow_admin=False)
-    await _state(request).bus.send(cmd.ConfirmBooking(
-        command_id=_command_id(), show_id=booking.show_id, issued_at=_now(), booking_id=booking.booking_id,
-        customer_id=principal.sub, payment_reference=body.payment_reference,
-    ), _trace(request))
+    await _state(request).bus.send(
+        cmd.ConfirmBooking(
+            command_id=_command_id(),
+            show_id=booking.show_id,
+            issued_at=_now(),
+            booking_id=booking.booking_id,
+            customer_id=principal.sub,
+            payment_reference=body.payment_reference,
+        ),
+        _trace(request),
+    )
     return json_response(Accepted(booking.booking_id, booking.status), status=202)
 
 
@@ -224,10 +282,16 @@ async def cancel_booking(request: Request) -> Response:
     principal = await _writer(request)
     await read_body(request, CancelBody, optional=True)
     booking = await _own_booking(request, principal, allow_admin=False)
-    await _state(request).bus.send(cmd.CancelBooking(
-        command_id=_command_id(), show_id=booking.show_id, issued_at=_now(), booking_id=booking.booking_id,
-        customer_id=principal.sub,
-    ), _trace(request))
+    await _state(request).bus.send(
+        cmd.CancelBooking(
+            command_id=_command_id(),
+            show_id=booking.show_id,
+            issued_at=_now(),
+            booking_id=booking.booking_id,
+            customer_id=principal.sub,
+        ),
+        _trace(request),
+    )
     return json_response(Accepted(booking.booking_id, booking.status), status=202)
 
 
@@ -237,8 +301,12 @@ async def my_bookings(request: Request) -> Response:
     try:
         bookings, next_cursor = await _state(request).history.for_customer(principal.sub, limit, cursor)
     except ValueError:
-        raise ApiError(422, "validation_error", "cursor is not one this API issued",
-                       details={"path": "query:cursor", "reason": "invalid"}) from None
+        raise ApiError(
+            422,
+            "validation_error",
+            "cursor is not one this API issued",
+            details={"path": "query:cursor", "reason": "invalid"},
+        ) from None
     return json_response(BookingList(bookings, next_cursor))
 
 

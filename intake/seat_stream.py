@@ -9,6 +9,7 @@ too far behind, it gets a `reset` event with the current version and refetches t
 at once and every 15 s (data: the version the stream is at) keeps proxies open and lets clients notice a
 dead connection.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -90,7 +91,7 @@ class ChangeFeed:
                 continue
             if message is None or message.get("type") != "message":
                 continue
-            show_id = message["channel"].decode()[len("bo:changes:{"):-1]
+            show_id = message["channel"].decode()[len("bo:changes:{") : -1]
             for queue in list(self._listeners.get(show_id, ())):
                 _offer(queue, message["data"])
 

@@ -1,5 +1,6 @@
 """What the intake's handlers share: its settings and its adapters (Kafka, Redis, PostgreSQL), built by the
 app's lifespan, or handed in by a test (fakes for the transport adapters only)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,9 @@ class Streams(Protocol):
 
 
 class History(Protocol):
-    async def for_customer(self, customer_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[BookingView], str | None]: ...
+    async def for_customer(
+        self, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[BookingView], str | None]: ...
 
 
 class Idempotency(Protocol):

@@ -1,6 +1,7 @@
 """Minting and checking the API's bearer tokens (JWT, HS256). The claims that travel into commands (`sub`,
 `email`, `phone`) are checked with the contract's own field types: a token the processor could not take
 is refused here, not dead-lettered later."""
+
 from __future__ import annotations
 
 import time
@@ -41,8 +42,9 @@ def _claim(claims: dict, name: str, kind) -> str | None:
         raise InvalidToken(f"bad {name} claim ({exc.reason})") from None
 
 
-def mint(secret: str, sub: str, role: str = "customer", ttl: int = 3600, email: str | None = None,
-         phone: str | None = None) -> str:
+def mint(
+    secret: str, sub: str, role: str = "customer", ttl: int = 3600, email: str | None = None, phone: str | None = None
+) -> str:
     try:
         convert(sub, CustomerId, "sub")
     except SchemaError:
@@ -68,8 +70,9 @@ def verify(secret: str, token: str) -> tuple[Principal, float]:
         raise InvalidToken("bad role claim")
     sub = _claim(claims, "sub", CustomerId)
     assert sub is not None
-    principal = Principal(sub=sub, role=role, email=_claim(claims, "email", Email),
-                          phone=_claim(claims, "phone", Phone))
+    principal = Principal(
+        sub=sub, role=role, email=_claim(claims, "email", Email), phone=_claim(claims, "phone", Phone)
+    )
     return principal, float(claims["exp"])
 
 
@@ -80,7 +83,8 @@ class TokenVerifier:
     def __init__(self, secret: str, capacity: int = 50_000) -> None:
         self._secret = secret
         self._cache: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
-            maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=time.time)
+            maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=time.time
+        )
 
     def verify(self, token: str) -> Principal:
         hit = self._cache.get(token)

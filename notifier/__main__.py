@@ -1,4 +1,5 @@
 """python -m notifier: email (SMTP) and webhook notifications for booking events."""
+
 from __future__ import annotations
 
 from notifier.channels import SmtpChannel, WebhookChannel
@@ -23,8 +24,18 @@ async def main(service: Service) -> None:
         service.defer(webhook.close)
     service.log.info("notifier started", smtp=f"{settings.smtp_host}:{settings.smtp_port}", webhook=bool(webhook))
     await service.shard_map_loaded(shards)
-    await Dispatcher(consumer, producer, shards, smtp, webhook, settings.smtp_sender, settings.notify_max_attempts,
-                     settings.notify_backoff_s, service.lifecycle, lease_s=settings.notify_lease_s).run()
+    await Dispatcher(
+        consumer,
+        producer,
+        shards,
+        smtp,
+        webhook,
+        settings.smtp_sender,
+        settings.notify_max_attempts,
+        settings.notify_backoff_s,
+        service.lifecycle,
+        lease_s=settings.notify_lease_s,
+    ).run()
 
 
 if __name__ == "__main__":

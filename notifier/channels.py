@@ -1,6 +1,7 @@
 """Delivery channels. Email goes through a real SMTP server (smtplib in a small thread pool); the webhook
 is a JSON POST signed with HMAC-SHA256 over the body (header X-Boxoffice-Signature: sha256=<hex>), with an
 Idempotency-Key derived from the event (as an email's Message-ID is)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,9 +59,15 @@ class WebhookChannel:
         receiver can drop the rare repeat a crash between sending and recording may cause."""
         raw = orjson.dumps(body)
         try:
-            response = await self._client.post(self._url, content=raw, headers={
-                "Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, raw),
-                "Idempotency-Key": idempotency_key})
+            response = await self._client.post(
+                self._url,
+                content=raw,
+                headers={
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: sign(self._secret, raw),
+                    "Idempotency-Key": idempotency_key,
+                },
+            )
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook {self._url}: {exc!r}") from None
         if response.status_code >= 300:

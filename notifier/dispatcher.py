@@ -17,6 +17,7 @@ due rows (`FOR UPDATE SKIP LOCKED`, leased while in progress) until the last att
 notification goes to booking.notifications.dlq and the row is marked `dead`. A restart loses no retry, and
 a SIGTERM waits for no backoff. PostgreSQL or Kafka going away is transient: the work is retried.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,12 +53,15 @@ class PartitionMoving(Exception):
     """The event's partition is being copied to another shard: its notification rows wait for the switch."""
 
 
-NOTIFICATIONS = Counter("boxoffice_notifications_total", "Notifications by channel and outcome",
-                        ["channel", "outcome"])
-IN_FLIGHT = Gauge("boxoffice_notifier_deliveries_in_flight",
-                  "Deliveries claimed and not yet recorded (sent or not): the most a crash now could repeat")
-UNRECORDED = Gauge("boxoffice_notifier_deliveries_unrecorded",
-                   "Deliveries sent whose outcome PostgreSQL has not taken yet (kept in hand until it does)")
+NOTIFICATIONS = Counter("boxoffice_notifications_total", "Notifications by channel and outcome", ["channel", "outcome"])
+IN_FLIGHT = Gauge(
+    "boxoffice_notifier_deliveries_in_flight",
+    "Deliveries claimed and not yet recorded (sent or not): the most a crash now could repeat",
+)
+UNRECORDED = Gauge(
+    "boxoffice_notifier_deliveries_unrecorded",
+    "Deliveries sent whose outcome PostgreSQL has not taken yet (kept in hand until it does)",
+)
 RETRY_POLL_S = 0.5
 STOP_GRACE_S = 5.0
 MAX_IN_FLIGHT = 2000
@@ -84,9 +88,20 @@ class Delivery:
 
 
 class Dispatcher:
-    def __init__(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, shards: Shards,
-                 smtp: SmtpChannel, webhook: WebhookChannel | None, sender: str, max_attempts: int,
-                 backoff_s: float, lifecycle: Lifecycle, concurrency: int = 32, lease_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        shards: Shards,
+        smtp: SmtpChannel,
+        webhook: WebhookChannel | None,
+        sender: str,
+        max_attempts: int,
+        backoff_s: float,
+        lifecycle: Lifecycle,
+        concurrency: int = 32,
+        lease_s: float = 60.0,
+    ) -> None:
         self._consumer, self._producer, self._shards = consumer, producer, shards
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
@@ -113,8 +128,10 @@ class Dispatcher:
             for task in self._tasks:
                 task.cancel()
             if self._unrecorded:
-                log.error("stopping with deliveries sent but not recorded: their lease makes them due again",
-                          deliveries=len(self._unrecorded))
+                log.error(
+                    "stopping with deliveries sent but not recorded: their lease makes them due again",
+                    deliveries=len(self._unrecorded),
+                )
         if self._failure is not None:  # a defect in a task: the process exits and says so
             raise self._failure
 
@@ -139,8 +156,9 @@ class Dispatcher:
 
     async def _commit(self) -> None:
         assigned = self._consumer.assignment()
-        offsets = {tp: o for tp, o in self._offsets.committable().items()
-                   if tp in assigned and self._committed.get(tp) != o}
+        offsets = {
+            tp: o for tp, o in self._offsets.committable().items() if tp in assigned and self._committed.get(tp) != o
+        }
         self._offsets.forget([tp for tp in self._offsets.seen if tp not in assigned])
         if not offsets:
             return
@@ -270,12 +288,14 @@ class Dispatcher:
 
     async def _claim(self, delivery: Delivery) -> Claim | None:
         event = delivery.event
-        return await ledger.claim(self._pool(event.show_id), event, delivery.channel, partition_of(event.show_id),
-                                  self._lease_s)
+        return await ledger.claim(
+            self._pool(event.show_id), event, delivery.channel, partition_of(event.show_id), self._lease_s
+        )
 
     async def _renew(self, delivery: Delivery, lease) -> Claim | None:
-        return await ledger.renew(self._pool(delivery.event.show_id), delivery.event.event_id, delivery.channel,
-                                  lease, self._lease_s)
+        return await ledger.renew(
+            self._pool(delivery.event.show_id), delivery.event.event_id, delivery.channel, lease, self._lease_s
+        )
 
     async def _take_due(self) -> list[tuple[object, Delivery]]:
         """Each shard's due rows, of its own partitions; a shard that does not answer is skipped this time.
@@ -319,8 +339,9 @@ class Dispatcher:
             if delivery.channel == "email":
                 await self._smtp.send(email_for(delivery.event, self._sender))
             elif self._webhook is not None:
-                await self._webhook.send(webhook_body(delivery.event),
-                                         idempotency_key=f"{delivery.event.event_id}/webhook")
+                await self._webhook.send(
+                    webhook_body(delivery.event), idempotency_key=f"{delivery.event.event_id}/webhook"
+                )
             else:
                 raise DeliveryError("webhook channel is not configured in this process")
         except DeliveryError as exc:
@@ -331,8 +352,9 @@ class Dispatcher:
         event = delivery.event
         await self._producer.send_and_wait(
             topics.NOTIFICATIONS_DLQ,
-            msgspec.json.encode({"event_id": event.event_id, "channel": delivery.channel, "error": error,
-                                 "event": event}),
+            msgspec.json.encode(
+                {"event_id": event.event_id, "channel": delivery.channel, "error": error, "event": event}
+            ),
             key=event.show_id.encode(),
             headers=[("error", error.encode()), ("channel", delivery.channel.encode())],
         )

@@ -6,6 +6,7 @@ notifier's deliveries are taken up again then). The lease's exact value is also 
 delivery taken by the retry loop is renewed right before it is sent, and only if the row still carries the
 lease it was taken with, so two notifiers never both send what one retry loop took.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,8 +25,7 @@ class Claim:
         self.attempts, self.lease = attempts, lease
 
 
-async def claim(pool: asyncpg.Pool, event: BookingEvent, channel: str, partition: int,
-                lease_s: float) -> Claim | None:
+async def claim(pool: asyncpg.Pool, event: BookingEvent, channel: str, partition: int, lease_s: float) -> Claim | None:
     """The first attempt: claim the row (made here), or take it over when its lease ran out. None when it is
     sent, dead, or in other hands (leased, or scheduled for the retry loop)."""
     row = await pool.fetchrow(
@@ -37,7 +37,12 @@ async def claim(pool: asyncpg.Pool, event: BookingEvent, channel: str, partition
              WHERE notifications.status = 'sending'
                AND (notifications.next_attempt_at IS NULL OR notifications.next_attempt_at <= now())
            RETURNING attempts, next_attempt_at""",
-        event.event_id, channel, encode_event(event), lease_s, partition)
+        event.event_id,
+        channel,
+        encode_event(event),
+        lease_s,
+        partition,
+    )
     return None if row is None else Claim(row["attempts"], row["next_attempt_at"])
 
 
@@ -47,7 +52,12 @@ async def renew(pool: asyncpg.Pool, event_id: str, channel: str, lease: datetime
     row = await pool.fetchrow(
         """UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $4)
            WHERE event_id = $1 AND channel = $2 AND status = 'sending' AND next_attempt_at = $3
-           RETURNING attempts, next_attempt_at""", event_id, channel, lease, lease_s)
+           RETURNING attempts, next_attempt_at""",
+        event_id,
+        channel,
+        lease,
+        lease_s,
+    )
     return None if row is None else Claim(row["attempts"], row["next_attempt_at"])
 
 
@@ -60,25 +70,45 @@ async def take_due(pool: asyncpg.Pool, partitions: list[int], lease_s: float, li
                    AND (partition = ANY($2::smallint[]) OR partition IS NULL)
                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
            WHERE n.event_id = due.event_id AND n.channel = due.channel
-           RETURNING n.event_id, n.channel, n.attempts, n.payload, n.next_attempt_at""", lease_s, partitions, limit)
+           RETURNING n.event_id, n.channel, n.attempts, n.payload, n.next_attempt_at""",
+        lease_s,
+        partitions,
+        limit,
+    )
 
 
 async def mark_sent(pool: asyncpg.Pool, event_id: str, channel: str, attempts: int) -> None:
     """Unconditional: the message went out, whoever holds the lease now."""
     await pool.execute(
         """UPDATE notifications SET status = 'sent', attempts = $3, sent_at = now(), last_error = NULL,
-                  next_attempt_at = NULL WHERE event_id = $1 AND channel = $2""", event_id, channel, attempts)
+                  next_attempt_at = NULL WHERE event_id = $1 AND channel = $2""",
+        event_id,
+        channel,
+        attempts,
+    )
 
 
-async def schedule_retry(pool: asyncpg.Pool, event_id: str, channel: str, attempts: int, error: str,
-                         delay_s: float) -> None:
+async def schedule_retry(
+    pool: asyncpg.Pool, event_id: str, channel: str, attempts: int, error: str, delay_s: float
+) -> None:
     await pool.execute(
         """UPDATE notifications SET attempts = $3, last_error = $4,
                   next_attempt_at = now() + make_interval(secs => $5)
-           WHERE event_id = $1 AND channel = $2""", event_id, channel, attempts, error, delay_s)
+           WHERE event_id = $1 AND channel = $2""",
+        event_id,
+        channel,
+        attempts,
+        error,
+        delay_s,
+    )
 
 
 async def mark_dead(pool: asyncpg.Pool, event_id: str, channel: str, attempts: int, error: str) -> None:
     await pool.execute(
         """UPDATE notifications SET status = 'dead', attempts = $3, last_error = $4, next_attempt_at = NULL
-           WHERE event_id = $1 AND channel = $2""", event_id, channel, attempts, error)
+           WHERE event_id = $1 AND channel = $2""",
+        event_id,
+        channel,
+        attempts,
+        error,
+    )

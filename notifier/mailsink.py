@@ -1,5 +1,6 @@
 """python -m notifier.mailsink: a real local SMTP server (aiosmtpd) for development. Every message is
 written to $BOXOFFICE_STACK_DIR/mail/ as an .eml file."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,9 @@ class MaildirHandler:
 async def main(service: Service) -> None:
     settings = service.settings
     handler = MaildirHandler(settings.stack_dir / "mail")
-    server = await asyncio.get_running_loop().create_server(lambda: SMTP(handler), settings.smtp_host,
-                                                            settings.smtp_port)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(handler), settings.smtp_host, settings.smtp_port
+    )
     service.log.info("mail sink listening", port=settings.smtp_port, directory=str(settings.stack_dir / "mail"))
     await service.lifecycle.stopping.wait()
     server.close()

@@ -1,4 +1,5 @@
 """What each booking event says to the customer (pure)."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -7,8 +8,14 @@ from typing import Any
 from schemas import events as ev
 from schemas.validation import format_time
 
-NOTIFIED = (ev.BookingPending, ev.BookingConfirmed, ev.BookingExpired, ev.BookingCancelled, ev.BookingRejected,
-            ev.BookingActionRefused)
+NOTIFIED = (
+    ev.BookingPending,
+    ev.BookingConfirmed,
+    ev.BookingExpired,
+    ev.BookingCancelled,
+    ev.BookingRejected,
+    ev.BookingActionRefused,
+)
 
 _SUBJECTS = {
     ev.BookingPending: "Seats held: {seats} (confirm before {expires_at})",
@@ -28,8 +35,12 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = event.email
     message["Subject"] = _SUBJECTS[type(event)].format(
-        seats=seats, expires_at=expires_at, reason=event.reason,
-        action=refusal.action if refusal else "", refusal=refusal.reason if refusal else "")
+        seats=seats,
+        expires_at=expires_at,
+        reason=event.reason,
+        action=refusal.action if refusal else "",
+        refusal=refusal.reason if refusal else "",
+    )
     # The event id makes the message id: a receiver can drop the rare duplicate a crash may cause.
     message["Message-ID"] = f"<{event.event_id}@boxoffice>"
     message["X-Boxoffice-Event"] = event.type
@@ -39,14 +50,26 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
         f"Seats: {seats}\n"
         + (f"Reason: {event.reason}\n" if event.reason else "")
         + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending) else "")
-        + (f"Your {refusal.action} could not be applied: {refusal.reason}\n"
-           if isinstance(event, ev.BookingActionRefused) and refusal else "")
+        + (
+            f"Your {refusal.action} could not be applied: {refusal.reason}\n"
+            if isinstance(event, ev.BookingActionRefused) and refusal
+            else ""
+        )
     )
     return message
 
 
 def webhook_body(event: ev.BookingEvent) -> dict[str, Any]:
-    return {"event_id": event.event_id, "type": event.type, "booking_id": event.booking_id,
-            "show_id": event.show_id, "customer_id": event.customer_id, "phone": event.phone,
-            "status": event.status, "seats": event.seats, "reason": event.reason,
-            "expires_at": format_time(event.expires_at), "occurred_at": format_time(event.occurred_at)}
+    return {
+        "event_id": event.event_id,
+        "type": event.type,
+        "booking_id": event.booking_id,
+        "show_id": event.show_id,
+        "customer_id": event.customer_id,
+        "phone": event.phone,
+        "status": event.status,
+        "seats": event.seats,
+        "reason": event.reason,
+        "expires_at": format_time(event.expires_at),
+        "occurred_at": format_time(event.occurred_at),
+    }

@@ -1,5 +1,6 @@
 """Which offsets of booking.events the notifier may commit: per partition, the lowest one handed out and not
 yet handled (sent, skipped, or scheduled for a retry in PostgreSQL), else one past the last one seen."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

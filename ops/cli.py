@@ -1,4 +1,5 @@
 """The `boxoffice` operator CLI."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
                 await conn.close()
 
     done = asyncio.run(run())
-    print("\n".join(done) if done else f"schema up to date on {len(settings.pg_shard_dsns)} shard(s)",
-          file=sys.stderr)
+    print("\n".join(done) if done else f"schema up to date on {len(settings.pg_shard_dsns)} shard(s)", file=sys.stderr)
     return 0
 
 
@@ -73,8 +73,7 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     differences = asyncio.run(run())
     for line in differences:
         print(line)
-    print(f"{len(differences)} difference(s)" if differences else "Redis read models equal PostgreSQL",
-          file=sys.stderr)
+    print(f"{len(differences)} difference(s)" if differences else "Redis read models equal PostgreSQL", file=sys.stderr)
     return 1 if differences else 0
 
 
@@ -88,8 +87,15 @@ def _shards(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "move":
                 if args.partition is None or args.to is None:
                     raise MoveFailed("move needs --partition P --to S")
-                return [await move_partition(shards, args.partition, args.to, settings.processor_group,
-                                             lambda line: print(line, file=sys.stderr))]
+                return [
+                    await move_partition(
+                        shards,
+                        args.partition,
+                        args.to,
+                        settings.processor_group,
+                        lambda line: print(line, file=sys.stderr),
+                    )
+                ]
             return await describe(shards, settings.pg_shard_dsns, settings.pg_shard_read_dsns)
         finally:
             await shards.close()

@@ -7,6 +7,7 @@ runs: whether NGINX is up is a figure, not its readiness. The official nginx-pro
 the same, but it is a Go binary and this machine's registries give no way to install one without a Go
 toolchain; this is the same handful of numbers through prometheus_client.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,8 @@ SCRAPE_EVERY_S = 1.0
 _STATUS = re.compile(
     rb"Active connections:\s*(?P<active>\d+)\s*"
     rb"server accepts handled requests\s*(?P<accepted>\d+)\s+(?P<handled>\d+)\s+(?P<requests>\d+)\s*"
-    rb"Reading:\s*(?P<reading>\d+)\s+Writing:\s*(?P<writing>\d+)\s+Waiting:\s*(?P<waiting>\d+)")
+    rb"Reading:\s*(?P<reading>\d+)\s+Writing:\s*(?P<writing>\d+)\s+Waiting:\s*(?P<waiting>\d+)"
+)
 
 
 def parse_stub_status(body: bytes) -> dict[str, int]:
@@ -38,16 +40,18 @@ class NginxCollector:
         self.last: dict[str, int] | None = None
 
     def collect(self):
-        yield GaugeMetricFamily("boxoffice_nginx_up", "1 when NGINX answered its last status read",
-                                value=1 if self.last else 0)
+        yield GaugeMetricFamily(
+            "boxoffice_nginx_up", "1 when NGINX answered its last status read", value=1 if self.last else 0
+        )
         if not self.last:
             return
-        for name, help_text in (("accepted", "Client connections accepted"),
-                                ("handled", "Client connections handled"),
-                                ("requests", "Client requests")):
+        for name, help_text in (
+            ("accepted", "Client connections accepted"),
+            ("handled", "Client connections handled"),
+            ("requests", "Client requests"),
+        ):
             yield CounterMetricFamily(f"boxoffice_nginx_{name}", help_text, value=self.last[name])
-        connections = GaugeMetricFamily("boxoffice_nginx_connections", "Client connections by state",
-                                        labels=["state"])
+        connections = GaugeMetricFamily("boxoffice_nginx_connections", "Client connections by state", labels=["state"])
         for state in ("active", "reading", "writing", "waiting"):
             connections.add_metric([state], self.last[state])
         yield connections

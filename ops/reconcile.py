@@ -5,6 +5,7 @@ version and availability equal PostgreSQL's, and the held and booked sets equal 
 booking: the status document exists with PostgreSQL's status and seats. Returns every difference found
 (empty = equal).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,8 +20,9 @@ from runtime.shards import Shards
 CHUNK = 500
 
 
-async def reconcile(shards: Shards, redis: aioredis.Redis, keys: Keys,
-                    show_ids: Iterable[str] | None = None) -> list[str]:
+async def reconcile(
+    shards: Shards, redis: aioredis.Redis, keys: Keys, show_ids: Iterable[str] | None = None
+) -> list[str]:
     """Every shard, each for the partitions the shard map gives it."""
     wanted = None if show_ids is None else list(show_ids)
     differences: list[str] = []
@@ -29,19 +31,25 @@ async def reconcile(shards: Shards, redis: aioredis.Redis, keys: Keys,
     return differences
 
 
-async def _reconcile_shard(pool: asyncpg.Pool, owned: list[int], redis: aioredis.Redis, keys: Keys,
-                           show_ids: list[str] | None) -> list[str]:
+async def _reconcile_shard(
+    pool: asyncpg.Pool, owned: list[int], redis: aioredis.Redis, keys: Keys, show_ids: list[str] | None
+) -> list[str]:
     differences: list[str] = []
     if show_ids is None:
-        shows = await pool.fetch("""SELECT show_id, version, seats_available FROM shows
-                                    WHERE partition = ANY($1::smallint[]) ORDER BY show_id""", owned)
+        shows = await pool.fetch(
+            """SELECT show_id, version, seats_available FROM shows
+                                    WHERE partition = ANY($1::smallint[]) ORDER BY show_id""",
+            owned,
+        )
     else:
         shows = await pool.fetch(
             """SELECT show_id, version, seats_available FROM shows
                WHERE show_id = ANY($1::text[]) AND partition = ANY($2::smallint[]) ORDER BY show_id""",
-            show_ids, owned)
+            show_ids,
+            owned,
+        )
     for start in range(0, len(shows), CHUNK):
-        chunk = shows[start:start + CHUNK]
+        chunk = shows[start : start + CHUNK]
         ids = [r["show_id"] for r in chunk]
         seats: dict[str, dict[str, set[str]]] = {sid: {"HELD": set(), "BOOKED": set()} for sid in ids}
         for row in await pool.fetch("SELECT show_id, seat_id, state FROM seats WHERE show_id = ANY($1::text[])", ids):
@@ -54,7 +62,7 @@ async def _reconcile_shard(pool: asyncpg.Pool, owned: list[int], redis: aioredis
             replies = await pipe.execute()
         for i, row in enumerate(chunk):
             sid = row["show_id"]
-            (version, available, gap), held, booked = replies[3 * i:3 * i + 3]
+            (version, available, gap), held, booked = replies[3 * i : 3 * i + 3]
             if version is None:
                 differences.append(f"{keys.show(sid)}: missing (PostgreSQL has version {row['version']})")
                 continue
@@ -62,7 +70,8 @@ async def _reconcile_shard(pool: asyncpg.Pool, owned: list[int], redis: aioredis
                 differences.append(f"{keys.show(sid)}: version {int(version)} != PostgreSQL {row['version']}")
             if int(available) != row["seats_available"]:
                 differences.append(
-                    f"{keys.show(sid)}: available {int(available)} != PostgreSQL {row['seats_available']}")
+                    f"{keys.show(sid)}: available {int(available)} != PostgreSQL {row['seats_available']}"
+                )
             if gap is not None:
                 differences.append(f"{keys.show(sid)}: refused an event after a version gap ({gap.decode()})")
             for name, key, redis_set in (("HELD", keys.held(sid), held), ("BOOKED", keys.booked(sid), booked)):
@@ -71,22 +80,31 @@ async def _reconcile_shard(pool: asyncpg.Pool, owned: list[int], redis: aioredis
                     extra = sorted(got - seats[sid][name])[:10]
                     missing = sorted(seats[sid][name] - got)[:10]
                     differences.append(f"{key}: differs from PostgreSQL (extra {extra}, missing {missing})")
-    differences += await _reconcile_bookings(pool, owned, redis, keys, [r["show_id"] for r in shows]
-                                             if show_ids is not None else None)
+    differences += await _reconcile_bookings(
+        pool, owned, redis, keys, [r["show_id"] for r in shows] if show_ids is not None else None
+    )
     return differences
 
 
-async def _reconcile_bookings(pool: asyncpg.Pool, owned: list[int], redis: aioredis.Redis, keys: Keys,
-                              show_ids: list[str] | None) -> list[str]:
+async def _reconcile_bookings(
+    pool: asyncpg.Pool, owned: list[int], redis: aioredis.Redis, keys: Keys, show_ids: list[str] | None
+) -> list[str]:
     differences: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         if show_ids is None:
-            cursor = conn.cursor("""SELECT booking_id, status, seats FROM bookings
-                                    WHERE partition = ANY($1::smallint[]) ORDER BY booking_id""", owned)
+            cursor = conn.cursor(
+                """SELECT booking_id, status, seats FROM bookings
+                                    WHERE partition = ANY($1::smallint[]) ORDER BY booking_id""",
+                owned,
+            )
         else:
-            cursor = conn.cursor("""SELECT booking_id, status, seats FROM bookings
+            cursor = conn.cursor(
+                """SELECT booking_id, status, seats FROM bookings
                                     WHERE show_id = ANY($1::text[]) AND partition = ANY($2::smallint[])
-                                    ORDER BY booking_id""", show_ids, owned)
+                                    ORDER BY booking_id""",
+                show_ids,
+                owned,
+            )
         batch: list[asyncpg.Record] = []
         async for row in cursor:
             batch.append(row)

@@ -9,6 +9,7 @@
    own positions into the new generation, where events applied already are skipped as duplicates.
 5. Delete the old generation after a grace period for readers that cached its name.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,8 +62,14 @@ class Progress:
         self._stream.write("\n")
 
 
-async def _consume_range(consumer, applier: EventApplier, keys: Keys, start: dict[TopicPartition, int],
-                         end: dict[TopicPartition, int], on_progress: Callable[[int], None]) -> None:
+async def _consume_range(
+    consumer,
+    applier: EventApplier,
+    keys: Keys,
+    start: dict[TopicPartition, int],
+    end: dict[TopicPartition, int],
+    on_progress: Callable[[int], None],
+) -> None:
     pending = {tp for tp in end if start.get(tp, 0) < end[tp]}
     for tp in end:
         consumer.seek(tp, start.get(tp, 0))
@@ -92,14 +99,16 @@ async def _live_members(settings: Settings) -> int:
             raise RuntimeError(f"describe_consumer_groups answered {groups}")
         return sum(len(group["members"]) for group in groups)
     except Exception as exc:
-        raise ReplayFailed(f"cannot tell how many live projection consumers must pause ({exc!r}); "
-                           "the live generation stays") from exc
+        raise ReplayFailed(
+            f"cannot tell how many live projection consumers must pause ({exc!r}); the live generation stays"
+        ) from exc
     finally:
         await admin.close()
 
 
-async def replay_projections(settings: Settings, redis: aioredis.Redis | None = None, progress_stream=sys.stderr,
-                             grace_s: float = 2.0) -> str:
+async def replay_projections(
+    settings: Settings, redis: aioredis.Redis | None = None, progress_stream=sys.stderr, grace_s: float = 2.0
+) -> str:
     """Rebuild into a new namespace and switch to it; returns the new namespace."""
     own_redis = redis is None
     redis = redis or redis_client(settings)
@@ -132,8 +141,10 @@ async def replay_projections(settings: Settings, redis: aioredis.Redis | None = 
             deadline = time.monotonic() + HANDOVER_TIMEOUT_S
             while await redis.scard(PAUSED_KEY) < members:
                 if time.monotonic() > deadline:
-                    raise ReplayFailed(f"{members} live projection consumer(s) did not pause within "
-                                       f"{HANDOVER_TIMEOUT_S}s; the live generation {old} stays")
+                    raise ReplayFailed(
+                        f"{members} live projection consumer(s) did not pause within "
+                        f"{HANDOVER_TIMEOUT_S}s; the live generation {old} stays"
+                    )
                 await asyncio.sleep(0.05)
             final_end = await consumer.end_offsets(tps)
             await _consume_range(consumer, applier, keys, position, final_end, lambda n: None)

@@ -17,6 +17,7 @@ A move that fails before the switch is undone (the source unpaused, the copies d
 move again after a crash of the mover picks it up: before the switch it starts over, after it it deletes
 what the crashed mover left on the source.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,23 +52,84 @@ class Table:
 
 _SHOWS_OF = "show_id IN (SELECT show_id FROM shows WHERE partition = $1)"
 TABLES = (
-    Table("shows", ("show_id", "title", "venue", "starts_at", "hold_seconds", "sections", "seats_total",
-                    "seats_available", "version", "created_at", "partition"), "partition = $1", "show_id"),
+    Table(
+        "shows",
+        (
+            "show_id",
+            "title",
+            "venue",
+            "starts_at",
+            "hold_seconds",
+            "sections",
+            "seats_total",
+            "seats_available",
+            "version",
+            "created_at",
+            "partition",
+        ),
+        "partition = $1",
+        "show_id",
+    ),
     Table("seats", ("show_id", "seat_id", "booking_id", "state"), _SHOWS_OF, "show_id, seat_id"),
-    Table("bookings", ("booking_id", "request_id", "show_id", "customer_id", "email", "phone", "status",
-                       "requested_seats", "requested_quantity", "seats", "reason", "expires_at", "payment_reference",
-                       "created_at", "updated_at", "refused_action", "refused_reason", "refused_at", "partition"),
-          "partition = $1", "booking_id"),
+    Table(
+        "bookings",
+        (
+            "booking_id",
+            "request_id",
+            "show_id",
+            "customer_id",
+            "email",
+            "phone",
+            "status",
+            "requested_seats",
+            "requested_quantity",
+            "seats",
+            "reason",
+            "expires_at",
+            "payment_reference",
+            "created_at",
+            "updated_at",
+            "refused_action",
+            "refused_reason",
+            "refused_at",
+            "partition",
+        ),
+        "partition = $1",
+        "booking_id",
+    ),
     # Only what the source's relay has not published yet; no id or txid: the target gives the rows its own (its
     # relay publishes them after everything before the move), in this order (a show's events keep theirs).
-    Table("outbox", ("event_id", "show_id", "show_version", "events", "payload", "created_at", "partition"),
-          "partition = $1", "event_id",
-          copy_where="partition = $1 AND (txid, id) > (SELECT txid, last_id FROM relay_cursor)"),
+    Table(
+        "outbox",
+        ("event_id", "show_id", "show_version", "events", "payload", "created_at", "partition"),
+        "partition = $1",
+        "event_id",
+        copy_where="partition = $1 AND (txid, id) > (SELECT txid, last_id FROM relay_cursor)",
+    ),
     Table("rejected_shows", ("show_id", "reason", "rejected_at", "partition"), "partition = $1", "show_id"),
-    Table("notifications", ("event_id", "channel", "status", "attempts", "last_error", "created_at", "sent_at",
-                            "payload", "next_attempt_at", "partition"), "partition = $1", "event_id, channel"),
-    Table("consumer_positions", ("group_id", "topic", "partition", "next_offset", "updated_at", "paused"),
-          f"topic = '{topics.COMMANDS}' AND partition = $1", "group_id"),
+    Table(
+        "notifications",
+        (
+            "event_id",
+            "channel",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "sent_at",
+            "payload",
+            "next_attempt_at",
+            "partition",
+        ),
+        "partition = $1",
+        "event_id, channel",
+    ),
+    Table(
+        "consumer_positions",
+        ("group_id", "topic", "partition", "next_offset", "updated_at", "paused"),
+        f"topic = '{topics.COMMANDS}' AND partition = $1",
+        "group_id",
+    ),
 )
 
 
@@ -77,22 +139,27 @@ async def describe(shards: Shards, primaries: tuple[str, ...], replicas: tuple[s
     for partition in range(topics.COMMANDS_PARTITIONS):
         shard = smap.shard_of(partition)
         moving = f"  (moving to shard {smap.moving[partition]})" if partition in smap.moving else ""
-        lines.append(f"partition {partition:>2} -> shard {shard}: primary {primaries[shard]}  "
-                     f"replica {replicas[shard]}{moving}")
+        lines.append(
+            f"partition {partition:>2} -> shard {shard}: primary {primaries[shard]}  replica {replicas[shard]}{moving}"
+        )
     return lines
 
 
-async def _table_hash(conn: asyncpg.Connection, table: Table, partition: int,
-                      source: bool = False) -> tuple[int, str | None]:
+async def _table_hash(
+    conn: asyncpg.Connection, table: Table, partition: int, source: bool = False
+) -> tuple[int, str | None]:
     columns = tuple(c for c in table.columns if c != "paused")  # the copies are unpaused, by design
     row = await conn.fetchrow(
         f"""SELECT count(*) AS n, md5(string_agg(t::text, '|' ORDER BY {table.key})) AS h
-            FROM ({table.select(columns, source)}) t""", partition)
+            FROM ({table.select(columns, source)}) t""",
+        partition,
+    )
     return row["n"], row["h"]
 
 
-async def move_partition(shards: Shards, partition: int, target: int, group: str,
-                         say: Callable[[str], None] = lambda _: None) -> str:
+async def move_partition(
+    shards: Shards, partition: int, target: int, group: str, say: Callable[[str], None] = lambda _: None
+) -> str:
     """Move `partition` to shard `target`; `group` is the processors' consumer group (its position is the
     fence)."""
     if not 0 <= partition < topics.COMMANDS_PARTITIONS:
@@ -101,8 +168,11 @@ async def move_partition(shards: Shards, partition: int, target: int, group: str
         raise MoveFailed(f"shard must be 0..{shards.count - 1}")
     catalog = shards.catalog
     async with catalog.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow("SELECT shard, moving_to FROM shard_map WHERE topic = $1 AND partition = $2 "
-                                  "FOR UPDATE", topics.COMMANDS, partition)
+        row = await conn.fetchrow(
+            "SELECT shard, moving_to FROM shard_map WHERE topic = $1 AND partition = $2 FOR UPDATE",
+            topics.COMMANDS,
+            partition,
+        )
         if row is None:
             raise MoveFailed(f"partition {partition} is not in the shard map (run boxoffice migrate)")
         source = row["shard"]
@@ -113,8 +183,12 @@ async def move_partition(shards: Shards, partition: int, target: int, group: str
             return f"partition {partition} is on shard {target} already"
         if row["moving_to"] is not None and row["moving_to"] != target:
             raise MoveFailed(f"partition {partition} is being moved to shard {row['moving_to']}; finish that first")
-        await conn.execute("UPDATE shard_map SET moving_to = $3, updated_at = now() WHERE topic = $1 "
-                           "AND partition = $2", topics.COMMANDS, partition, target)
+        await conn.execute(
+            "UPDATE shard_map SET moving_to = $3, updated_at = now() WHERE topic = $1 AND partition = $2",
+            topics.COMMANDS,
+            partition,
+            target,
+        )
     say(f"partition {partition}: shard {source} -> {target}; processors hold it (its commands wait in Kafka)")
     await asyncio.sleep(MAP_SETTLE_S)
     src, dst = shards.primaries[source], shards.primaries[target]
@@ -122,11 +196,16 @@ async def move_partition(shards: Shards, partition: int, target: int, group: str
         async with src.acquire() as conn, conn.transaction():
             # The processors' position exists paused even if the partition was never decided here: a
             # processor with a stale map cannot create it afresh and decide after the copy's snapshot.
-            await conn.execute("""INSERT INTO consumer_positions (group_id, topic, partition, next_offset, paused)
+            await conn.execute(
+                """INSERT INTO consumer_positions (group_id, topic, partition, next_offset, paused)
                                   VALUES ($1, $2, $3, 0, true) ON CONFLICT DO NOTHING""",
-                               group, topics.COMMANDS, partition)
-            paused = await conn.execute(f"UPDATE consumer_positions SET paused = true WHERE {TABLES[-1].where}",
-                                        partition)
+                group,
+                topics.COMMANDS,
+                partition,
+            )
+            paused = await conn.execute(
+                f"UPDATE consumer_positions SET paused = true WHERE {TABLES[-1].where}", partition
+            )
         say(f"positions on shard {source} paused ({paused.split()[-1]} row(s)): no decision can commit there")
         counts = await _copy(src, dst, partition)
         say("copied and verified: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
@@ -134,8 +213,12 @@ async def move_partition(shards: Shards, partition: int, target: int, group: str
         await _undo(shards, src, dst, partition)
         raise
     async with catalog.acquire() as conn:
-        await conn.execute("UPDATE shard_map SET shard = $3, moving_to = NULL, updated_at = now() "
-                           "WHERE topic = $1 AND partition = $2", topics.COMMANDS, partition, target)
+        await conn.execute(
+            "UPDATE shard_map SET shard = $3, moving_to = NULL, updated_at = now() WHERE topic = $1 AND partition = $2",
+            topics.COMMANDS,
+            partition,
+            target,
+        )
     say(f"shard map switched: partition {partition} -> shard {target}")
     await _delete_rows(src, partition)
     say(f"shard {source}: the partition's rows deleted (its positions stay, paused)")
@@ -160,7 +243,8 @@ async def _delete_left_behind(shards: Shards, partition: int, owner: int) -> lis
         if shard == owner:
             continue
         moved_away = await pool.fetchval(
-            f"SELECT bool_and(paused) FROM consumer_positions WHERE {TABLES[-1].where}", partition)
+            f"SELECT bool_and(paused) FROM consumer_positions WHERE {TABLES[-1].where}", partition
+        )
         if moved_away and await _delete_rows(pool, partition):
             finished.append(shard)
     return finished
@@ -187,8 +271,9 @@ async def _copy(src: asyncpg.Pool, dst: asyncpg.Pool, partition: int) -> dict[st
                 expected = await _table_hash(read, table, partition, source=True)
                 copied = await _table_hash(write, table, partition)
                 if expected != copied:
-                    raise MoveFailed(f"{table.name}: the copy differs ({copied[0]} rows) from the source "
-                                     f"({expected[0]} rows)")
+                    raise MoveFailed(
+                        f"{table.name}: the copy differs ({copied[0]} rows) from the source ({expected[0]} rows)"
+                    )
                 counts[table.name] = expected[0]
     return counts
 
@@ -203,5 +288,8 @@ async def _undo(shards: Shards, src: asyncpg.Pool, dst: asyncpg.Pool, partition:
     async with src.acquire() as conn:
         await conn.execute(f"UPDATE consumer_positions SET paused = false WHERE {TABLES[-1].where}", partition)
     async with shards.catalog.acquire() as conn:
-        await conn.execute("UPDATE shard_map SET moving_to = NULL, updated_at = now() WHERE topic = $1 "
-                           "AND partition = $2", topics.COMMANDS, partition)
+        await conn.execute(
+            "UPDATE shard_map SET moving_to = NULL, updated_at = now() WHERE topic = $1 AND partition = $2",
+            topics.COMMANDS,
+            partition,
+        )

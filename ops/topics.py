@@ -1,4 +1,5 @@
 """`boxoffice topics`: create the topics idempotently and describe them (partitions, retention, lag)."""
+
 from __future__ import annotations
 
 from aiokafka import TopicPartition
@@ -19,7 +20,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=configs)
-            for name, (partitions, configs) in topics.TOPICS.items() if name not in existing
+            for name, (partitions, configs) in topics.TOPICS.items()
+            if name not in existing
         ]
         if missing:
             await admin.create_topics(missing, timeout_ms=30_000)
@@ -46,8 +48,7 @@ async def describe(settings: Settings, groups: list[str]) -> list[str]:
             tps = [TopicPartition(name, p) for p in sorted(partitions)]
             ends = await consumer.end_offsets(tps) if tps else {}
             retention = configs.get(name, {}).get("retention.ms", "?")
-            lines.append(f"{name}: partitions={len(tps)} retention.ms={retention} "
-                         f"messages_end={sum(ends.values())}")
+            lines.append(f"{name}: partitions={len(tps)} retention.ms={retention} messages_end={sum(ends.values())}")
             for group in groups:
                 try:
                     offsets = await admin.list_consumer_group_offsets(group, partitions=tps) if tps else {}

@@ -1,4 +1,5 @@
 """python -m projections: keeps the Redis read models current from booking.events."""
+
 from __future__ import annotations
 
 from projections.consumer import ProjectionConsumer

@@ -11,6 +11,7 @@ JSON array per script call: appended to the show's bounded change log (a stream 
 version in it, for clients resuming after a version) and published on the show's channel (for clients
 following it now). A replay building a new generation publishes nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -89,13 +90,18 @@ end
 return results
 """
 
-_SEAT_STATE = {ev.BookingPending: "held", ev.BookingConfirmed: "booked", ev.BookingExpired: "available",
-               ev.BookingCancelled: "available"}
+_SEAT_STATE = {
+    ev.BookingPending: "held",
+    ev.BookingConfirmed: "booked",
+    ev.BookingExpired: "available",
+    ev.BookingCancelled: "available",
+}
 _encoder = msgspec.json.Encoder()
 
 
 class ShowDoc(msgspec.Struct, frozen=True):
     """The stored part of a show that never changes (availability and version live beside it)."""
+
     show_id: str
     title: str
     venue: str
@@ -106,9 +112,18 @@ class ShowDoc(msgspec.Struct, frozen=True):
 
 
 def booking_view(event: ev.BookingEvent) -> BookingView:
-    return BookingView(booking_id=event.booking_id, show_id=event.show_id, customer_id=event.customer_id,
-                       status=event.status, seats=event.seats, reason=event.reason, expires_at=event.expires_at,
-                       created_at=event.created_at, updated_at=event.updated_at, refused=event.refused)
+    return BookingView(
+        booking_id=event.booking_id,
+        show_id=event.show_id,
+        customer_id=event.customer_id,
+        status=event.status,
+        seats=event.seats,
+        reason=event.reason,
+        expires_at=event.expires_at,
+        created_at=event.created_at,
+        updated_at=event.updated_at,
+        refused=event.refused,
+    )
 
 
 def index_member(starts_at: str, show_id: str) -> str:
@@ -119,19 +134,49 @@ def _item(event: ev.Event) -> tuple[list, str | None]:
     """The script's view of an event, and the booking whose document it updates."""
     if isinstance(event, ev.ShowCreated):
         starts_at = format_time(event.starts_at)
-        doc = ShowDoc(event.show_id, event.title, event.venue, event.starts_at, event.hold_seconds,
-                      event.sections, event.seats_total)
+        doc = ShowDoc(
+            event.show_id,
+            event.title,
+            event.venue,
+            event.starts_at,
+            event.hold_seconds,
+            event.sections,
+            event.seats_total,
+        )
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
-        return ([event.type, event.show_version, event.seats_available, _encoder.encode(doc).decode(), "",
-                 index_member(starts_at or "", event.show_id), [], _encoder.encode(change).decode()], None)
+        return (
+            [
+                event.type,
+                event.show_version,
+                event.seats_available,
+                _encoder.encode(doc).decode(),
+                "",
+                index_member(starts_at or "", event.show_id),
+                [],
+                _encoder.encode(change).decode(),
+            ],
+            None,
+        )
     if isinstance(event, ev.ShowRejected):
         return [event.type, 0, 0, event.reason, "", "", [], ""], None
     available = event.seats_available or 0
     state = _SEAT_STATE.get(type(event))
-    change = ShowChange(event.show_id, event.show_version, available,
-                        [SeatChange(s, state) for s in event.seats] if state else [])
-    return ([event.type, event.show_version, available, "", _encoder.encode(booking_view(event)).decode(), "",
-             event.seats, _encoder.encode(change).decode()], event.booking_id)
+    change = ShowChange(
+        event.show_id, event.show_version, available, [SeatChange(s, state) for s in event.seats] if state else []
+    )
+    return (
+        [
+            event.type,
+            event.show_version,
+            available,
+            "",
+            _encoder.encode(booking_view(event)).decode(),
+            "",
+            event.seats,
+            _encoder.encode(change).decode(),
+        ],
+        event.booking_id,
+    )
 
 
 class EventApplier:
@@ -154,10 +199,17 @@ class EventApplier:
                     items.append(item)
                     booking_keys.append(keys.booking(booking_id or "-"))
                 await self._script(
-                    keys=[keys.show(show_id), keys.held(show_id), keys.booked(show_id), keys.show_index(),
-                          keys.changes(show_id), *booking_keys],
+                    keys=[
+                        keys.show(show_id),
+                        keys.held(show_id),
+                        keys.booked(show_id),
+                        keys.show_index(),
+                        keys.changes(show_id),
+                        *booking_keys,
+                    ],
                     args=[_encoder.encode(items), self._publish, changes_channel(show_id), CHANGE_LOG_LENGTH],
-                    client=pipe)
+                    client=pipe,
+                )
             replies = await pipe.execute()
         results = [APPLIED] * len(events)
         for indexes, reply in zip(by_show.values(), replies, strict=True):

@@ -4,6 +4,7 @@ one pipeline per batch. It pauses while a replay hands a new generation over (se
 Redis or Kafka going away is transient: the batch in hand is kept and applied again once Redis answers
 (applying is idempotent on show_version), and the offsets are committed only after it was applied.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -43,8 +44,11 @@ def count_results(events: list[Event], results: list[int]) -> None:
             APPLY_RESULTS.labels("duplicate").inc()
         elif result == GAP:
             APPLY_RESULTS.labels("gap").inc()
-            log.error("gap in show versions: event refused; run `boxoffice replay projections`",
-                      show_id=event.show_id, show_version=event.show_version)
+            log.error(
+                "gap in show versions: event refused; run `boxoffice replay projections`",
+                show_id=event.show_id,
+                show_version=event.show_version,
+            )
 
 
 class ProjectionConsumer:
@@ -65,8 +69,9 @@ class ProjectionConsumer:
                 if not is_transient(exc):
                     raise
                 delay = backoff.next()
-                log.warning("read models unavailable, retrying", error=repr(exc), delay=delay,
-                            pending=len(self._pending or ()))
+                log.warning(
+                    "read models unavailable, retrying", error=repr(exc), delay=delay, pending=len(self._pending or ())
+                )
                 await self._lifecycle.sleep(delay)
 
     async def _step(self) -> None:

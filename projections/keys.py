@@ -1,5 +1,6 @@
 """Redis key layout of the read models. Show keys carry the show in a hash tag ({show_id}) so the same
 layout works on Redis Cluster. `namespace` lets a replay build a complete new generation beside the live one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

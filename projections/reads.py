@@ -1,4 +1,5 @@
 """Reading the read models (used by the intake). Every read is one round trip."""
+
 from __future__ import annotations
 
 import base64
@@ -42,13 +43,21 @@ _encoder = msgspec.json.Encoder()
 
 def _show(doc: bytes, available: bytes) -> ShowView:
     d = _show_doc.decode(doc)
-    return ShowView(show_id=d.show_id, title=d.title, venue=d.venue, starts_at=d.starts_at,
-                    hold_seconds=d.hold_seconds, sections=d.sections, seats_total=d.seats_total,
-                    seats_available=int(available))
+    return ShowView(
+        show_id=d.show_id,
+        title=d.title,
+        venue=d.venue,
+        starts_at=d.starts_at,
+        hold_seconds=d.hold_seconds,
+        sections=d.sections,
+        seats_total=d.seats_total,
+        seats_available=int(available),
+    )
 
 
 class ShowLookup(msgspec.Struct, frozen=True):
     """A show, or why there is none: `rejected` names the reason its creation was refused."""
+
     show: ShowView | None
     rejected: str | None = None
 
@@ -102,9 +111,14 @@ class ReadModels:
             (doc, available, version), held, booked = await pipe.execute()
         if doc is None:
             return None
-        return SeatMapView(show_id=show_id, version=int(version), seats_total=_show_doc.decode(doc).seats_total,
-                           seats_available=int(available), held=sorted(s.decode() for s in held),
-                           booked=sorted(s.decode() for s in booked))
+        return SeatMapView(
+            show_id=show_id,
+            version=int(version),
+            seats_total=_show_doc.decode(doc).seats_total,
+            seats_available=int(available),
+            held=sorted(s.decode() for s in held),
+            booked=sorted(s.decode() for s in booked),
+        )
 
     async def seat_map_json(self, show_id: str) -> bytes | None:
         """The seat map as JSON bytes. A version fixes the whole map, so a rendered map is kept per show and
@@ -160,20 +174,24 @@ class ReadModels:
             decided, rate = await pipe.execute()
         ahead = max(0, int(offset) - int(decided or 0))
         per_s = float(rate or 0)
-        return msgspec.structs.replace(booking, queue_position=ahead,
-                                       estimated_wait_s=round(ahead / per_s, 1) if per_s > 0 else None)
+        return msgspec.structs.replace(
+            booking, queue_position=ahead, estimated_wait_s=round(ahead / per_s, 1) if per_s > 0 else None
+        )
 
     async def record_show_accepted(self, show: ShowView) -> None:
         keys = await self._current_keys()
-        doc = ShowDoc(show.show_id, show.title, show.venue, show.starts_at, show.hold_seconds, show.sections,
-                      show.seats_total)
-        await self._write_show_accepted(keys=[keys.show(show.show_id)],
-                                        args=[_encoder.encode(doc), show.seats_available])
+        doc = ShowDoc(
+            show.show_id, show.title, show.venue, show.starts_at, show.hold_seconds, show.sections, show.seats_total
+        )
+        await self._write_show_accepted(
+            keys=[keys.show(show.show_id)], args=[_encoder.encode(doc), show.seats_available]
+        )
 
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:
         keys = await self._current_keys()
-        await self._write_received(keys=[keys.booking(booking.booking_id)],
-                                   args=[_encoder.encode(booking), partition, offset])
+        await self._write_received(
+            keys=[keys.booking(booking.booking_id)], args=[_encoder.encode(booking), partition, offset]
+        )
 
 
 def _encode_cursor(member: str) -> str:

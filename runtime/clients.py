@@ -2,6 +2,7 @@
 
 Nothing here runs at import time; every service builds its clients in its own startup.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -74,13 +75,22 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
-async def pg_pool(settings: Settings, dsn: str | None = None, size: int | None = None,
-                  server_settings: dict[str, str] | None = None, min_size: int = 1) -> asyncpg.Pool:
+async def pg_pool(
+    settings: Settings,
+    dsn: str | None = None,
+    size: int | None = None,
+    server_settings: dict[str, str] | None = None,
+    min_size: int = 1,
+) -> asyncpg.Pool:
     """min_size=0 opens connections on demand, so a pool can be created while PostgreSQL is down."""
     size = size or settings.pg_pool_size
     return await asyncpg.create_pool(
-        dsn or settings.pg_dsn, min_size=min(min_size, size), max_size=size, init=_init_connection,
-        command_timeout=60, server_settings=server_settings,
+        dsn or settings.pg_dsn,
+        min_size=min(min_size, size),
+        max_size=size,
+        init=_init_connection,
+        command_timeout=60,
+        server_settings=server_settings,
     )
 
 
@@ -114,13 +124,17 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return cluster.partitions_for_topic(topic) or set()
 
 
-async def open_shards(settings: Settings, size: int = 2, replicas: bool = False,
-                      kind: type[Shards] = Shards, topic: str = topics.COMMANDS) -> Shards:
+async def open_shards(
+    settings: Settings, size: int = 2, replicas: bool = False, kind: type[Shards] = Shards, topic: str = topics.COMMANDS
+) -> Shards:
     """A pool per shard (and per replica), with the shard map read once (operator tools, tests, benches;
     services use Service.shards, which keeps the map fresh)."""
     primaries = [await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_dsns]
-    read = ([await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_read_dsns]
-            if replicas else None)
+    read = (
+        [await pg_pool(settings, dsn=dsn, size=size, min_size=0) for dsn in settings.pg_shard_read_dsns]
+        if replicas
+        else None
+    )
     shards = kind(primaries, read, topic)
     try:
         await shards.refresh()

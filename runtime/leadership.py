@@ -3,6 +3,7 @@
 Standbys retry the lock; if the leader's connection dies, its lock is released with it and a standby takes
 over. `lead(conn)` runs while this instance holds the lock and returns when stopping.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,14 @@ from runtime.transient import is_transient
 log = structlog.get_logger()
 
 
-async def run_as_leader(name: str, lock_key: int, connect: Callable[[], Awaitable[asyncpg.Connection]],
-                        lead: Callable[[asyncpg.Connection], Awaitable[None]], lifecycle: Lifecycle,
-                        retry_s: float = 1.0) -> None:
+async def run_as_leader(
+    name: str,
+    lock_key: int,
+    connect: Callable[[], Awaitable[asyncpg.Connection]],
+    lead: Callable[[asyncpg.Connection], Awaitable[None]],
+    lifecycle: Lifecycle,
+    retry_s: float = 1.0,
+) -> None:
     while not lifecycle.stopping.is_set():
         conn: asyncpg.Connection | None = None
         try:

@@ -3,6 +3,7 @@
 The first SIGTERM/SIGINT sets `stopping`: loops stop taking new work, finish what is in flight within
 their deadline, flush producers, persist positions and close pools. A second signal exits at once.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """Versioned SQL migrations: files NNNN_name.sql applied in order, each in its own transaction,
 recorded in schema_migrations. An advisory lock makes concurrent runs wait instead of racing."""
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,9 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None = None,
-                  table: str = "schema_migrations") -> list[int]:
+async def migrate(
+    conn: asyncpg.Connection, migrations: list[Migration] | None = None, table: str = "schema_migrations"
+) -> list[int]:
     """Apply pending migrations; returns the versions applied now (empty when up to date). `table` records
     them (the catalog's live in `catalog_migrations`, beside shard 0's own)."""
     migrations = load_migrations() if migrations is None else migrations
@@ -52,8 +54,9 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
                 continue
             async with conn.transaction():
                 await conn.execute(migration.sql)
-                await conn.execute(f"INSERT INTO {table} (version, name) VALUES ($1, $2)",
-                                   migration.version, migration.name)
+                await conn.execute(
+                    f"INSERT INTO {table} (version, name) VALUES ($1, $2)", migration.version, migration.name
+                )
             applied.append(migration.version)
         return applied
     finally:
@@ -72,14 +75,17 @@ async def migrate_shards(shard_conns: list[asyncpg.Connection], shards: int) -> 
         if applied:
             done.append(f"shard {i}: applied migrations {applied}")
         for table in ("shows", "bookings", "outbox", "rejected_shows"):
-            shows = [r["show_id"] for r in await conn.fetch(
-                f"SELECT DISTINCT show_id FROM {table} WHERE partition IS NULL")]
+            shows = [
+                r["show_id"] for r in await conn.fetch(f"SELECT DISTINCT show_id FROM {table} WHERE partition IS NULL")
+            ]
             if shows:
                 await conn.execute(
                     f"""UPDATE {table} t SET partition = r.partition
                         FROM unnest($1::text[], $2::smallint[]) AS r(show_id, partition)
                         WHERE t.show_id = r.show_id AND t.partition IS NULL""",
-                    shows, [partition_of(s) for s in shows])
+                    shows,
+                    [partition_of(s) for s in shows],
+                )
                 done.append(f"shard {i}: recorded the partition of {len(shows)} show(s) in {table}")
     catalog = shard_conns[0]
     applied = await migrate(catalog, load_migrations(CATALOG_MIGRATIONS_DIR), table="catalog_migrations")
@@ -87,17 +93,22 @@ async def migrate_shards(shard_conns: list[asyncpg.Connection], shards: int) -> 
         done.append(f"catalog: applied migrations {applied}")
     # A partition already decided somewhere stays where its rows are (a deployment that grew from one shard);
     # a new one goes to p % K.
-    mapped = {r["partition"] for r in await catalog.fetch("SELECT partition FROM shard_map WHERE topic = $1",
-                                                          topics.COMMANDS)}
+    mapped = {
+        r["partition"] for r in await catalog.fetch("SELECT partition FROM shard_map WHERE topic = $1", topics.COMMANDS)
+    }
     for partition in range(topics.COMMANDS_PARTITIONS):
         if partition in mapped:
             continue
         for i, conn in enumerate(shard_conns):
-            if await conn.fetchval("""SELECT 1 FROM consumer_positions
+            if await conn.fetchval(
+                """SELECT 1 FROM consumer_positions
                                       WHERE topic = $1 AND partition = $2 AND NOT paused LIMIT 1""",
-                                   topics.COMMANDS, partition):
-                await catalog.execute("INSERT INTO shard_map (topic, partition, shard) VALUES ($1, $2, $3)",
-                                      topics.COMMANDS, partition, i)
+                topics.COMMANDS,
+                partition,
+            ):
+                await catalog.execute(
+                    "INSERT INTO shard_map (topic, partition, shard) VALUES ($1, $2, $3)", topics.COMMANDS, partition, i
+                )
                 done.append(f"catalog: partition {partition} stays on shard {i}, where its rows are")
                 break
     added = await seed_shard_map(catalog, shards)

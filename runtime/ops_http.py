@@ -3,6 +3,7 @@
 A small starlette app (prometheus_client's ASGI app at /metrics) on uvicorn, inside the worker's own event
 loop. uvicorn's signal capture is switched off: the worker's Lifecycle owns SIGTERM.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -50,11 +51,13 @@ def ops_app(ready: ReadinessProbe) -> Starlette:
     async def readyz(request: Request) -> Response:
         return readiness_response(await ready())
 
-    return Starlette(routes=[
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", _AsgiEndpoint(make_asgi_app()), methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", _AsgiEndpoint(make_asgi_app()), methods=["GET"]),
+        ]
+    )
 
 
 class _Server(uvicorn.Server):
@@ -64,8 +67,16 @@ class _Server(uvicorn.Server):
 
 class OpsServer:
     def __init__(self, host: str, port: int, ready: ReadinessProbe) -> None:
-        config = uvicorn.Config(ops_app(ready), host=host, port=port, lifespan="off", access_log=False,
-                                log_config=None, log_level="warning", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            ops_app(ready),
+            host=host,
+            port=port,
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
         self._server = _Server(config)
         self._task: asyncio.Task | None = None
 

@@ -6,6 +6,7 @@ registers each one's teardown on an AsyncExitStack: they stop in reverse order, 
 fails. A dependency that is down at start (Kafka, PostgreSQL, Redis) is waited for with backoff while the
 process reports not ready; a SIGTERM during that wait exits cleanly.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -91,8 +92,9 @@ class Service:
                 await self.lifecycle.sleep(delay)
 
     # ------------------------------------------------------------------ clients
-    async def pg_pool(self, size: int | None = None, dsn: str | None = None, check: str = "postgres",
-                      **kw: Any) -> asyncpg.Pool:
+    async def pg_pool(
+        self, size: int | None = None, dsn: str | None = None, check: str = "postgres", **kw: Any
+    ) -> asyncpg.Pool:
         """A pool that opens connections on demand: created while PostgreSQL is down, it heals by itself."""
         pool = await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
         self.defer(pool.close)
@@ -105,10 +107,18 @@ class Service:
 
     async def shards(self, size: int, replicas: bool = False, topic: str = topics.COMMANDS, **kw: Any) -> Shards:
         """A pool per shard (and per replica when asked), and the shard map, re-read every second."""
-        primaries = [await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
-                     for dsn in self.settings.pg_shard_dsns]
-        read = ([await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0)
-                 for dsn in self.settings.pg_shard_read_dsns] if replicas else None)
+        primaries = [
+            await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
+            for dsn in self.settings.pg_shard_dsns
+        ]
+        read = (
+            [
+                await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0)
+                for dsn in self.settings.pg_shard_read_dsns
+            ]
+            if replicas
+            else None
+        )
         shards = Shards(primaries, read, topic)
         self.defer(shards.close)
         shards.watch()
@@ -126,9 +136,11 @@ class Service:
             if await self.lifecycle.sleep(0.1):
                 raise Stopping("the shard map")
 
-    def pg_connect(self, dsn: str | None = None,
-                   check: str = "postgres") -> Callable[[], Awaitable[asyncpg.Connection]]:
+    def pg_connect(
+        self, dsn: str | None = None, check: str = "postgres"
+    ) -> Callable[[], Awaitable[asyncpg.Connection]]:
         """A factory of dedicated connections (LISTEN, session advisory locks); readiness opens one."""
+
         def connect() -> Awaitable[asyncpg.Connection]:
             return clients.pg_connect(self.settings, dsn)
 
@@ -180,8 +192,9 @@ class Service:
             return None
         return f"{socket.gethostname()}:{self.ops.port}"
 
-    async def kafka_consumer(self, *topics: str, group_id: str, listener: ConsumerRebalanceListener | None = None,
-                             **overrides: Any) -> AIOKafkaConsumer:
+    async def kafka_consumer(
+        self, *topics: str, group_id: str, listener: ConsumerRebalanceListener | None = None, **overrides: Any
+    ) -> AIOKafkaConsumer:
         """A started group consumer subscribed to `topics` (with `listener` for rebalances), a static member of
         its group (`group_instance_id`) whenever this process has a fixed ops port: see `static_member_id`."""
         instance = self.static_member_id()

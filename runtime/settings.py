@@ -1,4 +1,5 @@
 """Typed settings, read once from the environment (then defaults). A bad value fails naming the variable."""
+
 from __future__ import annotations
 
 import os
@@ -119,8 +120,11 @@ class Settings:
         # Shards named in the environment take their replicas from the environment too, never from the file.
         recorded = ((), ()) if "BOXOFFICE_PG_SHARD_DSNS" in env else _recorded_shards(stack_dir, pg_dsn)
         shard_dsns = _list(env, "BOXOFFICE_PG_SHARD_DSNS") or recorded[0] or (pg_dsn,)
-        shard_read_dsns = _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS") or recorded[1] or (
-            (read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
+        shard_read_dsns = (
+            _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS")
+            or recorded[1]
+            or ((read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
+        )
         if shard_dsns[0] != pg_dsn:
             raise SettingsError("BOXOFFICE_PG_SHARD_DSNS must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)")
         if len(shard_read_dsns) != len(shard_dsns):
@@ -161,8 +165,11 @@ class Settings:
             smtp_port=_int(env, "BOXOFFICE_SMTP_PORT", 10025, 1, 65535),
             smtp_sender=_str(env, "BOXOFFICE_SMTP_SENDER", "tickets@boxoffice.local"),
             webhook_url=env.get("BOXOFFICE_WEBHOOK_URL") or None,
-            nginx_status_url=_str(env, "BOXOFFICE_NGINX_STATUS_URL",
-                                  f"http://127.0.0.1:{_int(env, 'BOXOFFICE_HTTP_PORT', 8000, 0, 65535)}/nginx-status"),
+            nginx_status_url=_str(
+                env,
+                "BOXOFFICE_NGINX_STATUS_URL",
+                f"http://127.0.0.1:{_int(env, 'BOXOFFICE_HTTP_PORT', 8000, 0, 65535)}/nginx-status",
+            ),
             webhook_secret=env.get("BOXOFFICE_WEBHOOK_SECRET") or None,
             notify_max_attempts=_int(env, "BOXOFFICE_NOTIFY_MAX_ATTEMPTS", 5, 1, 50),
             notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5, 0.01, 3600.0),
@@ -175,7 +182,6 @@ class Settings:
     def require_auth_secret(self) -> str:
         if not self.auth_secret:
             raise SettingsError(
-                "BOXOFFICE_AUTH_SECRET is not set and the local stack has no auth-secret file "
-                f"in {self.stack_dir}"
+                f"BOXOFFICE_AUTH_SECRET is not set and the local stack has no auth-secret file in {self.stack_dir}"
             )
         return self.auth_secret

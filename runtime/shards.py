@@ -7,6 +7,7 @@ table in shard 0's database) assigns each partition to a physical shard: a prima
 replica, named by index in BOXOFFICE_PG_SHARD_DSNS / BOXOFFICE_PG_SHARD_READ_DSNS. A single-database
 deployment is a map with one shard.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -55,24 +56,29 @@ class ShardMap:
         return sorted(p for p in range(topics.COMMANDS_PARTITIONS) if self.shard_of(p) == shard)
 
 
-async def read_shard_map(catalog: asyncpg.Connection | asyncpg.Pool, shards: int,
-                         topic: str = topics.COMMANDS) -> ShardMap:
+async def read_shard_map(
+    catalog: asyncpg.Connection | asyncpg.Pool, shards: int, topic: str = topics.COMMANDS
+) -> ShardMap:
     rows = await catalog.fetch("SELECT partition, shard, moving_to FROM shard_map WHERE topic = $1", topic)
     owner = {r["partition"]: r["shard"] for r in rows}
     bad = {p: s for p, s in owner.items() if s >= shards}
     if bad:
         raise RuntimeError(f"the shard map names shards this deployment does not have ({shards} configured): {bad}")
-    return ShardMap(shards, owner, {r["partition"]: r["moving_to"] for r in rows if r["moving_to"] is not None},
-                    topic)
+    return ShardMap(shards, owner, {r["partition"]: r["moving_to"] for r in rows if r["moving_to"] is not None}, topic)
 
 
-async def seed_shard_map(catalog: asyncpg.Connection, shards: int, topic: str = topics.COMMANDS,
-                         partitions: int = topics.COMMANDS_PARTITIONS) -> int:
+async def seed_shard_map(
+    catalog: asyncpg.Connection, shards: int, topic: str = topics.COMMANDS, partitions: int = topics.COMMANDS_PARTITIONS
+) -> int:
     """Map every partition that has no shard yet to `p % shards`; returns how many were added."""
     added = await catalog.fetch(
         """INSERT INTO shard_map (topic, partition, shard)
            SELECT $1, p, p % $2 FROM generate_series(0, $3 - 1) AS p
-           ON CONFLICT DO NOTHING RETURNING partition""", topic, shards, partitions)
+           ON CONFLICT DO NOTHING RETURNING partition""",
+        topic,
+        shards,
+        partitions,
+    )
     await read_shard_map(catalog, shards, topic)  # refuses a map naming shards that are not configured
     return len(added)
 
@@ -80,8 +86,12 @@ async def seed_shard_map(catalog: asyncpg.Connection, shards: int, topic: str = 
 class Shards:
     """A pool per shard (primaries, and optionally the read replicas) and the shard map, kept fresh."""
 
-    def __init__(self, primaries: Sequence[asyncpg.Pool], replicas: Sequence[asyncpg.Pool] | None = None,
-                 topic: str = topics.COMMANDS) -> None:
+    def __init__(
+        self,
+        primaries: Sequence[asyncpg.Pool],
+        replicas: Sequence[asyncpg.Pool] | None = None,
+        topic: str = topics.COMMANDS,
+    ) -> None:
         self.primaries = list(primaries)
         self.replicas = list(replicas) if replicas is not None else None
         self.topic = topic
@@ -115,6 +125,7 @@ class Shards:
         """Re-read the map every second in the background. While it cannot be read (the catalog does not
         answer, is not migrated yet, or holds a map that does not fit the shards) the last one read stays in
         use, or, before the first, nothing is decided (`loaded` stays unset); the reason is logged."""
+
         async def loop() -> None:
             while True:
                 try:
@@ -159,8 +170,11 @@ class AllShards(Shards):
         values = [await pool.fetchval(query, *args) for pool in self.primaries]
         found = [v for v in values if v is not None]
         lowered = query.lower()
-        if found and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in found) and (
-                "count(" in lowered or "sum(" in lowered):
+        if (
+            found
+            and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in found)
+            and ("count(" in lowered or "sum(" in lowered)
+        ):
             return sum(found)
         return found[0] if found else None
 

@@ -4,6 +4,7 @@ Workers retry these with backoff, report not ready meanwhile and resume by thems
 503 with Retry-After. Anything else raised by our code is a defect: it is never retried as if it were
 the weather, and never dead-lettered as if it were bad input.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,7 +34,13 @@ _ALWAYS = (
 
 # Base classes of what the stores' clients raise (for registering handlers; `is_transient` decides).
 STORE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, redis.exceptions.RedisError, KafkaError)
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    redis.exceptions.RedisError,
+    KafkaError,
+)
 
 
 def is_transient(exc: BaseException) -> bool:

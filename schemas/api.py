@@ -3,6 +3,7 @@ as the commands they become, and what they get back. `intake.openapi` generates 
 
 `json_schema_extra` on a record states, for the OpenAPI document, a rule its `__post_init__` enforces.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,6 +35,7 @@ _strict = {"frozen": True, "forbid_unknown_fields": True}
 class CreateShowBody(msgspec.Struct, **_strict):
     """A show and its seat layout. Rules JSON Schema cannot state (422 when broken): section names are
     unique, and the sections hold at most 100,000 seats in all; `starts_at` is within years 1..9999 in UTC."""
+
     title: Text200
     venue: Text200
     starts_at: Time
@@ -48,6 +50,7 @@ class CreateShowBody(msgspec.Struct, **_strict):
 class BookingBody(msgspec.Struct, **_strict):
     """Exactly one of `seats` (1..10 distinct seat ids of the show's layout) or `quantity` (best available:
     same row, adjacent when possible). Seat ids outside the show's layout are refused with 422."""
+
     json_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["seats"]}, {"required": ["quantity"]}]}
     seats: SeatList | UnsetType = UNSET
     quantity: Quantity | UnsetType = UNSET
@@ -102,6 +105,7 @@ class ShowAccepted(msgspec.Struct, frozen=True):
 class SeatMapView(msgspec.Struct, frozen=True):
     """Every seat not listed as held or booked is available; `version` is the show_version of the last
     event applied."""
+
     show_id: str
     version: ShowVersion
     seats_total: Count
@@ -117,6 +121,7 @@ class SeatChange(msgspec.Struct, frozen=True):
 
 class ShowChange(msgspec.Struct, frozen=True):
     """Data of a seat-map stream's `change` event: one applied change of the show (id = version)."""
+
     show_id: str
     version: ShowVersion
     seats_available: Count
@@ -126,6 +131,7 @@ class ShowChange(msgspec.Struct, frozen=True):
 class StreamMark(msgspec.Struct, frozen=True):
     """Data of a seat-map stream's `heartbeat` (the show's current version) and `reset` (refetch the map:
     the changes asked for are no longer kept; this is the version to go on from)."""
+
     version: ShowVersion
 
 

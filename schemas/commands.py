@@ -5,6 +5,7 @@ are refused with a SchemaError naming the path. The intake builds commands from 
 same field types and checks each one by decoding its own encoding before publishing (`checked_encoding`),
 so nothing it accepts can be undecodable at the processor.
 """
+
 from __future__ import annotations
 
 import msgspec
@@ -28,8 +29,9 @@ from schemas.layout import Layout, Sections, check_sections
 from schemas.validation import SchemaError, decode
 
 
-class _Command(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", kw_only=True,
-               omit_defaults=True):
+class _Command(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", kw_only=True, omit_defaults=True
+):
     command_id: CommandId
     show_id: ShowId
     issued_at: Time
@@ -120,4 +122,3 @@ def checked_encoding(command: Command) -> bytes:
     if decode_command(raw, command.show_id.encode()) != command:
         raise SchemaError("$", "command does not survive its own encoding")
     return raw
-

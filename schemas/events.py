@@ -5,6 +5,7 @@ version (a booking for an unknown show, a show creation that was refused).
 Events are written only by the processor, read by projections, the notifier and replays. Decoding
 tolerates fields it does not know (an older consumer reading a newer event), nothing else.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,6 +25,7 @@ Action = Literal["confirm", "cancel"]
 
 class Refusal(msgspec.Struct, frozen=True):
     """The last confirm or cancel of a booking that could not be applied, and why."""
+
     action: Action
     reason: str
     at: datetime
@@ -53,6 +55,7 @@ class ShowCreated(_Event, tag="ShowCreated"):
 
 class ShowRejected(_Event, tag="ShowRejected"):
     """A CreateShow that could not be decided (dead-lettered); show_version 0."""
+
     reason: str
 
 
@@ -96,8 +99,9 @@ class BookingActionRefused(_BookingEvent, tag="BookingActionRefused"):
     """A confirm or cancel that could not be applied: the booking is unchanged but for `refused`."""
 
 
-BookingEvent = (BookingPending | BookingRejected | BookingConfirmed | BookingExpired | BookingCancelled
-                | BookingActionRefused)
+BookingEvent = (
+    BookingPending | BookingRejected | BookingConfirmed | BookingExpired | BookingCancelled | BookingActionRefused
+)
 Event = ShowCreated | ShowRejected | BookingEvent
 
 _decoder = msgspec.json.Decoder(Event)

@@ -6,6 +6,7 @@ Patterns are whole-string: msgspec matches with `re.search`, so they are anchore
 `$` would also match before a final newline). `intake.openapi` spells the same pattern `^…$` for JSON
 Schema (ECMA 262), where `$` means the end of the input.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -47,8 +48,9 @@ SeatsPerRow = Annotated[int, Meta(ge=1, le=200)]
 PriceCents = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 HoldSeconds = Annotated[int, Meta(ge=10, le=3600)]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]
-SeatList = Annotated[list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING,
-                                        extra_json_schema={"uniqueItems": True})]
+SeatList = Annotated[
+    list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING, extra_json_schema={"uniqueItems": True})
+]
 Limit = Annotated[int, Meta(ge=1, le=500)]
 ShowVersion = Annotated[int, Meta(ge=0, le=2**53 - 1)]  # exact in a JavaScript number
 Count = Annotated[int, Meta(ge=0)]

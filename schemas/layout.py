@@ -1,4 +1,5 @@
 """Seat layout of a show: sections of rows x seats; seat ids are `{section}-{row}-{seat}`, 1-based."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence

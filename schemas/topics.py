@@ -1,4 +1,5 @@
 """Every topic name, in one place. Keys on all of them are the show id (UTF-8)."""
+
 COMMANDS = "booking.commands"
 EVENTS = "booking.events"
 COMMANDS_DLQ = "booking.commands.dlq"

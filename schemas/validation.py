@@ -1,4 +1,5 @@
 """Decoding with the typed contract. Every refusal is one SchemaError with a JSON path and a reason."""
+
 from __future__ import annotations
 
 import re

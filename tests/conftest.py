@@ -1,4 +1,5 @@
 """Fixtures over the real test stack (make test starts it: Kafka, PostgreSQL, Redis on test ports)."""
+
 from __future__ import annotations
 
 import os

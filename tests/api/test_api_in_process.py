@@ -1,6 +1,7 @@
 """The fast lane: the real starlette app in process (httpx ASGITransport), fakes only for Kafka, Redis and
 PostgreSQL. The bad-input and auth battery, the error model, Allow, and a property: whatever the body, the
 answer is never a 5xx, and a 202 always published a command the processor decodes."""
+
 from __future__ import annotations
 
 import time
@@ -61,20 +62,28 @@ def error(r: httpx.Response, status: int, code: str) -> dict:
 
 
 # ---------------------------------------------------------------- bad input: each a clear 4xx
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (b'{"quantity": ', 400, "malformed_json"),
-    (b'"\\ud800"', 400, "malformed_json"),  # a lone surrogate cannot be stored as text
-    (b'{"quantity": "2"}', 422, "validation_error"), (b'{"quantity": 0}', 422, "validation_error"),
-    (b'{"quantity": 11}', 422, "validation_error"), (b'{"quantity": true}', 422, "validation_error"),
-    (b'{"quantity": 1e400}', 422, "validation_error"), (b'{"seats": []}', 422, "validation_error"),
-    (b'{"seats": ["A-1-1", "A-1-1"]}', 422, "validation_error"), (b'{}', 422, "validation_error"),
-    (b'{"quantity": 1, "extra": 1}', 422, "validation_error"), (b'null', 422, "validation_error"),
-    # seat ids in other scripts' digits: refused here, not accepted and dead-lettered later
-    ('{"seats": ["A-\u00b9-1"]}'.encode(), 422, "validation_error"),
-    ('{"seats": ["A-\u0661-\u0661"]}'.encode(), 422, "validation_error"),
-    (b'{"seats": ["A-1-1\\u0000"]}', 422, "validation_error"),
-    (b'{"seats": ["A-2-4"]}', 422, "validation_error"),  # outside the layout
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b'{"quantity": ', 400, "malformed_json"),
+        (b'"\\ud800"', 400, "malformed_json"),  # a lone surrogate cannot be stored as text
+        (b'{"quantity": "2"}', 422, "validation_error"),
+        (b'{"quantity": 0}', 422, "validation_error"),
+        (b'{"quantity": 11}', 422, "validation_error"),
+        (b'{"quantity": true}', 422, "validation_error"),
+        (b'{"quantity": 1e400}', 422, "validation_error"),
+        (b'{"seats": []}', 422, "validation_error"),
+        (b'{"seats": ["A-1-1", "A-1-1"]}', 422, "validation_error"),
+        (b"{}", 422, "validation_error"),
+        (b'{"quantity": 1, "extra": 1}', 422, "validation_error"),
+        (b"null", 422, "validation_error"),
+        # seat ids in other scripts' digits: refused here, not accepted and dead-lettered later
+        ('{"seats": ["A-\u00b9-1"]}'.encode(), 422, "validation_error"),
+        ('{"seats": ["A-\u0661-\u0661"]}'.encode(), 422, "validation_error"),
+        (b'{"seats": ["A-1-1\\u0000"]}', 422, "validation_error"),
+        (b'{"seats": ["A-2-4"]}', 422, "validation_error"),  # outside the layout
+    ],
+)
 async def test_booking_bodies(client, body, status, code):
     r = await client.post(f"/v1/shows/{SHOW}/bookings", content=body, headers=booking_headers())
     error(r, status, code)
@@ -82,18 +91,29 @@ async def test_booking_bodies(client, body, status, code):
 
 @pytest.mark.parametrize("field", ["title", "venue"])
 async def test_nul_in_a_show_is_refused_not_accepted(client, app_state, field):
-    body = {"title": "t", "venue": "v", "starts_at": "2027-01-01T00:00:00Z",
-            "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}], field: "a\x00b"}
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+        field: "a\x00b",
+    }
     r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
     assert error(r, 422, "validation_error")["details"]["path"] == f"$.{field}"
     assert app_state[1].bus.sent == []
 
 
-@pytest.mark.parametrize("starts_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
-                                       "0001-01-01T00:00:00+23:59", "2027-01-01T00:00:00"])
+@pytest.mark.parametrize(
+    "starts_at",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+23:59", "2027-01-01T00:00:00"],
+)
 async def test_times_at_the_edges_of_the_calendar(client, starts_at):
-    body = {"title": "t", "venue": "v", "starts_at": starts_at,
-            "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": starts_at,
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+    }
     error(await client.post("/v1/shows", json=body, headers=auth("ops", "admin")), 422, "validation_error")
 
 
@@ -115,25 +135,42 @@ async def test_cursor(client, cursor):
 
 
 async def test_sizes_types_and_keys(client):
-    error(await client.post(f"/v1/shows/{SHOW}/bookings", content=b'{"seats": ["' + b"A" * 20_000 + b'"]}',
-                            headers=booking_headers()), 413, "payload_too_large")
-    error(await client.post(f"/v1/shows/{SHOW}/bookings", content=b'{"quantity": 1}',
-                            headers={**booking_headers(), "Content-Type": "text/plain"}), 415, "unsupported_media_type")
+    error(
+        await client.post(
+            f"/v1/shows/{SHOW}/bookings", content=b'{"seats": ["' + b"A" * 20_000 + b'"]}', headers=booking_headers()
+        ),
+        413,
+        "payload_too_large",
+    )
+    error(
+        await client.post(
+            f"/v1/shows/{SHOW}/bookings",
+            content=b'{"quantity": 1}',
+            headers={**booking_headers(), "Content-Type": "text/plain"},
+        ),
+        415,
+        "unsupported_media_type",
+    )
     headers = booking_headers()
     del headers["Idempotency-Key"]
-    error(await client.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers=headers), 422,
-          "validation_error")
+    error(
+        await client.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers=headers), 422, "validation_error"
+    )
     for key in [b"x" * 129, b"tab\there", "caf\u00e9".encode()]:
-        r = await client.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1},
-                              headers={**booking_headers(), "Idempotency-Key": key})
+        r = await client.post(
+            f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers={**booking_headers(), "Idempotency-Key": key}
+        )
         error(r, 422, "validation_error")
 
 
 async def test_unknown_resources(client):
     error(await client.get("/v1/shows/sh_nope"), 404, "not_found")
     error(await client.get("/v1/shows/%00"), 404, "not_found")
-    error(await client.post("/v1/shows/sh_nope/bookings", json={"quantity": 1}, headers=booking_headers()), 404,
-          "not_found")
+    error(
+        await client.post("/v1/shows/sh_nope/bookings", json={"quantity": 1}, headers=booking_headers()),
+        404,
+        "not_found",
+    )
     error(await client.get("/v1/nowhere"), 404, "not_found")
 
 
@@ -147,15 +184,23 @@ async def test_a_rejected_show_says_so(client, app_state):
 async def test_auth_battery(client):
     url = f"/v1/shows/{SHOW}/bookings"
     error(await client.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k"}), 401, "unauthorized")
-    for token in ["not-a-jwt", jwt.encode({"sub": "x", "exp": int(time.time()) - 10}, SECRET, "HS256"),
-                  jwt.encode({"sub": "x", "role": "admin", "exp": 2**40}, "forged-" + SECRET, "HS256"),
-                  jwt.encode({"sub": "x", "role": "root", "exp": 2**40}, SECRET, "HS256"),
-                  jwt.encode({"sub": "x", "exp": 2**40, "email": "x\x00@y.z"}, SECRET, "HS256")]:
-        r = await client.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k",
-                                                                   "Authorization": f"Bearer {token}"})
+    for token in [
+        "not-a-jwt",
+        jwt.encode({"sub": "x", "exp": int(time.time()) - 10}, SECRET, "HS256"),
+        jwt.encode({"sub": "x", "role": "admin", "exp": 2**40}, "forged-" + SECRET, "HS256"),
+        jwt.encode({"sub": "x", "role": "root", "exp": 2**40}, SECRET, "HS256"),
+        jwt.encode({"sub": "x", "exp": 2**40, "email": "x\x00@y.z"}, SECRET, "HS256"),
+    ]:
+        r = await client.post(
+            url, json={"quantity": 1}, headers={"Idempotency-Key": "k", "Authorization": f"Bearer {token}"}
+        )
         error(r, 401, "unauthorized")
-    body = {"title": "t", "venue": "v", "starts_at": "2027-01-01T00:00:00Z",
-            "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+    }
     error(await client.post("/v1/shows", json=body, headers=auth()), 403, "forbidden")
     error(await client.get("/v1/bookings/bk_alice", headers=auth("mallory")), 404, "not_found")
     assert (await client.get("/v1/bookings/bk_alice", headers=auth("ops", "admin"))).status_code == 200
@@ -169,8 +214,10 @@ async def test_rate_limit_answers_429_with_retry_after(app_state):
     state.limiter = FakeRateLimiter(1, 2)
     transport = httpx.ASGITransport(app=create_app(app_settings, state=state))
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
-        answers = [await http.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1},
-                                   headers=booking_headers(f"k{i}")) for i in range(4)]
+        answers = [
+            await http.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers=booking_headers(f"k{i}"))
+            for i in range(4)
+        ]
     assert [r.status_code for r in answers][:2] == [202, 202]
     assert error(answers[-1], 429, "rate_limited") and int(answers[-1].headers["Retry-After"]) >= 1
 
@@ -185,10 +232,15 @@ async def test_kafka_down_is_503_with_retry_after(client, app_state):
 
 
 # ---------------------------------------------------------------- routing and the document
-@pytest.mark.parametrize(("method", "path", "allow"), [
-    ("PUT", "/v1/shows", {"GET", "HEAD", "POST"}), ("DELETE", f"/v1/shows/{SHOW}", {"GET", "HEAD"}),
-    ("GET", f"/v1/shows/{SHOW}/bookings", {"POST"}), ("PATCH", "/healthz", {"GET", "HEAD"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/v1/shows", {"GET", "HEAD", "POST"}),
+        ("DELETE", f"/v1/shows/{SHOW}", {"GET", "HEAD"}),
+        ("GET", f"/v1/shows/{SHOW}/bookings", {"POST"}),
+        ("PATCH", "/healthz", {"GET", "HEAD"}),
+    ],
+)
 async def test_405_names_every_method_of_the_path(client, method, path, allow):
     r = await client.request(method, path)
     error(r, 405, "method_not_allowed")
@@ -223,7 +275,8 @@ async def test_dev_sign_in(client, app_state):
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 seatish = st.text(alphabet=st.sampled_from("A-1230\u00b9\u0661\x00 B"), min_size=0, max_size=8)
 bodies = st.one_of(
     json_values,
@@ -233,13 +286,11 @@ bodies = st.one_of(
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=bodies, key=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1,
-                                max_size=20))
+@given(body=bodies, key=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=20))
 async def test_any_body_is_answered_4xx_or_accepted_decodably(client, app_state, body, key):
     bus = app_state[1].bus
     before = len(bus.raw)
-    r = await client.post(f"/v1/shows/{SHOW}/bookings", content=msgspec.json.encode(body),
-                          headers=booking_headers(key))
+    r = await client.post(f"/v1/shows/{SHOW}/bookings", content=msgspec.json.encode(body), headers=booking_headers(key))
     assert r.status_code < 500, r.text
     if r.status_code == 202:
         assert len(bus.raw) == before + 1
@@ -250,15 +301,20 @@ async def test_any_body_is_answered_4xx_or_accepted_decodably(client, app_state,
 
 
 async def test_a_show_creation_with_an_idempotency_key_is_safe_to_retry(client, app_state):
-    body = {"title": "t", "venue": "v", "starts_at": "2027-01-01T00:00:00Z",
-            "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}]}
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}],
+    }
     headers = {**auth("ops", "admin"), "Idempotency-Key": "create-1"}
     first = await client.post("/v1/shows", json=body, headers=headers)
     again = await client.post("/v1/shows", json=body, headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json()["show_id"] == again.json()["show_id"]
-    error(await client.post("/v1/shows", json={**body, "title": "other"}, headers=headers), 422,
-          "idempotency_key_reused")
+    error(
+        await client.post("/v1/shows", json={**body, "title": "other"}, headers=headers), 422, "idempotency_key_reused"
+    )
     without = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
     assert without.json()["show_id"] != first.json()["show_id"]
     # and the show reads at once (version 0) before the processor creates it

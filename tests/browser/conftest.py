@@ -8,6 +8,7 @@ groups, and an e2e test that stops "the" processor would not stop this one).
 
 Screenshots of every step go to $BOXOFFICE_STACK_DIR/test-logs/browser/<test>/NN-step.png (git-ignored).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -27,8 +28,16 @@ from tests.support.api import Api
 CHROMIUM = Path(os.environ.get("BOXOFFICE_CHROMIUM", "/usr/bin/chromium"))
 # What works on these machines: headless, no sandbox (root), no GPU, and none of Chromium's own traffic
 # (its background connections are refused by the closed network). Playwright adds a fresh user-data dir.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 # A loaded CI machine: what the page must come to show may take longer than Playwright's default 5 s. How soon
 # it does is reported (the `report` fixture), never asserted.

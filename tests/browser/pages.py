@@ -1,4 +1,5 @@
 """What the browser tests do on the client's pages, by the selectors docs/WEB.md lists."""
+
 from __future__ import annotations
 
 from playwright.async_api import Page, expect
@@ -34,5 +35,7 @@ async def wait_seat_states(page: Page, seats: list[str], state: str, timeout_s: 
     fn = "__seatMapState" if raw else "__seatState"
     await page.wait_for_function(
         f"([seats, state]) => seats.every((s) => window.{fn} && window.{fn}(s) === state)",
-        arg=[seats, state], timeout=timeout_s * 1000, polling="raf")
-
+        arg=[seats, state],
+        timeout=timeout_s * 1000,
+        polling="raf",
+    )

@@ -5,6 +5,7 @@
 It creates a show through the API (development sign-in: the local stack has it on), lets a few people hold
 and book seats, then signs Alice in through the UI with a hold of her own and photographs her page.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,8 +18,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-SECTIONS = [{"name": "Stalls", "rows": 10, "seats_per_row": 22, "price_cents": 6500},
-            {"name": "Circle", "rows": 6, "seats_per_row": 18, "price_cents": 4500}]
+SECTIONS = [
+    {"name": "Stalls", "rows": 10, "seats_per_row": 22, "price_cents": 6500},
+    {"name": "Circle", "rows": 6, "seats_per_row": 18, "price_cents": 4500},
+]
 
 
 def token(http: httpx.Client, sub: str, role: str = "customer") -> dict[str, str]:
@@ -28,8 +31,11 @@ def token(http: httpx.Client, sub: str, role: str = "customer") -> dict[str, str
 
 
 def book(http: httpx.Client, sub: str, show_id: str, seats: list[str]) -> str:
-    r = http.post(f"/v1/shows/{show_id}/bookings", json={"seats": seats},
-                  headers={**token(http, sub), "Idempotency-Key": uuid.uuid4().hex})
+    r = http.post(
+        f"/v1/shows/{show_id}/bookings",
+        json={"seats": seats},
+        headers={**token(http, sub), "Idempotency-Key": uuid.uuid4().hex},
+    )
     r.raise_for_status()
     booking_id = r.json()["booking_id"]
     for _ in range(100):
@@ -42,8 +48,13 @@ def book(http: httpx.Client, sub: str, show_id: str, seats: list[str]) -> str:
 def main(base_url: str, out: str) -> None:
     rng = random.Random(7)
     with httpx.Client(base_url=base_url, timeout=30) as http:
-        body = {"title": "Hamlet", "venue": "The Globe", "starts_at": "2026-12-19T19:30:00Z", "hold_seconds": 600,
-                "sections": SECTIONS}
+        body = {
+            "title": "Hamlet",
+            "venue": "The Globe",
+            "starts_at": "2026-12-19T19:30:00Z",
+            "hold_seconds": 600,
+            "sections": SECTIONS,
+        }
         show_id = http.post("/v1/shows", json=body, headers=token(http, "ops", "admin")).json()["show_id"]
         for _ in range(50):
             if http.get(f"/v1/shows/{show_id}/seats").json()["version"] >= 1:
@@ -59,8 +70,11 @@ def main(base_url: str, out: str) -> None:
             taken |= set(seats)
             booking_id = book(http, f"fan{n}", show_id, seats)
             if n % 3:  # two in three pay; the others are holding
-                http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": f"p{n}"},
-                          headers=token(http, f"fan{n}"))
+                http.post(
+                    f"/v1/bookings/{booking_id}/confirm",
+                    json={"payment_reference": f"p{n}"},
+                    headers=token(http, f"fan{n}"),
+                )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(base_url=base_url, viewport={"width": 1280, "height": 800})
@@ -81,5 +95,7 @@ def main(base_url: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000",
-         sys.argv[2] if len(sys.argv) > 2 else "docs/seat-map.png")
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000",
+        sys.argv[2] if len(sys.argv) > 2 else "docs/seat-map.png",
+    )

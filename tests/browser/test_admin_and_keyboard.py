@@ -1,5 +1,6 @@
 """An administrator creates a show through the UI and it appears in the listing; a person picks and books
 seats with the keyboard alone."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -61,8 +62,9 @@ async def test_an_admin_creates_a_show_and_it_is_listed(session, shots):
 
 
 async def test_seats_are_picked_and_booked_with_the_keyboard(api, session, shots):
-    show_id = await api.create_show([{"name": "A", "rows": 3, "seats_per_row": 6, "price_cents": 1500}],
-                                    title="Keyboard only")
+    show_id = await api.create_show(
+        [{"name": "A", "rows": 3, "seats_per_row": 6, "price_cents": 1500}], title="Keyboard only"
+    )
     page = await session(person("kim"))
     await open_map(page, show_id)
 
@@ -108,8 +110,12 @@ async def test_seats_are_picked_and_booked_with_the_keyboard(api, session, shots
 async def test_a_show_being_created_reads_at_once_and_goes_on_sale(api, system, session, shots):
     system.processor.stop()  # its creation waits in the queue
     try:
-        body = {"title": "Not yet decided", "venue": "Queue Hall", "starts_at": "2027-02-01T20:00:00Z",
-                "sections": [{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 100}]}
+        body = {
+            "title": "Not yet decided",
+            "venue": "Queue Hall",
+            "starts_at": "2027-02-01T20:00:00Z",
+            "sections": [{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 100}],
+        }
         r = await api.http.post("/v1/shows", json=body, headers=api.auth("admin-1", "admin"))
         assert r.status_code == 202, r.text
         show_id = r.json()["show_id"]

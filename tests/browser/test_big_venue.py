@@ -1,6 +1,7 @@
 """A 100,000-seat show in the real Chromium: the time from navigation to the map drawn, and whether the page
 stays responsive while 200 booking changes stream in. The figures are printed (and kept in figures.txt);
 nothing is asserted on them, only that the map loaded and followed every change (docs/WEB.md has them)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,15 +72,17 @@ async def test_a_100000_seat_show_loads_and_stays_responsive(api, session, shots
     await expect(seat_map).to_have_attribute("data-total", "100000")
     await expect(seat_map).to_have_attribute("data-available", "100000")
     await expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "live")
-    report("100,000 seats: navigation to the map drawn (data-loaded), empty map",
-           f"{in_page_ms:.0f} ms in the page (performance.now), {wall_ms:.0f} ms wall from page.goto")
+    report(
+        "100,000 seats: navigation to the map drawn (data-loaded), empty map",
+        f"{in_page_ms:.0f} ms in the page (performance.now), {wall_ms:.0f} ms wall from page.goto",
+    )
     await shots(page, "100000 seats loaded")
 
     # 200 people book one seat each: half in view (the first rows of section A), half anywhere.
     rng = random.Random(20261125)
     in_view = [f"A-{row}-{seat}" for row in range(1, 11) for seat in range(1, 11)]
     elsewhere = {f"{rng.choice('BCDE')}-{rng.randint(1, 200)}-{rng.randint(1, 100)}" for _ in range(300)}
-    seats = in_view + sorted(elsewhere)[:CHANGES - len(in_view)]
+    seats = in_view + sorted(elsewhere)[: CHANGES - len(in_view)]
     version = int(await seat_map.get_attribute("data-version"))
     await page.evaluate(START_FRAMES)
     limit = asyncio.Semaphore(40)
@@ -93,7 +96,9 @@ async def test_a_100000_seat_show_loads_and_stays_responsive(api, session, shots
     await asyncio.gather(*(book(seat) for seat in seats))
     await page.wait_for_function(
         "(v) => Number(document.querySelector('[data-testid=seat-map]').dataset.version) >= v",
-        arg=version + CHANGES, timeout=60_000)
+        arg=version + CHANGES,
+        timeout=60_000,
+    )
     applied_s = time.monotonic() - sent
     frames = await page.evaluate(STOP_FRAMES)
     held = await page.evaluate("(seats) => seats.filter((s) => window.__seatMapState(s) === 'held').length", seats)
@@ -101,15 +106,22 @@ async def test_a_100000_seat_show_loads_and_stays_responsive(api, session, shots
     await expect(seat_map).to_have_attribute("data-available", str(100_000 - CHANGES))
     await shots(page, "200 holds streamed in")
     fps = frames["frames"] / (frames["ms"] / 1000)
-    long_tasks = "not measured" if frames["longTasks"] is None else (
-        f"{frames['longTasks']} long tasks (longest {frames['longestTask']:.0f} ms)")
-    report("100,000 seats: 200 booking changes streamed in",
-           f"all on the map {applied_s:.1f} s after the first POST; over {frames['ms'] / 1000:.1f} s: "
-           f"{fps:.0f} fps, frame gap p50 {frames['p50']:.1f} ms, p95 {frames['p95']:.1f} ms, "
-           f"max {frames['max']:.1f} ms; {long_tasks}")
+    long_tasks = (
+        "not measured"
+        if frames["longTasks"] is None
+        else (f"{frames['longTasks']} long tasks (longest {frames['longestTask']:.0f} ms)")
+    )
+    report(
+        "100,000 seats: 200 booking changes streamed in",
+        f"all on the map {applied_s:.1f} s after the first POST; over {frames['ms'] / 1000:.1f} s: "
+        f"{fps:.0f} fps, frame gap p50 {frames['p50']:.1f} ms, p95 {frames['p95']:.1f} ms, "
+        f"max {frames['max']:.1f} ms; {long_tasks}",
+    )
 
     # Loading again, now with 200 seats held in the snapshot.
     in_page_ms, wall_ms = await load_map(page, show_id)
     await expect(seat_map).to_have_attribute("data-available", str(100_000 - CHANGES))
-    report("100,000 seats: navigation to the map drawn, again (200 held, warm cache)",
-           f"{in_page_ms:.0f} ms in the page, {wall_ms:.0f} ms wall")
+    report(
+        "100,000 seats: navigation to the map drawn, again (200 held, warm cache)",
+        f"{in_page_ms:.0f} ms in the page, {wall_ms:.0f} ms wall",
+    )

@@ -1,6 +1,7 @@
 """The live seat map in a real browser: two people on the same show see each other's holds and bookings
 without reloading, a hold that runs out frees its seats on every open map, and an open map rides out the
 restart of the intake instances (its stream reconnects through NGINX and catches up)."""
+
 from __future__ import annotations
 
 import time
@@ -65,7 +66,8 @@ async def test_two_people_see_each_other_live(api, session, shots, report):
     # Playwright's actionability check honours, but a person can still click it: force the click.)
     await bob.locator('[data-seat-id="A-1-1"]').click(force=True)
     await expect(bob.get_by_test_id("selection-message")).to_have_text(
-        "Section A, row 1, seat 1, booked: this seat cannot be picked.")
+        "Section A, row 1, seat 1, booked: this seat cannot be picked."
+    )
     await expect(bob.get_by_test_id("selection-summary")).to_contain_text("Pick up to 10 seats")
     await shots(bob, "bob cannot pick a booked seat")
 
@@ -83,7 +85,8 @@ async def test_two_people_see_each_other_live(api, session, shots, report):
     bob_status = bob.get_by_test_id("booking-panel").get_by_test_id("booking-status")
     await expect(bob_status).to_have_attribute("data-status", "REJECTED", timeout=15_000)
     await expect(bob.get_by_test_id("booking-panel").get_by_test_id("booking-message")).to_have_text(
-        "Someone else got one or more of these seats just before you. Please pick other seats and try again.")
+        "Someone else got one or more of these seats just before you. Please pick other seats and try again."
+    )
     await wait_seat_states(bob, ["A-1-3"], "held", timeout_s=15)  # the map and the status come by two paths
     await shots(bob, "bob is told the seat was taken")
 
@@ -110,7 +113,8 @@ async def test_a_hold_that_runs_out_frees_its_seats_on_every_open_map(api, sessi
     await wait_seat_states(holder, seats, "available", timeout_s=15)
     await expect(status).to_have_attribute("data-status", "EXPIRED", timeout=10_000)
     await expect(holder.get_by_test_id("booking-panel").get_by_test_id("booking-message")).to_contain_text(
-        "Your hold ran out")
+        "Your hold ran out"
+    )
     await expect(visitor.get_by_label("Section A, row 2, seat 4, available", exact=True)).to_be_visible()
     await shots(holder, "the hold ran out")
     await shots(visitor, "the visitor sees them free again")
@@ -118,8 +122,9 @@ async def test_a_hold_that_runs_out_frees_its_seats_on_every_open_map(api, sessi
 
 
 async def test_an_open_map_rides_out_intake_restarts(api, system, session, shots, report):
-    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 10, "price_cents": 100}],
-                                    title="Intake restarts")
+    show_id = await api.create_show(
+        [{"name": "A", "rows": 1, "seats_per_row": 10, "price_cents": 100}], title="Intake restarts"
+    )
     page = await session(None)
     await open_map(page, show_id)
     await mark_document(page)

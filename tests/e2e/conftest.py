@@ -3,6 +3,7 @@ NGINX (every API request of the tests goes through it, and it serves the built w
 `make up` does), processor, relay, projections and expiry as real processes. The intakes have the
 development sign-in on (POST /v1/dev/token), as on the local stack, for the browser tests (tests/browser),
 which start this same System."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,10 @@ class System:
         self.projections = Service("projections", "projections", env, log_dir)
         self.expiry = Service("expiry", "expiry", env, log_dir)
         intake_env = {**env, "BOXOFFICE_DEV_SIGNIN": "1"}
-        self.intakes = [Service(f"intake-{i}", "intake", {**intake_env, "BOXOFFICE_INSTANCE": f"intake-{i}"},
-                                log_dir) for i in range(1, INTAKES + 1)]
+        self.intakes = [
+            Service(f"intake-{i}", "intake", {**intake_env, "BOXOFFICE_INSTANCE": f"intake-{i}"}, log_dir)
+            for i in range(1, INTAKES + 1)
+        ]
         self.intake = self.intakes[0]
         self.front_door = Nginx(log_dir / "nginx", [i.port for i in self.intakes], web_root=WEB_ROOT)
 

@@ -1,4 +1,5 @@
 """Bad input: each the documented 4xx with a JSON error body, never a 5xx."""
+
 from __future__ import annotations
 
 import base64
@@ -34,11 +35,24 @@ async def test_malformed_json(api, show_id):
     _error(r, 400, "malformed_json")
 
 
-@pytest.mark.parametrize("body", [
-    b'{"quantity": "2"}', b'{"quantity": 0}', b'{"quantity": 11}', b'{"quantity": true}',
-    b'{"seats": "A-1-1"}', b'{"seats": []}', b'{"seats": [1]}', b'{"seats": ["A-1-1", "A-1-1"]}',
-    b'{"quantity": 1, "seats": ["A-1-1"]}', b'{}', b'[]', b'{"quantity": 1, "extra": 1}', b'null',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"quantity": "2"}',
+        b'{"quantity": 0}',
+        b'{"quantity": 11}',
+        b'{"quantity": true}',
+        b'{"seats": "A-1-1"}',
+        b'{"seats": []}',
+        b'{"seats": [1]}',
+        b'{"seats": ["A-1-1", "A-1-1"]}',
+        b'{"quantity": 1, "seats": ["A-1-1"]}',
+        b"{}",
+        b"[]",
+        b'{"quantity": 1, "extra": 1}',
+        b"null",
+    ],
+)
 async def test_wrong_shapes_are_validation_errors(api, show_id, body):
     r = await api.http.post(f"/v1/shows/{show_id}/bookings", content=body, headers=_headers(api))
     _error(r, 422, "validation_error")
@@ -61,8 +75,9 @@ async def test_missing_or_bad_idempotency_key(api, show_id):
     del headers["Idempotency-Key"]
     r = await api.http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1}, headers=headers)
     _error(r, 422, "validation_error")
-    r = await api.http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
-                            headers={**headers, "Idempotency-Key": "x" * 129})
+    r = await api.http.post(
+        f"/v1/shows/{show_id}/bookings", json={"quantity": 1}, headers={**headers, "Idempotency-Key": "x" * 129}
+    )
     _error(r, 422, "validation_error")
 
 
@@ -70,17 +85,21 @@ async def test_tokens(api, show_id):
     url = f"/v1/shows/{show_id}/bookings"
     r = await api.http.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k"})
     _error(r, 401, "unauthorized")
-    r = await api.http.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k",
-                                                                "Authorization": "Bearer not-a-jwt"})
+    r = await api.http.post(
+        url, json={"quantity": 1}, headers={"Idempotency-Key": "k", "Authorization": "Bearer not-a-jwt"}
+    )
     _error(r, 401, "unauthorized")
     expired = jwt.encode({"sub": "x", "role": "customer", "exp": int(time.time()) - 10}, api.secret, "HS256")
-    r = await api.http.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k",
-                                                                "Authorization": f"Bearer {expired}"})
+    r = await api.http.post(
+        url, json={"quantity": 1}, headers={"Idempotency-Key": "k", "Authorization": f"Bearer {expired}"}
+    )
     _error(r, 401, "unauthorized")
-    forged = jwt.encode({"sub": "x", "role": "admin", "exp": int(time.time()) + 60},
-                        "not-the-secret-but-long-enough-for-hs256", "HS256")
-    r = await api.http.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k",
-                                                                "Authorization": f"Bearer {forged}"})
+    forged = jwt.encode(
+        {"sub": "x", "role": "admin", "exp": int(time.time()) + 60}, "not-the-secret-but-long-enough-for-hs256", "HS256"
+    )
+    r = await api.http.post(
+        url, json={"quantity": 1}, headers={"Idempotency-Key": "k", "Authorization": f"Bearer {forged}"}
+    )
     _error(r, 401, "unauthorized")
 
 
@@ -93,16 +112,24 @@ async def test_customer_cannot_create_shows(api):
 
 async def test_invalid_show_bodies(api):
     admin = api.auth("admin", "admin")
-    good = {"title": "t", "venue": "v", "starts_at": "2027-01-01T20:00:00Z",
-            "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}
+    good = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T20:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+    }
     for bad in [
-        {**good, "starts_at": "tomorrow"}, {**good, "starts_at": "2027-01-01T20:00:00"},
-        {**good, "hold_seconds": 5}, {**good, "sections": []},
+        {**good, "starts_at": "tomorrow"},
+        {**good, "starts_at": "2027-01-01T20:00:00"},
+        {**good, "hold_seconds": 5},
+        {**good, "sections": []},
         {**good, "sections": [{"name": "A-1", "rows": 1, "seats_per_row": 1, "price_cents": 1}]},
         {**good, "sections": [{"name": "A", "rows": 201, "seats_per_row": 1, "price_cents": 1}]},
         {**good, "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}] * 2},
-        {**good, "sections": [{"name": f"S{i}", "rows": 200, "seats_per_row": 200, "price_cents": 1}
-                              for i in range(3)]},
+        {
+            **good,
+            "sections": [{"name": f"S{i}", "rows": 200, "seats_per_row": 200, "price_cents": 1} for i in range(3)],
+        },
         {**good, "unknown": 1},
     ]:
         r = await api.http.post("/v1/shows", json=bad, headers=admin)
@@ -132,10 +159,12 @@ async def test_bad_paging(api):
     _error(await api.http.get("/v1/shows?cursor=%%%"), 422, "validation_error")
     # History cursors are base64 JSON: well-formed ones the API never issued are refused, not passed on.
     customer = api.auth(ids.customer("pager"))
-    for made_up in (["0001-01-01T00:00:00+14:00", "bk_" + "a" * 26],  # before year 1 once in UTC
-                    ["9999-12-31T23:59:59-14:00", "bk_" + "a" * 26],  # after year 9999 once in UTC
-                    ["2026-01-01T00:00:00", "bk_" + "a" * 26],  # no offset
-                    ["2026-01-01T00:00:00Z", "not a booking id"]):
+    for made_up in (
+        ["0001-01-01T00:00:00+14:00", "bk_" + "a" * 26],  # before year 1 once in UTC
+        ["9999-12-31T23:59:59-14:00", "bk_" + "a" * 26],  # after year 9999 once in UTC
+        ["2026-01-01T00:00:00", "bk_" + "a" * 26],  # no offset
+        ["2026-01-01T00:00:00Z", "not a booking id"],
+    ):
         cursor = base64.urlsafe_b64encode(json.dumps(made_up).encode()).decode().rstrip("=")
         _error(await api.http.get(f"/v1/me/bookings?cursor={cursor}", headers=customer), 422, "validation_error")
 
@@ -147,19 +176,31 @@ async def test_operations_endpoints(api):
     assert "boxoffice_http_requests_total" in metrics.text
     doc = (await api.http.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.")
-    for path in ["/v1/shows", "/v1/shows/{show_id}", "/v1/shows/{show_id}/seats", "/v1/shows/{show_id}/bookings",
-                 "/v1/bookings/{booking_id}", "/v1/bookings/{booking_id}/confirm",
-                 "/v1/bookings/{booking_id}/cancel", "/v1/me/bookings", "/healthz", "/readyz", "/metrics"]:
+    for path in [
+        "/v1/shows",
+        "/v1/shows/{show_id}",
+        "/v1/shows/{show_id}/seats",
+        "/v1/shows/{show_id}/bookings",
+        "/v1/bookings/{booking_id}",
+        "/v1/bookings/{booking_id}/confirm",
+        "/v1/bookings/{booking_id}/cancel",
+        "/v1/me/bookings",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ]:
         assert path in doc["paths"]
 
 
 async def test_every_worker_serves_health_readiness_and_its_own_metrics(api, system, show_id):
     customer = ids.customer("metrics")
     await api.wait_status(customer, (await api.book(customer, show_id, quantity=1)).json()["booking_id"])
-    own = {"booking_processor": "boxoffice_processor_commands_total",
-           "outbox_relay": "boxoffice_relay_published_total",
-           "projections": "boxoffice_projection_events_total",
-           "expiry": "process_cpu_seconds_total"}
+    own = {
+        "booking_processor": "boxoffice_processor_commands_total",
+        "outbox_relay": "boxoffice_relay_published_total",
+        "projections": "boxoffice_projection_events_total",
+        "expiry": "process_cpu_seconds_total",
+    }
     for service in (system.processor, system.relay, system.projections, system.expiry):
         assert (await api.http.get(f"{service.url}/healthz")).status_code == 200, service.name
         assert (await api.http.get(f"{service.url}/readyz")).status_code == 200, service.name
@@ -173,21 +214,27 @@ async def test_rate_limited_writes_get_429_with_retry_after(api, system, show_id
     from tests.support.processes import Service
 
     # One write per 20 s after a burst of 2: the third is refused however slowly the first two are answered.
-    intake = Service("intake-rate-limited", "intake", {"BOXOFFICE_RATE_LIMIT_PER_S": "0.05",
-                                                        "BOXOFFICE_RATE_LIMIT_BURST": "2"}, system.log_dir).start()
+    intake = Service(
+        "intake-rate-limited",
+        "intake",
+        {"BOXOFFICE_RATE_LIMIT_PER_S": "0.05", "BOXOFFICE_RATE_LIMIT_BURST": "2"},
+        system.log_dir,
+    ).start()
     try:
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
             customer = ids.customer("eager")
             statuses = []
             for _ in range(3):
-                r = await http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
-                                    headers=_headers(api, customer))
+                r = await http.post(
+                    f"/v1/shows/{show_id}/bookings", json={"quantity": 1}, headers=_headers(api, customer)
+                )
                 statuses.append(r.status_code)
             assert statuses[:2] == [202, 202]
             _error(r, 429, "rate_limited")
             assert int(r.headers["retry-after"]) >= 1
-            other = await http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
-                                    headers=_headers(api, ids.customer("patient")))
+            other = await http.post(
+                f"/v1/shows/{show_id}/bookings", json={"quantity": 1}, headers=_headers(api, ids.customer("patient"))
+            )
             assert other.status_code == 202  # limits are per customer
     finally:
         intake.stop()
@@ -203,8 +250,9 @@ async def test_odd_input_is_refused_with_a_4xx_never_accepted_and_lost(api, show
     customer = ids.customer("odd")
     accepted = []
     for seat in ODD_SEATS:
-        r = await api.http.post(f"/v1/shows/{show_id}/bookings", json={"seats": [seat]},
-                                headers=_headers(api, customer))
+        r = await api.http.post(
+            f"/v1/shows/{show_id}/bookings", json={"seats": [seat]}, headers=_headers(api, customer)
+        )
         assert r.status_code in (202, 422), (seat, r.status_code, r.text)
         if r.status_code == 202:
             accepted.append(r.json()["booking_id"])
@@ -215,15 +263,24 @@ async def test_odd_input_is_refused_with_a_4xx_never_accepted_and_lost(api, show
     admin = api.auth("admin", "admin")
     body = {"title": "t", "venue": "v", "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}]}
     for starts_at in ODD_TIMES:
-        _error(await api.http.post("/v1/shows", json={**body, "starts_at": starts_at}, headers=admin), 422,
-               "validation_error")
+        _error(
+            await api.http.post("/v1/shows", json={**body, "starts_at": starts_at}, headers=admin),
+            422,
+            "validation_error",
+        )
     for text in ("a\x00b", "bell\x07", "c1\x9c"):
-        _error(await api.http.post("/v1/shows", json={**body, "title": text, "starts_at": "2027-01-01T00:00:00Z"},
-                                   headers=admin), 422, "validation_error")
+        _error(
+            await api.http.post(
+                "/v1/shows", json={**body, "title": text, "starts_at": "2027-01-01T00:00:00Z"}, headers=admin
+            ),
+            422,
+            "validation_error",
+        )
     booking_id = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
     await api.wait_status(customer, booking_id)
-    r = await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "ref\x00"},
-                            headers=api.auth(customer))
+    r = await api.http.post(
+        f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "ref\x00"}, headers=api.auth(customer)
+    )
     _error(r, 422, "validation_error")
 
 
@@ -231,26 +288,44 @@ async def test_every_accepted_request_reaches_a_decision(api):
     """Unusual but valid input is accepted and decided: every 202 booking ends decided, every 202 show exists."""
     admin = api.auth("admin", "admin")
     shows = []
-    for title, starts_at in [("\u00c9t\u00e9 \u2014 \U0001f3ad", "0001-01-01T01:00:00+01:00"),
-                             ("x" * 200, "9999-12-31T23:59:59Z"), ("\u202etxet", "2027-06-01T12:00:00-11:30")]:
-        r = await api.http.post("/v1/shows", headers=admin, json={
-            "title": title, "venue": "\u00fcber", "starts_at": starts_at, "hold_seconds": 3600,
-            "sections": [{"name": "Z9", "rows": 200, "seats_per_row": 1, "price_cents": 1_000_000_000}]})
+    for title, starts_at in [
+        ("\u00c9t\u00e9 \u2014 \U0001f3ad", "0001-01-01T01:00:00+01:00"),
+        ("x" * 200, "9999-12-31T23:59:59Z"),
+        ("\u202etxet", "2027-06-01T12:00:00-11:30"),
+    ]:
+        r = await api.http.post(
+            "/v1/shows",
+            headers=admin,
+            json={
+                "title": title,
+                "venue": "\u00fcber",
+                "starts_at": starts_at,
+                "hold_seconds": 3600,
+                "sections": [{"name": "Z9", "rows": 200, "seats_per_row": 1, "price_cents": 1_000_000_000}],
+            },
+        )
         assert r.status_code == 202, r.text
         shows.append((r.json()["show_id"], title))
     for show_id, title in shows:
-        show = await eventually(lambda s=show_id: api.http.get(f"/v1/shows/{s}"), lambda r: r.status_code == 200,
-                                what="the show created")
+        show = await eventually(
+            lambda s=show_id: api.http.get(f"/v1/shows/{s}"), lambda r: r.status_code == 200, what="the show created"
+        )
         assert show.json()["title"] == title
     show_id = shows[0][0]
     customer = ids.customer("edge")
-    bodies = [{"seats": ["Z9-200-1"]}, {"seats": ["Z9-1-1", "Z9-2-1", "Z9-3-1"]}, {"quantity": 10},
-              {"quantity": 1}, {"seats": ["Z9-200-1"]}]
+    bodies = [
+        {"seats": ["Z9-200-1"]},
+        {"seats": ["Z9-1-1", "Z9-2-1", "Z9-3-1"]},
+        {"quantity": 10},
+        {"quantity": 1},
+        {"seats": ["Z9-200-1"]},
+    ]
     keys = ["k", "~" * 128, "a b", "k!\"#$%&'()*+,-./", "last"]
     booking_ids = []
     for body, key in zip(bodies, keys, strict=True):
-        r = await api.http.post(f"/v1/shows/{show_id}/bookings", json=body,
-                                headers={**api.auth(customer), "Idempotency-Key": key})
+        r = await api.http.post(
+            f"/v1/shows/{show_id}/bookings", json=body, headers={**api.auth(customer), "Idempotency-Key": key}
+        )
         assert r.status_code == 202, r.text
         booking_ids.append(r.json()["booking_id"])
     decided = [await api.wait_status(customer, b) for b in booking_ids]

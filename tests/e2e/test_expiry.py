@@ -1,4 +1,5 @@
 """Holds cannot outlive their time: expiry end to end, a late confirm, and an expiry worker that was down."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,7 @@ def _seconds_until(timestamp: str) -> float:
 
 @pytest.mark.slow
 async def test_unconfirmed_hold_expires_and_seats_are_bookable_again(api):
-    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}],
-                                    hold_seconds=HOLD)
+    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}], hold_seconds=HOLD)
     alice, bob = ids.customer("alice"), ids.customer("bob")
     booking_id = (await api.book(alice, show_id, seats=["A-1-1", "A-1-2"])).json()["booking_id"]
     held = await api.wait_status(alice, booking_id)
@@ -45,8 +45,9 @@ async def test_confirm_after_expires_at_is_refused_even_if_expiry_is_late(api, s
         held = await api.wait_status(carol, booking_id)
         await asyncio.sleep(max(0.0, _seconds_until(held["expires_at"])) + 0.5)
         assert (await api.booking(carol, booking_id)).json()["status"] == "PENDING"  # nobody expired it yet
-        r = await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "late"},
-                                headers=api.auth(carol))
+        r = await api.http.post(
+            f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "late"}, headers=api.auth(carol)
+        )
         assert r.status_code == 202
         late = await api.wait_status(carol, booking_id, {"EXPIRED", "CONFIRMED"})
         assert (late["status"], late["reason"]) == ("EXPIRED", "hold_expired")
@@ -65,8 +66,9 @@ async def test_expiry_killed_while_holds_pending_expires_them_all_when_back(api,
         holds = [await api.wait_status(c, b) for c, b in zip(customers, booking_ids, strict=True)]
         latest = max(_seconds_until(h["expires_at"]) for h in holds)
         await asyncio.sleep(latest + 1.5)
-        assert await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND status = 'PENDING'",
-                                 show_id) == 5, "with the worker down, holds stay (overdue) PENDING"
+        assert (
+            await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND status = 'PENDING'", show_id) == 5
+        ), "with the worker down, holds stay (overdue) PENDING"
     finally:
         system.expiry.start()
     for customer, booking_id in zip(customers, booking_ids, strict=True):
@@ -85,8 +87,9 @@ async def test_confirm_accepted_before_expires_at_is_honoured_after_a_stall_past
     held = await api.wait_status(erin, booking_id)
     system.processor.stop()
     try:
-        r = await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "in-time"},
-                                headers=api.auth(erin))
+        r = await api.http.post(
+            f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "in-time"}, headers=api.auth(erin)
+        )
         assert r.status_code == 202 and _seconds_until(held["expires_at"]) > 0
         # Past the deadline, and long enough for the expiry worker (every 0.5 s here) to issue its command.
         await asyncio.sleep(_seconds_until(held["expires_at"]) + 3)

@@ -1,6 +1,7 @@
 """The seed's front door with the real intake instances behind the real NGINX: traffic reaches every
 instance, losing one in the middle of a storm loses nothing, no instance alive is a JSON 503, and the
 per-customer write limit is one limit however many instances there are."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,16 +52,25 @@ async def test_losing_an_instance_mid_storm_loses_nothing(api, system, pg, redis
     victim = system.intakes[1]
     victim_addr = f"127.0.0.1:{victim.port}"
     answers = _Answers(system.front_door)
+
     async def killer() -> None:  # in the middle of the storm: once the victim has answered some of it
-        await eventually(lambda: asyncio.sleep(0, answers.read().get(victim_addr, 0)), lambda n: n >= 20,
-                         timeout=60, interval=0.2, what="the victim answering part of the storm")
+        await eventually(
+            lambda: asyncio.sleep(0, answers.read().get(victim_addr, 0)),
+            lambda n: n >= 20,
+            timeout=60,
+            interval=0.2,
+            what="the victim answering part of the storm",
+        )
         victim.kill()
 
-    results, _ = await asyncio.gather(
-        asyncio.gather(*[_booking_id(api, c, show_id, q) for c, q in requests]), killer())
+    results, _ = await asyncio.gather(asyncio.gather(*[_booking_id(api, c, show_id, q) for c, q in requests]), killer())
     assert len(results) == STORM and len(set(results)) == STORM  # every request: exactly one booking id
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])",
-                                         results), lambda n: n == STORM, timeout=60, what="every booking decided")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", results),
+        lambda n: n == STORM,
+        timeout=60,
+        what="every booking decided",
+    )
     await assert_no_overbooking(pg, show_id)
     await assert_projection_matches(pg, redis, [show_id])
     answered = answers.read()
@@ -104,9 +114,16 @@ async def test_the_write_limit_is_one_limit_across_instances(api, system):
     try:
         async with httpx.AsyncClient(base_url=front_door.url, timeout=30) as http:
             started = time.monotonic()
-            answers = await asyncio.gather(*[
-                http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
-                          headers={**api.auth(customer), "Idempotency-Key": ids.key()}) for _ in range(60)])
+            answers = await asyncio.gather(
+                *[
+                    http.post(
+                        f"/v1/shows/{show_id}/bookings",
+                        json={"quantity": 1},
+                        headers={**api.auth(customer), "Idempotency-Key": ids.key()},
+                    )
+                    for _ in range(60)
+                ]
+            )
             elapsed = time.monotonic() - started
         accepted = sum(r.status_code == 202 for r in answers)
         limited = [r for r in answers if r.status_code == 429]

@@ -1,6 +1,7 @@
 """Booking history is read from the streaming replica (the server that answered says it is a standby), a
 decided booking shows up there (the replica's lag gauge within the documented bound), and with the replica
 stopped history falls back to the primary: the customer still sees every booking."""
+
 from __future__ import annotations
 
 import subprocess
@@ -44,15 +45,23 @@ async def _history(api, customer: str) -> list[str]:
 
 async def test_history_reads_the_replica_and_its_lag_stays_within_the_bound(api, system):
     replica_reads = 'boxoffice_history_reads_total{server="replica"}'
-    await eventually(lambda: _metric(system, "boxoffice_replica_usable"), lambda n: n == _replicas(system),
-                     what="every intake sees every shard's replica usable")
+    await eventually(
+        lambda: _metric(system, "boxoffice_replica_usable"),
+        lambda n: n == _replicas(system),
+        what="every intake sees every shard's replica usable",
+    )
     show_id = await api.create_show()
     customer = ids.customer("history")
     booking_id = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
     await api.wait_status(customer, booking_id)
     before = await _metric(system, replica_reads)
-    await eventually(lambda: _history(api, customer), lambda ids_: booking_id in ids_, timeout=30,
-                     interval=0.05, what="the decided booking in history")
+    await eventually(
+        lambda: _history(api, customer),
+        lambda ids_: booking_id in ids_,
+        timeout=30,
+        interval=0.05,
+        what="the decided booking in history",
+    )
     assert await _metric(system, replica_reads) > before  # a standby answered
     assert await _metric(system, "boxoffice_replica_lag_seconds") <= DOCUMENTED_LAG_S * _replicas(system)
 
@@ -71,10 +80,17 @@ async def test_with_the_replica_stopped_history_falls_back_to_the_primary(api, s
         before = await _metric(system, primary_reads)
         assert set(await _history(api, customer)) == {first, second}  # no error, nothing missing
         assert await _metric(system, primary_reads) > before
-        await eventually(lambda: _metric(system, "boxoffice_replica_usable"), lambda n: n == 0,
-                         what="every intake noticed the replica is gone")
+        await eventually(
+            lambda: _metric(system, "boxoffice_replica_usable"),
+            lambda n: n == 0,
+            what="every intake noticed the replica is gone",
+        )
     finally:
         _stack("up", "replica")
-    await eventually(lambda: _metric(system, "boxoffice_replica_usable"), lambda n: n == _replicas(system),
-                     timeout=30, what="history back on the replicas")
+    await eventually(
+        lambda: _metric(system, "boxoffice_replica_usable"),
+        lambda n: n == _replicas(system),
+        timeout=30,
+        what="history back on the replicas",
+    )
     assert set(await _history(api, customer)) == {first, second}

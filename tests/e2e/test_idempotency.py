@@ -1,4 +1,5 @@
 """Idempotency-Key: the same customer, key and body is one booking however often and however concurrently."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,10 @@ async def test_twenty_concurrent_identical_requests_make_one_booking(api, pg):
     # order): once it is, any duplicate that was published has been decided too. Still one booking of theirs.
     other = ids.customer("after")
     await api.wait_status(other, (await api.book(other, show_id, quantity=1)).json()["booking_id"])
-    assert await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND customer_id = $2",
-                             show_id, customer) == 1
+    assert (
+        await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND customer_id = $2", show_id, customer)
+        == 1
+    )
     assert await pg.fetchval("SELECT count(*) FROM seats WHERE show_id = $1", show_id) == 3
 
 

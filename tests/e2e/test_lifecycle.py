@@ -1,4 +1,5 @@
 """The booking lifecycle of API.md, end to end over HTTP against the real stack."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,8 +11,14 @@ from tests.support.waiting import eventually
 async def test_create_book_confirm(api):
     show_id = await api.create_show([{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 1000}])
     seat_map = await api.seat_map(show_id)
-    assert seat_map == {"show_id": show_id, "version": 1, "seats_total": 10, "seats_available": 10,
-                        "held": [], "booked": []}
+    assert seat_map == {
+        "show_id": show_id,
+        "version": 1,
+        "seats_total": 10,
+        "seats_available": 10,
+        "held": [],
+        "booked": [],
+    }
 
     alice = ids.customer("alice")
     r = await api.book(alice, show_id, seats=["A-1-1", "A-1-2"])
@@ -29,8 +36,9 @@ async def test_create_book_confirm(api):
     seat_map = await api.seat_map(show_id)
     assert seat_map["held"] == ["A-1-1", "A-1-2"] and seat_map["seats_available"] == 8
 
-    r = await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "pay-1"},
-                            headers=api.auth(alice))
+    r = await api.http.post(
+        f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "pay-1"}, headers=api.auth(alice)
+    )
     assert r.status_code == 202, r.text
     confirmed = await api.wait_status(alice, booking_id, {"CONFIRMED"})
     assert confirmed["seats"] == ["A-1-1", "A-1-2"]
@@ -108,8 +116,11 @@ async def test_my_bookings_newest_first_paginated(api):
         await api.wait_status(gina, booking_id)
         booked.append(booking_id)
     # History reads a replica (behind the primary by up to BOXOFFICE_REPLICA_MAX_LAG_S): all three, in time.
-    await eventually(lambda: api.http.get("/v1/me/bookings", headers=api.auth(gina)),
-                     lambda r: r.status_code == 200 and len(r.json()["bookings"]) == 3, what="all three in history")
+    await eventually(
+        lambda: api.http.get("/v1/me/bookings", headers=api.auth(gina)),
+        lambda r: r.status_code == 200 and len(r.json()["bookings"]) == 3,
+        what="all three in history",
+    )
     r = await api.http.get("/v1/me/bookings?limit=2", headers=api.auth(gina))
     assert r.status_code == 200
     page1 = r.json()

@@ -1,4 +1,5 @@
 """GET /v1/shows from the Redis read models: new shows appear, availability follows bookings, paging."""
+
 from __future__ import annotations
 
 from tests.support import ids
@@ -19,8 +20,10 @@ async def _all_shows(api) -> list[dict]:
 
 
 async def test_listing_pages_and_follows_bookings(api):
-    created = [await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 5, "price_cents": 1}],
-                                     title=f"listing {i}") for i in range(3)]
+    created = [
+        await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 5, "price_cents": 1}], title=f"listing {i}")
+        for i in range(3)
+    ]
     listed = {s["show_id"]: s for s in await _all_shows(api)}
     assert set(created) <= set(listed)
     assert len(listed) == len(await _all_shows(api))  # pages neither repeat nor skip

@@ -2,6 +2,7 @@
 stream in version order; a client resumes after a version (the log backs it up, or it is told to reset);
 a stream survives the loss of the intake instance serving it; a RECEIVED booking's place in line only
 ever goes down, to its decision."""
+
 from __future__ import annotations
 
 import asyncio
@@ -80,13 +81,22 @@ async def test_changes_stream_in_order_and_resume(api, redis):
     try:
         customer = ids.customer("live")
         booking_id = (await api.book(customer, show_id, seats=["A-1-1", "A-1-2"])).json()["booking_id"]
-        await eventually(lambda: asyncio.sleep(0, stream.states()), lambda s: s.get("A-1-2") == "held",
-                         interval=0.02, what="the hold on the open map")
+        await eventually(
+            lambda: asyncio.sleep(0, stream.states()),
+            lambda s: s.get("A-1-2") == "held",
+            interval=0.02,
+            what="the hold on the open map",
+        )
         await api.wait_status(customer, booking_id)
-        await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "p"},
-                            headers=api.auth(customer))
-        await eventually(lambda: asyncio.sleep(0, stream.states()), lambda s: s.get("A-1-1") == "booked",
-                         interval=0.02, what="the confirmation on the open map")
+        await api.http.post(
+            f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "p"}, headers=api.auth(customer)
+        )
+        await eventually(
+            lambda: asyncio.sleep(0, stream.states()),
+            lambda s: s.get("A-1-1") == "booked",
+            interval=0.02,
+            what="the confirmation on the open map",
+        )
         versions = [c["version"] for c in stream.changes()]
         assert versions == list(range(version + 1, version + 1 + len(versions)))  # in order, no gap, no repeat
     finally:
@@ -95,8 +105,11 @@ async def test_changes_stream_in_order_and_resume(api, redis):
     # Resuming after version 1 replays every later change from the log, then goes on live.
     resumed = Events(api.base_url, f"/v1/shows/{show_id}/seats/stream?after=1").start()
     try:
-        await eventually(lambda: asyncio.sleep(0, resumed.changes()), lambda c: len(c) == len(versions),
-                         what="the logged changes after version 1")
+        await eventually(
+            lambda: asyncio.sleep(0, resumed.changes()),
+            lambda c: len(c) == len(versions),
+            what="the logged changes after version 1",
+        )
         assert resumed.states() == {"A-1-1": "booked", "A-1-2": "booked"}
     finally:
         await resumed.stop()
@@ -105,8 +118,9 @@ async def test_changes_stream_in_order_and_resume(api, redis):
     await redis.delete((await live_keys(redis)).changes(show_id))
     told = Events(api.base_url, f"/v1/shows/{show_id}/seats/stream?after=1").start()
     try:
-        await eventually(lambda: asyncio.sleep(0, told.events), lambda e: any(k == "reset" for k, _ in e),
-                         what="a reset")
+        await eventually(
+            lambda: asyncio.sleep(0, told.events), lambda e: any(k == "reset" for k, _ in e), what="a reset"
+        )
         assert next(d for k, d in told.events if k == "reset")["version"] == (await api.seat_map(show_id))["version"]
     finally:
         await told.stop()
@@ -127,8 +141,11 @@ async def test_a_stream_survives_losing_its_intake_instance(api, system):
                 await api.wait_status(customer, r.json()["booking_id"])
             finally:
                 intake.start()  # never leave the system short of an instance for the tests after this one
-        await eventually(lambda: asyncio.sleep(0, len(stream.states())), lambda n: n == 2,
-                         what="both holds, caught up after reconnecting")
+        await eventually(
+            lambda: asyncio.sleep(0, len(stream.states())),
+            lambda n: n == 2,
+            what="both holds, caught up after reconnecting",
+        )
         versions = [c["version"] for c in stream.changes()]
         assert versions == sorted(set(versions)) == list(range(version + 1, version + 1 + len(versions)))
     finally:

@@ -1,5 +1,6 @@
 """Notifications reach a real SMTP server exactly once per event, across restarts and replays; a failing
 mail server leads to retries and a dead letter while bookings keep being decided."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,12 @@ from tests.support.waiting import eventually
 
 
 def _notifier(system, smtp_port: int, group: str, **env: str) -> Service:
-    return Service(f"notifier-{group}", "notifier", {
-        "BOXOFFICE_SMTP_PORT": str(smtp_port), "BOXOFFICE_NOTIFIER_GROUP": group, **env}, system.log_dir)
+    return Service(
+        f"notifier-{group}",
+        "notifier",
+        {"BOXOFFICE_SMTP_PORT": str(smtp_port), "BOXOFFICE_NOTIFIER_GROUP": group, **env},
+        system.log_dir,
+    )
 
 
 async def _book_and_settle(api, email: str) -> tuple[str, str]:
@@ -34,8 +39,9 @@ async def _book_and_settle(api, email: str) -> tuple[str, str]:
     customer = ids.customer("mail")
     booking_id = (await api.book(customer, show_id, quantity=2, email=email)).json()["booking_id"]
     await api.wait_status(customer, booking_id)
-    await api.http.post(f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "p"},
-                        headers=api.auth(customer))
+    await api.http.post(
+        f"/v1/bookings/{booking_id}/confirm", json={"payment_reference": "p"}, headers=api.auth(customer)
+    )
     await api.wait_status(customer, booking_id, {"CONFIRMED"})
     rejected = (await api.book(customer, show_id, quantity=1, email=email)).json()["booking_id"]
     assert (await api.wait_status(customer, rejected))["reason"] == "sold_out"
@@ -50,8 +56,9 @@ async def test_one_email_per_event_across_restart_and_replay(api, system, settin
         notifier = _notifier(system, sink.port, group).start()
         try:
             booking_id, rejected = await _book_and_settle(api, email)
-            messages = await eventually(lambda: asyncio.sleep(0, sink.to(email)), lambda m: len(m) >= 3,
-                                        timeout=30, what="three emails")
+            messages = await eventually(
+                lambda: asyncio.sleep(0, sink.to(email)), lambda m: len(m) >= 3, timeout=30, what="three emails"
+            )
             subjects = sorted(m["Subject"].split(":")[0].split(" (")[0] for m in messages)
             assert subjects == ["Booking confirmed", "Seats held", "We could not book your seats"]
             assert {m["X-Boxoffice-Booking"] for m in messages} == {booking_id, rejected}
@@ -65,13 +72,22 @@ async def test_one_email_per_event_across_restart_and_replay(api, system, settin
                 show_id = await api.create_show()
                 last = (await api.book(one_more, show_id, quantity=1, email=email)).json()["booking_id"]
                 await api.wait_status(one_more, last)
-                await eventually(lambda: asyncio.sleep(0, sink.to(email)), lambda m: len(m) >= 4, timeout=30,
-                                 what="the email of the new booking")
+                await eventually(
+                    lambda: asyncio.sleep(0, sink.to(email)),
+                    lambda m: len(m) >= 4,
+                    timeout=30,
+                    what="the email of the new booking",
+                )
                 # Both groups through the whole topic (committed, so every email they would send is sent):
                 # any duplicate is in the sink by now.
                 for through in (group, group + "-replay"):
-                    await eventually(lambda g=through: group_lag(settings, g, topics.EVENTS), lambda n: n == 0,
-                                     timeout=120, interval=0.5, what=f"{through} through booking.events")
+                    await eventually(
+                        lambda g=through: group_lag(settings, g, topics.EVENTS),
+                        lambda n: n == 0,
+                        timeout=120,
+                        interval=0.5,
+                        what=f"{through} through booking.events",
+                    )
             finally:
                 replayer.stop()
         finally:
@@ -91,18 +107,23 @@ async def test_failing_mail_server_retries_then_dead_letters_while_bookings_go_o
     start = (await reader.end_offsets([dlq]))[dlq]
     with SmtpSink(refuse=True) as sink:
         group = f"notifier-{secrets.token_hex(3)}"
-        notifier = _notifier(system, sink.port, group, BOXOFFICE_NOTIFY_MAX_ATTEMPTS="3",
-                             BOXOFFICE_NOTIFY_BACKOFF_S="0.1").start()
+        notifier = _notifier(
+            system, sink.port, group, BOXOFFICE_NOTIFY_MAX_ATTEMPTS="3", BOXOFFICE_NOTIFY_BACKOFF_S="0.1"
+        ).start()
         try:
             show_id = await api.create_show()
             customer = ids.customer("unlucky")
             booking_id = (await api.book(customer, show_id, quantity=1, email=email)).json()["booking_id"]
             assert (await api.wait_status(customer, booking_id))["status"] == "PENDING"
             event_id = await pg.fetchval(
-                "SELECT event_id FROM outbox_events WHERE show_id = $1 AND show_version = 2", show_id)
+                "SELECT event_id FROM outbox_events WHERE show_id = $1 AND show_version = 2", show_id
+            )
             row = await eventually(
                 lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
-                lambda r: r is not None and r["status"] == "dead", timeout=30, what="notification dead")
+                lambda r: r is not None and r["status"] == "dead",
+                timeout=30,
+                what="notification dead",
+            )
             assert row["attempts"] == 3 and "451" in row["last_error"]
             # Bookings are decided while the mail server fails.
             other = ids.customer("still-booking")
@@ -141,13 +162,20 @@ async def test_one_bad_address_stalls_nobody_and_its_retries_survive_a_restart(a
             await api.wait_status(unlucky, first)
             for address in good:  # booked after the bad one, in the same partition
                 customer = ids.customer("good-address")
-                await api.wait_status(customer, (await api.book(customer, show_id, quantity=1,
-                                                                email=address)).json()["booking_id"])
-            await eventually(lambda: asyncio.sleep(0, [m for a in good for m in sink.to(a)]),
-                             lambda m: len(m) == 3, what="the good addresses' mail")
+                await api.wait_status(
+                    customer, (await api.book(customer, show_id, quantity=1, email=address)).json()["booking_id"]
+                )
+            await eventually(
+                lambda: asyncio.sleep(0, [m for a in good for m in sink.to(a)]),
+                lambda m: len(m) == 3,
+                what="the good addresses' mail",
+            )
             event_id = f"{show_id}/2"
-            row = await eventually(lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
-                                   lambda r: r is not None and r["attempts"] >= 1, what="the first attempt failed")
+            row = await eventually(
+                lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
+                lambda r: r is not None and r["attempts"] >= 1,
+                what="the first attempt failed",
+            )
             # The others' mail went out while the bad address waits for its retry: nobody queued behind it.
             assert (row["status"], row["attempts"]) == ("sending", 1) and row["next_attempt_at"] is not None
             stopped = time.monotonic()
@@ -156,8 +184,12 @@ async def test_one_bad_address_stalls_nobody_and_its_retries_survive_a_restart(a
             # The backoff passes while the notifier is down; the restarted one finds the retry in PostgreSQL.
             await pg.execute("UPDATE notifications SET next_attempt_at = now() WHERE event_id = $1", event_id)
             notifier.start()
-            row = await eventually(lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
-                                   lambda r: r["status"] == "dead", timeout=60, what="retried to the end")
+            row = await eventually(
+                lambda: pg.fetchrow("SELECT * FROM notifications WHERE event_id = $1", event_id),
+                lambda r: r["status"] == "dead",
+                timeout=60,
+                what="retried to the end",
+            )
             assert row["attempts"] == 2
         finally:
             notifier.stop()
@@ -196,8 +228,9 @@ async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api
 
             booking = asyncio.gather(*(book(i) for i in range(storm)))
             ours = lambda: [m for m in sink.collector.messages if m["To"].startswith(f"storm-{tag}-")]  # noqa: E731
-            await eventually(lambda: asyncio.sleep(0, ours()), lambda m: len(m) >= 60, timeout=60,
-                             what="the storm's mail going out")
+            await eventually(
+                lambda: asyncio.sleep(0, ours()), lambda m: len(m) >= 60, timeout=60, what="the storm's mail going out"
+            )
             await asyncio.to_thread(stop_primary_now, system.settings.stack_dir, shard)
             down = True
             await asyncio.sleep(2)  # what was in flight is sent meanwhile; nothing new may be
@@ -212,22 +245,33 @@ async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api
             notifier.start()
             await booking
             events = await eventually(
-                lambda: pg.fetch("SELECT event_id FROM outbox_events WHERE show_id = $1 AND show_version > 1",
-                                 show_id),
-                lambda rows: len(rows) == storm, timeout=120, what="every accepted booking decided")
+                lambda: pg.fetch("SELECT event_id FROM outbox_events WHERE show_id = $1 AND show_version > 1", show_id),
+                lambda rows: len(rows) == storm,
+                timeout=120,
+                what="every accepted booking decided",
+            )
             event_ids = {r["event_id"] for r in events}
             await eventually(
-                lambda: pg.fetchval("SELECT count(*) FROM notifications WHERE event_id = ANY($1::text[]) "
-                                    "AND channel = 'email' AND status = 'sent'", list(event_ids)),
-                lambda n: n == storm, timeout=180, interval=0.5, what="every email recorded sent")
+                lambda: pg.fetchval(
+                    "SELECT count(*) FROM notifications WHERE event_id = ANY($1::text[]) "
+                    "AND channel = 'email' AND status = 'sent'",
+                    list(event_ids),
+                ),
+                lambda n: n == storm,
+                timeout=180,
+                interval=0.5,
+                what="every email recorded sent",
+            )
         finally:
             if down:
                 await asyncio.to_thread(start_primaries)
             notifier.stop()
         copies = Counter(m["Message-ID"] for m in ours())
         duplicates = sum(n - 1 for n in copies.values())
-        print(f"storm of {storm}: {sent_at_kill} emails out at the kill, {in_flight} deliveries in flight "
-              f"({unrecorded} sent, unrecorded), {duplicates} sent twice, {storm - len(copies)} missing")
+        print(
+            f"storm of {storm}: {sent_at_kill} emails out at the kill, {in_flight} deliveries in flight "
+            f"({unrecorded} sent, unrecorded), {duplicates} sent twice, {storm - len(copies)} missing"
+        )
         assert set(copies) == {f"<{e}@boxoffice>" for e in event_ids}  # none missing, none of another event
         assert {m["To"] for m in ours()} == set(addresses.values())
         assert duplicates <= in_flight

@@ -1,4 +1,5 @@
 """Operators: wipe Redis, replay booking.events into new read models, reconcile with PostgreSQL."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,14 @@ from tests.support.processes import ROOT
 
 
 def boxoffice(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ops.cli", *args], cwd=ROOT, env=os.environ.copy(),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
@@ -23,14 +30,16 @@ async def test_flushall_replay_reconcile_and_a_corrupted_key(api, pg, redis):
     shows = []
     for _ in range(2):
         # Holds that outlast the test however long the replays take: the maps must compare equal after them.
-        show_id = await api.create_show([{"name": "A", "rows": 3, "seats_per_row": 4, "price_cents": 1}],
-                                        hold_seconds=3600)
+        show_id = await api.create_show(
+            [{"name": "A", "rows": 3, "seats_per_row": 4, "price_cents": 1}], hold_seconds=3600
+        )
         customers = [ids.customer("replay") for _ in range(3)]
         bookings = [(await api.book(c, show_id, quantity=2)).json()["booking_id"] for c in customers]
         for c, b in zip(customers, bookings, strict=True):
             await api.wait_status(c, b)
-        await api.http.post(f"/v1/bookings/{bookings[0]}/confirm", json={"payment_reference": "p"},
-                            headers=api.auth(customers[0]))
+        await api.http.post(
+            f"/v1/bookings/{bookings[0]}/confirm", json={"payment_reference": "p"}, headers=api.auth(customers[0])
+        )
         await api.wait_status(customers[0], bookings[0], {"CONFIRMED"})
         shows.append(show_id)
     await assert_projection_matches(pg, redis, shows)

@@ -1,6 +1,7 @@
 """The real schemathesis (pinned in the dev extras) against the running intake's own /openapi.json, with
 every check, as a customer and as an admin, bounded (50 examples per operation; a few seconds each).
 tests/e2e/schemathesis.toml says which rules are outside JSON Schema and why."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,8 +20,12 @@ ST = Path(sys.executable).with_name("st")
 def fuzzed_intake(system):
     # Its own instance: no rate limit (the fuzzer writes as one customer) and the development sign-in on,
     # so that every documented operation can answer.
-    intake = Service("intake-schemathesis", "intake", {"BOXOFFICE_RATE_LIMIT_PER_S": "0",
-                                                        "BOXOFFICE_DEV_SIGNIN": "1"}, system.log_dir).start()
+    intake = Service(
+        "intake-schemathesis",
+        "intake",
+        {"BOXOFFICE_RATE_LIMIT_PER_S": "0", "BOXOFFICE_DEV_SIGNIN": "1"},
+        system.log_dir,
+    ).start()
     yield intake
     intake.stop()
 
@@ -30,9 +35,30 @@ def fuzzed_intake(system):
 def test_schemathesis_finds_nothing(fuzzed_intake, api, role, tmp_path):
     token = api.token(f"st-{role}", role)
     run = subprocess.run(
-        [str(ST), "--config-file", str(CONFIG), "run", f"{fuzzed_intake.url}/openapi.json", "--checks", "all",
-         "--max-examples", "50", "--seed", "20261125", "--generation-database", ":memory:",
-         "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "10"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        [
+            str(ST),
+            "--config-file",
+            str(CONFIG),
+            "run",
+            f"{fuzzed_intake.url}/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            "50",
+            "--seed",
+            "20261125",
+            "--generation-database",
+            ":memory:",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--no-color",
+            "--request-timeout",
+            "10",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5000:]
     assert "passed" in run.stdout and "generated" in run.stdout

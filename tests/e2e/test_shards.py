@@ -1,6 +1,7 @@
 """Two real PostgreSQL shards: the map decides where a show lives; a storm across shows on both shards, a
 processor SIGKILLed mid-stream, history paged across shards, and a partition moved under load all keep
 every invariant."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,15 +38,17 @@ async def _shows_on_every_shard(api, pg, per_shard: int = 2) -> dict[int, list[s
 
 
 def _boxoffice(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ops.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
 
 
 async def _move_timed(partition: int, to: int) -> tuple[subprocess.CompletedProcess, dict[str, float]]:
     """`boxoffice shards move`, noting when each of its steps was said (monotonic time, as read)."""
     args = [sys.executable, "-m", "ops.cli", "shards", "move", "--partition", str(partition), "--to", str(to)]
-    proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     said: dict[str, float] = {}
     lines: list[str] = []
     stdout_task = asyncio.create_task(proc.stdout.read())
@@ -76,8 +79,12 @@ async def test_a_storm_across_both_shards_keeps_every_invariant(api, pg, redis):
     answers = await asyncio.gather(*[api.book(c, s, quantity=q) for c, s, q in requests])
     assert {r.status_code for r in answers} == {202}
     booked = [r.json()["booking_id"] for r in answers]
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", booked),
-                     lambda n: n == len(booked), timeout=60, what="every accepted request decided")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", booked),
+        lambda n: n == len(booked),
+        timeout=60,
+        what="every accepted request decided",
+    )
     for show_id in shows:
         await assert_no_overbooking(pg, show_id)
         assert await pg.fetchval("SELECT seats_available FROM shows WHERE show_id = $1", show_id) == 0
@@ -96,22 +103,37 @@ async def test_processor_killed_with_two_shards_loses_and_duplicates_nothing(api
         return r.json()["booking_id"]
 
     sending = asyncio.gather(*[book(i, c) for i, c in enumerate(customers)])
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", shows),
-                     lambda n: n >= 20, timeout=30, interval=0.02, what="some decisions on both shards")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", shows),
+        lambda n: n >= 20,
+        timeout=30,
+        interval=0.02,
+        what="some decisions on both shards",
+    )
     system.processor.kill()
     booked = await sending
     system.processor.start()
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", shows),
-                     lambda n: n == len(customers), timeout=60, what="every accepted request decided")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", shows),
+        lambda n: n == len(customers),
+        timeout=60,
+        what="every accepted request decided",
+    )
     for show_id in shows:
         pool = pg.primary_for_show(show_id)
-        versions = [r["show_version"] for r in await pool.fetch(
-            "SELECT show_version FROM outbox_events WHERE show_id = $1 ORDER BY show_version", show_id)]
+        versions = [
+            r["show_version"]
+            for r in await pool.fetch(
+                "SELECT show_version FROM outbox_events WHERE show_id = $1 ORDER BY show_version", show_id
+            )
+        ]
         assert versions == list(range(1, len(versions) + 1))  # no gap, no duplicate, on either shard
         assert len(versions) == 1 + await pool.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", show_id)
         await assert_no_overbooking(pg, show_id)
-    assert set(booked) == {r["booking_id"] for r in await pg.fetch(
-        "SELECT booking_id FROM bookings WHERE show_id = ANY($1::text[])", shows)}
+    assert set(booked) == {
+        r["booking_id"]
+        for r in await pg.fetch("SELECT booking_id FROM bookings WHERE show_id = ANY($1::text[])", shows)
+    }
     await assert_projection_matches(pg, redis, shows)
 
 
@@ -125,8 +147,12 @@ async def test_history_pages_across_shards_newest_first_each_once(api, pg):
         await api.wait_status(customer, booking_id)
         booked.append(booking_id)
     seen, cursor = [], None
-    await eventually(lambda: api.http.get("/v1/me/bookings", headers=api.auth(customer), params={"limit": 500}),
-                     lambda r: len(r.json()["bookings"]) == 9, timeout=30, what="history caught up on both replicas")
+    await eventually(
+        lambda: api.http.get("/v1/me/bookings", headers=api.auth(customer), params={"limit": 500}),
+        lambda r: len(r.json()["bookings"]) == 9,
+        timeout=30,
+        what="history caught up on both replicas",
+    )
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = (await api.http.get("/v1/me/bookings", headers=api.auth(customer), params=params)).json()
@@ -138,25 +164,45 @@ async def test_history_pages_across_shards_newest_first_each_once(api, pg):
     assert {pg.map.shard_of(partition_of(pg_show)) for pg_show in (by_shard[0][0], by_shard[1][0])} == {0, 1}
 
 
-async def _check_the_move(api, pg, redis, partition: int, moved_show: str, others: list[str],
-                          moved_before: list[str], sent: list[tuple[str, str]]) -> None:
+async def _check_the_move(
+    api,
+    pg,
+    redis,
+    partition: int,
+    moved_show: str,
+    others: list[str],
+    moved_before: list[str],
+    sent: list[tuple[str, str]],
+) -> None:
     """After the move to shard 1: everything decided once, the moved partition on its new shard, invariants."""
     await pg.refresh()
     assert pg.map.shard_of(partition) == 1
     booked = moved_before + [b for _, b in sent]
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", booked),
-                     lambda n: n == len(booked), timeout=60, what="every accepted request decided, exactly once")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", booked),
+        lambda n: n == len(booked),
+        timeout=60,
+        what="every accepted request decided, exactly once",
+    )
     shard1 = pg.primaries[1]
-    assert await shard1.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", moved_show) == \
-        len(moved_before) + sum(1 for s, _ in sent if s == moved_show)
+    assert await shard1.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", moved_show) == len(
+        moved_before
+    ) + sum(1 for s, _ in sent if s == moved_show)
     assert await pg.primaries[0].fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", moved_show) == 0
     after = (await api.book(ids.customer("after"), moved_show, quantity=1)).json()["booking_id"]
-    await eventually(lambda: shard1.fetchval("SELECT count(*) FROM bookings WHERE booking_id = $1", after),
-                     lambda n: n == 1, what="the moved partition decided on its new shard")
+    await eventually(
+        lambda: shard1.fetchval("SELECT count(*) FROM bookings WHERE booking_id = $1", after),
+        lambda n: n == 1,
+        what="the moved partition decided on its new shard",
+    )
     # The new shard holds the events its relay still had to publish at the move, and every one since: up to
     # the show's version, without a gap or a duplicate.
-    versions = [r["show_version"] for r in await shard1.fetch(
-        "SELECT show_version FROM outbox_events WHERE show_id = $1 ORDER BY show_version", moved_show)]
+    versions = [
+        r["show_version"]
+        for r in await shard1.fetch(
+            "SELECT show_version FROM outbox_events WHERE show_id = $1 ORDER BY show_version", moved_show
+        )
+    ]
     current = await shard1.fetchval("SELECT version FROM shows WHERE show_id = $1", moved_show)
     assert versions == list(range(current - len(versions) + 1, current + 1))
     for show_id in [moved_show, *others]:
@@ -173,8 +219,9 @@ async def test_moving_a_partition_under_load(api, pg, redis):
     moved_show = by_shard[0][0]
     partition = partition_of(moved_show)
     others = [s for shard in by_shard.values() for s in shard if partition_of(s) != partition]
-    moved_before = [(await api.book(ids.customer("before"), moved_show, quantity=1)).json()["booking_id"]
-                    for _ in range(5)]
+    moved_before = [
+        (await api.book(ids.customer("before"), moved_show, quantity=1)).json()["booking_id"] for _ in range(5)
+    ]
     stop = asyncio.Event()
     decided_during: list[tuple[float, int]] = []  # (when, how many of the other partitions' bookings)
 
@@ -192,8 +239,12 @@ async def test_moving_a_partition_under_load(api, pg, redis):
 
     async def watch_others() -> None:  # other partitions keep being decided during the move
         while not stop.is_set():
-            decided_during.append((time.monotonic(), await pg.fetchval(
-                "SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", others)))
+            decided_during.append(
+                (
+                    time.monotonic(),
+                    await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = ANY($1::text[])", others),
+                )
+            )
             await asyncio.sleep(0.1)
 
     loading = asyncio.create_task(load())
@@ -226,8 +277,11 @@ async def test_moving_a_partition_under_load(api, pg, redis):
     # A mover that crashed after the switch left the partition's rows on the old shard (here shard 1, whose
     # positions of the partition are paused marks now): the same move run again finishes the job.
     left_behind = f"left-behind-{ids.key()}"
-    await pg.primaries[1].execute("INSERT INTO rejected_shows (show_id, reason, rejected_at, partition) "
-                                  "VALUES ($1, 'test', now(), $2)", left_behind, partition)
+    await pg.primaries[1].execute(
+        "INSERT INTO rejected_shows (show_id, reason, rejected_at, partition) VALUES ($1, 'test', now(), $2)",
+        left_behind,
+        partition,
+    )
     again = await asyncio.to_thread(_boxoffice, "shards", "move", "--partition", str(partition), "--to", "0")
     assert again.returncode == 0, again.stderr
     assert "already" in again.stdout and "rows deleted from shard(s) [1]" in again.stderr

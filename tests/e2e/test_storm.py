@@ -1,4 +1,5 @@
 """No overbooking under a storm: many customers race over HTTP for the same 100 seats."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,12 @@ async def test_storm_of_overlapping_requests_never_overbooks(api, pg, redis):
     assert len(accepted) == REQUESTS
 
     # Every accepted request reaches a decision, in PostgreSQL and through the API.
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])",
-                                         list(accepted)),
-                     lambda n: n == REQUESTS, timeout=60, what="every accepted request decided")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", list(accepted)),
+        lambda n: n == REQUESTS,
+        timeout=60,
+        what="every accepted request decided",
+    )
     sample = random.Random(1).sample(sorted(accepted), 50)
     for booking_id in sample:
         assert (await api.wait_status(accepted[booking_id], booking_id))["status"] in DECIDED
@@ -46,16 +50,22 @@ async def test_storm_of_overlapping_requests_never_overbooks(api, pg, redis):
     await assert_projection_matches(pg, redis, [show_id])
 
     # Confirm and cancel concurrently: still no seat twice, Redis still equal to PostgreSQL.
-    pending = await pg.fetch("SELECT booking_id, customer_id FROM bookings WHERE show_id = $1 AND status = 'PENDING'",
-                             show_id)
+    pending = await pg.fetch(
+        "SELECT booking_id, customer_id FROM bookings WHERE show_id = $1 AND status = 'PENDING'", show_id
+    )
     actions = []
     for i, row in enumerate(pending):
         path = "confirm" if i % 3 else "cancel"
         body = {"payment_reference": f"p{i}"} if path == "confirm" else None
-        actions.append(api.http.post(f"/v1/bookings/{row['booking_id']}/{path}", json=body,
-                                     headers=api.auth(row["customer_id"])))
+        actions.append(
+            api.http.post(f"/v1/bookings/{row['booking_id']}/{path}", json=body, headers=api.auth(row["customer_id"]))
+        )
     assert all(r.status_code == 202 for r in await asyncio.gather(*actions))
-    await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND status = 'PENDING'",
-                                         show_id), lambda n: n == 0, timeout=60, what="all holds settled")
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND status = 'PENDING'", show_id),
+        lambda n: n == 0,
+        timeout=60,
+        what="all holds settled",
+    )
     await assert_no_overbooking(pg, show_id)
     await assert_projection_matches(pg, redis, [show_id])

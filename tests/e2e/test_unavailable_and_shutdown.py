@@ -1,4 +1,5 @@
 """A backing service down is a 503 with Retry-After, never a 500; SIGTERM is a clean exit."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,16 +25,20 @@ async def _alive(http: httpx.AsyncClient) -> None:
 
 async def test_kafka_down_is_503_with_retry_after(api, system):
     show_id = await api.create_show()  # exists in Redis, so the request gets as far as publishing
-    intake = Service("intake-no-kafka", "intake", {"BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"},
-                     system.log_dir)
+    intake = Service(
+        "intake-no-kafka", "intake", {"BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"}, system.log_dir
+    )
     intake.start(wait=False)
     try:
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
             await _alive(http)
             ready = await http.get("/readyz")
             assert ready.status_code == 503 and ready.json()["checks"]["kafka"] is False
-            r = await http.post(f"/v1/shows/{show_id}/bookings", json={"quantity": 1},
-                                headers={**api.auth(ids.customer()), "Idempotency-Key": ids.key()})
+            r = await http.post(
+                f"/v1/shows/{show_id}/bookings",
+                json={"quantity": 1},
+                headers={**api.auth(ids.customer()), "Idempotency-Key": ids.key()},
+            )
             assert r.status_code == 503
             assert r.json()["error"]["code"] == "unavailable"
             assert int(r.headers["retry-after"]) > 0
@@ -42,8 +47,9 @@ async def test_kafka_down_is_503_with_retry_after(api, system):
 
 
 async def test_redis_down_is_503(api, system):
-    intake = Service("intake-no-redis", "intake", {"BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
-                     system.log_dir)
+    intake = Service(
+        "intake-no-redis", "intake", {"BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, system.log_dir
+    )
     intake.start(wait=False)
     try:
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:

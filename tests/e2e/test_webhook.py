@@ -1,4 +1,5 @@
 """The webhook channel (the seed's SMS): a signed JSON POST per booking event, verifiable by the receiver."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,10 +44,17 @@ class Receiver:
 async def test_signed_webhook_per_event(api, system):
     secret = secrets.token_urlsafe(24)
     async with Receiver() as receiver:
-        notifier = Service("notifier-webhook", "notifier", {
-            "BOXOFFICE_WEBHOOK_URL": f"http://127.0.0.1:{receiver.port}/sms",
-            "BOXOFFICE_WEBHOOK_SECRET": secret, "BOXOFFICE_SMTP_PORT": str(free_port()),
-            "BOXOFFICE_NOTIFIER_GROUP": f"webhook-{secrets.token_hex(3)}"}, system.log_dir).start()
+        notifier = Service(
+            "notifier-webhook",
+            "notifier",
+            {
+                "BOXOFFICE_WEBHOOK_URL": f"http://127.0.0.1:{receiver.port}/sms",
+                "BOXOFFICE_WEBHOOK_SECRET": secret,
+                "BOXOFFICE_SMTP_PORT": str(free_port()),
+                "BOXOFFICE_NOTIFIER_GROUP": f"webhook-{secrets.token_hex(3)}",
+            },
+            system.log_dir,
+        ).start()
         try:
             show_id = await api.create_show()
             customer = ids.customer("sms")
@@ -56,8 +64,9 @@ async def test_signed_webhook_per_event(api, system):
             def mine():
                 return [orjson.loads(b) for _, b in receiver.received if orjson.loads(b)["booking_id"] == booking_id]
 
-            await eventually(lambda: asyncio.sleep(0, mine()), lambda m: len(m) == 1, timeout=60,
-                             what="the webhook of the hold")
+            await eventually(
+                lambda: asyncio.sleep(0, mine()), lambda m: len(m) == 1, timeout=60, what="the webhook of the hold"
+            )
         finally:
             notifier.stop()
         headers, body = next((h, b) for h, b in receiver.received if orjson.loads(b)["booking_id"] == booking_id)

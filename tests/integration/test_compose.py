@@ -1,5 +1,6 @@
 """compose.yaml cannot run here (no Docker engine); it must at least parse, name every process the local
 stack starts, and run the very NGINX config the local stack runs."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,14 @@ def compose() -> dict:
 
 
 def _services_sh(command: str, **env: str) -> str:
-    result = subprocess.run([str(ROOT / "stack" / "services.sh"), command], capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=30, check=True)
+    result = subprocess.run(
+        [str(ROOT / "stack" / "services.sh"), command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=30,
+        check=True,
+    )
     return result.stdout
 
 
@@ -70,8 +77,15 @@ def test_compose_reads_history_from_a_streaming_replica(compose):
         assert script.is_file(), script
         assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     replica_script = _mounts(replica)[replica["entrypoint"][0]].read_text()
-    for part in ("pg_basebackup", "-R", "-X stream", "-C -S", "boxoffice_replica", "hot_standby=on",
-                 "hot_standby_feedback=on"):
+    for part in (
+        "pg_basebackup",
+        "-R",
+        "-X stream",
+        "-C -S",
+        "boxoffice_replica",
+        "hot_standby=on",
+        "hot_standby_feedback=on",
+    ):
         assert part in replica_script
 
 
@@ -84,12 +98,30 @@ def test_compose_nginx_runs_the_config_file_the_local_stack_runs(compose, tmp_pa
 
     # The local stack's NGINX, rendered by the script services.sh runs, includes that same file.
     prefix = tmp_path / "local"
-    render = subprocess.run([str(ROOT / "stack" / "nginx.sh"), "render", "--prefix", str(prefix), "--listen",
-                             str(free_port()), "--upstream", "127.0.0.1:1", "--upstream", "127.0.0.1:2"],
-                            capture_output=True, text=True, timeout=30)
+    render = subprocess.run(
+        [
+            str(ROOT / "stack" / "nginx.sh"),
+            "render",
+            "--prefix",
+            str(prefix),
+            "--listen",
+            str(free_port()),
+            "--upstream",
+            "127.0.0.1:1",
+            "--upstream",
+            "127.0.0.1:2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert render.returncode == 0, render.stderr
-    dump = subprocess.run([NGINX, "-T", "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e",
-                           str(prefix / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
+    dump = subprocess.run(
+        [NGINX, "-T", "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "logs" / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert dump.returncode == 0, dump.stderr
     assert f"# configuration file {NGINX_CONF}:" in dump.stdout
     assert f"include {NGINX_CONF};" in (prefix / "nginx.conf").read_text()
@@ -112,10 +144,17 @@ def test_compose_nginx_runs_the_config_file_the_local_stack_runs(compose, tmp_pa
     for conf in (etc / "boxoffice.d").iterdir():
         text = conf.read_text().replace("intake:8000", "127.0.0.1:8000").replace("/var/log/nginx/", f"{etc}/logs/")
         conf.write_text(text.replace("listen 80;", f"listen 127.0.0.1:{free_port()};"))
-    temp = "".join(f"{kind}_temp_path {etc}/temp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                            "scgi"))
-    (etc / "nginx.conf").write_text(f"pid {etc}/nginx.pid;\nerror_log {etc}/logs/error.log;\nevents {{}}\n"
-                                    f"http {{ include /etc/nginx/mime.types; {temp} include conf.d/*.conf; }}\n")
-    test = subprocess.run([NGINX, "-t", "-p", f"{etc}/", "-c", str(etc / "nginx.conf"), "-e",
-                           str(etc / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
+    temp = "".join(
+        f"{kind}_temp_path {etc}/temp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (etc / "nginx.conf").write_text(
+        f"pid {etc}/nginx.pid;\nerror_log {etc}/logs/error.log;\nevents {{}}\n"
+        f"http {{ include /etc/nginx/mime.types; {temp} include conf.d/*.conf; }}\n"
+    )
+    test = subprocess.run(
+        [NGINX, "-t", "-p", f"{etc}/", "-c", str(etc / "nginx.conf"), "-e", str(etc / "logs" / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert test.returncode == 0, test.stderr

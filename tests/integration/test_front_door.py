@@ -1,5 +1,6 @@
 """The front door: the real NGINX, configured by stack/nginx.sh with stack/nginx/boxoffice.conf (the file
 compose.yaml mounts), in front of two stand-in intake instances that answer with their own name."""
+
 from __future__ import annotations
 
 import re
@@ -56,8 +57,10 @@ def test_a_dead_instance_is_skipped_for_reads_and_writes(front):
     _, (a, _), client = front
     a.kill()
     answers = [client.get("/v1/shows") for _ in range(10)]
-    answers += [client.post("/v1/shows/sh_1/bookings", json={"quantity": 1},
-                            headers={"Idempotency-Key": f"k{i}"}) for i in range(10)]
+    answers += [
+        client.post("/v1/shows/sh_1/bookings", json={"quantity": 1}, headers={"Idempotency-Key": f"k{i}"})
+        for i in range(10)
+    ]
     assert [r.status_code for r in answers] == [200] * 20
     assert {r.json()["name"] for r in answers} == {"b"}
     assert {r.json()["method"] for r in answers} == {"GET", "POST"}
@@ -69,8 +72,10 @@ def test_a_request_an_instance_dropped_unanswered_goes_to_the_next(tmp_path, web
     try:
         nginx.start()
         with httpx.Client(base_url=nginx.url, timeout=10) as client:
-            answers = [client.post("/v1/shows/sh_1/bookings", json={"quantity": 1},
-                                   headers={"Idempotency-Key": f"k{i}"}) for i in range(6)]
+            answers = [
+                client.post("/v1/shows/sh_1/bookings", json={"quantity": 1}, headers={"Idempotency-Key": f"k{i}"})
+                for i in range(6)
+            ]
         assert [r.status_code for r in answers] == [200] * 6
         assert {r.json()["name"] for r in answers} == {"b"}
         deadline, retried = time.monotonic() + 10, []
@@ -119,13 +124,20 @@ def test_an_instance_s_own_503s_never_take_a_healthy_one_out(tmp_path, web_root)
         refused = [r for r in answers if r.status_code != 200]
         assert {r.json()["name"] for r in served} == {"blip"}
         # Every 503 is an instance's own (its message and Retry-After), never NGINX's "no live upstreams".
-        assert all(r.status_code == 503 and r.json()["error"]["message"].endswith(": kafka is down")
-                   and r.headers["retry-after"] == "1" for r in refused), [r.text for r in refused][:3]
+        assert all(
+            r.status_code == 503
+            and r.json()["error"]["message"].endswith(": kafka is down")
+            and r.headers["retry-after"] == "1"
+            for r in refused
+        ), [r.text for r in refused][:3]
         # blip refuses one request in four it gets; with max_fails=1 the first refusal took both out for
         # 3 s and every later answer was NGINX's own 503.
         assert 100 <= len(served) < 200 and len(refused) <= 200 // 3
-        assert not [line for line in (nginx.prefix / "logs" / "error.log").read_text().splitlines()
-                    if "no live upstreams" in line]
+        assert not [
+            line
+            for line in (nginx.prefix / "logs" / "error.log").read_text().splitlines()
+            if "no live upstreams" in line
+        ]
     finally:
         nginx.stop()
         for upstream in (busy, blip):
@@ -145,8 +157,9 @@ def test_no_instance_alive_is_a_json_503_with_retry_after(front):
 
 def test_oversize_body_is_a_json_413(front):
     _, _, client = front
-    response = client.post("/v1/shows", content=b"{" + b" " * (17 * 1024) + b"}",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/shows", content=b"{" + b" " * (17 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
     _assert_json_error(response, 413, "payload_too_large")
     assert client.post("/v1/shows", content=b" " * (15 * 1024)).json()["body_bytes"] == 15 * 1024
 
@@ -169,7 +182,7 @@ def test_request_id_is_generated_forwarded_echoed_and_logged(front):
     assert given.headers["x-request-id"] == "client-req.42"
     assert given.json()["request_id"] == "client-req.42"
 
-    for bad in ("has space", "x" * 129, "quote\"inside"):
+    for bad in ("has space", "x" * 129, 'quote"inside'):
         replaced = client.get("/v1/shows", headers={"X-Request-Id": bad})
         assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"])
         assert replaced.json()["request_id"] == replaced.headers["x-request-id"]

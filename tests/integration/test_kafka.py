@@ -1,4 +1,5 @@
 """The real broker: idempotent produce and consume, topic configuration, data surviving a restart."""
+
 from __future__ import annotations
 
 import os
@@ -74,9 +75,14 @@ async def test_topics_exist_with_the_documented_configuration(settings):
 async def test_messages_survive_a_broker_restart(tmp_path: Path):
     """A broker of its own (own data dir and ports), stopped and started again with stack.sh."""
     port = free_port()
-    env = {**os.environ, "BOXOFFICE_STACK_DIR": str(tmp_path / "stack"), "BOXOFFICE_KAFKA_PORT": str(port),
-           "BOXOFFICE_KAFKA_CONTROLLER_PORT": str(free_port()),
-           "BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "BOXOFFICE_KAFKA_HEAP": "384m"}
+    env = {
+        **os.environ,
+        "BOXOFFICE_STACK_DIR": str(tmp_path / "stack"),
+        "BOXOFFICE_KAFKA_PORT": str(port),
+        "BOXOFFICE_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
+        "BOXOFFICE_KAFKA_HEAP": "384m",
+    }
     stack = [str(ROOT / "stack" / "stack.sh")]
     settings = Settings.from_env(env)
 

@@ -1,4 +1,5 @@
 """Migrations on an empty database, re-runs, and the constraints that make overbooking impossible."""
+
 from __future__ import annotations
 
 import secrets
@@ -32,11 +33,16 @@ async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_noop(empty_d
     assert {"shows", "seats", "bookings", "outbox", "consumer_positions", "schema_migrations"} <= tables
     schema_before = await empty_db.fetch(
         "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'public' ORDER BY 1, 2")
+        "WHERE table_schema = 'public' ORDER BY 1, 2"
+    )
     assert await migrate(empty_db) == []
-    assert await empty_db.fetch(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'public' ORDER BY 1, 2") == schema_before
+    assert (
+        await empty_db.fetch(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' ORDER BY 1, 2"
+        )
+        == schema_before
+    )
     assert [r["version"] for r in await empty_db.fetch("SELECT version FROM schema_migrations ORDER BY 1")] == versions
 
 
@@ -44,7 +50,10 @@ async def _show(conn, show_id: str, total: int = 2) -> None:
     await conn.execute(
         """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
                               seats_available, version, created_at)
-           VALUES ($1, 't', 'v', now(), 120, '[]', $2, $2, 1, now())""", show_id, total)
+           VALUES ($1, 't', 'v', now(), 120, '[]', $2, $2, 1, now())""",
+        show_id,
+        total,
+    )
 
 
 async def _booking(conn, booking_id: str, show_id: str, request_id: str | None = None) -> None:
@@ -53,7 +62,11 @@ async def _booking(conn, booking_id: str, show_id: str, request_id: str | None =
         """INSERT INTO bookings (booking_id, request_id, show_id, customer_id, status, seats, expires_at,
                                  created_at, updated_at)
            VALUES ($1, $2, $3, 'c', 'PENDING', '{A-1-1}', $4, $4, $4)""",
-        booking_id, request_id or booking_id, show_id, now)
+        booking_id,
+        request_id or booking_id,
+        show_id,
+        now,
+    )
 
 
 async def test_a_seat_cannot_be_in_two_live_bookings(empty_db):

@@ -2,6 +2,7 @@
 not ready, counted), the other partitions keep deciding, and after a restart with the fix the halted
 partition resumes where it stopped. Real Kafka (a topic of its own) and PostgreSQL; the processor runs in
 the test's event loop so that one decision can be made to fail."""
+
 from __future__ import annotations
 
 import asyncio
@@ -56,11 +57,28 @@ async def _start_processor(settings, pg, topic: str, group: str):
 
 
 def _commands(show_id: str, n: int) -> list[bytes]:
-    create = CreateShow(command_id=f"c-{show_id}", show_id=show_id, issued_at=NOW, title="t", venue="v",
-                        starts_at=NOW, hold_seconds=60, sections=[Section("A", 1, 10, 1)])
-    requests = [RequestBooking(command_id=f"r-{show_id}-{i}", show_id=show_id, issued_at=NOW,
-                               booking_id=f"bk-{show_id}-{i}", request_id=f"rq-{show_id}-{i}", customer_id="c",
-                               quantity=1) for i in range(n)]
+    create = CreateShow(
+        command_id=f"c-{show_id}",
+        show_id=show_id,
+        issued_at=NOW,
+        title="t",
+        venue="v",
+        starts_at=NOW,
+        hold_seconds=60,
+        sections=[Section("A", 1, 10, 1)],
+    )
+    requests = [
+        RequestBooking(
+            command_id=f"r-{show_id}-{i}",
+            show_id=show_id,
+            issued_at=NOW,
+            booking_id=f"bk-{show_id}-{i}",
+            request_id=f"rq-{show_id}-{i}",
+            customer_id="c",
+            quantity=1,
+        )
+        for i in range(n)
+    ]
     return [encode_command(c) for c in [create, *requests]]
 
 
@@ -92,12 +110,18 @@ async def test_a_failing_decision_halts_its_partition_only_until_a_fixed_restart
         for show_id in (good, bad):
             create, *requests = _commands(show_id, 3)
             await producer.send_and_wait(topic, create, key=show_id.encode())
-            await eventually(lambda s=show_id: pg.fetchval("SELECT count(*) FROM shows WHERE show_id = $1", s),
-                             lambda n: n == 1, what="the show created")
+            await eventually(
+                lambda s=show_id: pg.fetchval("SELECT count(*) FROM shows WHERE show_id = $1", s),
+                lambda n: n == 1,
+                what="the show created",
+            )
             for value in requests:
                 await producer.send_and_wait(topic, value, key=show_id.encode())
-        await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", good),
-                         lambda n: n == 3, what="the healthy partition decided")
+        await eventually(
+            lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", good),
+            lambda n: n == 3,
+            what="the healthy partition decided",
+        )
         await eventually(lambda: asyncio.sleep(0, len(processor.halted)), lambda n: n == 1, what="a halt")
         assert not await processor.all_partitions_running()  # the process reports not ready
         assert REGISTRY.get_sample_value("boxoffice_processor_halted_partitions") == 1
@@ -105,9 +129,13 @@ async def test_a_failing_decision_halts_its_partition_only_until_a_fixed_restart
         await asyncio.sleep(1)  # time for anything wrong to happen
         assert await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", bad) == 0
         (halted_tp,) = processor.halted
-        position = await pg.fetchval("""SELECT next_offset FROM consumer_positions
+        position = await pg.fetchval(
+            """SELECT next_offset FROM consumer_positions
                                         WHERE group_id = $1 AND topic = $2 AND partition = $3""",
-                                     group, topic, halted_tp.partition)
+            group,
+            topic,
+            halted_tp.partition,
+        )
         # The show's creation (offset 0) was decided; the batch holding the failing decision (from offset 1)
         # was not committed, and no later one either: the partition stays where the defect stopped it.
         assert position == 1
@@ -124,8 +152,11 @@ async def test_a_failing_decision_halts_its_partition_only_until_a_fixed_restart
     monkeypatch.setitem(decide._HANDLERS, RequestBooking, original)
     processor, stop = await _start_processor(settings, pg, topic, group)
     try:
-        await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND status = 'PENDING'",
-                                             bad), lambda n: n == 3, what="the halted partition resumed")
+        await eventually(
+            lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1 AND status = 'PENDING'", bad),
+            lambda n: n == 3,
+            what="the halted partition resumed",
+        )
         assert await processor.all_partitions_running()
         assert REGISTRY.get_sample_value("boxoffice_processor_halted_partitions") == 0
     finally:

@@ -1,4 +1,5 @@
 """The event-apply script against the real Redis: idempotent on show_version, gaps refused and recorded."""
+
 from __future__ import annotations
 
 import secrets
@@ -11,20 +12,46 @@ from schemas.events import event_from_dict
 
 
 def _created(show_id: str):
-    return event_from_dict({"type": "ShowCreated", "event_id": f"{show_id}/1", "show_id": show_id, "show_version": 1,
-            "occurred_at": "2026-01-01T00:00:00.000Z", "title": "t", "venue": "v",
-            "starts_at": "2027-01-01T00:00:00.000Z", "hold_seconds": 60,
+    return event_from_dict(
+        {
+            "type": "ShowCreated",
+            "event_id": f"{show_id}/1",
+            "show_id": show_id,
+            "show_version": 1,
+            "occurred_at": "2026-01-01T00:00:00.000Z",
+            "title": "t",
+            "venue": "v",
+            "starts_at": "2027-01-01T00:00:00.000Z",
+            "hold_seconds": 60,
             "sections": [{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 1}],
-            "seats_total": 4, "seats_available": 4, "created_at": "2026-01-01T00:00:00.000Z"})
+            "seats_total": 4,
+            "seats_available": 4,
+            "created_at": "2026-01-01T00:00:00.000Z",
+        }
+    )
 
 
 def _booking(show_id: str, version: int, kind: str, status: str, seats: list[str], available: int):
-    return event_from_dict({
-            "type": kind, "event_id": f"{show_id}/{version}", "show_id": show_id, "show_version": version,
-            "occurred_at": "2026-01-01T00:00:00.000Z", "booking_id": f"b-{show_id}", "customer_id": "c",
-            "email": None, "phone": None, "seats": seats, "status": status, "reason": None,
-            "expires_at": None, "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
-            "seats_available": available})
+    return event_from_dict(
+        {
+            "type": kind,
+            "event_id": f"{show_id}/{version}",
+            "show_id": show_id,
+            "show_version": version,
+            "occurred_at": "2026-01-01T00:00:00.000Z",
+            "booking_id": f"b-{show_id}",
+            "customer_id": "c",
+            "email": None,
+            "phone": None,
+            "seats": seats,
+            "status": status,
+            "reason": None,
+            "expires_at": None,
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z",
+            "seats_available": available,
+        }
+    )
 
 
 async def test_duplicates_skipped_gaps_refused(redis):

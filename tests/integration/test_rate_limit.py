@@ -1,4 +1,5 @@
 """The per-customer write limit: GCRA in Redis (the real server), shared by every intake instance."""
+
 from __future__ import annotations
 
 import secrets

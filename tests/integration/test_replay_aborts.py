@@ -1,5 +1,6 @@
 """A replay that cannot tell how many live projection consumers must pause stops before the switch: guessing
 would let a live consumer go on applying events into the old generation after it."""
+
 from __future__ import annotations
 
 import io

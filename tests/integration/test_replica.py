@@ -1,5 +1,6 @@
 """The streaming read replica of the local stack (stack/stack.sh component `replica`): a hot standby fed by
 the primary through the slot boxoffice_replica, which BOXOFFICE_PG_READ_DSN points at."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,12 +49,18 @@ async def replica(settings):
 
 
 async def test_the_primary_streams_to_the_replica_through_its_slot(primary, replica):
-    row = await primary.fetchrow("SELECT r.state, r.usename, s.slot_name, s.active FROM pg_stat_replication r "
-                                 "JOIN pg_replication_slots s ON s.active_pid = r.pid "
-                                 "WHERE s.slot_name = 'boxoffice_replica'")
+    row = await primary.fetchrow(
+        "SELECT r.state, r.usename, s.slot_name, s.active FROM pg_stat_replication r "
+        "JOIN pg_replication_slots s ON s.active_pid = r.pid "
+        "WHERE s.slot_name = 'boxoffice_replica'"
+    )
     assert row is not None, "no WAL sender feeds the slot boxoffice_replica"
-    assert dict(row) == {"state": "streaming", "usename": "replicator", "slot_name": "boxoffice_replica",
-                         "active": True}
+    assert dict(row) == {
+        "state": "streaming",
+        "usename": "replicator",
+        "slot_name": "boxoffice_replica",
+        "active": True,
+    }
     assert await primary.fetchval("SELECT pg_is_in_recovery()") is False
     assert await replica.fetchval("SELECT pg_is_in_recovery()") is True
     assert await replica.fetchval("SHOW hot_standby_feedback") == "on"
@@ -80,8 +87,9 @@ async def test_the_replica_refuses_writes(replica):
 
 
 def _stack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(ROOT / "stack" / "stack.sh"), *args], env=env, capture_output=True, text=True,
-                            timeout=180)
+    result = subprocess.run(
+        [str(ROOT / "stack" / "stack.sh"), *args], env=env, capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -89,8 +97,9 @@ def _stack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def _psql(dsn: str, sql: str, check: bool = True) -> str:
     """psql, synchronously: a sync test cannot asyncio.run() while the session's event loop runs."""
     psql = Path(os.environ.get("BOXOFFICE_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"
-    result = subprocess.run([str(psql), dsn, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        [str(psql), dsn, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True, timeout=30
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -109,13 +118,17 @@ def test_a_replica_that_lost_its_primary_is_re_created(settings):
     stack_dir = Path(tempfile.mkdtemp(prefix="replica-", dir=settings.stack_dir))
     stack_dir.chmod(0o755)
     pg_port, replica_port = free_port(), free_port()
-    env = {**os.environ, "BOXOFFICE_STACK_DIR": str(stack_dir), "BOXOFFICE_PG_PORT": str(pg_port),
-           "BOXOFFICE_PG_REPLICA_PORT": str(replica_port),
-           "BOXOFFICE_PG_DSN": f"postgresql://boxoffice@127.0.0.1:{pg_port}/boxoffice",
-           "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice",
-           "BOXOFFICE_PG_SHARDS": "1",  # one primary and its replica is what this test is about
-           "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg_port}/boxoffice",
-           "BOXOFFICE_PG_SHARD_READ_DSNS": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice"}
+    env = {
+        **os.environ,
+        "BOXOFFICE_STACK_DIR": str(stack_dir),
+        "BOXOFFICE_PG_PORT": str(pg_port),
+        "BOXOFFICE_PG_REPLICA_PORT": str(replica_port),
+        "BOXOFFICE_PG_DSN": f"postgresql://boxoffice@127.0.0.1:{pg_port}/boxoffice",
+        "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice",
+        "BOXOFFICE_PG_SHARDS": "1",  # one primary and its replica is what this test is about
+        "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg_port}/boxoffice",
+        "BOXOFFICE_PG_SHARD_READ_DSNS": f"postgresql://boxoffice@127.0.0.1:{replica_port}/boxoffice",
+    }
     primary_dsn, replica_dsn = env["BOXOFFICE_PG_DSN"], env["BOXOFFICE_PG_READ_DSN"]
 
     def replica_shows(value: int) -> None:
@@ -144,12 +157,23 @@ def test_a_replica_that_lost_its_primary_is_re_created(settings):
         up = _stack(env, "up", "postgres", "replica")
         assert "no longer matches the primary" in up.stderr
         replica_shows(3)
-        pids = [p for p in (_postmaster_pid(stack_dir / "postgres" / "data"),
-                            _postmaster_pid(stack_dir / "postgres-replica" / "data")) if p]
+        pids = [
+            p
+            for p in (
+                _postmaster_pid(stack_dir / "postgres" / "data"),
+                _postmaster_pid(stack_dir / "postgres-replica" / "data"),
+            )
+            if p
+        ]
         assert len(pids) == 2
     finally:
-        down = subprocess.run([str(ROOT / "stack" / "stack.sh"), "down", "postgres", "replica"], env=env,
-                              capture_output=True, text=True, timeout=180)
+        down = subprocess.run(
+            [str(ROOT / "stack" / "stack.sh"), "down", "postgres", "replica"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert down.returncode == 0, down.stderr
         assert not any(running(pid) for pid in pids)
         shutil.rmtree(stack_dir, ignore_errors=True)

@@ -3,6 +3,7 @@ every worker is ready again within 30 s of the server, with no process restarted
 accepted booking is decided, no seat is in two live bookings, and Redis equals PostgreSQL.
 
 A stack of its own (own data dir and ports), so the restarts disturb no other test."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,22 +50,29 @@ class Stack:
         kafka = _two_free_ports()
         pg, redis = free_port(), free_port()
         self.env = {
-            **os.environ, "BOXOFFICE_STACK_DIR": str(directory), "BOXOFFICE_KAFKA_PORT": str(kafka),
-            "BOXOFFICE_KAFKA_CONTROLLER_PORT": str(kafka + 1), "BOXOFFICE_KAFKA_HEAP": "384m",
-            "BOXOFFICE_PG_PORT": str(pg), "BOXOFFICE_REDIS_PORT": str(redis),
+            **os.environ,
+            "BOXOFFICE_STACK_DIR": str(directory),
+            "BOXOFFICE_KAFKA_PORT": str(kafka),
+            "BOXOFFICE_KAFKA_CONTROLLER_PORT": str(kafka + 1),
+            "BOXOFFICE_KAFKA_HEAP": "384m",
+            "BOXOFFICE_PG_PORT": str(pg),
+            "BOXOFFICE_REDIS_PORT": str(redis),
             "BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka}",
             "BOXOFFICE_PG_DSN": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
             "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
             # One shard: a single-database deployment is a shard map with one entry, and must keep working.
-            "BOXOFFICE_PG_SHARDS": "1", "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
+            "BOXOFFICE_PG_SHARDS": "1",
+            "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
             "BOXOFFICE_PG_SHARD_READ_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
-            "BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{redis}/0", "BOXOFFICE_EXPIRY_INTERVAL_S": "0.5",
+            "BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{redis}/0",
+            "BOXOFFICE_EXPIRY_INTERVAL_S": "0.5",
         }
         self.settings = Settings.from_env(self.env)
 
     def run(self, *args: str) -> None:
-        done = subprocess.run([str(ROOT / "stack" / "stack.sh"), *args], env=self.env, timeout=240,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [str(ROOT / "stack" / "stack.sh"), *args], env=self.env, timeout=240, capture_output=True, text=True
+        )
         assert done.returncode == 0, f"stack.sh {' '.join(args)} failed:\n{done.stderr[-3000:]}"
 
 
@@ -87,8 +95,7 @@ class Load:
                 headers = {"Authorization": f"Bearer {mint(self.secret, customer)}", "Idempotency-Key": f"k{n}"}
                 while not self._stop.is_set():
                     try:
-                        r = await http.post(f"/v1/shows/{self.show_id}/bookings", json={"quantity": 1},
-                                            headers=headers)
+                        r = await http.post(f"/v1/shows/{self.show_id}/bookings", json={"quantity": 1}, headers=headers)
                     except httpx.HTTPError:
                         r = None
                     if r is not None and r.status_code in (200, 202):
@@ -135,13 +142,22 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
                 service.wait_ready()
             pids = {s.name: s.proc.pid for s in services}
             async with httpx.AsyncClient(base_url=intake.url, timeout=10) as http:
-                r = await http.post("/v1/shows", headers={"Authorization": f"Bearer {mint(secret, 'ops', 'admin')}"},
-                                    json={"title": "ride", "venue": "v", "starts_at": "2027-01-01T00:00:00Z",
-                                          "sections": [{"name": "A", "rows": 100, "seats_per_row": 100,
-                                                        "price_cents": 1}]})
+                r = await http.post(
+                    "/v1/shows",
+                    headers={"Authorization": f"Bearer {mint(secret, 'ops', 'admin')}"},
+                    json={
+                        "title": "ride",
+                        "venue": "v",
+                        "starts_at": "2027-01-01T00:00:00Z",
+                        "sections": [{"name": "A", "rows": 100, "seats_per_row": 100, "price_cents": 1}],
+                    },
+                )
                 show_id = r.json()["show_id"]
-                await eventually(lambda: http.get(f"/v1/shows/{show_id}/seats"),
-                                 lambda r: r.json()["version"] >= 1, what="the show created")
+                await eventually(
+                    lambda: http.get(f"/v1/shows/{show_id}/seats"),
+                    lambda r: r.json()["version"] >= 1,
+                    what="the show created",
+                )
             load = Load(intake.url, secret, show_id)
             load_task = asyncio.create_task(load.run())
             for component in ("kafka", "postgres", "redis"):
@@ -150,8 +166,13 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
                 await asyncio.sleep(3)  # load while it is away
                 await asyncio.to_thread(stack.run, "up", component)
                 back = time.monotonic()
-                await eventually(lambda: _all_ready(services), lambda r: all(r.values()), timeout=READY_WITHIN_S,
-                                 interval=0.5, what=f"every worker ready after {component} came back")
+                await eventually(
+                    lambda: _all_ready(services),
+                    lambda r: all(r.values()),
+                    timeout=READY_WITHIN_S,
+                    interval=0.5,
+                    what=f"every worker ready after {component} came back",
+                )
                 print(f"{component}: every worker ready {time.monotonic() - back:.1f}s after it came back")
                 assert {s.name: s.proc.pid for s in services if s.proc.poll() is None} == pids  # none restarted
             # The chaos run's slow rejoin: the broker SIGKILLed, the processor SIGKILLed and restarted while it
@@ -169,14 +190,26 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
             await asyncio.to_thread(stack.run, "up", "kafka")
             ready_at = datetime.now(UTC)
             back = time.monotonic()
-            await eventually(lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE created_at > $1", ready_at),
-                             lambda n: n > 0, timeout=60, interval=0.1, what="a decision after the broker is back")
+            await eventually(
+                lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE created_at > $1", ready_at),
+                lambda n: n > 0,
+                timeout=60,
+                interval=0.1,
+                what="a decision after the broker is back",
+            )
             rejoined = time.monotonic() - back
-            print(f"kafka SIGKILLed, processor restarted meanwhile: first decision {rejoined:.1f}s after the broker"
-                  " was ready")
+            print(
+                f"kafka SIGKILLed, processor restarted meanwhile: first decision {rejoined:.1f}s after the broker"
+                " was ready"
+            )
             assert rejoined < REJOIN_WITHIN_S
-            await eventually(lambda: _all_ready(services), lambda r: all(r.values()), timeout=READY_WITHIN_S,
-                             interval=0.5, what="every worker ready after the kafka SIGKILL")
+            await eventually(
+                lambda: _all_ready(services),
+                lambda r: all(r.values()),
+                timeout=READY_WITHIN_S,
+                interval=0.5,
+                what="every worker ready after the kafka SIGKILL",
+            )
             await asyncio.sleep(2)
             load.stop()
             await load_task
@@ -184,12 +217,20 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
             redis = redis_client(stack.settings)
             try:
                 await eventually(
-                    lambda: pg.fetchval("SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])",
-                                        list(load.accepted)),
-                    lambda n: n == len(load.accepted), timeout=60, what="every accepted booking decided")
+                    lambda: pg.fetchval(
+                        "SELECT count(*) FROM bookings WHERE booking_id = ANY($1::text[])", list(load.accepted)
+                    ),
+                    lambda n: n == len(load.accepted),
+                    timeout=60,
+                    what="every accepted booking decided",
+                )
                 assert await overbooking_violations(pg, show_id) == []
-                await eventually(lambda: projection_differences(pg, redis, [show_id]), lambda d: d == [],
-                                 timeout=60, what="Redis equal to PostgreSQL")
+                await eventually(
+                    lambda: projection_differences(pg, redis, [show_id]),
+                    lambda d: d == [],
+                    timeout=60,
+                    what="Redis equal to PostgreSQL",
+                )
             finally:
                 await pg.close()
                 await redis.aclose()

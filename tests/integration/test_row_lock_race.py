@@ -1,4 +1,5 @@
 """Many connections racing for the same seats through the processor's own transaction code."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,16 @@ async def _decide(pool, cache, commands, show_id):
 
 
 def _request(show_id: str, n: int, seats=None, quantity=None) -> RequestBooking:
-    return RequestBooking(command_id=f"c{n}", show_id=show_id, issued_at=datetime.now(UTC),
-                          booking_id=f"b-{show_id}-{n}", request_id=f"r-{show_id}-{n}", customer_id=f"c{n}",
-                          seats=seats, quantity=quantity)
+    return RequestBooking(
+        command_id=f"c{n}",
+        show_id=show_id,
+        issued_at=datetime.now(UTC),
+        booking_id=f"b-{show_id}-{n}",
+        request_id=f"r-{show_id}-{n}",
+        customer_id=f"c{n}",
+        seats=seats,
+        quantity=quantity,
+    )
 
 
 @pytest.mark.slow
@@ -37,9 +45,23 @@ async def test_forty_connections_race_for_ten_seats(pg):
     show_id = f"race-{secrets.token_hex(4)}"
     try:
         layout = Layout((Section("A", 1, 10, 1),))
-        await _decide(pg, ShowCache(), [CreateShow(command_id="c", show_id=show_id, issued_at=datetime.now(UTC),
-                                                   title="t", venue="v", starts_at=datetime.now(UTC),
-                                                   hold_seconds=120, sections=list(layout.sections))], show_id)
+        await _decide(
+            pg,
+            ShowCache(),
+            [
+                CreateShow(
+                    command_id="c",
+                    show_id=show_id,
+                    issued_at=datetime.now(UTC),
+                    title="t",
+                    venue="v",
+                    starts_at=datetime.now(UTC),
+                    hold_seconds=120,
+                    sections=list(layout.sections),
+                )
+            ],
+            show_id,
+        )
 
         async def racer(n: int):
             seats = [f"A-1-{(n % 10) + 1}", f"A-1-{((n + 1) % 10) + 1}"] if n % 2 else None

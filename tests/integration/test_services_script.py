@@ -1,6 +1,7 @@
 """`make up` starts every boxoffice process through stack/services.sh, NGINX in front of the intake instances;
 `make down` leaves none running. Exercised here on free ports against the test stack, with a stack dir of its
 own."""
+
 from __future__ import annotations
 
 import os
@@ -34,10 +35,16 @@ def _free_run(n: int) -> int:
 @pytest.mark.slow
 def test_services_up_then_down_leaves_no_process(tmp_path, settings):
     http_port, intake_base, metrics_base = free_port(), _free_run(2), _free_run(6)
-    env = {**os.environ, "BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": str(http_port),
-           "BOXOFFICE_INTAKE_INSTANCES": "2", "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
-           "BOXOFFICE_METRICS_BASE": str(metrics_base), "BOXOFFICE_SMTP_PORT": str(free_port()),
-           "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret()}
+    env = {
+        **os.environ,
+        "BOXOFFICE_STACK_DIR": str(tmp_path),
+        "BOXOFFICE_HTTP_PORT": str(http_port),
+        "BOXOFFICE_INTAKE_INSTANCES": "2",
+        "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
+        "BOXOFFICE_METRICS_BASE": str(metrics_base),
+        "BOXOFFICE_SMTP_PORT": str(free_port()),
+        "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret(),
+    }
     script = str(ROOT / "stack" / "services.sh")
     pids: dict[str, int] = {}
     nginx_pids: list[int] = []
@@ -48,8 +55,17 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=180)
         assert up.returncode == 0, up.stderr
         pids = {p.stem: int(p.read_text()) for p in (tmp_path / "run").glob("*.pid")}
-        assert set(pids) == {"intake-1", "intake-2", "booking_processor", "outbox_relay", "projections", "expiry",
-                             "notifier", "mailsink", "nginx_exporter"}
+        assert set(pids) == {
+            "intake-1",
+            "intake-2",
+            "booking_processor",
+            "outbox_relay",
+            "projections",
+            "expiry",
+            "notifier",
+            "mailsink",
+            "nginx_exporter",
+        }
         assert all(running(pid) for pid in pids.values())
         master = int((tmp_path / "nginx" / "nginx.pid").read_text())
         nginx_pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
@@ -64,8 +80,10 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
             assert all(r.headers["x-request-id"] for r in answers)
             missing = client.get("/v1/shows/sh_does_not_exist")
             assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-        upstreams = {line.split('"upstream_addr":"')[1].split('"')[0]
-                     for line in (tmp_path / "nginx" / "logs" / "access.log").read_text().splitlines()}
+        upstreams = {
+            line.split('"upstream_addr":"')[1].split('"')[0]
+            for line in (tmp_path / "nginx" / "logs" / "access.log").read_text().splitlines()
+        }
         assert {f"127.0.0.1:{intake_base}", f"127.0.0.1:{intake_base + 1}"} <= upstreams
 
         # NGINX's own figures, through the exporter on the sixth metrics port.
@@ -97,6 +115,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
                         answers.append(client.get("/readyz").status_code)
                     except httpx.TransportError:
                         answers.append(0)
+
         loader = threading.Thread(target=load)
         loader.start()
         try:

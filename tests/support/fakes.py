@@ -1,5 +1,6 @@
 """In-memory stand-ins for the intake's transport adapters (Kafka, Redis, PostgreSQL), for the in-process
 API tests. Everything else (routing, auth, validation, the error model, the OpenAPI document) is real."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class FakeReads:
         start = 0 if cursor is None else int(cursor.removeprefix("c")) if cursor.startswith("c") else -1
         if start < 0:
             raise ValueError("invalid cursor")
-        page = ordered[start:start + limit]
+        page = ordered[start : start + limit]
         return page, (f"c{start + limit}" if start + limit < len(ordered) else None)
 
     async def booking(self, booking_id: str) -> BookingView | None:
@@ -79,8 +80,9 @@ class FakeReads:
 class FakeHistory:
     bookings: list[BookingView] = field(default_factory=list)
 
-    async def for_customer(self, customer_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[BookingView], str | None]:
+    async def for_customer(
+        self, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[BookingView], str | None]:
         mine = [b for b in self.bookings if b.customer_id == customer_id]
         return mine[:limit], None
 
@@ -99,6 +101,7 @@ class FakeIdempotency:
 @dataclass
 class FakeRateLimiter:
     """`burst` writes per customer, then one per 1/per_second seconds (no clock: nothing refills)."""
+
     per_second: float
     burst: int
     used: dict[str, int] = field(default_factory=dict)
@@ -123,6 +126,13 @@ class FakeStreams:
 
 
 def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> IntakeState:
-    return IntakeState(settings=settings, tokens=TokenVerifier(settings.require_auth_secret()),
-                       limiter=FakeRateLimiter(rate_per_s, burst), bus=FakeBus(), reads=FakeReads(),
-                       history=FakeHistory(), idempotency=FakeIdempotency(), streams=FakeStreams())
+    return IntakeState(
+        settings=settings,
+        tokens=TokenVerifier(settings.require_auth_secret()),
+        limiter=FakeRateLimiter(rate_per_s, burst),
+        bus=FakeBus(),
+        reads=FakeReads(),
+        history=FakeHistory(),
+        idempotency=FakeIdempotency(),
+        streams=FakeStreams(),
+    )

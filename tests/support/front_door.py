@@ -7,6 +7,7 @@ answers every fourth request so (an intake whose Kafka missed one acknowledgemen
 
 Run as a module it is that upstream:  python -m tests.support.front_door NAME PORT
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,12 @@ class NamedUpstream:
         self.name, self.port = name, free_port()
         log_dir.mkdir(parents=True, exist_ok=True)
         with open(log_dir / f"upstream-{name}.log", "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.front_door", name, str(self.port)],
-                                         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.front_door", name, str(self.port)],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         _wait_port(self.port, self.proc)
 
     def kill(self) -> None:
@@ -77,8 +82,7 @@ class Nginx:
 
     def run(self, command: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "BOXOFFICE_STACK_DIR": str(self.prefix.parent)}
-        return subprocess.run([str(NGINX_SH), command, *self.args], env=env, capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run([str(NGINX_SH), command, *self.args], env=env, capture_output=True, text=True, timeout=60)
 
     def start(self) -> Nginx:
         result = self.run("start")
@@ -108,7 +112,7 @@ class Nginx:
         with self.access_log.open("rb") as log:
             log.seek(offset)
             data = log.read()
-        complete = data[:data.rfind(b"\n") + 1]
+        complete = data[: data.rfind(b"\n") + 1]
         return [json.loads(line) for line in complete.splitlines() if line.strip()], offset + len(complete)
 
 
@@ -132,8 +136,15 @@ class _Handler(BaseHTTPRequestHandler):
             error = {"error": {"code": "unavailable", "message": f"{self.server.name}: kafka is down"}}  # type: ignore[attr-defined]
             self._send(503, json.dumps(error).encode(), {"Retry-After": "1"})
             return
-        payload = json.dumps({"name": self.server.name, "method": self.command, "path": self.path,  # type: ignore[attr-defined]
-                              "request_id": self.headers.get("X-Request-Id"), "body_bytes": len(body)}).encode()
+        payload = json.dumps(
+            {
+                "name": self.server.name,
+                "method": self.command,
+                "path": self.path,  # type: ignore[attr-defined]
+                "request_id": self.headers.get("X-Request-Id"),
+                "body_bytes": len(body),
+            }
+        ).encode()
         self._send(200, payload)
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:

@@ -1,4 +1,5 @@
 """Random references so tests share one stack without colliding (cf. cosmicpython's random_refs)."""
+
 import secrets
 
 

@@ -1,4 +1,5 @@
 """How far a consumer group is behind a topic's end, from its committed offsets (what a restart resumes from)."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Real boxoffice processes for end-to-end tests: start, wait until ready, SIGTERM or SIGKILL."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Service:
-    def __init__(self, name: str, module: str, env: dict[str, str], log_dir: Path, port: int | None = None,
-                 http_ready: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        env: dict[str, str],
+        log_dir: Path,
+        port: int | None = None,
+        http_ready: bool = True,
+    ) -> None:
         self.name, self.module, self.log_dir = name, module, log_dir
         self.port = port or free_port()
         self.http_ready = http_ready
@@ -38,8 +46,9 @@ class Service:
     def start(self, wait: bool = True) -> Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{self.name}.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.module], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         if wait:
             self.wait_ready()
         return self

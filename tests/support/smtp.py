@@ -1,4 +1,5 @@
 """A real SMTP server (aiosmtpd) for tests, collecting what it receives; optionally refusing everything or slow."""
+
 from __future__ import annotations
 
 import asyncio

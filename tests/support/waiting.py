@@ -8,8 +8,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], timeout: float = 30,
-                     interval: float = 0.1, what: str = "condition") -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    timeout: float = 30,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> T:
     """Poll `probe` until `accept(value)`; fail with the last value after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     value = await probe()

@@ -1,6 +1,7 @@
 """The intake's change feed (one Redis pub/sub connection fanned out to the open seat-map streams) keeps
 reading whatever its connection raises: a stream is told to resync from the change log and then hears
 changes again, instead of only heartbeats for as long as the process lives."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,12 @@ class _Redis:
 
 async def test_an_unexpected_error_resubscribes_and_the_stream_hears_changes_again():
     channel = changes_channel("sh_1").encode()
-    redis = _Redis([RuntimeError("a pub/sub connection in a state nobody expected"),
-                    {"type": "message", "channel": channel, "data": b"change after the failure"}])
+    redis = _Redis(
+        [
+            RuntimeError("a pub/sub connection in a state nobody expected"),
+            {"type": "message", "channel": channel, "data": b"change after the failure"},
+        ]
+    )
     feed = seat_stream.ChangeFeed(redis)
     queue = await feed.subscribe("sh_1")
     heard = [await asyncio.wait_for(queue.get(), 5) for _ in range(2)]
@@ -56,9 +61,13 @@ async def test_an_unexpected_error_resubscribes_and_the_stream_hears_changes_aga
 
 async def test_a_resubscription_that_fails_is_tried_again_before_anyone_is_told_to_resync():
     channel = changes_channel("sh_1").encode()
-    redis = _Redis([ConnectionResetError(104, "reset"),
-                    {"type": "message", "channel": channel, "data": b"change after the failure"}],
-                   refuse_subscribe=[ConnectionRefusedError(111, "Redis still restarting")])
+    redis = _Redis(
+        [
+            ConnectionResetError(104, "reset"),
+            {"type": "message", "channel": channel, "data": b"change after the failure"},
+        ],
+        refuse_subscribe=[ConnectionRefusedError(111, "Redis still restarting")],
+    )
     feed = seat_stream.ChangeFeed(redis)
     queue = await feed.subscribe("sh_1")
     heard = [await asyncio.wait_for(queue.get(), 5) for _ in range(2)]

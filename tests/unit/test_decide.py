@@ -1,4 +1,5 @@
 """Pure decision code: no Kafka, no PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -19,13 +20,31 @@ def _batch(now=T0) -> Batch:
 
 
 def _create(batch: Batch, show_id: str = "s", hold: int = 120) -> None:
-    batch.decide(CreateShow(command_id="c0", show_id=show_id, issued_at=T0, title="t", venue="v",
-                            starts_at=T0, hold_seconds=hold, sections=list(LAYOUT.sections)))
+    batch.decide(
+        CreateShow(
+            command_id="c0",
+            show_id=show_id,
+            issued_at=T0,
+            title="t",
+            venue="v",
+            starts_at=T0,
+            hold_seconds=hold,
+            sections=list(LAYOUT.sections),
+        )
+    )
 
 
 def _request(n: int, seats=None, quantity=None, show_id="s") -> RequestBooking:
-    return RequestBooking(command_id=f"c{n}", show_id=show_id, issued_at=T0, booking_id=f"b{n}",
-                          request_id=f"r{n}", customer_id=f"cust{n}", seats=seats, quantity=quantity)
+    return RequestBooking(
+        command_id=f"c{n}",
+        show_id=show_id,
+        issued_at=T0,
+        booking_id=f"b{n}",
+        request_id=f"r{n}",
+        customer_id=f"cust{n}",
+        seats=seats,
+        quantity=quantity,
+    )
 
 
 def test_create_show_emits_version_one_and_is_idempotent():
@@ -44,8 +63,11 @@ def test_hold_then_confirm():
     booking = batch.bookings["b1"]
     assert booking.status == "PENDING"
     assert booking.expires_at == T0 + timedelta(seconds=120)
-    batch.decide(ConfirmBooking(command_id="c", show_id="s", issued_at=T0, booking_id="b1",
-                                customer_id="cust1", payment_reference="p"))
+    batch.decide(
+        ConfirmBooking(
+            command_id="c", show_id="s", issued_at=T0, booking_id="b1", customer_id="cust1", payment_reference="p"
+        )
+    )
     assert booking.status == "CONFIRMED"
     assert [e.show_version for e in batch.events] == [1, 2, 3]
     assert batch.events[-1].seats_available == 9
@@ -61,9 +83,14 @@ def test_duplicate_request_is_a_noop():
     assert batch.shows["s"].seats_available == 9
 
 
-@pytest.mark.parametrize(("seats", "reason"), [
-    (["A-1-9"], "invalid_seat"), (["C-1-1"], "invalid_seat"), (["A-3-1"], "invalid_seat"),
-])
+@pytest.mark.parametrize(
+    ("seats", "reason"),
+    [
+        (["A-1-9"], "invalid_seat"),
+        (["C-1-1"], "invalid_seat"),
+        (["A-3-1"], "invalid_seat"),
+    ],
+)
 def test_rejections_for_bad_seat_lists(seats, reason):
     batch = _batch()
     _create(batch)
@@ -101,8 +128,16 @@ def test_confirm_after_expiry_expires():
     later = _batch(now=T0 + timedelta(seconds=10))
     later.shows, later.bookings = batch.shows, batch.bookings
     # Accepted by the intake at the deadline: too late, whenever it is decided.
-    later.decide(ConfirmBooking(command_id="c", show_id="s", issued_at=T0 + timedelta(seconds=10), booking_id="b1",
-                                customer_id="cust1", payment_reference="p"))
+    later.decide(
+        ConfirmBooking(
+            command_id="c",
+            show_id="s",
+            issued_at=T0 + timedelta(seconds=10),
+            booking_id="b1",
+            customer_id="cust1",
+            payment_reference="p",
+        )
+    )
     assert (batch.bookings["b1"].status, batch.bookings["b1"].reason) == ("EXPIRED", "hold_expired")
     assert later.events[-1].type == "BookingExpired"
     assert batch.shows["s"].seats_available == 11
@@ -116,8 +151,16 @@ def test_confirm_accepted_in_time_is_honoured_however_late_it_is_decided():
     batch.decide(_request(1, quantity=1))
     stalled = _batch(now=T0 + timedelta(minutes=5))
     stalled.shows, stalled.bookings = batch.shows, batch.bookings
-    stalled.decide(ConfirmBooking(command_id="c", show_id="s", issued_at=T0 + timedelta(seconds=9), booking_id="b1",
-                                  customer_id="cust1", payment_reference="p"))
+    stalled.decide(
+        ConfirmBooking(
+            command_id="c",
+            show_id="s",
+            issued_at=T0 + timedelta(seconds=9),
+            booking_id="b1",
+            customer_id="cust1",
+            payment_reference="p",
+        )
+    )
     # The expiry worker's command, issued after the deadline, comes after the confirm in the show's order.
     stalled.decide(ExpireBooking(command_id="e", show_id="s", issued_at=T0 + timedelta(seconds=11), booking_id="b1"))
     assert (batch.bookings["b1"].status, batch.bookings["b1"].reason) == ("CONFIRMED", None)
@@ -164,19 +207,28 @@ def test_versions_grow_by_exactly_one_per_event():
 
 
 def _confirm(n: int, customer: str | None = None) -> ConfirmBooking:
-    return ConfirmBooking(command_id=f"k{n}", show_id="s", issued_at=T0, booking_id=f"b{n}",
-                          customer_id=customer or f"cust{n}", payment_reference="p")
+    return ConfirmBooking(
+        command_id=f"k{n}",
+        show_id="s",
+        issued_at=T0,
+        booking_id=f"b{n}",
+        customer_id=customer or f"cust{n}",
+        payment_reference="p",
+    )
 
 
 def _cancel(n: int) -> CancelBooking:
     return CancelBooking(command_id=f"x{n}", show_id="s", issued_at=T0, booking_id=f"b{n}", customer_id=f"cust{n}")
 
 
-@pytest.mark.parametrize(("setup", "action", "reason"), [
-    ("cancel", "confirm", "booking_cancelled"),
-    ("reject", "confirm", "booking_rejected"),
-    ("reject", "cancel", "booking_rejected"),
-])
+@pytest.mark.parametrize(
+    ("setup", "action", "reason"),
+    [
+        ("cancel", "confirm", "booking_cancelled"),
+        ("reject", "confirm", "booking_rejected"),
+        ("reject", "cancel", "booking_rejected"),
+    ],
+)
 def test_an_action_that_cannot_apply_leaves_its_reason(setup, action, reason):
     batch = _batch()
     _create(batch)
@@ -203,8 +255,7 @@ def test_confirming_twice_and_cancelling_twice_are_what_was_asked():
     batch.decide(_confirm(1))
     batch.decide(_cancel(1))
     batch.decide(_cancel(1))
-    assert [e.type for e in batch.events] == ["ShowCreated", "BookingPending", "BookingConfirmed",
-                                              "BookingCancelled"]
+    assert [e.type for e in batch.events] == ["ShowCreated", "BookingPending", "BookingConfirmed", "BookingCancelled"]
     assert batch.bookings["b1"].refused is None
 
 
@@ -246,21 +297,30 @@ def test_an_undecidable_confirm_is_refused_and_a_show_creation_rejected_once():
     assert len([e for e in batch.events if e.type == "ShowRejected"]) == 1
 
 
-@pytest.mark.parametrize(("value", "key", "kind"), [
-    (b'{"type":"CreateShow","show_id":"s1","title":"a\\u0000b"}', b"s1", "CreateShow"),
-    (b'{"type":"RequestBooking","show_id":"s1","booking_id":"b1","customer_id":"c","seats":["A-\\u00b9-1"]}',
-     b"s1", "RequestBooking"),
-])
+@pytest.mark.parametrize(
+    ("value", "key", "kind"),
+    [
+        (b'{"type":"CreateShow","show_id":"s1","title":"a\\u0000b"}', b"s1", "CreateShow"),
+        (
+            b'{"type":"RequestBooking","show_id":"s1","booking_id":"b1","customer_id":"c","seats":["A-\\u00b9-1"]}',
+            b"s1",
+            "RequestBooking",
+        ),
+    ],
+)
 def test_what_a_refused_message_still_says(value, key, kind):
     salvaged = Undecidable.from_record(value, key, "error")
     assert salvaged is not None and salvaged.kind == kind and salvaged.show_id == "s1"
 
 
-@pytest.mark.parametrize(("value", "key"), [
-    (b"\x00\xffnot json", b"s1"),
-    (b'["s1"]', b"s1"),
-    (b'{"type":"RequestBooking","show_id":"s1","booking_id":"b1"}', b"s2"),  # another partition's show
-    (b'{"type":"RequestBooking","show_id":"s\\u00001","booking_id":"b1"}', b"s\x001"),  # no valid show id
-])
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        (b"\x00\xffnot json", b"s1"),
+        (b'["s1"]', b"s1"),
+        (b'{"type":"RequestBooking","show_id":"s1","booking_id":"b1"}', b"s2"),  # another partition's show
+        (b'{"type":"RequestBooking","show_id":"s\\u00001","booking_id":"b1"}', b"s\x001"),  # no valid show id
+    ],
+)
 def test_a_message_that_names_no_show_of_its_partition_is_only_dead_lettered(value, key):
     assert Undecidable.from_record(value, key, "error") is None

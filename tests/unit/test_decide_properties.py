@@ -6,6 +6,7 @@ batches the way the processor commits them:
 - best available keeps a booking in one row whenever some row had room for all of it;
 - show versions grow by exactly one per event.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -19,15 +20,18 @@ from schemas.layout import Layout, Section
 
 T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 LAYOUT = Layout((Section("A", 3, 4, 100), Section("B", 2, 5, 50)))
-SEATS = [f"{s.name}-{r}-{n}" for s in LAYOUT.sections for r in range(1, s.rows + 1)
-         for n in range(1, s.seats_per_row + 1)]
+SEATS = [
+    f"{s.name}-{r}-{n}" for s in LAYOUT.sections for r in range(1, s.rows + 1) for n in range(1, s.seats_per_row + 1)
+]
 CUSTOMERS = 6
 
-request_seats = st.builds(lambda c, seats: ("seats", c, sorted(set(seats))), st.integers(0, CUSTOMERS - 1),
-                          st.lists(st.sampled_from([*SEATS, "A-9-9"]), min_size=1, max_size=4))
+request_seats = st.builds(
+    lambda c, seats: ("seats", c, sorted(set(seats))),
+    st.integers(0, CUSTOMERS - 1),
+    st.lists(st.sampled_from([*SEATS, "A-9-9"]), min_size=1, max_size=4),
+)
 request_best = st.builds(lambda c, q: ("best", c, q), st.integers(0, CUSTOMERS - 1), st.integers(1, 10))
-on_booking = st.builds(lambda kind, b: (kind, b), st.sampled_from(["confirm", "cancel", "expire"]),
-                       st.integers(0, 40))
+on_booking = st.builds(lambda kind, b: (kind, b), st.sampled_from(["confirm", "cancel", "expire"]), st.integers(0, 40))
 advance = st.builds(lambda s: ("advance", s), st.integers(1, 90))
 commit = st.just(("commit",))
 steps = st.lists(st.one_of(request_seats, request_best, on_booking, advance, commit), max_size=80)
@@ -49,8 +53,18 @@ class Harness:
         self.owner_of_booking: dict[str, str] = {}
         self.n = 0
         self.batch = self._new_batch()
-        self.batch.decide(CreateShow(command_id="c0", show_id="s", issued_at=T0, title="t", venue="v",
-                                     starts_at=T0, hold_seconds=60, sections=list(LAYOUT.sections)))
+        self.batch.decide(
+            CreateShow(
+                command_id="c0",
+                show_id="s",
+                issued_at=T0,
+                title="t",
+                venue="v",
+                starts_at=T0,
+                hold_seconds=60,
+                sections=list(LAYOUT.sections),
+            )
+        )
 
     def _new_batch(self) -> Batch:
         return Batch(shows=self.shows, bookings=self.bookings, now=self.now)
@@ -73,9 +87,18 @@ class Harness:
         self.owner_of_booking[booking_id] = f"c{customer}"
         seat_map = self.shows["s"].seat_map
         row_had_room = quantity is not None and any(free >= quantity for free in seat_map.row_free)
-        self.batch.decide(RequestBooking(command_id=f"r{self.n}", show_id="s", issued_at=T0, booking_id=booking_id,
-                                         request_id=f"q{self.n}", customer_id=f"c{customer}", seats=seats,
-                                         quantity=quantity))
+        self.batch.decide(
+            RequestBooking(
+                command_id=f"r{self.n}",
+                show_id="s",
+                issued_at=T0,
+                booking_id=booking_id,
+                request_id=f"q{self.n}",
+                customer_id=f"c{customer}",
+                seats=seats,
+                quantity=quantity,
+            )
+        )
         booking = self.bookings[booking_id]
         if booking.status == "PENDING" and row_had_room:
             assert len({_row_of(s) for s in booking.seats}) == 1, f"split although a row had room: {booking.seats}"

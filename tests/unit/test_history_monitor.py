@@ -1,6 +1,7 @@
 """The replica monitor of history reads: a failed check of any kind sends reads to the primary and the monitor
 goes on; the next check that passes sends them back to the replica. (Found in CI: an asyncpg
 InternalClientError across a replica restart killed the monitor, and history stayed on the primary for good.)"""
+
 from __future__ import annotations
 
 import asyncio
@@ -66,8 +67,10 @@ async def test_the_monitor_survives_any_failed_check_and_comes_back(monkeypatch)
     assert shard.replica_usable and replica.expired == 3  # each failure replaced the pool's connections
 
 
-@pytest.mark.parametrize("failure", [ConnectionResetError(104, "reset"),
-                                     asyncpg.exceptions.InternalClientError("another operation is in progress")])
+@pytest.mark.parametrize(
+    "failure",
+    [ConnectionResetError(104, "reset"), asyncpg.exceptions.InternalClientError("another operation is in progress")],
+)
 async def test_a_failed_replica_read_is_answered_from_the_primary(failure):
     replica = _Replica([failure])
     shard = history._ShardHistory(0, replica, _Primary(), max_lag_s=5.0)
@@ -80,7 +83,7 @@ async def test_a_failed_replica_read_is_answered_from_the_primary(failure):
 
 
 async def test_a_defect_in_the_query_is_raised_not_blamed_on_the_replica():
-    replica = _Replica([asyncpg.exceptions.UndefinedColumnError("column \"nope\" does not exist")])
+    replica = _Replica([asyncpg.exceptions.UndefinedColumnError('column "nope" does not exist')])
     shard = history._ShardHistory(0, replica, _Primary(), max_lag_s=5.0)
     shard.replica_usable = True
     with pytest.raises(asyncpg.exceptions.UndefinedColumnError):

@@ -1,4 +1,5 @@
 """Every log line of a process is one JSON object: structlog's and the libraries' (stdlib logging) alike."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The typed contract: what the intake accepts is exactly what the processor decodes."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -19,30 +20,59 @@ SHOW = msgspec.json.Decoder(CreateShowBody)
 
 
 def _show_body(**overrides) -> dict:
-    body = {"title": "t", "venue": "v", "starts_at": "2027-01-01T00:00:00+01:00",
-            "sections": [{"name": "A", "rows": 2, "seats_per_row": 3, "price_cents": 100}]}
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00+01:00",
+        "sections": [{"name": "A", "rows": 2, "seats_per_row": 3, "price_cents": 100}],
+    }
     return body | overrides
 
 
 def test_commands_round_trip():
-    create = CreateShow(command_id="c1", show_id="s1", issued_at=T0, title="t", venue="v",
-                        starts_at=datetime(2027, 1, 1, tzinfo=UTC), hold_seconds=60, sections=[Section("A", 2, 3, 100)])
+    create = CreateShow(
+        command_id="c1",
+        show_id="s1",
+        issued_at=T0,
+        title="t",
+        venue="v",
+        starts_at=datetime(2027, 1, 1, tzinfo=UTC),
+        hold_seconds=60,
+        sections=[Section("A", 2, 3, 100)],
+    )
     assert decode_command(checked_encoding(create), b"s1") == create
-    request = RequestBooking(command_id="c2", show_id="s1", issued_at=T0, booking_id="b1", request_id="r1",
-                             customer_id="alice", email="a@x.org", quantity=2)
+    request = RequestBooking(
+        command_id="c2",
+        show_id="s1",
+        issued_at=T0,
+        booking_id="b1",
+        request_id="r1",
+        customer_id="alice",
+        email="a@x.org",
+        quantity=2,
+    )
     assert decode_command(checked_encoding(request)) == request
     assert create.type == "CreateShow" and request.type == "RequestBooking"
 
 
-@pytest.mark.parametrize(("raw", "path"), [
-    (b"[]", "$"),
-    (b'{"type": "Nope"}', "$.type"),
-    (b'{"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at": "yesterday", '
-     b'"booking_id": "b"}', "$.issued_at"),
-    (b'{"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at": "2026-01-01T00:00:00Z"}', "$"),
-    (b'{"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at": "2026-01-01T00:00:00Z", '
-     b'"booking_id": "b", "x": 1}', "$"),
-])
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (b"[]", "$"),
+        (b'{"type": "Nope"}', "$.type"),
+        (
+            b'{"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at": "yesterday", '
+            b'"booking_id": "b"}',
+            "$.issued_at",
+        ),
+        (b'{"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at": "2026-01-01T00:00:00Z"}', "$"),
+        (
+            b'{"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at": "2026-01-01T00:00:00Z", '
+            b'"booking_id": "b", "x": 1}',
+            "$",
+        ),
+    ],
+)
 def test_invalid_commands_name_the_path(raw, path):
     with pytest.raises(SchemaError) as info:
         decode_command(raw)
@@ -55,8 +85,15 @@ def test_not_json_is_malformed():
 
 
 def test_key_must_match_show():
-    raw = orjson.dumps({"type": "ExpireBooking", "command_id": "c", "show_id": "s", "issued_at":
-                        "2026-01-01T00:00:00Z", "booking_id": "b"})
+    raw = orjson.dumps(
+        {
+            "type": "ExpireBooking",
+            "command_id": "c",
+            "show_id": "s",
+            "issued_at": "2026-01-01T00:00:00Z",
+            "booking_id": "b",
+        }
+    )
     assert isinstance(decode_command(raw, b"s"), ExpireBooking)
     with pytest.raises(SchemaError):
         decode_command(raw, b"other")
@@ -65,18 +102,37 @@ def test_key_must_match_show():
 def test_booking_body_rules():
     assert decode(b'{"quantity": 3}', BOOKING).quantity_or_none == 3
     assert decode(b'{"seats": ["A-1-1"]}', BOOKING).seat_list == ["A-1-1"]
-    for bad in [{"quantity": 0}, {"seats": []}, {"seats": ["A-1-1"] * 2}, {"seats": [f"A-1-{i}" for i in range(1, 12)]},
-                {"quantity": 1, "seats": ["A-1-1"]}, {}, {"quantity": True}, {"quantity": 2.0}, {"seats": None}]:
+    for bad in [
+        {"quantity": 0},
+        {"seats": []},
+        {"seats": ["A-1-1"] * 2},
+        {"seats": [f"A-1-{i}" for i in range(1, 12)]},
+        {"quantity": 1, "seats": ["A-1-1"]},
+        {},
+        {"quantity": True},
+        {"quantity": 2.0},
+        {"seats": None},
+    ]:
         with pytest.raises(SchemaError):
             decode(orjson.dumps(bad), BOOKING)
 
 
-@pytest.mark.parametrize("seat", [
-    "A-\u00b9-1",  # superscript one: a digit to str.isdigit, not to the contract
-    "A-\u0661-1",  # Arabic-Indic one
-    "A-\uff11-1",  # fullwidth one
-    "A-01-1", "A-0-1", "A-1-1\n", "A-1-1 ", "A--1-1", "A-1000-1", "\x00-1-1", "",
-])
+@pytest.mark.parametrize(
+    "seat",
+    [
+        "A-\u00b9-1",  # superscript one: a digit to str.isdigit, not to the contract
+        "A-\u0661-1",  # Arabic-Indic one
+        "A-\uff11-1",  # fullwidth one
+        "A-01-1",
+        "A-0-1",
+        "A-1-1\n",
+        "A-1-1 ",
+        "A--1-1",
+        "A-1000-1",
+        "\x00-1-1",
+        "",
+    ],
+)
 def test_seat_ids_are_ascii_and_canonical(seat):
     with pytest.raises(SchemaError):
         decode(orjson.dumps({"seats": [seat]}), BOOKING)
@@ -90,12 +146,17 @@ def test_text_refuses_control_characters(field, value):
     assert info.value.path == f"$.{field}"
 
 
-@pytest.mark.parametrize("starts_at", [
-    "0001-01-01T00:00:00+01:00",  # year 0 in UTC
-    "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
-    "2027-01-01T00:00:00",  # no offset
-    "2027-13-01T00:00:00Z", "yesterday", 1700000000,
-])
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "0001-01-01T00:00:00+01:00",  # year 0 in UTC
+        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+        "2027-01-01T00:00:00",  # no offset
+        "2027-13-01T00:00:00Z",
+        "yesterday",
+        1700000000,
+    ],
+)
 def test_times_within_years_1_to_9999_in_utc(starts_at):
     with pytest.raises(SchemaError):
         decode(orjson.dumps(_show_body(starts_at=starts_at)), SHOW)
@@ -128,14 +189,36 @@ def test_layout_contains():
 
 def test_events_need_their_fields():
     with pytest.raises(SchemaError, match="seats"):
-        decode_event(orjson.dumps({"type": "BookingPending", "event_id": "e", "show_id": "s", "show_version": 2,
-                                   "occurred_at": "2026-01-01T00:00:00Z", "booking_id": "b", "customer_id": "c",
-                                   "status": "PENDING", "created_at": "2026-01-01T00:00:00Z",
-                                   "updated_at": "2026-01-01T00:00:00Z"}))
+        decode_event(
+            orjson.dumps(
+                {
+                    "type": "BookingPending",
+                    "event_id": "e",
+                    "show_id": "s",
+                    "show_version": 2,
+                    "occurred_at": "2026-01-01T00:00:00Z",
+                    "booking_id": "b",
+                    "customer_id": "c",
+                    "status": "PENDING",
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "updated_at": "2026-01-01T00:00:00Z",
+                }
+            )
+        )
 
 
 def test_events_tolerate_fields_they_do_not_know():
-    event = decode_event(orjson.dumps({"type": "ShowRejected", "event_id": "s/rejected", "show_id": "s",
-                                       "show_version": 0, "occurred_at": "2026-01-01T00:00:00Z",
-                                       "reason": "invalid_request", "added_later": 1}))
+    event = decode_event(
+        orjson.dumps(
+            {
+                "type": "ShowRejected",
+                "event_id": "s/rejected",
+                "show_id": "s",
+                "show_version": 0,
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "reason": "invalid_request",
+                "added_later": 1,
+            }
+        )
+    )
     assert event.reason == "invalid_request"

@@ -15,8 +15,9 @@ def test_best_available_prefers_adjacent_in_one_row():
 
 
 def test_best_available_same_row_when_not_adjacent():
-    owner = {f"A-1-{i}": ("x", "HELD") for i in (2, 4)} | {f"A-{r}-{s}": ("x", "HELD") for r in (2, 3)
-                                                           for s in range(1, 7)}
+    owner = {f"A-1-{i}": ("x", "HELD") for i in (2, 4)} | {
+        f"A-{r}-{s}": ("x", "HELD") for r in (2, 3) for s in range(1, 7)
+    }
     seat_map = _map(owner=owner)
     assert seat_map.best_available(3) == ["A-1-1", "A-1-3", "A-1-5"]
 

@@ -20,12 +20,21 @@ def test_settings_read_the_stack_secret(tmp_path):
     assert Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)}).auth_secret == "s3cret"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("BOXOFFICE_HTTP_PORT", "eighty"), ("BOXOFFICE_HTTP_PORT", "70000"), ("BOXOFFICE_LOG_LEVEL", "loud"),
-    # A period of 0 (or less, or not a number) would make a loop spin: refused, naming the variable.
-    ("BOXOFFICE_EXPIRY_INTERVAL_S", "0"), ("BOXOFFICE_EXPIRY_INTERVAL_S", "-1"), ("BOXOFFICE_EXPIRY_INTERVAL_S", "nan"),
-    ("BOXOFFICE_NOTIFY_BACKOFF_S", "0"), ("BOXOFFICE_RATE_LIMIT_PER_S", "-5"), ("BOXOFFICE_DEV_SIGNIN", "maybe"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BOXOFFICE_HTTP_PORT", "eighty"),
+        ("BOXOFFICE_HTTP_PORT", "70000"),
+        ("BOXOFFICE_LOG_LEVEL", "loud"),
+        # A period of 0 (or less, or not a number) would make a loop spin: refused, naming the variable.
+        ("BOXOFFICE_EXPIRY_INTERVAL_S", "0"),
+        ("BOXOFFICE_EXPIRY_INTERVAL_S", "-1"),
+        ("BOXOFFICE_EXPIRY_INTERVAL_S", "nan"),
+        ("BOXOFFICE_NOTIFY_BACKOFF_S", "0"),
+        ("BOXOFFICE_RATE_LIMIT_PER_S", "-5"),
+        ("BOXOFFICE_DEV_SIGNIN", "maybe"),
+    ],
+)
 def test_bad_settings_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
@@ -40,16 +49,20 @@ def test_settings_find_the_shards_the_local_stack_recorded(tmp_path):
     assert settings.pg_shard_dsns == (primary, shard1)
     assert settings.pg_shard_read_dsns == tuple(replicas.split(","))
     # The environment wins over the file.
-    explicit = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary,
-                                  "BOXOFFICE_PG_SHARD_DSNS": primary})
+    explicit = Settings.from_env(
+        {"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary, "BOXOFFICE_PG_SHARD_DSNS": primary}
+    )
     assert explicit.pg_shard_dsns == (primary,)
 
 
-@pytest.mark.parametrize("content", [
-    "primaries=postgresql://other@127.0.0.1:5432/x,postgresql://b@127.0.0.1:1/x\nreplicas=a,b\n",  # another stack's
-    "primaries=postgresql://boxoffice@127.0.0.1:15432/boxoffice,b\nreplicas=a\n",  # one replica short
-    "garbage\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "primaries=postgresql://other@127.0.0.1:5432/x,postgresql://b@127.0.0.1:1/x\nreplicas=a,b\n",  # another stack's
+        "primaries=postgresql://boxoffice@127.0.0.1:15432/boxoffice,b\nreplicas=a\n",  # one replica short
+        "garbage\n",
+    ],
+)
 def test_settings_ignore_a_shard_record_that_does_not_fit(tmp_path, content):
     primary = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"
     (tmp_path / "pg-shards").write_text(content)
@@ -62,8 +75,12 @@ def test_tokens_round_trip_and_reject_tampering():
     token = mint("k" * 32, "alice", "admin", 60, email="a@example.com")
     principal, expires = verify("k" * 32, token)
     assert expires > 0
-    assert (principal.sub, principal.role, principal.email, principal.is_admin) == ("alice", "admin",
-                                                                                      "a@example.com", True)
+    assert (principal.sub, principal.role, principal.email, principal.is_admin) == (
+        "alice",
+        "admin",
+        "a@example.com",
+        True,
+    )
     with pytest.raises(InvalidToken):
         verify("x" * 32, token)
     with pytest.raises(InvalidToken):
@@ -72,8 +89,10 @@ def test_tokens_round_trip_and_reject_tampering():
         mint("k" * 32, "bad sub!")
 
 
-@pytest.mark.parametrize(("claim", "value"), [("email", "a\x00@example.com"), ("email", "not-an-address"),
-                                              ("phone", "call me"), ("sub", "al ice")])
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("email", "a\x00@example.com"), ("email", "not-an-address"), ("phone", "call me"), ("sub", "al ice")],
+)
 def test_claims_that_would_reach_a_command_are_checked_with_the_contract(claim, value):
     import jwt
 
