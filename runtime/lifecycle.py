@@ -34,6 +34,17 @@ class Lifecycle:
     def stop(self) -> None:
         self.stopping.set()
 
+    async def wait_for(self, event: asyncio.Event, timeout: float | None = None) -> bool:
+        """Wait until `event` is set, the service stops, or `timeout` passes; True when stopping."""
+        stop = asyncio.ensure_future(self.stopping.wait())
+        wake = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait({stop, wake}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            wake.cancel()
+        return self.stopping.is_set()
+
     async def sleep(self, seconds: float) -> bool:
         """Sleep unless stopping; True when the sleep was cut short by a stop."""
         try:
