@@ -35,7 +35,7 @@ log = structlog.get_logger()
 RETRIES = Counter("boxoffice_retries_total", "Retries after a transient failure, by loop and error", ["what", "error"])
 
 
-class Stopped(Exception):  # noqa: N818 - a signal to unwind, not a failure
+class Stopped(Exception):
     """The service is stopping: the retry gave up without an answer."""
 
 
