@@ -18,7 +18,7 @@ import structlog
 
 from projections.keys import DECIDED_KEY, DECIDED_RATE_KEY
 from runtime.lifecycle import Lifecycle
-from runtime.transient import Backoff, is_transient
+from runtime.retry import Retry, Stopped
 
 log = structlog.get_logger()
 RATE_WINDOW_S = 5.0
@@ -44,28 +44,22 @@ class PositionBoard:
         self._wake.set()
 
     async def run(self, lifecycle: Lifecycle) -> None:
-        backoff = Backoff()
-        while not lifecycle.stopping.is_set():
-            stop = asyncio.ensure_future(lifecycle.stopping.wait())
-            wake = asyncio.ensure_future(self._wake.wait())
-            await asyncio.wait({stop, wake}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            wake.cancel()
+        retry = Retry("place-in-line board", lifecycle)
+        while not await lifecycle.wait_for(self._wake):
             await asyncio.sleep(FLUSH_EVERY_S)  # coalesce the commits of a burst into one write
             self._wake.clear()
             pending, self._pending = self._pending, {}
             if not pending:
                 continue
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    pipe.hset(DECIDED_KEY, mapping={str(p): o for p, (o, _) in pending.items()})
-                    pipe.hset(DECIDED_RATE_KEY, mapping={str(p): round(r, 1) for p, (_, r) in pending.items()})
-                    await pipe.execute()
-                backoff.reset()
-            except Exception as exc:
-                # Best effort: whatever Redis answers, decisions go on and the next commit writes again.
-                if not is_transient(exc):
-                    log.error("place-in-line write failed", error=repr(exc))
-                for partition, value in pending.items():  # keep the newest for the next try
-                    self._pending.setdefault(partition, value)
-                await lifecycle.sleep(backoff.next())
+                await retry.run(lambda pending=pending: self._write(pending))
+            except Stopped:
+                return
+            except Exception as exc:  # best effort: whatever Redis answers, decisions go on
+                log.error("place-in-line write failed", error=repr(exc))
+
+    async def _write(self, pending: dict[int, tuple[int, float]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(DECIDED_KEY, mapping={str(p): o for p, (o, _) in pending.items()})
+            pipe.hset(DECIDED_RATE_KEY, mapping={str(p): round(r, 1) for p, (_, r) in pending.items()})
+            await pipe.execute()

@@ -51,11 +51,7 @@ class OutboxRelay:
             self._wakeup.clear()
             published = await self.publish_pending(conn)
             if published < self._batch_max:  # caught up (a full fetch means there may be more)
-                stop = asyncio.ensure_future(self._lifecycle.stopping.wait())
-                wake = asyncio.ensure_future(self._wakeup.wait())
-                await asyncio.wait({stop, wake}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
-                stop.cancel()
-                wake.cancel()
+                await self._lifecycle.wait_for(self._wakeup, timeout=0.5)
         # Drain what is committed before stopping.
         while await self.publish_pending(conn) >= self._batch_max:
             pass

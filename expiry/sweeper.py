@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from cachetools import TTLCache
 from prometheus_client import Counter, Gauge
 
 from runtime.leadership import run_as_leader
@@ -44,10 +45,12 @@ class ExpirySweeper:
         owned: Callable[[], list[int]],
         shard: int = 0,
         batch_max: int = 2000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._connect, self._producer, self._owned, self._shard = connect, producer, owned, shard
         self._interval, self._lifecycle, self._batch_max = interval_s, lifecycle, batch_max
-        self._sent: dict[str, float] = {}  # booking id -> when its expire was sent (avoid resending in flight)
+        # Booking ids whose expire was sent in the last RESEND_AFTER_S (not sent again while in flight).
+        self._sent: TTLCache[str, bool] = TTLCache(maxsize=1_000_000, ttl=RESEND_AFTER_S, timer=clock)
 
     async def run(self) -> None:
         await run_as_leader(
@@ -74,8 +77,6 @@ class ExpirySweeper:
             self._owned(),
         )
         OVERDUE.labels(str(self._shard)).set(len(rows))
-        now = time.monotonic()
-        self._sent = {b: t for b, t in self._sent.items() if now - t < RESEND_AFTER_S}
         due = [r for r in rows if r["booking_id"] not in self._sent]
         if not due:
             return 0
@@ -93,7 +94,7 @@ class ExpirySweeper:
             )
         await asyncio.gather(*futures)
         for row in due:
-            self._sent[row["booking_id"]] = now
+            self._sent[row["booking_id"]] = True
         EXPIRES_SENT.inc(len(due))
         log.info("expire commands sent", count=len(due))
         return len(due)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from notifier.channels import SmtpChannel, WebhookChannel
 from notifier.dispatcher import Dispatcher
+from notifier.ledger import PgLedger
 from runtime.service import Service, run_service
 from runtime.settings import SettingsError
 from schemas import topics
@@ -27,7 +28,7 @@ async def main(service: Service) -> None:
     await Dispatcher(
         consumer,
         producer,
-        shards,
+        PgLedger(shards),
         smtp,
         webhook,
         settings.smtp_sender,

@@ -24,33 +24,31 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Protocol
 
-import asyncpg
 import msgspec
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from notifier import ledger
 from notifier.channels import DeliveryError, SmtpChannel, WebhookChannel
-from notifier.ledger import Claim
+from notifier.ledger import Claim, Due, PartitionMoving
 from notifier.messages import NOTIFIED, email_for, webhook_body
 from notifier.offsets import Offsets
 from runtime.lifecycle import Lifecycle
-from runtime.shards import Shards, partition_of
-from runtime.transient import Backoff, is_transient
+from runtime.retry import Retry, Stopped
+from runtime.transient import is_transient
 from schemas import topics
 from schemas.events import BookingEvent, decode_event
 from schemas.validation import SchemaError
 
 log = structlog.get_logger()
-T = TypeVar("T")
 
 
-class PartitionMoving(Exception):
-    """The event's partition is being copied to another shard: its notification rows wait for the switch."""
+class DeliveryCrashed(Exception):
+    """A send failed in a way the channel does not know (a defect): never retried, the process stops."""
 
 
 NOTIFICATIONS = Counter("boxoffice_notifications_total", "Notifications by channel and outcome", ["channel", "outcome"])
@@ -77,6 +75,21 @@ _addressed = msgspec.json.Decoder(_Addressed)
 NOTIFIED_TYPES = frozenset(kind.__struct_config__.tag for kind in NOTIFIED)
 
 
+class Ledger(Protocol):
+    """The bookkeeping the dispatcher needs (notifier/ledger.py: PgLedger; an in-memory twin in unit tests)."""
+
+    shards: int
+
+    async def claim(self, event: BookingEvent, channel: str, lease_s: float) -> Claim | None: ...
+    async def renew(self, event: BookingEvent, channel: str, lease: datetime, lease_s: float) -> Claim | None: ...
+    async def take_due(self, shard: int, lease_s: float, limit: int = 100) -> list[Due]: ...
+    async def mark_sent(self, event: BookingEvent, channel: str, attempts: int) -> None: ...
+    async def schedule_retry(
+        self, event: BookingEvent, channel: str, attempts: int, error: str, delay_s: float
+    ) -> None: ...
+    async def mark_dead(self, event: BookingEvent, channel: str, attempts: int, error: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Delivery:
     event: BookingEvent
@@ -92,7 +105,7 @@ class Dispatcher:
         self,
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
-        shards: Shards,
+        ledger: Ledger,
         smtp: SmtpChannel,
         webhook: WebhookChannel | None,
         sender: str,
@@ -101,8 +114,9 @@ class Dispatcher:
         lifecycle: Lifecycle,
         concurrency: int = 32,
         lease_s: float = 60.0,
+        burst: bool = False,
     ) -> None:
-        self._consumer, self._producer, self._shards = consumer, producer, shards
+        self._consumer, self._producer, self._ledger = consumer, producer, ledger
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
         self._lease_s = lease_s  # a delivery in progress keeps its row this long (then anyone may retry it)
@@ -113,6 +127,10 @@ class Dispatcher:
         self._claimed: set[tuple[str, str]] = set()  # claimed here, outcome not recorded yet
         self._unrecorded: set[tuple[str, str]] = set()  # of those, sent already
         self._failure: BaseException | None = None
+        self._burst = burst
+        self._due_unreadable: dict[int, str] = {}  # shard -> the kind of error its due rows last met
+        self._takes = Retry("notification bookkeeping (nothing sent meanwhile)", lifecycle, also=(PartitionMoving,))
+        self._records = Retry("notification outcome (kept in hand)", None, also=(PartitionMoving,))
 
     # ------------------------------------------------------------------ loops
     async def run(self) -> None:
@@ -136,7 +154,7 @@ class Dispatcher:
             raise self._failure
 
     async def _consume_forever(self) -> None:
-        backoff = Backoff()
+        commits = Retry("notifier offset commit", self._lifecycle)
         while not self._lifecycle.stopping.is_set():
             if len(self._tasks) >= MAX_IN_FLIGHT:  # fetch no further ahead than the deliveries go
                 await asyncio.sleep(0.05)
@@ -147,12 +165,11 @@ class Dispatcher:
                     self._offsets.add(tp, record.offset)
                     self._spawn(self._handle(tp, record))
             try:
-                await self._commit()
-                backoff.reset()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                await self._lifecycle.sleep(backoff.next())
+                await commits.run(self._commit)
+            except Stopped:
+                return
+            if self._burst and not batches and not self._tasks:
+                return
 
     async def _commit(self) -> None:
         assigned = self._consumer.assignment()
@@ -222,37 +239,39 @@ class Dispatcher:
     async def _deliver(self, delivery: Delivery, take: Callable[[], Awaitable[Claim | None]]) -> bool:
         """Take the delivery (`take`: a first claim or a retry's renewal) and send it at once, inside one of
         the `concurrency` slots; then record the outcome, retried until PostgreSQL takes it. A take that fails
-        gives its slot back while it waits (a shard that is away stalls no other shard's mail). True when
-        handled (recorded, or in other hands); False when stopping first."""
-        backoff = Backoff()
-        while True:
-            if self._lifecycle.stopping.is_set():
-                return False
+        gives its slot back while the one retry primitive waits (a shard that is away stalls no other shard's
+        mail). True when handled (recorded, or in other hands); False when stopping first."""
+
+        async def attempt() -> tuple[Claim, str | None] | None:
             async with self._slots:
+                claim = await take()  # transient failures are retried from here, nothing sent
+                if claim is None:
+                    return None
+                self._hold(delivery)
                 try:
-                    claim = await take()
-                except Exception as exc:
-                    if not (is_transient(exc) or isinstance(exc, PartitionMoving)):
-                        raise
-                    error: BaseException | None = exc
-                else:
-                    if claim is None:
-                        NOTIFICATIONS.labels(delivery.channel, "duplicate_skipped").inc()
-                        return True
-                    self._hold(delivery)
                     failure = await self._send(delivery)
-                    if failure is None:
-                        self._unrecorded.add(delivery.key)
-                        UNRECORDED.set(len(self._unrecorded))
-                    break
-            delay = backoff.next()
-            log.warning("notification bookkeeping unavailable, not sending", error=repr(error), delay=delay)
-            if await self._lifecycle.sleep(delay):
-                return False
+                except Exception as exc:  # never retried: the message may have gone out
+                    raise DeliveryCrashed(repr(exc)) from exc
+                if failure is None:
+                    self._unrecorded.add(delivery.key)
+                    UNRECORDED.set(len(self._unrecorded))
+                return claim, failure
+
         try:
-            return await self._in_hand(lambda: self._record(delivery, claim.attempts + 1, failure))
+            taken = await self._takes.run(attempt)
+        except Stopped:
+            return False
+        if taken is None:
+            NOTIFICATIONS.labels(delivery.channel, "duplicate_skipped").inc()
+            return True
+        claim, failure = taken
+        try:
+            # Not cut short by a SIGTERM (the stop's grace lets it finish; then the task is cancelled and the
+            # lease makes the delivery due again).
+            await self._records.run(lambda: self._record(delivery, claim.attempts + 1, failure))
         finally:
             self._release(delivery)
+        return True
 
     def _hold(self, delivery: Delivery) -> None:
         self._claimed.add(delivery.key)
@@ -264,65 +283,41 @@ class Dispatcher:
         IN_FLIGHT.set(len(self._claimed))
         UNRECORDED.set(len(self._unrecorded))
 
-    def _pool(self, show_id: str) -> asyncpg.Pool:
-        """The notification rows of an event live on its show's shard (they move with its partition)."""
-        partition = partition_of(show_id)
-        if partition in self._shards.map.moving:
-            raise PartitionMoving(f"partition {partition} is moving to another shard")
-        return self._shards.primary_for_partition(partition)
-
-    async def _in_hand(self, work: Callable[[], Awaitable[T]]) -> bool:
-        """Record an outcome until PostgreSQL takes it. Not cut short by a SIGTERM (the stop's grace lets it
-        finish; after that the task is cancelled and the lease makes the delivery due again)."""
-        backoff = Backoff()
-        while True:
-            try:
-                await work()
-                return True
-            except Exception as exc:
-                if not (is_transient(exc) or isinstance(exc, PartitionMoving)):
-                    raise
-                delay = backoff.next()
-                log.warning("notification outcome not recorded yet, kept in hand", error=repr(exc), delay=delay)
-                await asyncio.sleep(delay)
-
     async def _claim(self, delivery: Delivery) -> Claim | None:
         event = delivery.event
-        return await ledger.claim(
-            self._pool(event.show_id), event, delivery.channel, partition_of(event.show_id), self._lease_s
-        )
+        return await self._ledger.claim(event, delivery.channel, self._lease_s)
 
-    async def _renew(self, delivery: Delivery, lease) -> Claim | None:
-        return await ledger.renew(
-            self._pool(delivery.event.show_id), delivery.event.event_id, delivery.channel, lease, self._lease_s
-        )
+    async def _renew(self, delivery: Delivery, lease: datetime) -> Claim | None:
+        return await self._ledger.renew(delivery.event, delivery.channel, lease, self._lease_s)
 
-    async def _take_due(self) -> list[tuple[object, Delivery]]:
+    async def _take_due(self) -> list[tuple[datetime, Delivery]]:
         """Each shard's due rows, of its own partitions; a shard that does not answer is skipped this time.
         Deliveries this process holds (sent, outcome not recorded yet) are left alone: their record is in
         hand, and sending them again would be the duplicate the lease is there to prevent."""
         due = []
-        for shard, pool in enumerate(self._shards.primaries):
+        for shard in range(self._ledger.shards):
             try:
-                rows = await ledger.take_due(pool, self._shards.map.owned(shard), self._lease_s)
+                rows = await self._ledger.take_due(shard, self._lease_s)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                log.warning("cannot read due notifications, retrying", shard=shard, error=repr(exc))
+                if self._due_unreadable.get(shard) != type(exc).__name__:  # once per kind until it answers
+                    self._due_unreadable[shard] = type(exc).__name__
+                    log.warning("cannot read due notifications, skipping the shard", shard=shard, error=repr(exc))
                 continue
+            self._due_unreadable.pop(shard, None)
             for row in rows:
-                if (row["event_id"], row["channel"]) in self._claimed:
+                if (row.event_id, row.channel) in self._claimed:
                     continue
-                event = decode_event(row["payload"])
+                event = decode_event(row.payload)
                 if isinstance(event, NOTIFIED):
-                    due.append((row["next_attempt_at"], Delivery(event, row["channel"])))
+                    due.append((row.lease, Delivery(event, row.channel)))
         return due
 
     async def _record(self, delivery: Delivery, attempt: int, error: str | None) -> None:
         event, channel = delivery.event, delivery.channel
-        pool = self._pool(event.show_id)
         if error is None:
-            await ledger.mark_sent(pool, event.event_id, channel, attempt)
+            await self._ledger.mark_sent(event, channel, attempt)
             NOTIFICATIONS.labels(channel, "sent").inc()
             return
         NOTIFICATIONS.labels(channel, "attempt_failed").inc()
@@ -331,7 +326,7 @@ class Dispatcher:
             await self._dead_letter(delivery, attempt, error)
             return
         delay = self._backoff_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-        await ledger.schedule_retry(pool, event.event_id, channel, attempt, error, delay)
+        await self._ledger.schedule_retry(event, channel, attempt, error, delay)
 
     async def _send(self, delivery: Delivery) -> str | None:
         """One attempt; the error when it failed."""
@@ -358,6 +353,6 @@ class Dispatcher:
             key=event.show_id.encode(),
             headers=[("error", error.encode()), ("channel", delivery.channel.encode())],
         )
-        await ledger.mark_dead(self._pool(event.show_id), event.event_id, delivery.channel, attempts, error)
+        await self._ledger.mark_dead(event, delivery.channel, attempts, error)
         NOTIFICATIONS.labels(delivery.channel, "dead_lettered").inc()
         log.error("notification dead-lettered", channel=delivery.channel, event_id=event.event_id, error=error)

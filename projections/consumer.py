@@ -17,7 +17,7 @@ from prometheus_client import Counter
 from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
 from projections.keys import ACTIVE_NAMESPACE_KEY, HANDOVER_KEY, PAUSED_KEY, Keys, active_namespace
 from runtime.lifecycle import Lifecycle
-from runtime.transient import Backoff, is_transient
+from runtime.retry import Retry, Stopped
 from schemas.events import Event, decode_event
 from schemas.validation import SchemaError
 
@@ -59,26 +59,24 @@ class ProjectionConsumer:
         self._paused = False
         self._pending: list[Event] | None = None  # fetched, not yet applied
 
-    async def run(self) -> None:
-        backoff = Backoff()
+    async def run(self, burst: bool = False) -> None:
+        """Apply batches until stopping (`burst`: until a fetch finds nothing, for tests). A step that fails
+        for Redis or Kafka keeps its batch in hand and is retried by the one retry primitive."""
+        retry = Retry("read models", self._lifecycle)
         while not self._lifecycle.stopping.is_set():
             try:
-                await self._step()
-                backoff.reset()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                delay = backoff.next()
-                log.warning(
-                    "read models unavailable, retrying", error=repr(exc), delay=delay, pending=len(self._pending or ())
-                )
-                await self._lifecycle.sleep(delay)
+                fetched = await retry.run(self._step)
+            except Stopped:
+                return
+            if burst and not fetched and not self._paused:
+                return
 
-    async def _step(self) -> None:
+    async def _step(self) -> bool:
+        """One batch applied (True), or nothing fetched / paused for a handover (False)."""
         active, handover = await self._redis.mget(ACTIVE_NAMESPACE_KEY, HANDOVER_KEY)
         if handover is not None:
             await self._pause()
-            return
+            return False
         if self._paused:
             await self._redis.srem(PAUSED_KEY, self._instance)
             self._paused = False
@@ -87,7 +85,7 @@ class ProjectionConsumer:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             records = [r for rs in batches.values() for r in rs]
             if not records:
-                return
+                return False
             self._pending = decode_events(records)
         if self._pending:
             count_results(self._pending, await self._applier.apply(self._pending, Keys(active_namespace(active))))
@@ -97,6 +95,7 @@ class ProjectionConsumer:
             await self._consumer.commit()
         except KafkaError as exc:
             log.warning("offset commit failed; those events may be applied again (a no-op)", error=repr(exc))
+        return True
 
     async def _pause(self) -> None:
         if not self._paused:

@@ -13,7 +13,7 @@ import asyncpg
 import structlog
 
 from runtime.lifecycle import Lifecycle
-from runtime.transient import is_transient
+from runtime.retry import Retry, Stopped
 
 log = structlog.get_logger()
 
@@ -26,23 +26,29 @@ async def run_as_leader(
     lifecycle: Lifecycle,
     retry_s: float = 1.0,
 ) -> None:
-    while not lifecycle.stopping.is_set():
-        conn: asyncpg.Connection | None = None
+    """Terms of leadership until stopping: connect, take the lock (or wait `retry_s` as a standby), lead. A
+    lost connection (PostgreSQL or Kafka going away) ends the term and gives up the lead (the lock goes with
+    the connection); the next term is retried by the one retry primitive. A defect is raised: the process
+    exits and says why."""
+    retry = Retry(name, lifecycle, cap=max(retry_s, 1.0))
+
+    async def term() -> bool:
+        conn = await connect()
         try:
-            conn = await connect()
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key):
-                await lifecycle.sleep(retry_s)
-                continue
+                return False
             log.info(f"{name} active")
             await lead(conn)
-        except Exception as exc:
-            if not is_transient(exc):
-                raise  # a defect: the process exits and says why
-            # PostgreSQL or Kafka went away: give up the lead (the lock goes with the connection), retry.
-            log.warning(f"{name} lost a connection, retrying", error=repr(exc))
-            await lifecycle.sleep(retry_s)
+            return True
         finally:
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.close(timeout=5)
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=5)
+
+    while not lifecycle.stopping.is_set():
+        try:
+            led = await retry.run(term)
+        except Stopped:
+            break
+        if not led:
+            await lifecycle.sleep(retry_s)
     log.info(f"{name} stopped")

@@ -67,7 +67,10 @@ class Retry:
             before_sleep=self._before_sleep,
             reraise=True,
         )
-        result: T = await retrying(work)
+        async def attempt() -> T:  # a coroutine function: tenacity would not await what a lambda returns
+            return await work()
+
+        result: T = await retrying(attempt)
         self._logged.clear()
         return result
 

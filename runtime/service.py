@@ -24,9 +24,9 @@ from runtime import clients
 from runtime.lifecycle import Lifecycle, tune_gc
 from runtime.logging import configure_logging
 from runtime.ops_http import OpsServer
+from runtime.retry import Retry, Stopped
 from runtime.settings import Settings
 from runtime.shards import Shards
-from runtime.transient import Backoff, is_transient
 from schemas import topics
 
 T = TypeVar("T")
@@ -78,18 +78,11 @@ class Service:
 
     async def until_started(self, what: str, start: Callable[[], Awaitable[T]]) -> T:
         """`start()` until it succeeds, backing off on transient failures; Stopping on SIGTERM."""
-        backoff = Backoff(first=0.25, ceiling=2)  # a cap of 2 s: back within 2 s of the dependency
-        while True:
-            if self.lifecycle.stopping.is_set():
-                raise Stopping(what)
-            try:
-                return await start()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                delay = backoff.next()
-                self.log.warning(f"{what} unavailable at start, retrying", error=repr(exc), delay=delay)
-                await self.lifecycle.sleep(delay)
+        # A cap of 2 s: a worker starts within 2 s of its dependency coming up.
+        try:
+            return await Retry(f"{what} at start", self.lifecycle, first=0.25, cap=2.0).run(start)
+        except Stopped:
+            raise Stopping(what) from None
 
     # ------------------------------------------------------------------ clients
     async def pg_pool(

@@ -21,7 +21,7 @@ import asyncpg
 import structlog
 from aiokafka.partitioner import murmur2
 
-from runtime.transient import is_transient
+from runtime.retry import Retry
 from schemas import topics
 
 log = structlog.get_logger()
@@ -126,15 +126,14 @@ class Shards:
         answer, is not migrated yet, or holds a map that does not fit the shards) the last one read stays in
         use, or, before the first, nothing is decided (`loaded` stays unset); the reason is logged."""
 
+        retry = Retry("shard map (keeping the last one)", cap=REFRESH_S)
+
         async def loop() -> None:
             while True:
                 try:
-                    await self.refresh()
+                    await retry.run(self.refresh)
                 except Exception as exc:
-                    if is_transient(exc):
-                        log.warning("shard map not readable, keeping the last one", error=repr(exc))
-                    else:
-                        log.error("shard map unusable, keeping the last one", error=repr(exc))
+                    log.error("shard map unusable, keeping the last one", error=repr(exc))
                 await asyncio.sleep(REFRESH_S)
 
         self._watcher = asyncio.create_task(loop())

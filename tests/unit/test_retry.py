@@ -74,3 +74,9 @@ async def test_each_kind_is_logged_once_until_a_success():
         await retry.run(work2)
     assert first == ["ConnectionRefusedError()", "TimeoutError()"]
     assert len(logs) == 3  # logged again after the success in between
+
+
+async def test_work_may_be_a_lambda_returning_a_coroutine():
+    work, calls = _flaky([ConnectionRefusedError()])
+    assert await Retry("unit-f", first=0.001).run(lambda: work()) == "done"
+    assert len(calls) == 2
