@@ -1,43 +1,189 @@
-"""Typed settings, read once from the environment (then defaults). A bad value fails naming the variable."""
+"""Typed settings, read once from the environment (then defaults).
+
+`Settings` is a msgspec Struct: each field is one variable (`BOXOFFICE_` + the field's name in capitals), its
+type and bounds are the field's annotation, its default the field's default (or, for the few defaults that
+depend on other settings, computed in `from_env`). The environment's text is decoded with `msgspec.convert`
+(`strict=False`: text to int, float, bool), one variable at a time, so that one `SettingsError` names every
+bad variable at once, each with what is wrong with it.
+"""
 
 from __future__ import annotations
 
 import os
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "BOXOFFICE_"
+
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+LogLevel = Literal["debug", "info", "warning", "error"]
+BatchMax = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+_FLAG_WORDS = {"0": "false", "no": "false", "off": "false", "1": "true", "yes": "true", "on": "true"}
 
 
 class SettingsError(ValueError):
     pass
 
 
-def _int(env: Mapping[str, str], name: str, default: int, lo: int = 0, hi: int = 2**31) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
+def env_name(field: str) -> str:
+    """The environment variable of a settings field: `http_port` → `BOXOFFICE_HTTP_PORT`."""
+    return PREFIX + field.upper()
 
 
-def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not lo <= value <= hi:  # also refuses nan
-        raise SettingsError(f"{name} must be between {lo} and {hi}, got {raw}")
-    return value
+class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
+    stack_dir: Path = PROJECT_ROOT / ".stack"
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    pg_dsn: str = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"  # shard 0's primary; it also holds the catalog
+    pg_read_dsn: str  # default: pg_dsn
+    pg_shard_dsns: tuple[str, ...]  # every shard's primary, shard i at index i (comma-separated)
+    pg_shard_read_dsns: tuple[str, ...]  # every shard's streaming replica (or primary), same order
+    pg_pool_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 10
+    redis_url: str = "redis://127.0.0.1:16379/0"
+    http_host: str = "127.0.0.1"
+    http_port: Port = 8000
+    http_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    rate_limit_per_s: Annotated[float, msgspec.Meta(ge=0.0, le=1e6)] = 20.0
+    rate_limit_burst: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 40
+    metrics_port: Port = 0
+    auth_secret: str | None = None  # unset: the one in <stack dir>/auth-secret, when there is one
+    log_level: LogLevel = "info"  # any case in the environment
+    processor_group: str = "booking-processor"
+    processor_topic: str = "booking.commands"  # a benchmark's own topic (with its own shard map) otherwise
+    processor_batch_max: BatchMax = 10_000
+    relay_batch_max: BatchMax = 10_000
+    projections_group: str = "projections"
+    expiry_interval_s: Annotated[float, msgspec.Meta(ge=0.05, le=3600.0)] = 1.0  # 0 would make a loop spin
+    notifier_group: str = "notifier"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 10025
+    smtp_sender: str = "tickets@boxoffice.local"
+    webhook_url: str | None = None
+    nginx_status_url: str  # default: http://127.0.0.1:<http_port>/nginx-status
+    webhook_secret: str | None = None
+    notify_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+    notify_backoff_s: Annotated[float, msgspec.Meta(ge=0.01, le=3600.0)] = 0.5
+    notify_lease_s: Annotated[float, msgspec.Meta(ge=1.0, le=3600.0)] = 60.0
+    instance: str = ""  # this process's name among several of its kind (intake-1, intake-2, …)
+    dev_signin: bool = False  # POST /v1/dev/token mints tokens for a name (local stack only); 1|0, yes|no, …
+    replica_max_lag_s: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 5.0  # beyond it, history reads primaries
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment gives (an empty variable is an unset one). Raises one SettingsError
+        naming every bad variable."""
+        env = os.environ if env is None else env
+        values, problems = _decode(env)
+
+        stack_dir: Path = values.setdefault("stack_dir", _default("stack_dir"))
+        pg_dsn: str = values.setdefault("pg_dsn", _default("pg_dsn"))
+        read_dsn: str = values.setdefault("pg_read_dsn", pg_dsn)
+        # Unset: the shards the local stack recorded when it started (as it records its auth secret).
+        # Shards named in the environment take their replicas from the environment too, never from the file.
+        recorded = ((), ()) if env_name("pg_shard_dsns") in env else _recorded_shards(stack_dir, pg_dsn)
+        shard_dsns = values.get("pg_shard_dsns") or recorded[0] or (pg_dsn,)
+        shard_read_dsns = (
+            values.get("pg_shard_read_dsns") or recorded[1] or ((read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
+        )
+        values["pg_shard_dsns"], values["pg_shard_read_dsns"] = shard_dsns, shard_read_dsns
+        if "pg_shard_dsns" not in problems and shard_dsns[0] != pg_dsn:
+            problems["pg_shard_dsns"] = "must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)"
+        if "pg_shard_read_dsns" not in problems and len(shard_read_dsns) != len(shard_dsns):
+            problems["pg_shard_read_dsns"] = "must name one replica (or primary) per shard"
+        if values.get("auth_secret") is None:
+            secret_file = stack_dir / "auth-secret"
+            if secret_file.exists():
+                values["auth_secret"] = secret_file.read_text().strip() or None
+        port = values.get("http_port", _default("http_port"))
+        values.setdefault("nginx_status_url", f"http://127.0.0.1:{port}/nginx-status")
+
+        if problems:
+            raise SettingsError(
+                "bad settings: " + "; ".join(f"{env_name(name)} {reason}" for name, reason in problems.items())
+            )
+        return cls(**values)
+
+    def require_auth_secret(self) -> str:
+        if not self.auth_secret:
+            raise SettingsError(
+                f"BOXOFFICE_AUTH_SECRET is not set and the local stack has no auth-secret file in {self.stack_dir}"
+            )
+        return self.auth_secret
+
+
+_FIELDS = {field.name: field for field in msgspec.structs.fields(Settings)}
+
+
+def _default(name: str) -> Any:
+    return _FIELDS[name].default
+
+
+def _decode(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every variable that is set (not empty), decoded with its field's type: the values by field name, and
+    what is wrong with each variable that could not be decoded (by field name)."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, field in _FIELDS.items():
+        raw = env.get(field.encode_name)
+        if raw is None or raw == "":
+            continue
+        text = _prepare(raw, field.type)
+        if text is None:
+            continue
+        try:
+            values[name] = msgspec.convert(text, field.type, strict=False, dec_hook=_dec_hook)
+        except msgspec.ValidationError as exc:
+            problems[name] = f"{_reason(exc, field.type)}, got {raw!r}"
+    return values, problems
+
+
+def _prepare(raw: str, kind: Any) -> str | list[str] | None:
+    """The variable's text as msgspec should convert it; None when it means "unset"."""
+    base = _base(kind)
+    if base is bool:
+        flag = raw.strip().lower()
+        return _FLAG_WORDS.get(flag, flag) or None
+    if base in (int, float):
+        return raw.strip()
+    if base is tuple:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if typing.get_origin(base) is Literal:
+        return raw.lower()
+    return raw
+
+
+def _base(kind: Any) -> Any:
+    """The type under Annotated[…] and `| None`; the origin of a generic (tuple[str, ...] → tuple)."""
+    if typing.get_origin(kind) is Annotated:
+        kind = typing.get_args(kind)[0]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+    if typing.get_origin(kind) is tuple:
+        return tuple
+    return kind
+
+
+def _reason(exc: msgspec.ValidationError, kind: Any) -> str:
+    base = _base(kind)
+    if base is bool:
+        return "must be 1 or 0 (true|false, yes|no, on|off)"
+    if typing.get_origin(base) is Literal:
+        return "must be " + "|".join(typing.get_args(base))
+    meta = typing.get_args(kind)[1] if typing.get_origin(kind) is Annotated else None
+    if base in (int, float) and isinstance(meta, msgspec.Meta) and meta.ge is not None and meta.le is not None:
+        return f"must be {'an integer' if base is int else 'a number'} between {meta.ge} and {meta.le}"
+    return str(exc)  # msgspec's own words (no field of Settings has other bounds today)
+
+
+def _dec_hook(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"no conversion to {kind}")
 
 
 def _recorded_shards(stack_dir: Path, pg_dsn: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -52,136 +198,3 @@ def _recorded_shards(stack_dir: Path, pg_dsn: str) -> tuple[tuple[str, ...], tup
     if not primaries or primaries[0] != pg_dsn or len(replicas) != len(primaries):
         return (), ()
     return primaries, replicas
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
-
-
-def _str(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name)
-    return default if raw is None or raw == "" else raw
-
-
-@dataclass(frozen=True)
-class Settings:
-    stack_dir: Path
-    kafka_bootstrap: str
-    pg_dsn: str  # shard 0's primary; it also holds the catalog (the shard map)
-    pg_read_dsn: str
-    pg_shard_dsns: tuple[str, ...]  # every shard's primary, shard i at index i
-    pg_shard_read_dsns: tuple[str, ...]  # every shard's streaming replica (or primary), same order
-    pg_pool_size: int
-    redis_url: str
-    http_host: str
-    http_port: int
-    http_workers: int
-    rate_limit_per_s: float
-    rate_limit_burst: int
-    metrics_port: int
-    auth_secret: str | None
-    log_level: str
-    processor_group: str
-    processor_topic: str  # booking.commands; a benchmark's own topic (with its own shard map) otherwise
-    processor_batch_max: int
-    relay_batch_max: int
-    projections_group: str
-    expiry_interval_s: float
-    notifier_group: str
-    smtp_host: str
-    smtp_port: int
-    smtp_sender: str
-    webhook_url: str | None
-    nginx_status_url: str
-    webhook_secret: str | None
-    notify_max_attempts: int
-    notify_backoff_s: float
-    notify_lease_s: float
-    instance: str  # this process's name among several of its kind (intake-1, intake-2, …)
-    dev_signin: bool  # POST /v1/dev/token mints tokens for a name (local stack only)
-    replica_max_lag_s: float  # history reads fall back to the primary beyond this replica lag
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        stack_dir = Path(_str(env, "BOXOFFICE_STACK_DIR", str(PROJECT_ROOT / ".stack")))
-        pg_dsn = _str(env, "BOXOFFICE_PG_DSN", "postgresql://boxoffice@127.0.0.1:15432/boxoffice")
-        read_dsn = _str(env, "BOXOFFICE_PG_READ_DSN", pg_dsn)
-        # Unset: the shards the local stack recorded when it started (as it records its auth secret).
-        # Shards named in the environment take their replicas from the environment too, never from the file.
-        recorded = ((), ()) if "BOXOFFICE_PG_SHARD_DSNS" in env else _recorded_shards(stack_dir, pg_dsn)
-        shard_dsns = _list(env, "BOXOFFICE_PG_SHARD_DSNS") or recorded[0] or (pg_dsn,)
-        shard_read_dsns = (
-            _list(env, "BOXOFFICE_PG_SHARD_READ_DSNS")
-            or recorded[1]
-            or ((read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
-        )
-        if shard_dsns[0] != pg_dsn:
-            raise SettingsError("BOXOFFICE_PG_SHARD_DSNS must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)")
-        if len(shard_read_dsns) != len(shard_dsns):
-            raise SettingsError("BOXOFFICE_PG_SHARD_READ_DSNS must name one replica (or primary) per shard")
-        secret = env.get("BOXOFFICE_AUTH_SECRET") or None
-        if secret is None:
-            secret_file = stack_dir / "auth-secret"
-            if secret_file.exists():
-                secret = secret_file.read_text().strip() or None
-        log_level = _str(env, "BOXOFFICE_LOG_LEVEL", "info").lower()
-        if log_level not in {"debug", "info", "warning", "error"}:
-            raise SettingsError(f"BOXOFFICE_LOG_LEVEL must be debug|info|warning|error, got {log_level!r}")
-        return cls(
-            stack_dir=stack_dir,
-            kafka_bootstrap=_str(env, "BOXOFFICE_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-            pg_dsn=pg_dsn,
-            pg_read_dsn=read_dsn,
-            pg_shard_dsns=shard_dsns,
-            pg_shard_read_dsns=shard_read_dsns,
-            pg_pool_size=_int(env, "BOXOFFICE_PG_POOL_SIZE", 10, 1, 500),
-            redis_url=_str(env, "BOXOFFICE_REDIS_URL", "redis://127.0.0.1:16379/0"),
-            http_host=_str(env, "BOXOFFICE_HTTP_HOST", "127.0.0.1"),
-            http_port=_int(env, "BOXOFFICE_HTTP_PORT", 8000, 0, 65535),
-            http_workers=_int(env, "BOXOFFICE_HTTP_WORKERS", 1, 1, 64),
-            rate_limit_per_s=_float(env, "BOXOFFICE_RATE_LIMIT_PER_S", 20.0, 0.0, 1e6),
-            rate_limit_burst=_int(env, "BOXOFFICE_RATE_LIMIT_BURST", 40, 1, 100_000),
-            metrics_port=_int(env, "BOXOFFICE_METRICS_PORT", 0, 0, 65535),
-            auth_secret=secret,
-            log_level=log_level,
-            processor_group=_str(env, "BOXOFFICE_PROCESSOR_GROUP", "booking-processor"),
-            processor_topic=_str(env, "BOXOFFICE_PROCESSOR_TOPIC", "booking.commands"),
-            processor_batch_max=_int(env, "BOXOFFICE_PROCESSOR_BATCH_MAX", 10_000, 1, 100_000),
-            relay_batch_max=_int(env, "BOXOFFICE_RELAY_BATCH_MAX", 10_000, 1, 100_000),
-            projections_group=_str(env, "BOXOFFICE_PROJECTIONS_GROUP", "projections"),
-            expiry_interval_s=_float(env, "BOXOFFICE_EXPIRY_INTERVAL_S", 1.0, 0.05, 3600.0),
-            notifier_group=_str(env, "BOXOFFICE_NOTIFIER_GROUP", "notifier"),
-            smtp_host=_str(env, "BOXOFFICE_SMTP_HOST", "127.0.0.1"),
-            smtp_port=_int(env, "BOXOFFICE_SMTP_PORT", 10025, 1, 65535),
-            smtp_sender=_str(env, "BOXOFFICE_SMTP_SENDER", "tickets@boxoffice.local"),
-            webhook_url=env.get("BOXOFFICE_WEBHOOK_URL") or None,
-            nginx_status_url=_str(
-                env,
-                "BOXOFFICE_NGINX_STATUS_URL",
-                f"http://127.0.0.1:{_int(env, 'BOXOFFICE_HTTP_PORT', 8000, 0, 65535)}/nginx-status",
-            ),
-            webhook_secret=env.get("BOXOFFICE_WEBHOOK_SECRET") or None,
-            notify_max_attempts=_int(env, "BOXOFFICE_NOTIFY_MAX_ATTEMPTS", 5, 1, 50),
-            notify_backoff_s=_float(env, "BOXOFFICE_NOTIFY_BACKOFF_S", 0.5, 0.01, 3600.0),
-            notify_lease_s=_float(env, "BOXOFFICE_NOTIFY_LEASE_S", 60.0, 1.0, 3600.0),
-            instance=_str(env, "BOXOFFICE_INSTANCE", ""),
-            replica_max_lag_s=_float(env, "BOXOFFICE_REPLICA_MAX_LAG_S", 5.0, 0.0, 3600.0),
-            dev_signin=_flag(env, "BOXOFFICE_DEV_SIGNIN"),
-        )
-
-    def require_auth_secret(self) -> str:
-        if not self.auth_secret:
-            raise SettingsError(
-                f"BOXOFFICE_AUTH_SECRET is not set and the local stack has no auth-secret file in {self.stack_dir}"
-            )
-        return self.auth_secret

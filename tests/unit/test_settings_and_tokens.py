@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from intake.tokens import InvalidToken, mint, verify
-from runtime.settings import Settings, SettingsError
+from runtime.settings import PROJECT_ROOT, Settings, SettingsError
 
 
 def test_settings_defaults_and_overrides(tmp_path):
@@ -38,6 +38,157 @@ def test_settings_read_the_stack_secret(tmp_path):
 def test_bad_settings_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_every_bad_variable_is_named_in_one_error_with_what_is_wrong(tmp_path):
+    env = {
+        "BOXOFFICE_STACK_DIR": str(tmp_path),
+        "BOXOFFICE_HTTP_PORT": "eighty",
+        "BOXOFFICE_SMTP_PORT": "0",
+        "BOXOFFICE_EXPIRY_INTERVAL_S": "nan",
+        "BOXOFFICE_LOG_LEVEL": "loud",
+        "BOXOFFICE_DEV_SIGNIN": "maybe",
+        "BOXOFFICE_PG_SHARD_DSNS": "postgresql://elsewhere/x",
+        "BOXOFFICE_PG_POOL_SIZE": "12",  # a good one among them is not named
+    }
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    message = str(caught.value)
+    for expected in [
+        "BOXOFFICE_HTTP_PORT must be an integer between 0 and 65535, got 'eighty'",
+        "BOXOFFICE_SMTP_PORT must be an integer between 1 and 65535, got '0'",
+        "BOXOFFICE_EXPIRY_INTERVAL_S must be a number between 0.05 and 3600.0, got 'nan'",
+        "BOXOFFICE_LOG_LEVEL must be debug|info|warning|error, got 'loud'",
+        "BOXOFFICE_DEV_SIGNIN must be 1 or 0",
+        "BOXOFFICE_PG_SHARD_DSNS must start with BOXOFFICE_PG_DSN",
+    ]:
+        assert expected in message
+    assert "POOL_SIZE" not in message
+
+
+def test_settings_defaults(tmp_path):
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
+    primary = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"
+    assert {name: getattr(settings, name) for name in settings.__struct_fields__} == {
+        "stack_dir": tmp_path,
+        "kafka_bootstrap": "127.0.0.1:19092",
+        "pg_dsn": primary,
+        "pg_read_dsn": primary,
+        "pg_shard_dsns": (primary,),
+        "pg_shard_read_dsns": (primary,),
+        "pg_pool_size": 10,
+        "redis_url": "redis://127.0.0.1:16379/0",
+        "http_host": "127.0.0.1",
+        "http_port": 8000,
+        "http_workers": 1,
+        "rate_limit_per_s": 20.0,
+        "rate_limit_burst": 40,
+        "metrics_port": 0,
+        "auth_secret": None,
+        "log_level": "info",
+        "processor_group": "booking-processor",
+        "processor_topic": "booking.commands",
+        "processor_batch_max": 10_000,
+        "relay_batch_max": 10_000,
+        "projections_group": "projections",
+        "expiry_interval_s": 1.0,
+        "notifier_group": "notifier",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": 10025,
+        "smtp_sender": "tickets@boxoffice.local",
+        "webhook_url": None,
+        "nginx_status_url": "http://127.0.0.1:8000/nginx-status",
+        "webhook_secret": None,
+        "notify_max_attempts": 5,
+        "notify_backoff_s": 0.5,
+        "notify_lease_s": 60.0,
+        "instance": "",
+        "dev_signin": False,
+        "replica_max_lag_s": 5.0,
+    }
+    assert Settings.from_env({}).stack_dir == PROJECT_ROOT / ".stack"
+    # An empty variable is an unset one.
+    assert Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": ""}).http_port == 8000
+
+
+def test_settings_derived_defaults_follow_what_they_derive_from(tmp_path):
+    settings = Settings.from_env(
+        {"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": "9000", "BOXOFFICE_PG_DSN": "postgresql://p/x"}
+    )
+    assert settings.nginx_status_url == "http://127.0.0.1:9000/nginx-status"
+    assert settings.pg_read_dsn == "postgresql://p/x" and settings.pg_shard_dsns == ("postgresql://p/x",)
+    two = Settings.from_env(
+        {
+            "BOXOFFICE_STACK_DIR": str(tmp_path),
+            "BOXOFFICE_PG_DSN": "postgresql://p/x",
+            "BOXOFFICE_PG_SHARD_DSNS": " postgresql://p/x , postgresql://q/x ,",
+        }
+    )
+    assert two.pg_shard_dsns == ("postgresql://p/x", "postgresql://q/x")
+    assert two.pg_shard_read_dsns == two.pg_shard_dsns  # several shards, no replicas named: their primaries
+    with pytest.raises(SettingsError, match="BOXOFFICE_PG_SHARD_READ_DSNS must name one replica"):
+        Settings.from_env(
+            {
+                "BOXOFFICE_PG_DSN": "postgresql://p/x",
+                "BOXOFFICE_PG_SHARD_DSNS": "postgresql://p/x,postgresql://q/x",
+                "BOXOFFICE_PG_SHARD_READ_DSNS": "postgresql://r/x",
+            }
+        )
+
+
+# (variable, attribute, lowest accepted, highest accepted): both ends pass, one step beyond either is refused.
+BOUNDS = [
+    ("BOXOFFICE_PG_POOL_SIZE", "pg_pool_size", 1, 500),
+    ("BOXOFFICE_HTTP_PORT", "http_port", 0, 65535),
+    ("BOXOFFICE_HTTP_WORKERS", "http_workers", 1, 64),
+    ("BOXOFFICE_RATE_LIMIT_PER_S", "rate_limit_per_s", 0.0, 1e6),
+    ("BOXOFFICE_RATE_LIMIT_BURST", "rate_limit_burst", 1, 100_000),
+    ("BOXOFFICE_METRICS_PORT", "metrics_port", 0, 65535),
+    ("BOXOFFICE_PROCESSOR_BATCH_MAX", "processor_batch_max", 1, 100_000),
+    ("BOXOFFICE_RELAY_BATCH_MAX", "relay_batch_max", 1, 100_000),
+    ("BOXOFFICE_EXPIRY_INTERVAL_S", "expiry_interval_s", 0.05, 3600.0),
+    ("BOXOFFICE_SMTP_PORT", "smtp_port", 1, 65535),
+    ("BOXOFFICE_NOTIFY_MAX_ATTEMPTS", "notify_max_attempts", 1, 50),
+    ("BOXOFFICE_NOTIFY_BACKOFF_S", "notify_backoff_s", 0.01, 3600.0),
+    ("BOXOFFICE_NOTIFY_LEASE_S", "notify_lease_s", 1.0, 3600.0),
+    ("BOXOFFICE_REPLICA_MAX_LAG_S", "replica_max_lag_s", 0.0, 3600.0),
+]
+
+
+@pytest.mark.parametrize(("name", "attribute", "lo", "hi"), BOUNDS)
+def test_settings_bounds(name, attribute, lo, hi):
+    step = 1 if isinstance(lo, int) else 0.001
+    for ok in (lo, hi):
+        value = getattr(Settings.from_env({name: f" {ok} "}), attribute)  # surrounding blanks are ignored
+        assert value == ok and type(value) is type(ok)
+    for bad in (lo - step, hi + step, "twelve"):
+        with pytest.raises(SettingsError, match=f"{name} must be an? (integer|number) between {lo} and {hi}"):
+            Settings.from_env({name: str(bad)})
+    if isinstance(lo, int):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: "1.5"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        (" Yes ", True),
+        ("ON", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+        ("off", False),
+        (" ", False),
+    ],
+)
+def test_settings_flags(raw, expected):
+    assert Settings.from_env({"BOXOFFICE_DEV_SIGNIN": raw}).dev_signin is expected
+
+
+def test_settings_log_level_in_any_case():
+    assert Settings.from_env({"BOXOFFICE_LOG_LEVEL": "WARNING"}).log_level == "warning"
 
 
 def test_settings_find_the_shards_the_local_stack_recorded(tmp_path):
