@@ -115,6 +115,7 @@ class Dispatcher:
         concurrency: int = 32,
         lease_s: float = 60.0,
         burst: bool = False,
+        stop_grace_s: float = STOP_GRACE_S,
     ) -> None:
         self._consumer, self._producer, self._ledger = consumer, producer, ledger
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
@@ -127,7 +128,7 @@ class Dispatcher:
         self._claimed: set[tuple[str, str]] = set()  # claimed here, outcome not recorded yet
         self._unrecorded: set[tuple[str, str]] = set()  # of those, sent already
         self._failure: BaseException | None = None
-        self._burst = burst
+        self._burst, self._stop_grace_s = burst, stop_grace_s
         self._due_unreadable: dict[int, str] = {}  # shard -> the kind of error its due rows last met
         self._takes = Retry("notification bookkeeping (nothing sent meanwhile)", lifecycle, also=(PartitionMoving,))
         self._records = Retry("notification outcome (kept in hand)", None, also=(PartitionMoving,))
@@ -141,7 +142,7 @@ class Dispatcher:
         finally:
             retries.cancel()
             if self._tasks:  # deliveries in flight record their outcome within a short grace
-                await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+                await asyncio.wait(self._tasks, timeout=self._stop_grace_s)
             await self._commit()
             for task in self._tasks:
                 task.cancel()

@@ -52,9 +52,11 @@ def count_results(events: list[Event], results: list[int]) -> None:
 
 
 class ProjectionConsumer:
-    def __init__(self, consumer: AIOKafkaConsumer, redis, lifecycle: Lifecycle) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, redis, lifecycle: Lifecycle, applier: EventApplier | None = None
+    ) -> None:
         self._consumer, self._redis, self._lifecycle = consumer, redis, lifecycle
-        self._applier = EventApplier(redis)
+        self._applier = applier or EventApplier(redis)
         self._instance = secrets.token_hex(6)
         self._paused = False
         self._pending: list[Event] | None = None  # fetched, not yet applied

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -18,7 +18,10 @@ from aiokafka.structs import ConsumerRecord
 from booking_processor.decide import Batch, BookingState, ShowState
 from booking_processor.decisions import Item
 from booking_processor.store import Fenced, PartitionPaused
+from notifier.channels import DeliveryError
+from notifier.ledger import Claim, Due
 from runtime.shards import ShardMap
+from schemas.events import encode_event
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -38,12 +41,14 @@ class FakeConsumer:
         self.committed: dict[TopicPartition, int] = {}
         self.listener: ConsumerRebalanceListener | None = None
 
-    def append(self, partition: int, value: bytes, key: bytes | None = None,
-               headers: list[tuple[str, bytes]] | None = None) -> int:
+    def append(
+        self, partition: int, value: bytes, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
+    ) -> int:
         tp = TopicPartition(self.topic, partition)
         log = self.logs[tp]
-        log.append(ConsumerRecord(self.topic, partition, len(log), 0, 0, key, value, None, 0,
-                                  len(value), headers or []))
+        log.append(
+            ConsumerRecord(self.topic, partition, len(log), 0, 0, key, value, None, 0, len(value), headers or [])
+        )
         return len(log) - 1
 
     async def assign(self, partitions: Iterable[int]) -> None:
@@ -61,13 +66,14 @@ class FakeConsumer:
     def assignment(self) -> set[TopicPartition]:
         return set(self.assigned)
 
-    async def getmany(self, *tps: TopicPartition, timeout_ms: int = 0,
-                      max_records: int | None = None) -> dict[TopicPartition, list[ConsumerRecord]]:
+    async def getmany(
+        self, *tps: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
         await asyncio.sleep(0)
         out: dict[TopicPartition, list[ConsumerRecord]] = {}
         for tp in sorted(self.assigned - self.paused, key=lambda t: t.partition):
             at = self.fetch_at.get(tp, 0)
-            records = self.logs[tp][at:at + (max_records or 10_000)]
+            records = self.logs[tp][at : at + (max_records or 10_000)]
             if records:
                 out[tp] = records
                 self.fetch_at[tp] = at + len(records)
@@ -108,8 +114,14 @@ class FakeProducer:
         self.sent: list[Sent] = []
         self.down = 0
 
-    async def send(self, topic: str, value: bytes | None = None, key: bytes | None = None,
-                   headers: list[tuple[str, bytes]] | None = None, **_: object) -> asyncio.Future[None]:
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+        **_: object,
+    ) -> asyncio.Future[None]:
         if self.down:
             self.down -= 1
             raise KafkaConnectionError("broker away")
@@ -118,8 +130,14 @@ class FakeProducer:
         future.set_result(None)
         return future
 
-    async def send_and_wait(self, topic: str, value: bytes | None = None, key: bytes | None = None,
-                            headers: list[tuple[str, bytes]] | None = None, **kw: object) -> None:
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+        **kw: object,
+    ) -> None:
         await (await self.send(topic, value, key, headers, **kw))
 
     def to(self, topic: str) -> list[Sent]:
@@ -158,8 +176,9 @@ class FakeDecisions:
             raise PartitionPaused(f"{tp} paused on shard {shard}")
         return self.stored.setdefault((shard, tp.partition), initial)
 
-    async def commit(self, shard: int, group: str, tp: TopicPartition, expected: int, next_offset: int,
-                     items: list[Item]) -> None:
+    async def commit(
+        self, shard: int, group: str, tp: TopicPartition, expected: int, next_offset: int, items: list[Item]
+    ) -> None:
         await asyncio.sleep(0)
         if self.transient:
             self.transient -= 1
@@ -183,3 +202,200 @@ class FakeDecisions:
         self.stored[key] = next_offset
         self.events += batch.events
         self.commits.append((shard, tp.partition, expected, next_offset, len(items)))
+
+
+@dataclass
+class Row:
+    status: str
+    attempts: int
+    lease: datetime | None
+    payload: bytes
+
+
+class FakeLedger:
+    """The notifier's bookkeeping in memory, with PgLedger's rules (claim, lease, renew by lease, take due),
+    a clock the test moves, and outages: while `down`, every call fails as a lost connection does; the next
+    `fail_marks` calls to mark a delivery sent fail the same way."""
+
+    def __init__(self, shards: int = 1) -> None:
+        self.shards = shards
+        self.rows: dict[tuple[str, str], Row] = {}
+        self.now = NOW
+        self.down = False
+        self.fail_marks = 0
+
+    def _check(self) -> None:
+        if self.down:
+            raise ConnectionRefusedError("the shard's primary is away")
+
+    def _lease(self, seconds: float) -> datetime:
+        return self.now + timedelta(seconds=seconds)
+
+    async def claim(self, event, channel: str, lease_s: float):
+        await asyncio.sleep(0)
+        self._check()
+        row = self.rows.get((event.event_id, channel))
+        if row is None:
+            row = self.rows[(event.event_id, channel)] = Row("sending", 0, None, encode_event(event))
+        elif row.status != "sending" or (row.lease is not None and row.lease > self.now):
+            return None
+        row.lease = self._lease(lease_s)
+        return Claim(row.attempts, row.lease)
+
+    async def renew(self, event, channel: str, lease: datetime, lease_s: float):
+        await asyncio.sleep(0)
+        self._check()
+        row = self.rows.get((event.event_id, channel))
+        if row is None or row.status != "sending" or row.lease != lease:
+            return None
+        row.lease = self._lease(lease_s)
+        return Claim(row.attempts, row.lease)
+
+    async def take_due(self, shard: int, lease_s: float, limit: int = 100):
+        await asyncio.sleep(0)
+        self._check()
+        due = []
+        for (event_id, channel), row in self.rows.items():
+            if row.status == "sending" and row.lease is not None and row.lease <= self.now and len(due) < limit:
+                row.lease = self._lease(lease_s)
+                due.append(Due(event_id, channel, row.attempts, row.payload, row.lease))
+        return due
+
+    async def mark_sent(self, event, channel: str, attempts: int) -> None:
+        await asyncio.sleep(0)
+        self._check()
+        if self.fail_marks:
+            self.fail_marks -= 1
+            raise ConnectionResetError("lost the primary while recording")
+        row = self.rows[(event.event_id, channel)]
+        row.status, row.attempts, row.lease = "sent", attempts, None
+
+    async def schedule_retry(self, event, channel: str, attempts: int, error: str, delay_s: float) -> None:
+        await asyncio.sleep(0)
+        self._check()
+        row = self.rows[(event.event_id, channel)]
+        row.attempts, row.lease = attempts, self._lease(delay_s)
+
+    async def mark_dead(self, event, channel: str, attempts: int, error: str) -> None:
+        await asyncio.sleep(0)
+        self._check()
+        row = self.rows[(event.event_id, channel)]
+        row.status, row.attempts, row.lease = "dead", attempts, None
+
+
+class FakeSmtp:
+    """Takes every message (or refuses the addresses in `refuse_to`, as a 451 would); `gate`, when set, holds
+    every send until it is opened."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.refuse_to: set[str] = set()
+        self.gate: asyncio.Event | None = None
+
+    async def send(self, message) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        if message["To"] in self.refuse_to:
+            raise DeliveryError("451 4.3.0 try again later")
+        self.messages.append(message)
+
+    async def close(self) -> None:
+        pass
+
+
+class FakeBatchProducer(FakeProducer):
+    """FakeProducer with aiokafka's record batches, as the outbox relay sends them."""
+
+    partitions = 3
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(range(self.partitions))
+
+    def create_batch(self) -> list[tuple[bytes | None, bytes]]:
+        return []
+
+    async def send_batch(self, batch: list, topic: str, partition: int) -> asyncio.Future[None]:
+        if self.down:
+            self.down -= 1
+            raise KafkaConnectionError("broker away")
+        for key, value in batch:
+            self.sent.append(Sent(topic, value, key, [("partition", str(partition).encode())]))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+class _Batch(list):
+    def append(self, key=None, value=None, timestamp=None):  # type: ignore[override]
+        super().append((key, value))
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+FakeBatchProducer.create_batch = lambda self: _Batch()  # type: ignore[method-assign]
+
+
+class FakeOutbox:
+    """The connection the outbox relay holds, over an in-memory outbox: rows (id, txid, show_id, events,
+    payload), the relay's cursor, and the horizon (the oldest transaction still running: rows at or after it
+    are not visible to the relay yet). It answers the relay's three statements, recognised by their tables."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.cursor = {"txid": 0, "last_id": 0}
+        self.horizon = 1_000_000
+
+    def add(self, txid: int, show_id: str, *events: bytes) -> None:
+        self.rows.append(
+            {
+                "id": len(self.rows) + 1,
+                "txid": txid,
+                "show_id": show_id,
+                "events": len(events),
+                "payload": b"\n".join(events),
+            }
+        )
+
+    async def fetchrow(self, query: str, *args):
+        assert "FROM relay_cursor" in query
+        return {**self.cursor, "horizon": self.horizon}
+
+    async def fetch(self, query: str, batch_max: int, txid: int, last_id: int, horizon: int):
+        assert "FROM outbox" in query
+        after = sorted(
+            (r for r in self.rows if (r["txid"], r["id"]) > (txid, last_id) and r["txid"] < horizon),
+            key=lambda r: (r["txid"], r["id"]),
+        )
+        out, before = [], 0
+        for row in after:
+            if before >= batch_max:
+                break
+            out.append(row)
+            before += row["events"]
+        return out
+
+    async def execute(self, query: str, *args) -> None:
+        assert query.startswith("UPDATE relay_cursor")
+        self.cursor = {"txid": args[0], "last_id": args[1]}
+
+
+class FakeSweepConnection:
+    """The expiry sweeper's connection: `overdue` is what the query for overdue PENDING holds returns."""
+
+    def __init__(self) -> None:
+        self.overdue: list[dict] = []
+        self.partitions_asked: list[list[int]] = []
+
+    async def fetch(self, query: str, limit: int, partitions: list[int]):
+        assert "status = 'PENDING'" in query
+        self.partitions_asked.append(partitions)
+        return self.overdue[:limit]
+
+
+async def until(condition, timeout: float = 5.0, interval: float = 0.005) -> None:
+    """Poll a condition on the fakes' state (a worker running in the same event loop changes it)."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 - the fakes have no event to wait on
+            await asyncio.sleep(interval)

@@ -21,22 +21,41 @@ TOPIC = "test.commands"
 
 
 def _create(show_id: str) -> bytes:
-    return encode_command(CreateShow(command_id=f"create-{show_id}", show_id=show_id, issued_at=NOW, title="t",
-                                     venue="v", starts_at=NOW, hold_seconds=60, sections=[Section("A", 1, 10, 1)]))
+    return encode_command(
+        CreateShow(
+            command_id=f"create-{show_id}",
+            show_id=show_id,
+            issued_at=NOW,
+            title="t",
+            venue="v",
+            starts_at=NOW,
+            hold_seconds=60,
+            sections=[Section("A", 1, 10, 1)],
+        )
+    )
 
 
 def _request(show_id: str, n: int, quantity: int = 1) -> bytes:
-    return encode_command(RequestBooking(command_id=f"{show_id}-r{n}", show_id=show_id, issued_at=NOW,
-                                         booking_id=f"{show_id}-b{n}", request_id=f"{show_id}-q{n}",
-                                         customer_id=f"c{n}", quantity=quantity))
+    return encode_command(
+        RequestBooking(
+            command_id=f"{show_id}-r{n}",
+            show_id=show_id,
+            issued_at=NOW,
+            booking_id=f"{show_id}-b{n}",
+            request_id=f"{show_id}-q{n}",
+            customer_id=f"c{n}",
+            quantity=quantity,
+        )
+    )
 
 
 class Rig:
     def __init__(self, batch_max: int = 1000) -> None:
         self.consumer, self.producer = FakeConsumer(TOPIC), FakeProducer()
         self.decisions, self.shards, self.lifecycle = FakeDecisions(), FakeShards(), Lifecycle()
-        self.processor = CommandProcessor(self.shards, self.producer, "g", batch_max, self.lifecycle, topic=TOPIC,
-                                          decisions=self.decisions)  # type: ignore[arg-type]
+        self.processor = CommandProcessor(
+            self.shards, self.producer, "g", batch_max, self.lifecycle, topic=TOPIC, decisions=self.decisions
+        )  # type: ignore[arg-type]
         self.processor.consumer = self.consumer  # type: ignore[assignment]
         self.consumer.listener = self.processor.rebalance_listener()
 
