@@ -5,7 +5,9 @@ is refused here, not dead-lettered later."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from cachetools import TLRUCache
@@ -14,6 +16,7 @@ from schemas.fields import CustomerId, Email, Phone
 from schemas.validation import SchemaError, convert
 
 ROLES = frozenset({"customer", "admin"})
+Clock = Callable[[], float]  # seconds since the epoch, like time.time (tests give their own)
 
 
 class InvalidToken(Exception):
@@ -32,26 +35,34 @@ class Principal:
         return self.role == "admin"
 
 
-def _claim(claims: dict, name: str, kind) -> str | None:
+def _claim(claims: dict[str, Any], name: str, kind: Any) -> str | None:
     value = claims.get(name)
     if value is None:
         return None
     try:
-        return convert(value, kind, name)
+        result: str = convert(value, kind, name)
+        return result
     except SchemaError as exc:
         raise InvalidToken(f"bad {name} claim ({exc.reason})") from None
 
 
 def mint(
-    secret: str, sub: str, role: str = "customer", ttl: int = 3600, email: str | None = None, phone: str | None = None
+    secret: str,
+    sub: str,
+    role: str = "customer",
+    ttl: int = 3600,
+    email: str | None = None,
+    phone: str | None = None,
+    now: float | None = None,
 ) -> str:
+    """A token for `sub`, expiring `ttl` seconds after `now` (default: the current time)."""
     try:
         convert(sub, CustomerId, "sub")
     except SchemaError:
         raise ValueError("sub must be 1-64 of [A-Za-z0-9_.-]") from None
     if role not in ROLES:
         raise ValueError(f"role must be one of {sorted(ROLES)}")
-    claims: dict = {"sub": sub, "role": role, "exp": int(time.time()) + ttl}
+    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time() if now is None else now) + ttl}
     if email:
         claims["email"] = email
     if phone:
@@ -59,12 +70,21 @@ def mint(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify(secret: str, token: str) -> tuple[Principal, float]:
-    """The principal and the time its token expires."""
+def verify(secret: str, token: str, clock: Clock = time.time) -> tuple[Principal, float]:
+    """The principal and the time its token expires. Expiry is judged by `clock` (PyJWT's own check, which
+    reads the system time, is replaced by the same comparison: expired when `exp <= now`)."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"], "verify_exp": False}
+        )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
+    try:
+        expires = int(claims["exp"])
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidToken("Expiration Time claim (exp) must be an integer.") from None
+    if expires <= clock():
+        raise InvalidToken("Signature has expired")
     role = claims.get("role", "customer")
     if role not in ROLES:
         raise InvalidToken("bad role claim")
@@ -73,23 +93,25 @@ def verify(secret: str, token: str) -> tuple[Principal, float]:
     principal = Principal(
         sub=sub, role=role, email=_claim(claims, "email", Email), phone=_claim(claims, "phone", Phone)
     )
-    return principal, float(claims["exp"])
+    return principal, float(expires)
 
 
 class TokenVerifier:
     """verify() with a bounded cache (least recently used out first; each entry lives until its token's
-    `exp`): a customer polling its booking presents the same token many times."""
+    `exp`): a customer polling its booking presents the same token many times. `clock` tells the time for
+    both the cache and the expiry check."""
 
-    def __init__(self, secret: str, capacity: int = 50_000) -> None:
+    def __init__(self, secret: str, capacity: int = 50_000, clock: Clock = time.time) -> None:
         self._secret = secret
+        self._clock = clock
         self._cache: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
-            maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=time.time
+            maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=clock
         )
 
     def verify(self, token: str) -> Principal:
         hit = self._cache.get(token)
         if hit is not None:
             return hit[0]
-        principal, expires = verify(self._secret, token)
+        principal, expires = verify(self._secret, token, self._clock)
         self._cache[token] = (principal, expires)
         return principal

@@ -264,15 +264,36 @@ def test_token_cache_is_bounded_least_recently_used_first():
     assert set(verifier._cache) == {a, c}
 
 
-def test_token_cache_still_refuses_an_expired_token():
-    import time
+class _Clock:
+    """A clock the test moves by hand (no sleeping for an expiry)."""
 
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_cache_still_refuses_an_expired_token():
     from intake.tokens import TokenVerifier
 
-    verifier = TokenVerifier("k" * 32)
-    token = mint("k" * 32, "alice", ttl=1)
+    clock = _Clock(1_000_000.0)
+    verifier = TokenVerifier("k" * 32, clock=clock)
+    token = mint("k" * 32, "alice", ttl=1, now=clock.now)
     assert verifier.verify(token).sub == "alice"
     assert verifier.verify(token).sub == "alice"  # from the cache
-    time.sleep(1.1)
-    with pytest.raises(InvalidToken):
+    assert token in verifier._cache
+    clock.now += 1.1
+    with pytest.raises(InvalidToken, match="expired"):
         verifier.verify(token)
+    assert token not in verifier._cache
+
+
+def test_expiry_is_judged_by_the_clock_given():
+    token = mint("k" * 32, "alice", ttl=60, now=1_000_000.0)
+    principal, expires = verify("k" * 32, token, clock=lambda: 1_000_059.9)
+    assert (principal.sub, expires) == ("alice", 1_000_060.0)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify("k" * 32, token, clock=lambda: 1_000_060.0)  # expired at exp itself, as PyJWT has it
+    with pytest.raises(InvalidToken, match="expired"):
+        verify("k" * 32, token)  # the default clock is the system's: 1970 + 11 days is long gone
