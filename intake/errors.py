@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from intake.responses import json_response
+from schemas.api import ErrorBody, ErrorDetail
 
 _HTTP_CODES = {
     400: "malformed_json",
@@ -39,10 +40,8 @@ def unavailable(message: str, retry_after: int = 2) -> ApiError:
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return json_response({"error": error}, status=status, headers=headers)
+    # ErrorDetail omits `details` when None: {"error": {"code", "message", "details"?}}.
+    return json_response(ErrorBody(ErrorDetail(code, message, details)), status=status, headers=headers)
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:

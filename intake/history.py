@@ -17,7 +17,7 @@ import itertools
 from datetime import UTC, datetime
 
 import asyncpg
-import orjson
+import msgspec
 import structlog
 from prometheus_client import Counter, Gauge
 
@@ -196,8 +196,12 @@ class BookingHistory:
             await asyncio.sleep(MONITOR_INTERVAL_S)
 
 
+# A history cursor: base64url of the JSON array [created_at (ISO 8601 with its offset), booking_id].
+_cursor = msgspec.json.Decoder(tuple[str, str])
+
+
 def _encode_cursor(created_at: datetime, booking_id: str) -> str:
-    raw = orjson.dumps([created_at.isoformat(), booking_id])
+    raw = msgspec.json.encode([created_at.isoformat(), booking_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -205,12 +209,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     """(created_at, booking_id) of the last booking of the previous page; anything else is not a cursor
     this API issued (and must not reach PostgreSQL)."""
     try:
-        created_at, booking_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        created_at, booking_id = _cursor.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         when = datetime.fromisoformat(created_at)
         if when.tzinfo is None:
             raise ValueError("no offset")
         # In UTC now: an offset that moves the time out of the years 1..9999 (which PostgreSQL would refuse
         # with a 500) is refused here.
         return when.astimezone(UTC), convert(booking_id, BookingId)
-    except (ValueError, TypeError, OverflowError, orjson.JSONDecodeError):  # SchemaError is a ValueError
+    except (ValueError, OverflowError):  # SchemaError and msgspec.DecodeError are ValueErrors
         raise ValueError("invalid cursor") from None
