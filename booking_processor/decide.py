@@ -49,7 +49,7 @@ class BookingState:
     customer_id: str
     email: str | None
     phone: str | None
-    status: str
+    status: ev.BookingStatus
     requested_seats: list[str] | None
     requested_quantity: int | None
     seats: list[str]
@@ -118,7 +118,7 @@ class Batch:
         if booking.booking_id not in self.new_bookings:
             self.updated_bookings.add(booking.booking_id)
 
-    def _set_status(self, booking: BookingState, status: str, reason: str | None) -> None:
+    def _set_status(self, booking: BookingState, status: ev.BookingStatus, reason: str | None) -> None:
         booking.status = status
         booking.reason = reason
         self._changed(booking)
@@ -258,6 +258,7 @@ class Batch:
 
     def undecidable(self, cmd: Undecidable) -> None:
         """Decide, as `invalid_request`, the request a dead-lettered command carried (see undecidable.py)."""
+        booking: BookingState | None  # one name in both branches below
         if cmd.kind == "RequestBooking" and cmd.booking_id and cmd.customer_id:
             if cmd.booking_id in self.bookings:
                 return  # decided already: its owner has an answer

@@ -60,11 +60,11 @@ class BookingBody(msgspec.Struct, **_strict):
 
     @property
     def seat_list(self) -> list[str] | None:
-        return None if self.seats is UNSET else self.seats  # type: ignore[return-value]
+        return None if self.seats is UNSET else self.seats
 
     @property
     def quantity_or_none(self) -> int | None:
-        return None if self.quantity is UNSET else self.quantity  # type: ignore[return-value]
+        return None if self.quantity is UNSET else self.quantity
 
 
 class ConfirmBody(msgspec.Struct, **_strict):

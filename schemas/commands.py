@@ -29,6 +29,7 @@ from schemas.layout import Layout, Sections, check_sections
 from schemas.validation import SchemaError, decode
 
 
+# Each command repeats `frozen=True`: msgspec inherits it from the base, mypy's dataclass_transform does not.
 class _Command(
     msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", kw_only=True, omit_defaults=True
 ):
@@ -44,7 +45,7 @@ class _Command(
         return self.__struct_config__.tag  # type: ignore[return-value]
 
 
-class CreateShow(_Command, tag="CreateShow"):
+class CreateShow(_Command, tag="CreateShow", frozen=True):
     title: Text200
     venue: Text200
     starts_at: Time
@@ -68,7 +69,7 @@ def check_seat_choice(seats: list[str] | None, quantity: int | None) -> None:
         raise ValueError("seat ids must be distinct")
 
 
-class RequestBooking(_Command, tag="RequestBooking"):
+class RequestBooking(_Command, tag="RequestBooking", frozen=True):
     booking_id: BookingId
     request_id: RequestId
     customer_id: CustomerId
@@ -82,24 +83,24 @@ class RequestBooking(_Command, tag="RequestBooking"):
         check_seat_choice(self.seats, self.quantity)
 
 
-class ConfirmBooking(_Command, tag="ConfirmBooking"):
+class ConfirmBooking(_Command, tag="ConfirmBooking", frozen=True):
     booking_id: BookingId
     customer_id: CustomerId
     payment_reference: Text200
 
 
-class CancelBooking(_Command, tag="CancelBooking"):
+class CancelBooking(_Command, tag="CancelBooking", frozen=True):
     booking_id: BookingId
     customer_id: CustomerId
 
 
-class ExpireBooking(_Command, tag="ExpireBooking"):
+class ExpireBooking(_Command, tag="ExpireBooking", frozen=True):
     booking_id: BookingId
 
 
 Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExpireBooking
 
-_decoder = msgspec.json.Decoder(Command)
+_decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)
 _encoder = msgspec.json.Encoder()
 
 

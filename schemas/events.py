@@ -9,7 +9,7 @@ tolerates fields it does not know (an older consumer reading a newer event), not
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -17,8 +17,13 @@ from schemas.fields import Count, ShowVersion
 from schemas.layout import Section
 from schemas.validation import decode
 
-PENDING, REJECTED, CONFIRMED, EXPIRED, CANCELLED = "PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"
-RECEIVED = "RECEIVED"
+# Final: each is its own Literal type, so a status set from one of them is a BookingStatus.
+PENDING: Final = "PENDING"
+REJECTED: Final = "REJECTED"
+CONFIRMED: Final = "CONFIRMED"
+EXPIRED: Final = "EXPIRED"
+CANCELLED: Final = "CANCELLED"
+RECEIVED: Final = "RECEIVED"
 BookingStatus = Literal["RECEIVED", "PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"]
 Action = Literal["confirm", "cancel"]
 
@@ -31,6 +36,7 @@ class Refusal(msgspec.Struct, frozen=True):
     at: datetime
 
 
+# Each event repeats `frozen=True`: msgspec inherits it from the base, mypy's dataclass_transform does not.
 class _Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
     event_id: str
     show_id: str
@@ -42,7 +48,7 @@ class _Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
         return self.__struct_config__.tag  # type: ignore[return-value]
 
 
-class ShowCreated(_Event, tag="ShowCreated"):
+class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     title: str
     venue: str
     starts_at: datetime
@@ -53,13 +59,13 @@ class ShowCreated(_Event, tag="ShowCreated"):
     created_at: datetime
 
 
-class ShowRejected(_Event, tag="ShowRejected"):
+class ShowRejected(_Event, tag="ShowRejected", frozen=True):
     """A CreateShow that could not be decided (dead-lettered); show_version 0."""
 
     reason: str
 
 
-class _BookingEvent(_Event, kw_only=True):
+class _BookingEvent(_Event, kw_only=True, frozen=True):
     booking_id: str
     customer_id: str
     email: str | None = None
@@ -75,27 +81,27 @@ class _BookingEvent(_Event, kw_only=True):
     refused: Refusal | None = None
 
 
-class BookingPending(_BookingEvent, tag="BookingPending"):
+class BookingPending(_BookingEvent, tag="BookingPending", frozen=True):
     pass
 
 
-class BookingRejected(_BookingEvent, tag="BookingRejected"):
+class BookingRejected(_BookingEvent, tag="BookingRejected", frozen=True):
     pass
 
 
-class BookingConfirmed(_BookingEvent, tag="BookingConfirmed"):
+class BookingConfirmed(_BookingEvent, tag="BookingConfirmed", frozen=True):
     pass
 
 
-class BookingExpired(_BookingEvent, tag="BookingExpired"):
+class BookingExpired(_BookingEvent, tag="BookingExpired", frozen=True):
     pass
 
 
-class BookingCancelled(_BookingEvent, tag="BookingCancelled"):
+class BookingCancelled(_BookingEvent, tag="BookingCancelled", frozen=True):
     pass
 
 
-class BookingActionRefused(_BookingEvent, tag="BookingActionRefused"):
+class BookingActionRefused(_BookingEvent, tag="BookingActionRefused", frozen=True):
     """A confirm or cancel that could not be applied: the booking is unchanged but for `refused`."""
 
 
@@ -104,7 +110,7 @@ BookingEvent = (
 )
 Event = ShowCreated | ShowRejected | BookingEvent
 
-_decoder = msgspec.json.Decoder(Event)
+_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _encoder = msgspec.json.Encoder()
 
 
@@ -116,6 +122,7 @@ def encode_event(event: Event) -> bytes:
     return _encoder.encode(event)
 
 
-def event_from_dict(value: dict) -> Event:
+def event_from_dict(value: dict[str, Any]) -> Event:
     """An event given as plain data (times as RFC 3339 text), validated: for tests and benchmarks."""
-    return msgspec.convert(value, Event, strict=False)
+    event: Event = msgspec.convert(value, Event, strict=False)
+    return event
