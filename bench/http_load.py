@@ -9,7 +9,7 @@ import asyncio
 import secrets
 import time
 
-import orjson
+import msgspec
 
 from bench import cpu, processes
 from bench.http_client import ConnectionPool
@@ -29,7 +29,7 @@ async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
         {"name": f"S{i}", "rows": min(200, rows - i * 200), "seats_per_row": 200, "price_cents": 100}
         for i in range(-(-rows // 200))
     ]
-    body = orjson.dumps(
+    body = msgspec.json.encode(
         {
             "title": "bench",
             "venue": "bench",
@@ -42,7 +42,7 @@ async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
         "POST", "/v1/shows", {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}, body
     )
     assert status == 202, payload
-    show_id = orjson.loads(payload)["show_id"]
+    show_id = msgspec.json.decode(payload)["show_id"]
     for _ in range(600):
         if (await pool.request("GET", f"/v1/shows/{show_id}", {}))[0] == 200:
             return show_id
@@ -65,7 +65,7 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
             status, payload = await pool.request(
                 "GET", f"/v1/bookings/{booking_id}", {"Authorization": f"Bearer {token}"}
             )
-            if status == 200 and orjson.loads(payload)["status"] != "RECEIVED":
+            if status == 200 and msgspec.json.decode(payload)["status"] != "RECEIVED":
                 decision.append(time.perf_counter() - scheduled)
                 return
             await asyncio.sleep(0.010)
@@ -91,7 +91,7 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
         if status != 202:
             errors[status] = errors.get(status, 0) + 1
             return
-        booking_id = orjson.loads(payload)["booking_id"]
+        booking_id = msgspec.json.decode(payload)["booking_id"]
         accepted.append(booking_id)
         if i % DECISION_SAMPLE == 0:
             pollers.append(asyncio.create_task(poll(booking_id, token, scheduled)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 
-import orjson
+import msgspec
 import redis.asyncio as aioredis
 
 from bench.stats import summary_ms
@@ -114,7 +114,7 @@ async def _measure(redis: aioredis.Redis, keys: Keys, seats: int, taken: int, ap
         started = time.perf_counter()
         await reader.seat_map_json(show_id)
         fresh_latency.append(time.perf_counter() - started)
-    seat_map = orjson.loads(body or b"null")
+    seat_map = msgspec.json.decode(body or b"null")
     assert seat_map is not None and len(seat_map["held"]) == taken and seat_map["version"] == version
     return {
         "seats": seats,

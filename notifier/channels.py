@@ -10,10 +10,11 @@ import hmac
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
-from typing import Any
 
 import httpx
-import orjson
+import msgspec
+
+from schemas.notifications import WebhookPayload
 
 SIGNATURE_HEADER = "X-Boxoffice-Signature"
 
@@ -54,10 +55,10 @@ class WebhookChannel:
         self._url, self._secret = url, secret
         self._client = httpx.AsyncClient(timeout=timeout)
 
-    async def send(self, body: dict[str, Any], idempotency_key: str) -> None:
+    async def send(self, body: WebhookPayload, idempotency_key: str) -> None:
         """`idempotency_key` is derived from the event: the same for every attempt of one notification, so a
         receiver can drop the rare repeat a crash between sending and recording may cause."""
-        raw = orjson.dumps(body)
+        raw = msgspec.json.encode(body)
         try:
             response = await self._client.post(
                 self._url,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from typing import Any
 
 from schemas import events as ev
+from schemas.notifications import WebhookPayload
 from schemas.validation import format_time
 
 NOTIFIED = (
@@ -59,17 +59,17 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     return message
 
 
-def webhook_body(event: ev.BookingEvent) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "type": event.type,
-        "booking_id": event.booking_id,
-        "show_id": event.show_id,
-        "customer_id": event.customer_id,
-        "phone": event.phone,
-        "status": event.status,
-        "seats": event.seats,
-        "reason": event.reason,
-        "expires_at": format_time(event.expires_at),
-        "occurred_at": format_time(event.occurred_at),
-    }
+def webhook_body(event: ev.BookingEvent) -> WebhookPayload:
+    return WebhookPayload(
+        event_id=event.event_id,
+        type=event.type,
+        booking_id=event.booking_id,
+        show_id=event.show_id,
+        customer_id=event.customer_id,
+        phone=event.phone,
+        status=event.status,
+        seats=event.seats,
+        reason=event.reason,
+        expires_at=format_time(event.expires_at),
+        occurred_at=format_time(event.occurred_at),
+    )

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import asyncpg
-import orjson
+import msgspec
 import redis.asyncio as aioredis
 
 from projections.keys import Keys
 from runtime.shards import Shards
+from schemas.api import BookingView
 
 CHUNK = 500
+_booking_view = msgspec.json.Decoder(BookingView)  # the stored document is the API's view, decoded as one
 
 
 async def reconcile(
@@ -127,9 +129,13 @@ async def _compare_bookings(redis: aioredis.Redis, keys: Keys, rows: list[asyncp
         if raw is None:
             differences.append(f"{key}: missing (PostgreSQL status {row['status']})")
             continue
-        doc = orjson.loads(raw)
-        if doc.get("status") != row["status"]:
-            differences.append(f"{key}: status {doc.get('status')} != PostgreSQL {row['status']}")
-        elif doc.get("seats") != list(row["seats"]):
-            differences.append(f"{key}: seats {doc.get('seats')} != PostgreSQL {list(row['seats'])}")
+        try:
+            view = _booking_view.decode(raw)
+        except msgspec.DecodeError as exc:  # a document the contract does not accept is a difference too
+            differences.append(f"{key}: not a booking view ({exc})")
+            continue
+        if view.status != row["status"]:
+            differences.append(f"{key}: status {view.status} != PostgreSQL {row['status']}")
+        elif view.seats != list(row["seats"]):
+            differences.append(f"{key}: seats {view.seats} != PostgreSQL {list(row['seats'])}")
     return differences

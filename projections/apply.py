@@ -30,7 +30,7 @@ APPLIED, DUPLICATE, GAP = 1, 0, -1
 CHANGE_LOG_LENGTH = 1000  # versions kept for clients resuming
 
 # KEYS: show, held, booked, index, change log, then one booking key per event (a placeholder for show events)
-# ARGV[1]: JSON array of [type, show_version, seats_available, show_doc, booking_doc, index_member, seats, change]
+# ARGV[1]: JSON array of ScriptEvent (below: one typed struct, encoded as an array, so e[1]..e[8] are its fields)
 # ARGV[2]: "1" to append and publish the applied changes, ARGV[3]: the channel, ARGV[4]: change log length
 # The show's version and availability are written once per call, and its applied changes travel as one JSON
 # array: one change-log entry (id = the last version) and one message per call, not per event.
@@ -99,6 +99,19 @@ _SEAT_STATE = {
 _encoder = msgspec.json.Encoder()
 
 
+class ScriptEvent(msgspec.Struct, array_like=True, frozen=True):
+    """One event as APPLY_EVENTS reads it (`e[1]` … `e[8]` in the script, in this order)."""
+
+    kind: str  # the event type
+    show_version: int
+    seats_available: int
+    show_doc: str  # ShowCreated: the show's document; ShowRejected: the reason; else ""
+    booking_doc: str  # booking events: the booking's view; else ""
+    index_member: str  # ShowCreated: the listing index member; else ""
+    seats: list[str]  # booking events: the seats whose state the event changes
+    change: str  # the change published to the live seat map (ShowChange), "" for none
+
+
 class ShowDoc(msgspec.Struct, frozen=True):
     """The stored part of a show that never changes (availability and version live beside it)."""
 
@@ -130,7 +143,7 @@ def index_member(starts_at: str, show_id: str) -> str:
     return f"{starts_at}|{show_id}"
 
 
-def _item(event: ev.Event) -> tuple[list, str | None]:
+def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
     """The script's view of an event, and the booking whose document it updates."""
     if isinstance(event, ev.ShowCreated):
         starts_at = format_time(event.starts_at)
@@ -145,36 +158,36 @@ def _item(event: ev.Event) -> tuple[list, str | None]:
         )
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (
-            [
-                event.type,
-                event.show_version,
-                event.seats_available,
-                _encoder.encode(doc).decode(),
-                "",
-                index_member(starts_at or "", event.show_id),
-                [],
-                _encoder.encode(change).decode(),
-            ],
+            ScriptEvent(
+                kind=event.type,
+                show_version=event.show_version,
+                seats_available=event.seats_available,
+                show_doc=_encoder.encode(doc).decode(),
+                booking_doc="",
+                index_member=index_member(starts_at or "", event.show_id),
+                seats=[],
+                change=_encoder.encode(change).decode(),
+            ),
             None,
         )
     if isinstance(event, ev.ShowRejected):
-        return [event.type, 0, 0, event.reason, "", "", [], ""], None
+        return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), None
     available = event.seats_available or 0
     state = _SEAT_STATE.get(type(event))
     change = ShowChange(
         event.show_id, event.show_version, available, [SeatChange(s, state) for s in event.seats] if state else []
     )
     return (
-        [
-            event.type,
-            event.show_version,
-            available,
-            "",
-            _encoder.encode(booking_view(event)).decode(),
-            "",
-            event.seats,
-            _encoder.encode(change).decode(),
-        ],
+        ScriptEvent(
+            kind=event.type,
+            show_version=event.show_version,
+            seats_available=available,
+            show_doc="",
+            booking_doc=_encoder.encode(booking_view(event)).decode(),
+            index_member="",
+            seats=event.seats,
+            change=_encoder.encode(change).decode(),
+        ),
         event.booking_id,
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-import orjson
+import msgspec
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -69,9 +69,9 @@ def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **ove
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    # jsonb travels as orjson text both ways.
+    # jsonb travels as JSON text both ways (msgspec, the one JSON library).
     await conn.set_type_codec(
-        "jsonb", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        "jsonb", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode, schema="pg_catalog"
     )
 
 

@@ -1,1 +1,1 @@
-"""Commands, events and API bodies: typed records with validation, encoded with orjson. No I/O."""
+"""Commands, events and API bodies: typed records with validation, encoded with msgspec. No I/O."""

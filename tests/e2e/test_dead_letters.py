@@ -8,7 +8,7 @@ import asyncio
 import secrets
 from datetime import UTC, datetime
 
-import orjson
+import msgspec
 from aiokafka import TopicPartition
 
 from runtime.clients import kafka_consumer, kafka_producer
@@ -49,7 +49,7 @@ async def _publish(settings, show_id: str, values: list[bytes]) -> None:
 
 def _foreign(kind: str, show_id: str, **fields) -> bytes:
     """A message written to the topic by someone else: close to the contract, but not in it."""
-    return orjson.dumps(
+    return msgspec.json.encode(
         {
             "type": kind,
             "command_id": f"c-{secrets.token_hex(4)}",
@@ -71,7 +71,9 @@ async def test_undecodable_commands_are_dead_lettered_and_their_requests_decided
     garbage = [
         b"\x00\xffnot json at all",
         b'{"type": "RequestBooking", "show_id": "' + show_id.encode() + b'"}',
-        orjson.dumps({"type": "Teleport", "command_id": "c", "show_id": show_id, "issued_at": "2026-01-01T00:00:00Z"}),
+        msgspec.json.encode(
+            {"type": "Teleport", "command_id": "c", "show_id": show_id, "issued_at": "2026-01-01T00:00:00Z"}
+        ),
         # a seat id in other scripts' digits, from a customer who will poll for an answer
         _foreign(
             "RequestBooking", show_id, booking_id=bad_booking, request_id="r", customer_id=victim, seats=["A-\u00b9-1"]
@@ -169,7 +171,9 @@ async def test_a_command_the_database_refuses_is_dead_lettered_alone_and_decided
         )
         decided = {r["booking_id"]: (r["status"], r["reason"]) for r in rows}
         assert decided == {first: ("PENDING", None), clash: ("REJECTED", "invalid_request"), last: ("PENDING", None)}
-        found = await _dead_letters(reader, dlq, start, lambda r: orjson.loads(r.value).get("booking_id") == clash, 1)
+        found = await _dead_letters(
+            reader, dlq, start, lambda r: msgspec.json.decode(r.value).get("booking_id") == clash, 1
+        )
         assert b"UniqueViolation" in dict(found[0].headers)["error"]
     finally:
         await reader.stop()

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 import httpx
-import orjson
+import msgspec
 import pytest
 from aiokafka import TopicPartition
 
@@ -137,7 +137,11 @@ async def test_failing_mail_server_retries_then_dead_letters_while_bookings_go_o
         async with asyncio.timeout(20):
             while not found:
                 for records in (await reader.getmany(dlq, timeout_ms=500)).values():
-                    found += [orjson.loads(r.value) for r in records if orjson.loads(r.value)["event_id"] == event_id]
+                    found += [
+                        msgspec.json.decode(r.value)
+                        for r in records
+                        if msgspec.json.decode(r.value)["event_id"] == event_id
+                    ]
         assert found[0]["channel"] == "email" and "451" in found[0]["error"]
         assert found[0]["event"]["booking_id"] == booking_id
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-import orjson
+import msgspec
 
 from notifier.channels import SIGNATURE_HEADER, verify_signature
 from tests.support import ids
@@ -62,17 +62,21 @@ async def test_signed_webhook_per_event(api, system):
             await api.wait_status(customer, booking_id)
 
             def mine():
-                return [orjson.loads(b) for _, b in receiver.received if orjson.loads(b)["booking_id"] == booking_id]
+                return [
+                    msgspec.json.decode(b)
+                    for _, b in receiver.received
+                    if msgspec.json.decode(b)["booking_id"] == booking_id
+                ]
 
             await eventually(
                 lambda: asyncio.sleep(0, mine()), lambda m: len(m) == 1, timeout=60, what="the webhook of the hold"
             )
         finally:
             notifier.stop()
-        headers, body = next((h, b) for h, b in receiver.received if orjson.loads(b)["booking_id"] == booking_id)
+        headers, body = next((h, b) for h, b in receiver.received if msgspec.json.decode(b)["booking_id"] == booking_id)
         assert verify_signature(secret, body, headers[SIGNATURE_HEADER.lower()])
         assert not verify_signature("another-secret", body, headers[SIGNATURE_HEADER.lower()])
-        payload = orjson.loads(body)
+        payload = msgspec.json.decode(body)
         assert (payload["type"], payload["status"], payload["phone"]) == ("BookingPending", "PENDING", "+15550100")
         # Derived from the event, the same for every attempt: a receiver drops a repeat by it.
         assert headers["idempotency-key"] == f"{payload['event_id']}/webhook"

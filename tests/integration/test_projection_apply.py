@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-import orjson
+import msgspec
 
 from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
 from projections.keys import Keys
@@ -66,7 +66,7 @@ async def test_duplicates_skipped_gaps_refused(redis):
         # the change log: one entry per call, keyed by the last version it holds, the changes in order
         entries = await redis.xrange(keys.changes(show))
         assert [entry_id for entry_id, _ in entries] == [b"2-1"]
-        logged = orjson.loads(entries[0][1][b"changes"])
+        logged = msgspec.json.decode(entries[0][1][b"changes"])
         assert [c["version"] for c in logged] == [1, 2]
         assert logged[1]["changes"] == [{"seat_id": "A-1-1", "state": "held"}, {"seat_id": "A-1-2", "state": "held"}]
         assert await redis.smembers(keys.held(show)) == {b"A-1-1", b"A-1-2"}
@@ -76,7 +76,7 @@ async def test_duplicates_skipped_gaps_refused(redis):
         assert await redis.hget(keys.show(show), "version") == b"2"
         assert await applier.apply([confirmed, cancelled, confirmed], keys) == [APPLIED, APPLIED, DUPLICATE]
         assert await redis.smembers(keys.held(show)) == set() == await redis.smembers(keys.booked(show))
-        doc = orjson.loads(await redis.hget(keys.booking(f"b-{show}"), "doc"))
+        doc = msgspec.json.decode(await redis.hget(keys.booking(f"b-{show}"), "doc"))
         assert doc["status"] == "CANCELLED" and doc["seats"] == ["A-1-1", "A-1-2"]
         assert await redis.hmget(keys.show(show), "version", "available") == [b"4", b"4"]
     finally:
