@@ -221,3 +221,22 @@ def test_events_tolerate_fields_they_do_not_know():
         )
     )
     assert event.reason == "invalid_request"
+
+
+def test_the_show_s_fields_are_one_shape_everywhere_they_travel():
+    """A show's own fields are declared by the body that creates it; the view, the event, the projection's
+    document and the processor's state carry each of them under the same name (msgspec has no multiple
+    inheritance, and the event's flat wire format is kept forever for replays, so this is checked here)."""
+    import dataclasses
+
+    from booking_processor.decide import ShowState
+    from projections.apply import ShowDoc
+    from schemas.api import CreateShowBody, ShowView
+    from schemas.events import ShowCreated
+
+    details = set(CreateShowBody.__struct_fields__) - {"idempotency_key"}
+    assert details == {"title", "venue", "starts_at", "hold_seconds", "sections"}
+    for carrier in (ShowView, ShowCreated, ShowDoc):
+        assert details <= set(carrier.__struct_fields__), carrier
+    state = {f.name for f in dataclasses.fields(ShowState)}
+    assert details - {"sections"} <= state and "layout" in state  # the state keeps the sections as its layout
