@@ -26,9 +26,10 @@ from intake.seat_stream import ChangeFeed, RedisSeatStreams
 from intake.state import IntakeState
 from intake.tokens import TokenVerifier
 from projections.reads import ReadModels
-from runtime.clients import kafka_producer, pg_pool, redis_client
-from runtime.lifecycle import tune_gc
+from runtime.clients import pg_pool
+from runtime.lifecycle import Lifecycle, tune_gc
 from runtime.logging import configure_logging
+from runtime.service import Service
 from runtime.settings import Settings
 from runtime.shards import Shards
 from runtime.transient import STORE_ERRORS, is_transient
@@ -108,6 +109,51 @@ def routes() -> list[Route]:
     return out
 
 
+async def _shards(service: Service) -> Shards:
+    """Every shard's primary (3 connections) and streaming replica (5), the shard map re-read every second,
+    closed with the runner's other clients. Not Service.shards (yet): it sizes both kinds of pools alike,
+    and it would add its "postgres" and "shard_map" checks to /readyz, which API.md keeps to Kafka and
+    Redis."""
+    settings = service.settings
+    shards = Shards(
+        [await pg_pool(settings, dsn=dsn, size=3, min_size=0) for dsn in settings.pg_shard_dsns],
+        [await pg_pool(settings, dsn=dsn, size=5, min_size=0) for dsn in settings.pg_shard_read_dsns],
+    )
+    service.defer(shards.close)
+    shards.watch()
+    return shards
+
+
+async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
+    """The intake's adapters on the runner every worker uses: each client's teardown is registered on its
+    AsyncExitStack as it is built (undone in reverse order: the producer flushes first), readiness is its
+    checks. The producer starts in the background, so the intake answers (not ready; 503 on writes) while
+    Kafka is down."""
+    settings = service.settings
+    shards = await _shards(service)
+    redis = service.redis(max_connections=200)
+    history = BookingHistory(shards, settings.replica_max_lag_s)
+    history.start()
+    service.defer(history.stop)
+    reads = ReadModels(redis)
+    feed = ChangeFeed(redis)
+    service.defer(feed.close)
+    bus = CommandBus()
+    bus.start(lambda: service.kafka_producer(linger_ms=0))
+    service.defer(bus.stop)
+    return IntakeState(
+        settings=settings,
+        tokens=tokens,
+        limiter=RedisRateLimiter(redis, settings.rate_limit_per_s, settings.rate_limit_burst),
+        bus=bus,
+        reads=reads,
+        history=history,
+        idempotency=IdempotencyStore(redis),
+        streams=RedisSeatStreams(reads, feed),
+        service=service,
+    )
+
+
 def create_app(settings: Settings | None = None, state: IntakeState | None = None) -> Starlette:
     """`state` given (tests): the app uses those adapters and builds no client of its own."""
     settings = settings or Settings.from_env()
@@ -120,37 +166,14 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
             return
         configure_logging(settings.instance or "intake", settings.log_level)
         tune_gc()
-        bus = CommandBus(lambda: kafka_producer(settings, linger_ms=0))
-        bus.start()
-        redis = redis_client(settings, max_connections=200)
-        shards = Shards(
-            [await pg_pool(settings, dsn=dsn, size=3, min_size=0) for dsn in settings.pg_shard_dsns],
-            [await pg_pool(settings, dsn=dsn, size=5, min_size=0) for dsn in settings.pg_shard_read_dsns],
-        )
-        shards.watch()
-        history = BookingHistory(shards, settings.replica_max_lag_s)
-        history.start()
-        reads = ReadModels(redis)
-        feed = ChangeFeed(redis)
-        app.state.intake = IntakeState(
-            settings=settings,
-            tokens=TokenVerifier(auth_secret),
-            limiter=RedisRateLimiter(redis, settings.rate_limit_per_s, settings.rate_limit_burst),
-            bus=bus,
-            reads=reads,
-            history=history,
-            idempotency=IdempotencyStore(redis),
-            streams=RedisSeatStreams(reads, feed),
-        )
-        try:
-            yield
-        finally:
-            await bus.stop()  # flushes what the producer still holds
-            await feed.close()
-            await history.stop()
-            await redis.aclose()
-            await shards.close()
-            log.info("intake stopped")
+        lifecycle = Lifecycle()  # uvicorn owns SIGTERM: the end of the lifespan is the stop
+        async with contextlib.AsyncExitStack() as stack:
+            app.state.intake = await adapters(Service("intake", settings, lifecycle, stack), TokenVerifier(auth_secret))
+            try:
+                yield
+            finally:
+                lifecycle.stop()  # a producer still waiting for Kafka gives up at once
+        log.info("intake stopped")
 
     app = Starlette(
         routes=routes(),

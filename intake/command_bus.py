@@ -1,10 +1,12 @@
-"""Publishing commands: the idempotent producer, started in the background so the intake comes up (and
-reports not ready) while Kafka is down; a send answers only after the broker acked, or raises 503."""
+"""Publishing commands: the idempotent producer, started in the background (by the runner's start-up retry)
+so the intake comes up, and reports not ready, while Kafka is down; a send answers only after the broker
+acked, or raises 503."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 import structlog
@@ -12,6 +14,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from intake.errors import unavailable
+from runtime.clients import kafka_answers
+from runtime.service import Stopping
 from schemas import topics
 from schemas.commands import Command, checked_encoding
 
@@ -27,41 +31,35 @@ SEND_TIMEOUT_S = 5.0
 
 
 class CommandBus:
-    def __init__(self, make_producer) -> None:
-        self._make_producer = make_producer
+    def __init__(self) -> None:
         self._producer: AIOKafkaProducer | None = None
-        self._starter: asyncio.Task | None = None
+        self._starting: asyncio.Task | None = None
 
-    def start(self) -> None:
-        self._starter = asyncio.create_task(self._start_forever())
+    def start(self, started: Callable[[], Awaitable[AIOKafkaProducer]]) -> None:
+        """`started()` in the background: a started producer (Service.kafka_producer waits out Kafka with the
+        one retry primitive, and stops the producer at shutdown); until then a send answers 503."""
 
-    async def _start_forever(self) -> None:
-        delay = 0.5
-        while True:
-            producer = self._make_producer()
+        async def attach() -> None:
             try:
-                await producer.start()
-                self._producer = producer
-                log.info("kafka producer started")
+                self._producer = await started()
+            except Stopping:
                 return
-            except KafkaError as exc:
-                log.warning("kafka unavailable, retrying", error=repr(exc), delay=delay)
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+            except Exception:  # not the weather (that is retried): a defect; the intake stays not ready
+                log.error("kafka producer cannot start", exc_info=True)
+                return
+            log.info("kafka producer started")
+
+        self._starting = asyncio.create_task(attach())
 
     async def stop(self) -> None:
-        if self._starter is not None and not self._starter.done():
-            self._starter.cancel()
-        if self._producer is not None:
-            await self._producer.stop()  # flushes what is buffered
+        """No more waiting for Kafka (the producer itself, once started, is stopped by whoever started it)."""
+        if self._starting is not None:
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starting
 
     async def ready(self) -> bool:
-        if self._producer is None:
-            return False
-        await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 2)
-        return True
+        return self._producer is not None and await kafka_answers(self._producer.client)
 
     async def send(self, command: Command, trace_id: str | None = None) -> Placement:
         """Publish and wait for the broker's ack; where the command landed (partition, offset). `trace_id`

@@ -22,7 +22,8 @@ import structlog
 from prometheus_client import Gauge
 
 from projections.keys import Keys, changes_channel
-from runtime.transient import Backoff, is_transient
+from runtime.retry import Retry
+from runtime.transient import is_transient
 
 log = structlog.get_logger()
 HEARTBEAT_S = 15.0
@@ -37,6 +38,14 @@ class _Version(msgspec.Struct):
 
 _version = msgspec.json.Decoder(_Version)
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+_CHANNEL_HEAD, _CHANNEL_TAIL = changes_channel("\0").split("\0")
+
+
+def _show_of(channel: bytes) -> str:
+    """The show of a changes channel: the inverse of projections.keys.changes_channel (whose layout it is)."""
+    return channel.decode().removeprefix(_CHANNEL_HEAD).removesuffix(_CHANNEL_TAIL)
 
 
 def _changes(blob: bytes) -> list[tuple[int, bytes]]:
@@ -72,43 +81,37 @@ class ChangeFeed:
                 await self._pubsub.unsubscribe(changes_channel(show_id))
 
     async def _read(self) -> None:
-        backoff = Backoff()
-        connected = True
+        # Whatever a lost connection raises, the feed goes on (streams would hear heartbeats only): the
+        # retry takes any error, not only the transient ones, and its backoff grows until a fresh
+        # connection, subscribed again, has answered.
+        retry = Retry("change feed", also=(Exception,))
         while self._listeners:
-            if not connected:  # until a fresh connection is subscribed to every listened show
-                await asyncio.sleep(backoff.next())
-                connected = await self._resubscribe()
-                continue
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
-                backoff.reset()
-            except Exception as exc:  # never die while streams listen: they would hear heartbeats only
+            except Exception as exc:
                 if is_transient(exc):
                     log.warning("change feed lost Redis, resubscribing", error=repr(exc))
                 else:
                     log.error("change feed failed unexpectedly, resubscribing", exc_info=exc)
-                connected = False
-                continue
+                message = await retry.run(self._resubscribed)
             if message is None or message.get("type") != "message":
                 continue
-            show_id = message["channel"].decode()[len("bo:changes:{") : -1]
+            show_id = _show_of(message["channel"])
             for queue in list(self._listeners.get(show_id, ())):
                 _offer(queue, message["data"])
 
-    async def _resubscribe(self) -> bool:
-        """A new connection subscribed to every listened show, then the streams told to resync from the log;
-        False (and nothing told) while that cannot be done."""
+    async def _resubscribed(self) -> dict | None:
+        """A new connection subscribed to every listened show, then the streams told to resync from the log
+        (nothing told while that cannot be done), then the connection's first message."""
         with contextlib.suppress(Exception):
             await self._pubsub.reset()  # the old connection goes, however broken it is
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            for show_id in list(self._listeners):
-                await self._pubsub.subscribe(changes_channel(show_id))
-        except Exception as exc:
-            log.warning("change feed cannot resubscribe yet", error=repr(exc))
-            return False
+        if not self._listeners:
+            return None  # nobody listens any more: the reader ends
+        for show_id in list(self._listeners):
+            await self._pubsub.subscribe(changes_channel(show_id))
         self._broadcast_all(_RESYNC)
-        return True
+        return await self._pubsub.get_message(timeout=1.0)
 
     def _broadcast_all(self, item: object) -> None:
         for listeners in self._listeners.values():

@@ -1,9 +1,10 @@
 """What the intake's handlers share: its settings and its adapters (Kafka, Redis, PostgreSQL), built by the
-app's lifespan, or handed in by a test (fakes for the transport adapters only)."""
+app's lifespan on the runner every worker uses, or handed in by a test (fakes for the transport adapters
+only)."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -11,12 +12,15 @@ from typing import Any, Protocol
 from cachetools import LRUCache
 
 from intake.tokens import TokenVerifier
+from runtime.lifecycle import Lifecycle
+from runtime.service import Service
 from runtime.settings import Settings
 from schemas.api import BookingView, ShowView
 from schemas.commands import Command
 from schemas.layout import Layout
 
-CHECK_TIMEOUT_S = 2.0
+# /readyz says whether Kafka and Redis answer (API.md), under these names, from these checks of the runner.
+READINESS = {"kafka": "kafka_producer", "redis": "redis"}
 
 
 class Bus(Protocol):
@@ -64,6 +68,7 @@ class IntakeState:
     history: History
     idempotency: Idempotency
     streams: Streams
+    service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
     async def layout_of(self, show_id: str) -> Layout | None:
@@ -77,12 +82,14 @@ class IntakeState:
             layout = self._layouts[show_id] = Layout(show.sections)
         return layout
 
-    async def readiness(self) -> dict[str, bool]:
-        async def run(probe) -> bool:
-            try:
-                return bool(await asyncio.wait_for(probe(), CHECK_TIMEOUT_S))
-            except Exception:
-                return False
+    def __post_init__(self) -> None:
+        if self.service is None:  # the runner's readiness over the adapters handed in
+            self.service = Service("intake", self.settings, Lifecycle(), contextlib.AsyncExitStack())
+            self.service.check(READINESS["kafka"], lambda: self.bus.ready())
+            self.service.check(READINESS["redis"], lambda: self.reads.ping())
 
-        kafka, redis = await asyncio.gather(run(self.bus.ready), run(self.reads.ping))
-        return {"kafka": kafka, "redis": redis}
+    async def readiness(self) -> dict[str, bool]:
+        """A check the runner does not have yet (the producer is still starting) says not ready."""
+        assert self.service is not None
+        checks = await self.service.readiness()
+        return {name: checks.get(check, False) for name, check in READINESS.items()}
