@@ -8,6 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { SeatMap, SeatMapView, SeatSync } from '../../features/seat-map';
+import { SEATS_PER_SHOW_MAX } from '../../lib/limits';
 import { bigVenue } from '../../testing/fixtures';
 
 const bootMs = performance.now();
@@ -19,7 +20,7 @@ function param(params: URLSearchParams, name: string, fallback: number, lo: numb
 
 export function SeatMapPerfPage() {
   const [params] = useSearchParams();
-  const seats = param(params, 'seats', 100_000, 1, 100_000);
+  const seats = param(params, 'seats', SEATS_PER_SHOW_MAX, 1, SEATS_PER_SHOW_MAX);
   const rate = param(params, 'rate', 200, 0, 100_000);
   const seconds = param(params, 'seconds', 10, 1, 120);
   const scroll = param(params, 'scroll', 0, 0, 2_000);

@@ -15,7 +15,7 @@ const initial = (): ShowDraft => ({
   title: '',
   venue: '',
   startsAt: defaultStart(),
-  holdSeconds: String(LIMITS.holdDefault),
+  holdSeconds: String(LIMITS.holdSeconds.default),
   sections: [emptySection(0)],
 });
 
@@ -87,12 +87,12 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
         {error('starts_at')}
       </div>
       <div className="field">
-        <label htmlFor="show-hold">Hold seconds ({LIMITS.holdMin}–{LIMITS.holdMax})</label>
+        <label htmlFor="show-hold">Hold seconds ({LIMITS.holdSeconds.min}–{LIMITS.holdSeconds.max})</label>
         <input
           id="show-hold"
           type="number"
-          min={LIMITS.holdMin}
-          max={LIMITS.holdMax}
+          min={LIMITS.holdSeconds.min}
+          max={LIMITS.holdSeconds.max}
           inputMode="numeric"
           value={draft.holdSeconds}
           onChange={(e) => update({ holdSeconds: e.target.value })}
@@ -102,7 +102,7 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
       </div>
 
       <fieldset>
-        <legend>Sections (1–{LIMITS.sectionsMax})</legend>
+        <legend>Sections ({LIMITS.sections.min}–{LIMITS.sections.max})</legend>
         <table className="sections-table">
           <thead>
             <tr>
@@ -132,8 +132,8 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
                   <input
                     aria-label={`Section ${i + 1} rows`}
                     type="number"
-                    min={1}
-                    max={LIMITS.rowsMax}
+                    min={LIMITS.rows.min}
+                    max={LIMITS.rows.max}
                     value={s.rows}
                     onChange={(e) => updateSection(i, { rows: e.target.value })}
                     {...field(`sections.${i}.rows`)}
@@ -144,8 +144,8 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
                   <input
                     aria-label={`Section ${i + 1} seats per row`}
                     type="number"
-                    min={1}
-                    max={LIMITS.seatsPerRowMax}
+                    min={LIMITS.seatsPerRow.min}
+                    max={LIMITS.seatsPerRow.max}
                     value={s.seatsPerRow}
                     onChange={(e) => updateSection(i, { seatsPerRow: e.target.value })}
                     {...field(`sections.${i}.seats_per_row`)}
@@ -156,8 +156,8 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
                   <input
                     aria-label={`Section ${i + 1} price in cents`}
                     type="number"
-                    min={0}
-                    max={LIMITS.priceMax}
+                    min={LIMITS.priceCents.min}
+                    max={LIMITS.priceCents.max}
                     value={s.priceCents}
                     onChange={(e) => updateSection(i, { priceCents: e.target.value })}
                     {...field(`sections.${i}.price_cents`)}
@@ -170,7 +170,7 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
                     className="secondary"
                     aria-label={`Remove section ${i + 1}`}
                     onClick={() => update({ sections: draft.sections.filter((_, j) => j !== i) })}
-                    disabled={draft.sections.length <= 1}
+                    disabled={draft.sections.length <= LIMITS.sections.min}
                   >
                     Remove
                   </button>
@@ -184,12 +184,12 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
           className="secondary"
           data-testid="add-section"
           onClick={() => update({ sections: [...draft.sections, emptySection(draft.sections.length)] })}
-          disabled={draft.sections.length >= LIMITS.sectionsMax}
+          disabled={draft.sections.length >= LIMITS.sections.max}
         >
           Add section
         </button>
         <p data-testid="seat-total" aria-live="polite">
-          {check.seats.toLocaleString()} seats in all (at most {LIMITS.seatsMax.toLocaleString()}).
+          {check.seats.toLocaleString()} seats in all (at most {LIMITS.seats.max.toLocaleString()}).
         </p>
         {error('sections')}
       </fieldset>

@@ -1,25 +1,14 @@
 /**
  * Validation of the show-creation form: exactly what the intake validates (schemas/api.py and
  * schemas/layout.py), so the form never sends what the server would refuse and refuses nothing the
- * server would take. Lengths count code points, as Python's len() does.
+ * server would take. The limits are the API's own, read from its JSON Schema (lib/limits.ts); lengths
+ * count code points, as JSON Schema and Python's len() do.
  */
+import { codePoints, showLimits, textProblem, type Range, type TextLimit } from '../../../lib/limits';
 import type { CreateShowBody } from '../../../lib/types';
 
-export const LIMITS = {
-  textMax: 200,
-  holdMin: 10,
-  holdMax: 3600,
-  holdDefault: 120,
-  sectionsMax: 50,
-  rowsMax: 200,
-  seatsPerRowMax: 200,
-  priceMax: 1_000_000_000,
-  seatsMax: 100_000,
-} as const;
-
-export const SECTION_NAME = /^[A-Za-z0-9]{1,8}$/;
-// C0 controls, DEL and C1 controls (Unicode category Cc)
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** The form's limits: the API's (POST /v1/shows). */
+export const LIMITS = showLimits;
 
 export interface SectionDraft {
   name: string;
@@ -42,18 +31,19 @@ export type FieldErrors = Record<string, string>;
 
 export type ValidationResult = { ok: true; body: CreateShowBody; seats: number } | { ok: false; errors: FieldErrors; seats: number };
 
-function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
-function checkText(label: string, value: string): string | null {
-  const n = codePoints(value);
-  if (n < 1) return `${label} is required.`;
-  if (n > LIMITS.textMax) return `${label} must be at most ${LIMITS.textMax} characters (it has ${n}).`;
-  if (CONTROL.test(value)) return `${label} must not contain control characters (such as tabs or line breaks).`;
-  return null;
+function checkText(label: string, value: string, limit: TextLimit): string | null {
+  switch (textProblem(value, limit)) {
+    case 'empty':
+      return `${label} is required.`;
+    case 'short':
+      return `${label} must be at least ${limit.minLength} characters (it has ${codePoints(value)}).`;
+    case 'long':
+      return `${label} must be at most ${limit.maxLength} characters (it has ${codePoints(value)}).`;
+    case 'pattern':
+      return `${label} must not contain control characters (such as tabs or line breaks).`;
+    default:
+      return null;
+  }
 }
 
 function parseWhole(value: string): number | null {
@@ -62,7 +52,7 @@ function parseWhole(value: string): number | null {
   return Number(text);
 }
 
-function checkInt(label: string, value: string, lo: number, hi: number): [number | null, string | null] {
+function checkInt(label: string, value: string, { min: lo, max: hi }: Range): [number | null, string | null] {
   const n = parseWhole(value);
   if (n === null) return [null, `${label} must be a whole number from ${lo} to ${hi.toLocaleString('en')}.`];
   if (n < lo || n > hi) return [null, `${label} must be from ${lo} to ${hi.toLocaleString('en')}.`];
@@ -84,40 +74,41 @@ export function validateShow(draft: ShowDraft): ValidationResult {
   const put = (path: string, message: string | null) => {
     if (message) errors[path] = message;
   };
-  put('title', checkText('Title', draft.title));
-  put('venue', checkText('Venue', draft.venue));
+  put('title', checkText('Title', draft.title, LIMITS.title));
+  put('venue', checkText('Venue', draft.venue, LIMITS.venue));
   const startsAt = toRfc3339(draft.startsAt);
   if (!startsAt) put('starts_at', 'Enter the date and time the show starts.');
   const [hold, holdError] =
     draft.holdSeconds.trim() === ''
-      ? [LIMITS.holdDefault, null]
-      : checkInt('Hold time', draft.holdSeconds, LIMITS.holdMin, LIMITS.holdMax);
+      ? [LIMITS.holdSeconds.default, null]
+      : checkInt('Hold time', draft.holdSeconds, LIMITS.holdSeconds);
   put('hold_seconds', holdError);
 
-  if (draft.sections.length < 1 || draft.sections.length > LIMITS.sectionsMax) {
-    put('sections', `A show has from 1 to ${LIMITS.sectionsMax} sections.`);
+  if (draft.sections.length < LIMITS.sections.min || draft.sections.length > LIMITS.sections.max) {
+    put('sections', `A show has from ${LIMITS.sections.min} to ${LIMITS.sections.max} sections.`);
   }
   const seen = new Set<string>();
   let seats = 0;
   const sections = draft.sections.map((s, i) => {
     const at = `sections.${i}`;
-    if (!SECTION_NAME.test(s.name)) {
-      put(`${at}.name`, 'Section names are 1 to 8 letters or digits (A-Z, a-z, 0-9).');
+    if (textProblem(s.name, LIMITS.sectionName) !== null) {
+      const { minLength, maxLength } = LIMITS.sectionName;
+      put(`${at}.name`, `Section names are ${minLength} to ${maxLength} letters or digits (A-Z, a-z, 0-9).`);
     } else if (seen.has(s.name)) {
       put(`${at}.name`, `Section name ${s.name} is used twice; names must be unique.`);
     }
     seen.add(s.name);
-    const [rows, rowsError] = checkInt('Rows', s.rows, 1, LIMITS.rowsMax);
-    const [perRow, perRowError] = checkInt('Seats per row', s.seatsPerRow, 1, LIMITS.seatsPerRowMax);
-    const [price, priceError] = checkInt('Price (cents)', s.priceCents, 0, LIMITS.priceMax);
+    const [rows, rowsError] = checkInt('Rows', s.rows, LIMITS.rows);
+    const [perRow, perRowError] = checkInt('Seats per row', s.seatsPerRow, LIMITS.seatsPerRow);
+    const [price, priceError] = checkInt('Price (cents)', s.priceCents, LIMITS.priceCents);
     put(`${at}.rows`, rowsError);
     put(`${at}.seats_per_row`, perRowError);
     put(`${at}.price_cents`, priceError);
     if (rows !== null && perRow !== null) seats += rows * perRow;
     return { name: s.name, rows: rows ?? 0, seats_per_row: perRow ?? 0, price_cents: price ?? 0 };
   });
-  if (seats > LIMITS.seatsMax && !errors.sections) {
-    put('sections', `At most ${LIMITS.seatsMax.toLocaleString('en')} seats in all; these sections have ${seats.toLocaleString('en')}.`);
+  if (seats > LIMITS.seats.max && !errors.sections) {
+    put('sections', `At most ${LIMITS.seats.max.toLocaleString('en')} seats in all; these sections have ${seats.toLocaleString('en')}.`);
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors, seats };
   return {

@@ -3,10 +3,9 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../../../lib/api-client';
 import { sessionFromToken } from '../../../lib/auth-token';
 import { describeError } from '../../../lib/errors';
+import { devTokenLimits, textProblem } from '../../../lib/limits';
 import { requestDevToken } from '../api/dev-token';
 import { useSetSession } from '../hooks/useSession';
-
-const SUB = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Development sign-in: a name and a role, exchanged for a token by POST /v1/dev/token. When the
@@ -25,8 +24,9 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    if (!SUB.test(name)) {
-      setInvalid('Names are 1 to 64 letters, digits, dots, dashes or underscores.');
+    if (textProblem(name, devTokenLimits.sub) !== null) {
+      const { minLength, maxLength } = devTokenLimits.sub;
+      setInvalid(`Names are ${minLength} to ${maxLength} letters, digits, dots, dashes or underscores.`);
       return;
     }
     setInvalid(null);

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { bookingLimits, textProblem } from '../../../lib/limits';
 import type { BookingStatus } from '../../../lib/types';
 import { useBookingActions } from '../hooks/useBookingActions';
 import { canCancel, canConfirm } from '../model/messages';
@@ -39,8 +40,14 @@ export function BookingActions({
   const onConfirm = (event: FormEvent) => {
     event.preventDefault();
     const value = reference.trim();
-    if (value.length < 1 || value.length > 200) {
-      setInvalid('Enter the payment reference (1 to 200 characters).');
+    const { minLength, maxLength } = bookingLimits.paymentReference;
+    const problem = textProblem(value, bookingLimits.paymentReference);
+    if (problem === 'pattern') {
+      setInvalid('The payment reference must not contain control characters.');
+      return;
+    }
+    if (problem) {
+      setInvalid(`Enter the payment reference (${minLength} to ${maxLength} characters).`);
       return;
     }
     setInvalid(null);
@@ -67,7 +74,7 @@ export function BookingActions({
             name="payment_reference"
             data-testid="payment-reference"
             value={reference}
-            maxLength={200}
+            maxLength={bookingLimits.paymentReference.maxLength}
             onChange={(e) => setReference(e.target.value)}
             aria-invalid={invalid ? true : undefined}
             aria-describedby={invalid ? `${fieldId}-error` : undefined}

@@ -1,27 +1,32 @@
-/** The body of a booking request and when a retry reuses its Idempotency-Key. */
-export const MAX_SEATS_PER_BOOKING = 10;
+/** The body of a booking request (the generated BookingBody) and when a retry reuses its Idempotency-Key. */
+import { bookingLimits } from '../../../lib/limits';
+import type { BookingRequest } from '../../../lib/types';
 
-export type BookingBody = { seats: string[] } | { quantity: number };
+/** One booking's limit of picked seats: BookingBody's `seats.maxItems`. */
+export const MAX_SEATS_PER_BOOKING = bookingLimits.seats.max;
+
+export type BookingBody = BookingRequest;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** Picked seats: 1..10 distinct ids. */
+/** Picked seats: distinct ids, as many as BookingBody's `seats` takes. */
 export function seatsRequest(seats: readonly string[]): Checked<BookingBody> {
   const distinct = [...new Set(seats)];
-  if (distinct.length === 0) return { ok: false, error: 'Pick at least one seat on the map.' };
+  if (distinct.length < bookingLimits.seats.min) return { ok: false, error: 'Pick at least one seat on the map.' };
   if (distinct.length > MAX_SEATS_PER_BOOKING) {
     return { ok: false, error: `You can book at most ${MAX_SEATS_PER_BOOKING} seats at once.` };
   }
   return { ok: true, value: { seats: distinct } };
 }
 
-/** "Best N available": a whole number from 1 to 10, as typed in a number field. */
+/** "Best N available": a whole number in BookingBody's `quantity` range, as typed in a number field. */
 export function quantityRequest(input: string | number): Checked<BookingBody> {
+  const { min, max } = bookingLimits.quantity;
   const text = String(input).trim();
-  if (!/^\d+$/.test(text)) return { ok: false, error: 'Enter a whole number of seats, from 1 to 10.' };
+  if (!/^\d+$/.test(text)) return { ok: false, error: `Enter a whole number of seats, from ${min} to ${max}.` };
   const quantity = Number(text);
-  if (quantity < 1 || quantity > MAX_SEATS_PER_BOOKING) {
-    return { ok: false, error: `Choose between 1 and ${MAX_SEATS_PER_BOOKING} seats.` };
+  if (quantity < min || quantity > max) {
+    return { ok: false, error: `Choose between ${min} and ${max} seats.` };
   }
   return { ok: true, value: { quantity } };
 }
@@ -34,10 +39,10 @@ export interface BookingAttempt {
 }
 
 export function sameBody(a: BookingBody, b: BookingBody): boolean {
-  if ('seats' in a && 'seats' in b) {
-    return a.seats.length === b.seats.length && a.seats.every((s, i) => s === b.seats[i]);
-  }
-  return 'quantity' in a && 'quantity' in b && a.quantity === b.quantity;
+  const sameSeats =
+    a.seats === b.seats ||
+    (a.seats !== undefined && b.seats !== undefined && a.seats.length === b.seats.length && a.seats.every((s, i) => s === b.seats?.[i]));
+  return sameSeats && a.quantity === b.quantity;
 }
 
 /**

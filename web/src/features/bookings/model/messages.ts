@@ -1,4 +1,5 @@
 /** Human words for booking statuses and rejection reasons. */
+import { bookingLimits } from '../../../lib/limits';
 import type { Booking, BookingStatus, Refusal } from '../../../lib/types';
 
 export const REASON_MESSAGES: Record<string, string> = {
@@ -7,7 +8,7 @@ export const REASON_MESSAGES: Record<string, string> = {
   sold_out: 'There are not enough free seats left for this request. Try fewer seats, or another show.',
   show_not_found: 'This show does not exist (any more), so nothing could be booked.',
   invalid_seat: 'One of the seats is not part of this venue. Please pick seats on the map.',
-  too_many_seats: 'One booking can hold at most 10 seats. Please pick fewer.',
+  too_many_seats: `One booking can hold at most ${bookingLimits.seats.max} seats. Please pick fewer.`,
   invalid_request:
     'The booking system could not process this request. Nothing was booked. Please try again; if it keeps failing, contact us.',
   hold_expired:

@@ -1,7 +1,9 @@
-/** Which seats a person may pick by clicking: available ones only, at most ten (one booking's limit). */
+/** Which seats a person may pick by clicking: available ones only, at most one booking's limit. */
+import { bookingLimits } from '../../../lib/limits';
 import type { DisplayState } from './seat-map';
 
-export const MAX_SELECTED_SEATS = 10;
+/** BookingBody's `seats.maxItems`. */
+export const MAX_SELECTED_SEATS = bookingLimits.seats.max;
 
 export type ToggleOutcome = 'added' | 'removed' | 'limit' | 'unavailable';
 
