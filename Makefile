@@ -3,14 +3,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 
-.PHONY: help install up down status test lint bench
+.PHONY: help install up down status test check lint bench
 
 help:
 	@echo "make up      install what is missing, start Kafka/PostgreSQL (2 shards, each a primary + replica)/Redis, every boxoffice process and NGINX"
 	@echo "make down    stop NGINX, every boxoffice process and the local stack"
 	@echo "make status  what runs, with its ports"
 	@echo "make test    the whole test suite against a separate test stack (started and stopped by it):"
-	@echo "             ruff, the web client's unit tests (Vitest), pytest (browser tests in Debian's Chromium included)"
+	@echo "             the check lane below first, then pytest (browser tests in Debian's Chromium included)"
+	@echo "make check   the fast lane, no stack, under a minute: ruff check, ruff format --check, mypy, tsc --noEmit"
+	@echo "             (web), pytest tests/unit tests/api, the web client's unit tests (Vitest)"
 	@echo "make lint    ruff"
 	@echo "make bench   benchmarks against the running stack (make up first)"
 
@@ -36,6 +38,15 @@ status:
 
 test: install
 	@stack/test.sh $(PYTEST_ARGS)
+
+# What `make check` needs of `make install`: its Python part, .venv (stack/stack.sh stamps it with the
+# pyproject.toml it installed). Missing or older than pyproject.toml: `make install` first.
+$(VENV)/.installed: pyproject.toml
+	@stack/stack.sh install
+	@touch $@
+
+check: $(VENV)/.installed
+	@stack/check.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
