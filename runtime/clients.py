@@ -6,6 +6,7 @@ Nothing here runs at import time; every service builds its clients in its own st
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
 import asyncpg
 import httpx
@@ -13,6 +14,7 @@ import msgspec
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from redis.asyncio.sentinel import Sentinel
 
 from runtime.settings import Settings
 from runtime.shards import Shards
@@ -106,9 +108,19 @@ def http_client(timeout_s: float = 5.0) -> httpx.AsyncClient:
 
 
 def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:
+    """The Redis primary. Under Sentinel (`redis_sentinels`), a client that asks the sentinels where the primary
+    is whenever it connects: after a failover its connections to the old primary fail (a demoted primary's
+    READONLY answer included: redis-py turns it into a ConnectionError), which every caller treats as
+    transient, and the next connection goes to the new primary."""
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 15}
     options.update(overrides)
-    return aioredis.Redis.from_url(settings.redis_url, **options)
+    if not settings.redis_sentinels:
+        return aioredis.Redis.from_url(settings.redis_url, **options)
+    url = urlparse(settings.redis_url)
+    db = int(url.path.strip("/") or 0)
+    sentinels = [(host, int(port)) for host, _, port in (s.rpartition(":") for s in settings.redis_sentinels)]
+    sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1, "socket_connect_timeout": 1})
+    return sentinel.master_for(settings.redis_master, redis_class=aioredis.Redis, db=db, **options)
 
 
 async def kafka_answers(client: Any) -> bool:

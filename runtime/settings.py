@@ -10,6 +10,7 @@ bad variable at once, each with what is wrong with it.
 from __future__ import annotations
 
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
+
+from schemas import topics
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "BOXOFFICE_"
@@ -41,10 +44,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     kafka_bootstrap: str = "127.0.0.1:19092"
     pg_dsn: str = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"  # shard 0's primary; it also holds the catalog
     pg_read_dsn: str  # default: pg_dsn
-    pg_shard_dsns: tuple[str, ...]  # every shard's primary, shard i at index i (comma-separated)
-    pg_shard_read_dsns: tuple[str, ...]  # every shard's streaming replica (or primary), same order
+    pg_shard_dsns: tuple[str, ...]  # every shard's writers' DSN, shard i at index i (space-separated; see split_list)
+    pg_shard_read_dsns: tuple[str, ...]  # every shard's history readers' DSN (a standby preferred), same order
     pg_pool_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 10
-    redis_url: str = "redis://127.0.0.1:16379/0"
+    redis_url: str = "redis://127.0.0.1:16379/0"  # with sentinels: its path (db) and options only
+    # Redis under Sentinel: the sentinels (host:port, comma- or space-separated; empty: redis_url is the server)
+    # and the name of the primary they watch.
+    redis_sentinels: tuple[str, ...] = ()
+    redis_master: str = "boxoffice"
     http_host: str = "127.0.0.1"
     http_port: Port = 8000
     http_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
@@ -54,7 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     auth_secret: str | None = None  # unset: the one in <stack dir>/auth-secret, when there is one
     log_level: LogLevel = "info"  # any case in the environment
     processor_group: str = "booking-processor"
-    processor_topic: str = "booking.commands"  # a benchmark's own topic (with its own shard map) otherwise
+    processor_topic: str = topics.COMMANDS  # a benchmark's own topic (with its own shard map) otherwise
     processor_batch_max: BatchMax = 10_000
     relay_batch_max: BatchMax = 10_000
     projections_group: str = "projections"
@@ -151,10 +158,26 @@ def _prepare(raw: str, kind: Any) -> str | list[str] | None:
     if base in (int, float):
         return raw.strip()
     if base is tuple:
-        return [item.strip() for item in raw.split(",") if item.strip()]
+        return split_list(raw)
     if typing.get_origin(base) is Literal:
         return raw.lower()
     return raw
+
+
+_SCHEME_COMMA = re.compile(r",(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+
+
+def split_list(raw: str) -> list[str]:
+    """A list variable's items: separated by whitespace, or by commas. A comma inside a URL's host list (a
+    multi-host DSN: `postgresql://u@h1:5432,h2:5432/db`) does not separate items; one before another URL
+    (`postgresql://…,postgresql://…`) does."""
+    parts = raw.split()
+    if len(parts) <= 1 and "://" not in raw:
+        parts = raw.split(",")
+    items: list[str] = []
+    for part in parts:
+        items += _SCHEME_COMMA.split(part)
+    return [item.strip(" ,") for item in items if item.strip(" ,")]
 
 
 def _base(kind: Any) -> Any:
@@ -193,8 +216,8 @@ def _recorded_shards(stack_dir: Path, pg_dsn: str) -> tuple[tuple[str, ...], tup
         lines = dict(line.split("=", 1) for line in (stack_dir / "pg-shards").read_text().splitlines() if "=" in line)
     except OSError:
         return (), ()
-    primaries = tuple(d for d in lines.get("primaries", "").split(",") if d)
-    replicas = tuple(d for d in lines.get("replicas", "").split(",") if d)
+    primaries = tuple(split_list(lines.get("primaries", "")))
+    replicas = tuple(split_list(lines.get("replicas", "")))
     if not primaries or primaries[0] != pg_dsn or len(replicas) != len(primaries):
         return (), ()
     return primaries, replicas
