@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
 from itertools import groupby
 
 import structlog
@@ -20,8 +19,9 @@ from intake.command_bus import CommandBus
 from intake.errors import ApiError, error_response, handle_api_error, handle_http_exception
 from intake.history import BookingHistory
 from intake.idempotency import IdempotencyStore
-from intake.operations import OPERATIONS, Handler
+from intake.operations import OPERATIONS
 from intake.rate_limit import RedisRateLimiter
+from intake.router import Endpoint, endpoint
 from intake.seat_stream import ChangeFeed, RedisSeatStreams
 from intake.state import IntakeState
 from intake.tokens import TokenVerifier
@@ -88,24 +88,25 @@ class MetricsMiddleware:
                 HTTP_LATENCY.labels(name).observe(time.perf_counter() - started)
 
 
-def _dispatch(handlers: dict[str, Handler]) -> Callable:
+def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
     """One route per path, so a method the path lacks is a 405 whose Allow lists every method it has."""
-    if len(handlers) == 1:
-        return next(iter(handlers.values()))
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
 
-    async def endpoint(request: Request) -> Response:
+    async def by_method(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
-        return await handlers[method](request)
+        return await endpoints[method](request)
 
-    return endpoint
+    return by_method
 
 
 def routes() -> list[Route]:
+    """The routes of the operations table, each operation's endpoint enforcing what it declares."""
     out = []
     by_path = sorted(OPERATIONS, key=lambda op: op.path)
     for path, ops in groupby(by_path, key=lambda op: op.path):
-        handlers = {op.method: op.handler for op in ops}
-        out.append(Route(path, _dispatch(handlers), methods=sorted(handlers)))
+        endpoints = {op.method: endpoint(op) for op in ops}
+        out.append(Route(path, _dispatch(endpoints), methods=sorted(endpoints)))
     return out
 
 

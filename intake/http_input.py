@@ -11,12 +11,11 @@ from starlette.requests import Request
 
 from intake.errors import ApiError
 from intake.tokens import InvalidToken, Principal, TokenVerifier
-from schemas.fields import Cursor, IdempotencyKey, Limit, ShowVersion
+from schemas.fields import Limit, ShowVersion
 from schemas.validation import MalformedJson, SchemaError, convert, decode
 
 T = TypeVar("T")
 MAX_BODY = 16 * 1024
-DEFAULT_LIMIT = 50
 
 
 def validation_error(exc: SchemaError) -> ApiError:
@@ -73,25 +72,24 @@ async def read_body(request: Request, kind: type[T], *, optional: bool = False) 
         raise validation_error(exc) from None
 
 
-def idempotency_key(request: Request, required: bool = True) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is None:
+def header(request: Request, name: str, kind: Any, *, required: bool, invalid: str = "") -> Any:
+    """A header validated with a contract type (None when absent and optional); `invalid`: the message when
+    the value breaks the type."""
+    value = request.headers.get(name.lower())
+    if value is None:
         if not required:
             return None
         raise ApiError(
             422,
             "validation_error",
-            "the Idempotency-Key header is required",
-            details={"path": "header:Idempotency-Key", "reason": "is required"},
+            f"the {name} header is required",
+            details={"path": f"header:{name}", "reason": "is required"},
         )
     try:
-        return convert(key, IdempotencyKey, "header:Idempotency-Key")
+        return convert(value, kind, f"header:{name}")
     except SchemaError as exc:
         raise ApiError(
-            422,
-            "validation_error",
-            "Idempotency-Key must be 1..128 printable ASCII characters",
-            details={"path": exc.path, "reason": exc.reason},
+            422, "validation_error", invalid or str(exc), details={"path": exc.path, "reason": exc.reason}
         ) from None
 
 
@@ -109,12 +107,6 @@ def query(request: Request, name: str, kind: Any) -> Any:
         return convert(raw, kind, f"query:{name}")
     except SchemaError as exc:
         raise validation_error(exc) from None
-
-
-def page(request: Request) -> tuple[int, str | None]:
-    """`?limit=` (default 50, 1..500) and `?cursor=` (as issued in `next_cursor`)."""
-    limit = query(request, "limit", Limit)
-    return (DEFAULT_LIMIT if limit is None else limit), query(request, "cursor", Cursor)
 
 
 def path_id(request: Request, name: str, kind: Any, what: str) -> str:

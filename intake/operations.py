@@ -1,14 +1,14 @@
 """Every operation of the public API in one table: method, path, handler, who may call it, its parameters,
-body and answers. The router (intake/app.py) and the OpenAPI document (intake/openapi.py) are both built
-from it, so the document and the server cannot drift."""
+body and answers. The router (intake/router.py: it decodes and enforces what an operation declares before
+its handler runs) and the OpenAPI document (intake/openapi.py) are both built from it, so the document and
+the server cannot drift."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from intake import routes
@@ -33,7 +33,9 @@ from schemas.api import (
 )
 from schemas.fields import BookingId, Cursor, IdempotencyKey, Limit, ShowId, ShowVersion
 
-Handler = Callable[[Request], Awaitable[Response]]
+# Called as handler(call, **arguments): `principal` when authenticated, `body` when the operation has one,
+# and each parameter under its `arg` name, all decoded and checked by the router.
+Handler = Callable[..., Awaitable[Response]]
 
 
 class EventStream:
@@ -52,6 +54,21 @@ class Param:
     kind: Any
     description: str
     required: bool = False
+    default: Any = None  # what the handler gets when an optional parameter is absent
+    invalid: str = ""  # the 422 message when the value breaks its type (else the type's own complaint)
+
+    @property
+    def arg(self) -> str:
+        """The handler's keyword argument: `Idempotency-Key` → `idempotency_key`."""
+        return self.name.lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Switch:
+    """An operation that exists only while a boolean setting is on; off, it is 404 `off` (before anything else)."""
+
+    setting: str
+    off: str
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,11 @@ class Operation:
     uses_stores: bool = True  # a backing store (Kafka, Redis, PostgreSQL) may be down: 503
     location: bool = False  # successful answers carry a Location header
     description: str = ""
-    extra_errors: dict[int, str] = field(default_factory=dict)
+    switch: Switch | None = None
+
+    def __post_init__(self) -> None:
+        assert not (self.rate_limited and self.auth == "public"), "the write limit is the customer's"
+        assert self.body is not None or self.body_required, "an optional body needs a body type"
 
     def errors(self) -> dict[int, str]:
         """Every error status this operation can answer, with why."""
@@ -93,21 +114,26 @@ class Operation:
             out[429] = "too many writes by this customer; retry after Retry-After seconds"
         if self.uses_stores:
             out[503] = "a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After"
-        return out | self.extra_errors
+        if self.switch is not None:
+            out[404] = self.switch.off
+        return out
 
 
 SHOW_ID = Param("show_id", "path", ShowId, "a show id (`sh_…`)", required=True)
 BOOKING_ID = Param("booking_id", "path", BookingId, "a booking id (`bk_…`)", required=True)
+DEFAULT_LIMIT = 50
 PAGING = (
-    Param("limit", "query", Limit, "page size, 1..500 (default 50)"),
+    Param("limit", "query", Limit, f"page size, 1..500 (default {DEFAULT_LIMIT})", default=DEFAULT_LIMIT),
     Param("cursor", "query", Cursor, "`next_cursor` of the previous page"),
 )
+_BAD_KEY = "Idempotency-Key must be 1..128 printable ASCII characters"
 IDEMPOTENCY = Param(
     "Idempotency-Key",
     "header",
     IdempotencyKey,
     "1..128 printable ASCII; the same key and body from the same customer is the same booking",
     required=True,
+    invalid=_BAD_KEY,
 )
 _CONTRACT_RULES = "422 also for the rules JSON Schema cannot state, which the schema descriptions name."
 
@@ -151,6 +177,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "header",
                 IdempotencyKey,
                 "optional: the same key and body from the same admin is the same show (safe retries)",
+                invalid=_BAD_KEY,
             ),
         ),
         description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.",
@@ -259,6 +286,6 @@ OPERATIONS: tuple[Operation, ...] = (
         uses_stores=False,
         description="Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack); "
         "404 otherwise. Production tokens come from the identity provider.",
-        extra_errors={404: "development sign-in is off"},
+        switch=Switch("dev_signin", "development sign-in is off"),
     ),
 )

@@ -10,13 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from intake.errors import ApiError
-from intake.http_input import authenticate, idempotency_key, page, path_id, query, read_body, require_admin
 from intake.responses import json_response
-from intake.state import IntakeState
+from intake.router import Call
 from intake.tokens import Principal, mint
 from runtime.ops_http import readiness_response
 from schemas import commands as cmd
@@ -36,34 +34,9 @@ from schemas.api import (
     ShowView,
 )
 from schemas.events import RECEIVED
-from schemas.fields import BookingId, ShowId, ShowVersion
 from schemas.layout import Layout
 
 DEV_TOKEN_TTL_S = 12 * 3600
-
-
-def _state(request: Request) -> IntakeState:
-    return request.app.state.intake
-
-
-def _principal(request: Request) -> Principal:
-    return authenticate(request, _state(request).tokens)
-
-
-async def _writer(request: Request) -> Principal:
-    """The authenticated customer of a write, within its rate limit."""
-    principal = _principal(request)
-    limiter = _state(request).limiter
-    wait = await limiter.acquire(principal.sub)
-    if wait > 0:
-        raise ApiError(
-            429, "rate_limited", "too many requests; slow down", headers={"Retry-After": limiter.retry_after(wait)}
-        )
-    return principal
-
-
-def _trace(request: Request) -> str | None:
-    return request.headers.get("x-request-id")
 
 
 def _now() -> datetime:
@@ -74,20 +47,26 @@ def _command_id() -> str:
     return secrets.token_hex(12)
 
 
+def _foreign_cursor() -> ApiError:
+    return ApiError(
+        422,
+        "validation_error",
+        "cursor is not one this API issued",
+        details={"path": "query:cursor", "reason": "invalid"},
+    )
+
+
 # ---------------------------------------------------------------- shows
-async def create_show(request: Request) -> Response:
+async def create_show(
+    call: Call, *, principal: Principal, idempotency_key: str | None, body: CreateShowBody
+) -> Response:
     """With an Idempotency-Key the show id derives from (admin, key): a retry (by the client, or by NGINX
     after an instance died mid-request) creates the same show, once; the key with another body is 422."""
-    principal = _principal(request)
-    require_admin(principal)
-    key = idempotency_key(request, required=False)
-    body = await read_body(request, CreateShowBody)
-    assert body is not None
-    state = _state(request)
-    if key is None:
+    state = call.state
+    if idempotency_key is None:
         show_id = "sh_" + secrets.token_hex(10)
     else:
-        request_id = hashlib.sha256(f"show\n{principal.sub}\n{key}".encode()).hexdigest()
+        request_id = hashlib.sha256(f"show\n{principal.sub}\n{idempotency_key}".encode()).hexdigest()
         show_id = "sh_" + request_id[:20]
         fingerprint = hashlib.sha256(msgspec.json.encode(body)).hexdigest()
         stored = await state.idempotency.claim(request_id, fingerprint)
@@ -104,7 +83,7 @@ async def create_show(request: Request) -> Response:
             hold_seconds=body.hold_seconds,
             sections=body.sections,
         ),
-        _trace(request),
+        call.trace,
     )
     seats = Layout(body.sections).seats_total
     await state.reads.record_show_accepted(
@@ -113,23 +92,16 @@ async def create_show(request: Request) -> Response:
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
 
-async def list_shows(request: Request) -> Response:
-    limit, cursor = page(request)
+async def list_shows(call: Call, *, limit: int, cursor: str | None) -> Response:
     try:
-        shows, next_cursor = await _state(request).reads.list_shows(limit, cursor)
+        shows, next_cursor = await call.state.reads.list_shows(limit, cursor)
     except ValueError:
-        raise ApiError(
-            422,
-            "validation_error",
-            "cursor is not one this API issued",
-            details={"path": "query:cursor", "reason": "invalid"},
-        ) from None
+        raise _foreign_cursor() from None
     return json_response(ShowList(shows, next_cursor))
 
 
-async def get_show(request: Request) -> Response:
-    show_id = path_id(request, "show_id", ShowId, "show")
-    found = await _state(request).reads.lookup_show(show_id)
+async def get_show(call: Call, *, show_id: str) -> Response:
+    found = await call.state.reads.lookup_show(show_id)
     if found.show is None:
         if found.rejected:
             raise ApiError(
@@ -142,21 +114,18 @@ async def get_show(request: Request) -> Response:
     return json_response(found.show)
 
 
-async def get_seat_map(request: Request) -> Response:
-    show_id = path_id(request, "show_id", ShowId, "show")
-    body = await _state(request).reads.seat_map_json(show_id)
+async def get_seat_map(call: Call, *, show_id: str) -> Response:
+    body = await call.state.reads.seat_map_json(show_id)
     if body is None:
         raise ApiError(404, "not_found", "no such show")
     return Response(body, media_type="application/json")
 
 
-async def seat_stream(request: Request) -> Response:
-    show_id = path_id(request, "show_id", ShowId, "show")
-    after = query(request, "after", ShowVersion)
-    last_event = request.headers.get("last-event-id", "")
+async def seat_stream(call: Call, *, show_id: str, after: int | None) -> Response:
+    last_event = call.request.headers.get("last-event-id", "")
     if last_event.isascii() and last_event.isdigit() and len(last_event) <= 18:
         after = int(last_event)  # what an EventSource sends when it reconnects: it wins over ?after=
-    state = _state(request)
+    state = call.state
     if await state.reads.show(show_id) is None:
         raise ApiError(404, "not_found", "no such show")
     return StreamingResponse(
@@ -167,13 +136,10 @@ async def seat_stream(request: Request) -> Response:
 
 
 # ---------------------------------------------------------------- bookings
-async def request_booking(request: Request) -> Response:
-    principal = await _writer(request)
-    key = idempotency_key(request)
-    body = await read_body(request, BookingBody)
-    assert body is not None
-    show_id = path_id(request, "show_id", ShowId, "show")
-    state = _state(request)
+async def request_booking(
+    call: Call, *, principal: Principal, show_id: str, idempotency_key: str, body: BookingBody
+) -> Response:
+    state = call.state
     layout = await state.layout_of(show_id)
     if layout is None:
         raise ApiError(404, "not_found", "no such show")
@@ -191,8 +157,8 @@ async def request_booking(request: Request) -> Response:
     # The key is the customer's: reused for anything else while its record lives, it is 422. The booking id
     # also names the show, so it is unique on the show's shard whatever happens to that record (a booking id
     # only ever exists on one shard, where the show is).
-    claim_id = hashlib.sha256(f"{principal.sub}\n{key}".encode()).hexdigest()
-    request_id = hashlib.sha256(f"{principal.sub}\n{show_id}\n{key}".encode()).hexdigest()
+    claim_id = hashlib.sha256(f"{principal.sub}\n{idempotency_key}".encode()).hexdigest()
+    request_id = hashlib.sha256(f"{principal.sub}\n{show_id}\n{idempotency_key}".encode()).hexdigest()
     booking_id = "bk_" + request_id[:26]
     fingerprint = hashlib.sha256(msgspec.json.encode([show_id, seats, body.quantity_or_none])).hexdigest()
     stored = await state.idempotency.claim(claim_id, fingerprint)
@@ -218,7 +184,7 @@ async def request_booking(request: Request) -> Response:
             seats=seats,
             quantity=body.quantity_or_none,
         ),
-        _trace(request),
+        call.trace,
     )
     await state.reads.record_received(
         BookingView(
@@ -246,25 +212,21 @@ def _booking_accepted(booking_id: str, status: str, code: int) -> Response:
     )
 
 
-async def _own_booking(request: Request, principal: Principal, allow_admin: bool) -> BookingView:
-    booking_id = path_id(request, "booking_id", BookingId, "booking")
-    booking = await _state(request).reads.booking(booking_id)
+async def _own_booking(call: Call, principal: Principal, booking_id: str, allow_admin: bool) -> BookingView:
+    """Someone else's booking is 404, as a booking that does not exist (its id tells nothing)."""
+    booking = await call.state.reads.booking(booking_id)
     if booking is None or not (booking.customer_id == principal.sub or (allow_admin and principal.is_admin)):
         raise ApiError(404, "not_found", "no such booking")
     return booking
 
 
-async def get_booking(request: Request) -> Response:
-    principal = _principal(request)
-    return json_response(await _own_booking(request, principal, allow_admin=True))
+async def get_booking(call: Call, *, principal: Principal, booking_id: str) -> Response:
+    return json_response(await _own_booking(call, principal, booking_id, allow_admin=True))
 
 
-async def confirm_booking(request: Request) -> Response:
-    principal = await _writer(request)
-    body = await read_body(request, ConfirmBody)
-    assert body is not None
-    booking = await _own_booking(request, principal, allow_admin=False)
-    await _state(request).bus.send(
+async def confirm_booking(call: Call, *, principal: Principal, booking_id: str, body: ConfirmBody) -> Response:
+    booking = await _own_booking(call, principal, booking_id, allow_admin=False)
+    await call.state.bus.send(
         cmd.ConfirmBooking(
             command_id=_command_id(),
             show_id=booking.show_id,
@@ -273,16 +235,14 @@ async def confirm_booking(request: Request) -> Response:
             customer_id=principal.sub,
             payment_reference=body.payment_reference,
         ),
-        _trace(request),
+        call.trace,
     )
     return json_response(Accepted(booking.booking_id, booking.status), status=202)
 
 
-async def cancel_booking(request: Request) -> Response:
-    principal = await _writer(request)
-    await read_body(request, CancelBody, optional=True)
-    booking = await _own_booking(request, principal, allow_admin=False)
-    await _state(request).bus.send(
+async def cancel_booking(call: Call, *, principal: Principal, booking_id: str, body: CancelBody | None) -> Response:
+    booking = await _own_booking(call, principal, booking_id, allow_admin=False)
+    await call.state.bus.send(
         cmd.CancelBooking(
             command_id=_command_id(),
             show_id=booking.show_id,
@@ -290,55 +250,44 @@ async def cancel_booking(request: Request) -> Response:
             booking_id=booking.booking_id,
             customer_id=principal.sub,
         ),
-        _trace(request),
+        call.trace,
     )
     return json_response(Accepted(booking.booking_id, booking.status), status=202)
 
 
-async def my_bookings(request: Request) -> Response:
-    principal = _principal(request)
-    limit, cursor = page(request)
+async def my_bookings(call: Call, *, principal: Principal, limit: int, cursor: str | None) -> Response:
     try:
-        bookings, next_cursor = await _state(request).history.for_customer(principal.sub, limit, cursor)
+        bookings, next_cursor = await call.state.history.for_customer(principal.sub, limit, cursor)
     except ValueError:
-        raise ApiError(
-            422,
-            "validation_error",
-            "cursor is not one this API issued",
-            details={"path": "query:cursor", "reason": "invalid"},
-        ) from None
+        raise _foreign_cursor() from None
     return json_response(BookingList(bookings, next_cursor))
 
 
 # ---------------------------------------------------------------- development sign-in
-async def dev_token(request: Request) -> Response:
+async def dev_token(call: Call, *, body: DevTokenBody) -> Response:
     """Mints a token for a name when the stack runs with BOXOFFICE_DEV_SIGNIN=1 (never in production: there
     tokens come from the identity provider, with the same claims)."""
-    state = _state(request)
-    if not state.settings.dev_signin:
-        raise ApiError(404, "not_found", "development sign-in is off")
-    body = await read_body(request, DevTokenBody)
-    assert body is not None
+    settings = call.state.settings
     email = None if body.email is msgspec.UNSET else body.email
-    token = mint(state.settings.require_auth_secret(), body.sub, body.role, DEV_TOKEN_TTL_S, email)  # type: ignore[arg-type]
+    token = mint(settings.require_auth_secret(), body.sub, body.role, DEV_TOKEN_TTL_S, email)  # type: ignore[arg-type]
     expires_at = _now() + timedelta(seconds=DEV_TOKEN_TTL_S)
     return json_response(DevToken(token=token, sub=body.sub, role=body.role, expires_at=expires_at))
 
 
 # ---------------------------------------------------------------- operations
-async def healthz(request: Request) -> Response:
+async def healthz(call: Call) -> Response:
     return json_response(Health(status="ok"))
 
 
-async def readyz(request: Request) -> Response:
-    return readiness_response(await _state(request).readiness())
+async def readyz(call: Call) -> Response:
+    return readiness_response(await call.state.readiness())
 
 
-async def metrics(request: Request) -> Response:
+async def metrics(call: Call) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-async def openapi(request: Request) -> Response:
+async def openapi(call: Call) -> Response:
     from intake.openapi import openapi_document  # built from the operations table, which names this module
 
     return Response(openapi_document(), media_type="application/json")

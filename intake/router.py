@@ -1,0 +1,84 @@
+"""The router's half of the operations table: what an `Operation` declares (intake/operations.py) is enforced
+and decoded here, before its handler runs, so a handler holds only what is particular to it.
+
+In this order, each refusal the status the document gives it: the operation's switch (404), the bearer
+token (401), the admin role (403), the customer's write limit (429), the headers, the body (413, 400, 415,
+422), the path identifiers (404: one outside its grammar names nothing) and the query parameters (422).
+The handler is then called as `handler(call, **arguments)`: `principal` when the operation is
+authenticated, `body` when it has one, and each parameter under its `Param.arg` name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from intake.errors import ApiError
+from intake.http_input import authenticate, header, path_id, query, read_body, require_admin
+from intake.state import IntakeState
+from intake.tokens import Principal
+
+if TYPE_CHECKING:
+    from intake.operations import Operation
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What every handler gets besides its decoded arguments: the request and the intake's adapters."""
+
+    request: Request
+    state: IntakeState
+
+    @property
+    def trace(self) -> str | None:
+        """The request's X-Request-Id, which travels with its command."""
+        return self.request.headers.get("x-request-id")
+
+
+async def _within_limit(state: IntakeState, principal: Principal) -> None:
+    wait = await state.limiter.acquire(principal.sub)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many requests; slow down",
+            headers={"Retry-After": state.limiter.retry_after(wait)},
+        )
+
+
+def endpoint(op: Operation) -> Endpoint:
+    """The starlette endpoint of one operation."""
+    headers = [p for p in op.params if p.location == "header"]
+    paths = [p for p in op.params if p.location == "path"]
+    queries = [p for p in op.params if p.location == "query"]
+
+    async def run(request: Request) -> Response:
+        state: IntakeState = request.app.state.intake
+        if op.switch is not None and not getattr(state.settings, op.switch.setting):
+            raise ApiError(404, "not_found", op.switch.off)
+        args: dict[str, Any] = {}
+        if op.auth != "public":
+            principal = args["principal"] = authenticate(request, state.tokens)
+            if op.auth == "admin":
+                require_admin(principal)
+            if op.rate_limited:
+                await _within_limit(state, principal)
+        for p in headers:
+            args[p.arg] = header(request, p.name, p.kind, required=p.required, invalid=p.invalid)
+        if op.body is not None:
+            args["body"] = await read_body(request, op.body, optional=not op.body_required)
+        for p in paths:
+            args[p.arg] = path_id(request, p.name, p.kind, p.name.removesuffix("_id"))
+        for p in queries:
+            value = query(request, p.name, p.kind)
+            args[p.arg] = p.default if value is None else value
+        return await op.handler(Call(request, state), **args)
+
+    run.__name__ = op.handler.__name__
+    return run
