@@ -25,7 +25,8 @@ function setup(responses: (Response | Error)[], token: string | null = 'tok') {
     },
     getToken: () => token,
   });
-  const header = (i: number, name: string) => (calls[i].init.headers as Record<string, string>)[name];
+  // header names are case-insensitive: the client sends a Headers object
+  const header = (i: number, name: string) => new Headers(calls[i].init.headers).get(name) ?? undefined;
   return { client, calls, sleeps, header };
 }
 
@@ -34,10 +35,9 @@ const accepted = { booking_id: 'bk_1', status: 'RECEIVED' };
 describe('api client', () => {
   it('sends the bearer token and JSON body', async () => {
     const { client, calls, header } = setup([jsonResponse(202, accepted)]);
-    const out = await client.request('/v1/shows/sh_1/bookings', {
-      method: 'POST',
+    const out = await client.POST('/v1/shows/{show_id}/bookings', {
+      params: { path: { show_id: 'sh_1' }, header: { 'Idempotency-Key': 'key-1' } },
       body: { seats: ['A-1-1'] },
-      idempotencyKey: 'key-1',
     });
     expect(out).toEqual(accepted);
     expect(calls[0].url).toBe('/v1/shows/sh_1/bookings');
@@ -55,10 +55,9 @@ describe('api client', () => {
       jsonResponse(200, accepted),
     ]);
     const notices: RetryNotice[] = [];
-    const out = await client.request('/v1/shows/sh_1/bookings', {
-      method: 'POST',
+    const out = await client.POST('/v1/shows/{show_id}/bookings', {
+      params: { path: { show_id: 'sh_1' }, header: { 'Idempotency-Key': 'same-key' } },
       body: { quantity: 2 },
-      idempotencyKey: 'same-key',
       maxAttempts: 5,
       onRetry: (n) => notices.push(n),
     });
@@ -77,23 +76,29 @@ describe('api client', () => {
       jsonResponse(200, { ok: true }),
     ]);
     const notices: RetryNotice[] = [];
-    await client.request('/v1/bookings/bk_1/cancel', { method: 'POST', onRetry: (n) => notices.push(n) });
+    await client.POST('/v1/bookings/{booking_id}/cancel', {
+      params: { path: { booking_id: 'bk_1' } },
+      onRetry: (n) => notices.push(n),
+    });
     expect(sleeps).toEqual([7000]);
     expect(notices[0]).toMatchObject({ attempt: 1, reason: 'rate_limited', delayS: 7 });
   });
 
   it('does not repeat a POST without an Idempotency-Key after an ambiguous network error', async () => {
     const { client, calls } = setup([new TypeError('Failed to fetch'), jsonResponse(202, accepted)]);
-    await expect(client.request('/v1/bookings/bk_1/confirm', { method: 'POST', body: {} })).rejects.toBeInstanceOf(
-      NetworkError,
-    );
+    await expect(
+      client.POST('/v1/bookings/{booking_id}/confirm', {
+        params: { path: { booking_id: 'bk_1' } },
+        body: { payment_reference: 'pay-1' },
+      }),
+    ).rejects.toBeInstanceOf(NetworkError);
     expect(calls).toHaveLength(1);
   });
 
   it('gives up after maxAttempts and throws the last error with its Retry-After', async () => {
     const busy = () => jsonResponse(503, { error: { code: 'unavailable', message: 'busy' } }, { 'Retry-After': '1' });
     const { client, calls } = setup([busy(), busy(), busy()]);
-    const err = await client.request('/v1/shows', { maxAttempts: 3 }).catch((e: unknown) => e);
+    const err = await client.GET('/v1/shows', { maxAttempts: 3 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 503, code: 'unavailable', retryAfterS: 1 });
     expect(calls).toHaveLength(3);
@@ -104,7 +109,12 @@ describe('api client', () => {
     const { client, calls } = setup([
       jsonResponse(422, { error: { code: 'validation_error', message: '$.seats: bad', details: { path: '$.seats' } } }),
     ]);
-    const err = await client.request('/v1/shows/x/bookings', { method: 'POST', idempotencyKey: 'k' }).catch((e) => e);
+    const err = await client
+      .POST('/v1/shows/{show_id}/bookings', {
+        params: { path: { show_id: 'x' }, header: { 'Idempotency-Key': 'k' } },
+        body: { seats: ['A-1-1'] },
+      })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 422, code: 'validation_error', details: { path: '$.seats' } });
     expect(isRetriable(err)).toBe(false);
     expect(calls).toHaveLength(1);
@@ -112,9 +122,60 @@ describe('api client', () => {
 
   it('omits the Authorization header when signed out and builds query strings', async () => {
     const { client, calls, header } = setup([jsonResponse(200, { shows: [] })], null);
-    await client.request('/v1/shows', { query: { limit: 20, cursor: undefined } });
+    await client.GET('/v1/shows', { params: { query: { limit: 20, cursor: undefined } } });
     expect(calls[0].url).toBe('/v1/shows?limit=20');
     expect(header(0, 'Authorization')).toBeUndefined();
+  });
+
+  it('fills path parameters (encoded) and resolves to the parsed body of a GET', async () => {
+    const show = { show_id: 'sh 1/x', title: 'Hamlet' };
+    const { client, calls, header } = setup([jsonResponse(200, show)]);
+    const out = await client.GET('/v1/shows/{show_id}', { params: { path: { show_id: 'sh 1/x' } } });
+    expect(out).toEqual(show);
+    expect(calls[0].url).toBe('/v1/shows/sh%201%2Fx');
+    expect(calls[0].init.method).toBe('GET');
+    expect(calls[0].init.body).toBeUndefined();
+    expect(header(0, 'Accept')).toBe('application/json');
+    expect(header(0, 'Content-Type')).toBeUndefined();
+  });
+
+  it('sends a POST without a body when the operation takes none, and puts baseUrl before the path', async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const client = createApiClient({
+      fetch: (async (url: string, init: RequestInit) => {
+        calls.push({ url, init });
+        return jsonResponse(202, accepted);
+      }) as unknown as typeof fetch,
+      sleep: async () => {},
+      getToken: () => null,
+      baseUrl: 'http://127.0.0.1:8000',
+    });
+    await client.POST('/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: 'bk_1' } } });
+    expect(calls[0].url).toBe('http://127.0.0.1:8000/v1/bookings/bk_1/cancel');
+    expect(calls[0].init).toMatchObject({ method: 'POST', body: undefined });
+  });
+
+  it('does not retry a POST without an Idempotency-Key after a 502, and throws on abort without retrying', async () => {
+    const { client, calls } = setup([jsonResponse(502, { error: { code: 'bad_gateway', message: 'x' } })]);
+    const err = await client
+      .POST('/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: 'bk_1' } } })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502 });
+    expect(calls).toHaveLength(1);
+
+    const controller = new AbortController();
+    const aborted = new DOMException('aborted', 'AbortError');
+    const second = setup([aborted]);
+    controller.abort(aborted);
+    await expect(second.client.GET('/v1/shows', { signal: controller.signal })).rejects.toBe(aborted);
+    expect(second.calls).toHaveLength(1);
+  });
+
+  it('maps a non-JSON error page to an ApiError with the status', async () => {
+    const { client } = setup([new Response('<html>Bad gateway</html>', { status: 404, statusText: 'Not Found' })]);
+    const err = await client.GET('/v1/shows').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 404, code: 'http_404', message: 'Not Found' });
   });
 
   it('parses Retry-After in seconds and as an HTTP date', () => {

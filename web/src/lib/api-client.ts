@@ -1,12 +1,19 @@
 /**
- * The preconfigured API client: same-origin `/v1/...` (NGINX in production, Vite's proxy in development),
- * `Authorization: Bearer <token>` on every call when signed in, JSON in and out, errors as ApiError.
+ * The preconfigured API client, typed by path from the generated OpenAPI types (`paths` in api-types.ts):
+ * `api.GET('/v1/shows/{show_id}', { params: { path: { show_id } } })` resolves to that operation's success
+ * body, so no caller names (or asserts) a response type, and a path, parameter or body the API does not
+ * have fails `tsc`. openapi-fetch builds the request (path and query parameters, JSON body) and reads the
+ * response; this module is its transport: same-origin `/v1/...` (NGINX in production, Vite's proxy in
+ * development), `Authorization: Bearer <token>` on every call when signed in, errors as ApiError.
  *
  * Retries: a 429 or 503 means the request was not accepted, so every request is retried after
  * `Retry-After`. A network error, 502 or 504 is ambiguous (the request may have been accepted), so only
- * requests that are safe to repeat are retried: GETs, and POSTs carrying an Idempotency-Key, which are
- * retried with the very same key (and body) so the server recognises the repeat.
+ * requests that are safe to repeat are retried: GETs, and POSTs carrying an Idempotency-Key (a header
+ * parameter of the operation, e.g. POST /v1/shows/{show_id}/bookings), which are retried with the very same
+ * key (and body) so the server recognises the repeat.
  */
+import createClient, { type Client, type ClientPathsWithMethod, type MaybeOptionalInit, type MethodResponse } from 'openapi-fetch';
+import type { paths } from './api-types';
 import { getToken } from './auth-token';
 
 export type RetryReason = 'rate_limited' | 'unavailable' | 'bad_gateway' | 'network';
@@ -42,12 +49,8 @@ export class NetworkError extends Error {
   }
 }
 
-export interface RequestOptions {
-  method?: 'GET' | 'POST';
-  body?: unknown;
-  query?: Record<string, string | number | undefined | null>;
-  /** Sent as the Idempotency-Key header, identical on every retry. */
-  idempotencyKey?: string;
+/** What a call adds to the operation's own options (`params`, `body`). */
+export interface CallOptions {
   /** Total attempts including the first; 1 disables retries. */
   maxAttempts?: number;
   onRetry?: (notice: RetryNotice) => void;
@@ -58,11 +61,24 @@ export interface ApiClientDeps {
   fetch: typeof fetch;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   getToken: () => string | null;
+  /** Put before every path; '' (the default) is the page's own origin. */
   baseUrl?: string;
 }
 
+type Method = 'get' | 'post';
+type Raw = Client<paths, 'application/json'>;
+type OperationInit<P extends keyof paths, M extends Method> = NonNullable<MaybeOptionalInit<paths[P], M>>;
+/** The operation's `params` (path, query, header) and `body`, as the generated types have them, and ours. */
+export type CallInit<P extends keyof paths, M extends Method> = Pick<OperationInit<P, M>, 'params' | 'body'> & CallOptions;
+/** The options are optional when the operation needs none (no path parameter, no required body or header). */
+type InitArgs<P extends keyof paths, M extends Method> =
+  undefined extends MaybeOptionalInit<paths[P], M> ? [init?: CallInit<P, M>] : [init: CallInit<P, M>];
+/** The operation's success (2xx) body. */
+export type ResponseData<P extends keyof paths, M extends Method> = MethodResponse<Raw, M, P & ClientPathsWithMethod<Raw, M>>;
+
 export interface ApiClient {
-  request<T>(path: string, options?: RequestOptions): Promise<T>;
+  GET<P extends ClientPathsWithMethod<Raw, 'get'>>(path: P, ...init: InitArgs<P, 'get'>): Promise<ResponseData<P, 'get'>>;
+  POST<P extends ClientPathsWithMethod<Raw, 'post'>>(path: P, ...init: InitArgs<P, 'post'>): Promise<ResponseData<P, 'post'>>;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 4;
@@ -103,6 +119,7 @@ async function toApiError(response: Response): Promise<ApiError> {
   let details: unknown;
   try {
     const body: unknown = await response.json();
+    // any JSON (ours is an ErrorBody, a proxy's may be anything): each field is checked
     const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } })?.error;
     if (err && typeof err.code === 'string') code = err.code;
     if (err && typeof err.message === 'string') message = err.message;
@@ -113,60 +130,64 @@ async function toApiError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message, details, retryAfterS);
 }
 
-function buildUrl(base: string, path: string, query?: RequestOptions['query']): string {
-  let url = base + path;
-  if (query) {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
-    }
-    const qs = params.toString();
-    if (qs) url += (url.includes('?') ? '&' : '?') + qs;
-  }
-  return url;
-}
+/**
+ * openapi-fetch makes a Request, whose URL must be absolute outside a page (Node, Vitest): it gets this origin,
+ * which is never contacted (.invalid is reserved); the transport sends only the path and query, after
+ * `deps.baseUrl`.
+ */
+const REQUEST_ORIGIN = 'http://boxoffice.invalid';
 
 export function createApiClient(deps: ApiClientDeps): ApiClient {
   const base = deps.baseUrl ?? '';
-  return {
-    async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-      const method = options.method ?? 'GET';
-      const headers: Record<string, string> = { Accept: 'application/json' };
-      const token = deps.getToken();
-      if (token) headers.Authorization = `Bearer ${token}`;
-      if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
-      let body: string | undefined;
-      if (options.body !== undefined) {
-        headers['Content-Type'] = 'application/json';
-        body = JSON.stringify(options.body);
-      }
-      const repeatable = method === 'GET' || Boolean(options.idempotencyKey);
-      const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-      const url = buildUrl(base, path, options.query);
 
-      for (let attempt = 1; ; attempt++) {
-        let error: ApiError | NetworkError;
-        try {
-          const response = await deps.fetch(url, { method, headers: { ...headers }, body, signal: options.signal });
-          if (response.ok) {
-            const text = await response.text();
-            return (text ? JSON.parse(text) : undefined) as T;
-          }
-          error = await toApiError(response);
-        } catch (caught) {
-          if (options.signal?.aborted) throw caught;
-          if (caught instanceof ApiError) throw caught;
-          error = new NetworkError(caught);
-        }
-        const reason = retryReason(error, repeatable);
-        if (reason === null || attempt >= maxAttempts) throw error;
-        const delayS =
-          error instanceof ApiError && error.retryAfterS !== undefined ? error.retryAfterS : backoffS(attempt);
-        options.onRetry?.({ attempt, reason, delayS, error });
-        await deps.sleep(delayS * 1000, options.signal);
+  /** Sends openapi-fetch's request with our headers and retries; resolves to a 2xx response, or throws. */
+  async function send(request: Request, options: CallOptions): Promise<Response> {
+    const { pathname, search } = new URL(request.url);
+    const url = base + pathname + search;
+    const method = request.method;
+    const headers = new Headers(request.headers);
+    headers.set('Accept', 'application/json');
+    const token = deps.getToken();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    const body = request.body === null ? undefined : await request.text();
+    const { signal } = options;
+    const repeatable = method === 'GET' || headers.has('Idempotency-Key');
+    const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+
+    for (let attempt = 1; ; attempt++) {
+      let error: ApiError | NetworkError;
+      try {
+        const response = await deps.fetch(url, { method, headers: new Headers(headers), body, signal });
+        if (response.ok) return response;
+        error = await toApiError(response);
+      } catch (caught) {
+        if (signal?.aborted) throw caught;
+        if (caught instanceof ApiError) throw caught;
+        error = new NetworkError(caught);
       }
-    },
+      const reason = retryReason(error, repeatable);
+      if (reason === null || attempt >= maxAttempts) throw error;
+      const delayS =
+        error instanceof ApiError && error.retryAfterS !== undefined ? error.retryAfterS : backoffS(attempt);
+      options.onRetry?.({ attempt, reason, delayS, error });
+      await deps.sleep(delayS * 1000, signal);
+    }
+  }
+
+  const raw = createClient<paths>({ baseUrl: REQUEST_ORIGIN });
+  const call = async (method: Method, path: string, init: CallOptions & { params?: unknown; body?: unknown } = {}) => {
+    const { maxAttempts, onRetry, ...options } = init;
+    // openapi-fetch's generics are checked at the typed methods below; inside, the call is untyped
+    const result = await raw.request(method, path as never, {
+      ...options,
+      fetch: (request: Request) => send(request, { maxAttempts, onRetry, signal: options.signal }),
+    } as never);
+    return (result as { data?: unknown }).data;
   };
+  return {
+    GET: (path, ...init) => call('get', path, init[0]),
+    POST: (path, ...init) => call('post', path, init[0]),
+  } as ApiClient;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

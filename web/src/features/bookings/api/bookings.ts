@@ -1,6 +1,5 @@
 import { api, type RetryNotice } from '../../../lib/api-client';
-import type { Accepted, Booking, BookingsPage } from '../../../lib/types';
-import type { BookingBody } from '../model/booking-request';
+import type { BookingRequest } from '../../../lib/types';
 
 export const bookingKey = (bookingId: string) => ['bookings', bookingId] as const;
 export const myBookingsKey = ['me', 'bookings'] as const;
@@ -8,39 +7,34 @@ export const myBookingsKey = ['me', 'bookings'] as const;
 /** POST /v1/shows/{id}/bookings; retried (429/503/network/502) with the same Idempotency-Key. */
 export function createBooking(
   showId: string,
-  body: BookingBody,
+  body: BookingRequest,
   idempotencyKey: string,
   onRetry?: (notice: RetryNotice) => void,
-): Promise<Accepted> {
-  return api.request<Accepted>(`/v1/shows/${encodeURIComponent(showId)}/bookings`, {
-    method: 'POST',
+) {
+  return api.POST('/v1/shows/{show_id}/bookings', {
+    params: { path: { show_id: showId }, header: { 'Idempotency-Key': idempotencyKey } },
     body,
-    idempotencyKey,
     maxAttempts: 5,
     onRetry,
   });
 }
 
-export function getBooking(bookingId: string, signal?: AbortSignal): Promise<Booking> {
-  return api.request<Booking>(`/v1/bookings/${encodeURIComponent(bookingId)}`, { signal, maxAttempts: 2 });
+export function getBooking(bookingId: string, signal?: AbortSignal) {
+  return api.GET('/v1/bookings/{booking_id}', { params: { path: { booking_id: bookingId } }, signal, maxAttempts: 2 });
 }
 
-export function confirmBooking(
-  bookingId: string,
-  paymentReference: string,
-  onRetry?: (notice: RetryNotice) => void,
-): Promise<Accepted> {
-  return api.request<Accepted>(`/v1/bookings/${encodeURIComponent(bookingId)}/confirm`, {
-    method: 'POST',
+export function confirmBooking(bookingId: string, paymentReference: string, onRetry?: (notice: RetryNotice) => void) {
+  return api.POST('/v1/bookings/{booking_id}/confirm', {
+    params: { path: { booking_id: bookingId } },
     body: { payment_reference: paymentReference },
     onRetry,
   });
 }
 
-export function cancelBooking(bookingId: string, onRetry?: (notice: RetryNotice) => void): Promise<Accepted> {
-  return api.request<Accepted>(`/v1/bookings/${encodeURIComponent(bookingId)}/cancel`, { method: 'POST', onRetry });
+export function cancelBooking(bookingId: string, onRetry?: (notice: RetryNotice) => void) {
+  return api.POST('/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: bookingId } }, onRetry });
 }
 
-export function listMyBookings(cursor: string | undefined, limit: number, signal?: AbortSignal): Promise<BookingsPage> {
-  return api.request<BookingsPage>('/v1/me/bookings', { query: { limit, cursor }, signal });
+export function listMyBookings(cursor: string | undefined, limit: number, signal?: AbortSignal) {
+  return api.GET('/v1/me/bookings', { params: { query: { limit, cursor } }, signal });
 }

@@ -3,7 +3,8 @@ import { useRef, useState } from 'react';
 import { isRetriable, newIdempotencyKey } from '../../../lib/api-client';
 import { describeError, describeRetry } from '../../../lib/errors';
 import { createBooking } from '../api/bookings';
-import { nextAttempt, type BookingAttempt, type BookingBody } from '../model/booking-request';
+import type { BookingRequest } from '../../../lib/types';
+import { nextAttempt, type BookingAttempt } from '../model/booking-request';
 
 /**
  * Sends booking requests. Each new request gets a fresh Idempotency-Key; the API client retries
@@ -40,7 +41,7 @@ export function useBookSeats(showId: string, onBooked: (bookingId: string) => vo
   };
 
   return {
-    book: (body: BookingBody) => send(nextAttempt(attemptRef.current, body, newIdempotencyKey)),
+    book: (body: BookingRequest) => send(nextAttempt(attemptRef.current, body, newIdempotencyKey)),
     /** Resends the last request with its Idempotency-Key (after an unclear failure). */
     retry: () => {
       const last = attemptRef.current;

@@ -10,6 +10,7 @@
  * way is noticed), and a watchdog reopens a stream that has been silent for `heartbeatTimeoutMs` (a
  * connection that died without closing never errors in EventSource).
  */
+import type { paths } from '../../../lib/api-types';
 import type { SeatChangeEvent, StreamMark } from '../../../lib/types';
 import type { SeatMap, SeatSnapshot } from './seat-map';
 import { SeatSync, type RefetchReason, type Timers } from './seat-sync';
@@ -45,8 +46,12 @@ export const HEARTBEAT_TIMEOUT_MS = 35_000;
 
 const CLOSED = 2;
 
-export function streamUrl(showId: string, after: number): string {
-  return `/v1/shows/${encodeURIComponent(showId)}/seats/stream?after=${after}`;
+/** The stream's path and query, checked against the generated `paths` (EventSource does not go through the API client). */
+const STREAM_PATH = '/v1/shows/{show_id}/seats/stream' satisfies keyof paths;
+type StreamQuery = NonNullable<paths[typeof STREAM_PATH]['get']['parameters']['query']>;
+
+export function streamUrl(showId: string, after: NonNullable<StreamQuery['after']>): string {
+  return `${STREAM_PATH.replace('{show_id}', encodeURIComponent(showId))}?after=${after}`;
 }
 
 export class LiveSeatMap {

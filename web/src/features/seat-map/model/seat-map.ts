@@ -3,9 +3,10 @@
  * a few milliseconds to build. Seats are numbered densely: section by section (in the show's order), then
  * row by row, then seat by seat. Seat ids are `{section}-{row}-{seat}`, 1-based (shared/API.md).
  */
-import type { Section } from '../../../lib/types';
+import type { SeatChangeEvent, SeatMapSnapshot, Section, StreamedSeatState } from '../../../lib/types';
 
-export type SeatState = 'available' | 'held' | 'booked';
+/** A seat's state as the API has it (the generated SeatChange's `state`). */
+export type SeatState = StreamedSeatState;
 /** What a person sees: a held or booked seat of one's own live booking is "mine". */
 export type DisplayState = SeatState | 'mine';
 
@@ -31,16 +32,11 @@ export interface SeatLocation {
   seat: number;
 }
 
-export interface SeatSnapshot {
-  version: number;
-  held: readonly string[];
-  booked: readonly string[];
-}
+/** What a snapshot of the map needs of a /seats answer (SeatMapView). */
+export type SeatSnapshot = Pick<SeatMapSnapshot, 'version' | 'held' | 'booked'>;
 
-export interface SeatChange {
-  seat_id: string;
-  state: SeatState;
-}
+/** One seat's change in the stream's `change` event (the generated SeatChange). */
+export type SeatChange = SeatChangeEvent['changes'][number];
 
 export class SeatMap {
   readonly sections: readonly SectionLayout[];

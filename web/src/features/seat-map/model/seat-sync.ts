@@ -12,12 +12,11 @@
  *   timer when the applied version is behind it: changes the server sent but we never saw (a proxy that
  *   dropped them, a tab that slept) cost at most one gap timeout, then a refetch.
  */
-import type { SeatChange, SeatMap, SeatSnapshot } from './seat-map';
+import type { SeatChangeEvent } from '../../../lib/types';
+import type { SeatMap, SeatSnapshot } from './seat-map';
 
-export interface VersionedChange {
-  version: number;
-  changes: readonly SeatChange[];
-}
+/** What the sync needs of a stream's `change` event (ShowChange). */
+export type VersionedChange = Pick<SeatChangeEvent, 'version' | 'changes'>;
 
 export type RefetchReason = 'gap' | 'reset' | 'overflow' | 'behind';
 

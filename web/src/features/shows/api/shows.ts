@@ -1,15 +1,14 @@
 import { api } from '../../../lib/api-client';
-import type { Show, ShowsPage } from '../../../lib/types';
 
 export const showsKey = ['shows'] as const;
 export const showKey = (showId: string) => ['shows', showId] as const;
 
-export function listShows(cursor: string | undefined, limit: number, signal?: AbortSignal): Promise<ShowsPage> {
-  return api.request<ShowsPage>('/v1/shows', { query: { limit, cursor }, signal });
+export function listShows(cursor: string | undefined, limit: number, signal?: AbortSignal) {
+  return api.GET('/v1/shows', { params: { query: { limit, cursor } }, signal });
 }
 
-export function getShow(showId: string, signal?: AbortSignal): Promise<Show> {
-  return api.request<Show>(`/v1/shows/${encodeURIComponent(showId)}`, { signal });
+export function getShow(showId: string, signal?: AbortSignal) {
+  return api.GET('/v1/shows/{show_id}', { params: { path: { show_id: showId } }, signal });
 }
 
 /**
@@ -19,6 +18,6 @@ export function getShow(showId: string, signal?: AbortSignal): Promise<Show> {
 export const creationKey = (showId: string) => ['shows', showId, 'creation'] as const;
 
 export async function getShowVersion(showId: string, signal?: AbortSignal): Promise<number> {
-  const seats = await api.request<{ version: number }>(`/v1/shows/${encodeURIComponent(showId)}/seats`, { signal });
+  const seats = await api.GET('/v1/shows/{show_id}/seats', { params: { path: { show_id: showId } }, signal });
   return seats.version;
 }
