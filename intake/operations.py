@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 from starlette.responses import Response
 
 from intake import routes
+from runtime.settings import Settings
 from schemas.api import (
     Accepted,
     BookingBody,
@@ -77,7 +78,7 @@ class Operation:
     path: str
     handler: Handler
     summary: str
-    ok: dict[int, tuple[Any, str]]  # status -> (body type or None, description)
+    ok: dict[int, tuple[Any, str]]  # status -> (body type or None, description): answers not in the error model
     auth: Auth = "public"
     body: Any = None
     body_required: bool = True
@@ -91,6 +92,7 @@ class Operation:
     def __post_init__(self) -> None:
         assert not (self.rate_limited and self.auth == "public"), "the write limit is the customer's"
         assert self.body is not None or self.body_required, "an optional body needs a body type"
+        assert self.switch is None or self.switch.setting in Settings.__struct_fields__, self.switch
 
     def errors(self) -> dict[int, str]:
         """Every error status this operation can answer, with why."""
@@ -144,7 +146,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "/readyz",
         routes.readyz,
         "Kafka and Redis answer",
-        {200: (Readiness, "ready")},
+        {200: (Readiness, "ready"), 503: (Readiness, "not ready: the failing checks say which")},
+        uses_stores=False,  # its 503 is the readiness body, not the error model's "unavailable"
         description="503 with the failing checks when not ready.",
     ),
     Operation(
