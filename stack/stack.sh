@@ -116,18 +116,28 @@ install_python() {
   cp "$ROOT/pyproject.toml" "$stamp"
 }
 
-# The web client (web/): `npm ci` + `npm run build` into web/dist, which NGINX serves; only when the
-# lockfile or the sources changed since the last build (a stamp holds their hash). BOXOFFICE_SKIP_WEB=1 skips it.
+# The web client (web/), two builds of the same sources (docs/WEB.md): `npm run build` into web/dist, which NGINX
+# serves (`make up`; no test scaffolding, no source maps), and `npm run build:e2e` into web/dist-e2e, which the
+# browser tests serve (tests/e2e/conftest.py's WEB_ROOT). `npm ci` when the lockfile changed; both builds when
+# the sources changed since the last build (a stamp holds their hash) or either output is missing.
+# BOXOFFICE_SKIP_WEB=1 skips it.
 WEB=$ROOT/web
 WEB_STAMP=$WEB/node_modules/.boxoffice-build-stamp  # not in dist/, which NGINX serves
+# Everything a build reads: the packages, the config (vite.config.ts picks each build's output and source maps),
+# the sources, scripts/ (check-dist.mjs checks each output), and public/ and .env files should the client get any.
 web_sources_hash() {
-  (cd "$WEB" && { printf '%s\n' package.json package-lock.json index.html vite.config.ts tsconfig.json; find src -type f; } \
-     | LC_ALL=C sort | while read -r f; do [ -f "$f" ] && { printf '%s\0' "$f"; cat "$f"; }; done) | sha256sum | cut -d' ' -f1
+  (cd "$WEB" && {
+     printf '%s\n' package.json package-lock.json index.html vite.config.ts tsconfig.json
+     find src scripts -type f
+     for d in public; do [ ! -d "$d" ] || find "$d" -type f; done
+     for f in .env .env.*; do [ ! -f "$f" ] || printf '%s\n' "$f"; done
+   } | LC_ALL=C sort | while read -r f; do [ -f "$f" ] && { printf '%s\0' "$f"; cat "$f"; }; done) | sha256sum | cut -d' ' -f1
 }
 install_web() {
   [ "${BOXOFFICE_SKIP_WEB:-0}" = 1 ] && return 0
   local hash; hash=$(web_sources_hash)
-  if [ -f "$WEB/dist/index.html" ] && [ "$(cat "$WEB_STAMP" 2>/dev/null)" = "$hash" ]; then return 0; fi
+  if [ -f "$WEB/dist/index.html" ] && [ -f "$WEB/dist-e2e/index.html" ] \
+     && [ "$(cat "$WEB_STAMP" 2>/dev/null)" = "$hash" ]; then return 0; fi
   # Node.js comes with the machine (Debian's nodejs is too old for Vite 8).
   command -v npm >/dev/null || die "npm is missing: install Node.js >= 20.19 with npm (web/package.json engines)"
   if [ ! -d "$WEB/node_modules" ] || ! cmp -s "$WEB/package-lock.json" "$WEB/node_modules/.package-lock.json.installed"; then
@@ -135,8 +145,10 @@ install_web() {
     (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in web/"
     cp "$WEB/package-lock.json" "$WEB/node_modules/.package-lock.json.installed"
   fi
-  log "building the web client (npm run build in web/ → web/dist)"
+  log "building the web client (npm run build in web/ → web/dist, the production build)"
   (cd "$WEB" && npm run --silent build >&2) || die "the web client's build failed (cd web && npm run build)"
+  log "building the web client's test build (npm run build:e2e in web/ → web/dist-e2e, for the browser tests)"
+  (cd "$WEB" && npm run --silent build:e2e >&2) || die "the web client's test build failed (cd web && npm run build:e2e)"
   echo "$hash" > "$WEB_STAMP"
 }
 

@@ -6,14 +6,22 @@ import { defineConfig } from 'vitest/config';
 const api = process.env.BOXOFFICE_API_URL ?? 'http://127.0.0.1:8000';
 const proxy = { '/v1': { target: api, changeOrigin: false } };
 
-export default defineConfig({
+// Two builds of the same sources (docs/WEB.md, src/lib/build-mode.ts):
+// - production (`vite build`): web/dist, what NGINX serves (`make up`); no test scaffolding, no source maps.
+// - test (`vite build --mode e2e`): web/dist-e2e, what the browser tests serve (tests/e2e/conftest.py's
+//   WEB_ROOT); keeps window.__seatState/__seatMapState and /dev/seat-map-perf, and source maps for stack traces.
+// Both are minified production bundles (NODE_ENV=production: React's production build), so what the browser
+// tests measure is what people get, less the scaffolding.
+export const E2E_MODE = 'e2e';
+
+export default defineConfig(({ mode }) => ({
   plugins: [react()],
   server: { proxy },
   preview: { proxy },
-  build: { outDir: 'dist', sourcemap: true },
+  build: mode === E2E_MODE ? { outDir: 'dist-e2e', sourcemap: true } : { outDir: 'dist', sourcemap: false },
   test: {
     // Pure model tests run in node; component tests opt into jsdom with a `@vitest-environment jsdom` comment.
     environment: 'node',
     include: ['src/**/*.test.{ts,tsx}'],
   },
-});
+}));

@@ -16,7 +16,7 @@ from tests.support.front_door import Nginx
 from tests.support.processes import Service
 
 INTAKES = 2
-WEB_ROOT = Path(__file__).resolve().parents[2] / "web" / "dist"  # built by `make install` (stack/stack.sh)
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web" / "dist-e2e"  # the test build (docs/WEB.md), by `make install`
 
 
 class System:

@@ -28,6 +28,7 @@ import {
 import { displayState, seatLabel, type DisplayState, type SeatMap } from '../model/seat-map';
 import { nextFrame } from '../model/frame';
 import { Batches, drawFrame } from './draw';
+import { exposeSeatStates } from './test-hooks';
 
 export interface SeatMapViewProps {
   map: SeatMap;
@@ -55,15 +56,6 @@ const KEYS: Record<string, Move> = {
   PageUp: 'pageUp',
   PageDown: 'pageDown',
 };
-
-declare global {
-  interface Window {
-    /** For browser tests: the state a person sees of any seat of the open map, visible or not. */
-    __seatState?: (seatId: string) => DisplayState | null;
-    /** For browser tests: the seat's state in the map itself (`mine` is held or booked here). */
-    __seatMapState?: (seatId: string) => 'available' | 'held' | 'booked' | null;
-  }
-}
 
 export function defaultCellSize(total: number): number {
   return total <= 2_000 ? 24 : 16;
@@ -157,25 +149,11 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
     el?.focus({ preventScroll: true });
   }, [focused, seats]);
 
-  // For browser tests: read any seat's state without scrolling to it.
+  // For browser tests: read any seat's state without scrolling to it. Not in the production build: Vite replaces
+  // import.meta.env.MODE, so there the effect is empty and test-hooks.ts is left out (docs/WEB.md, "Two builds").
   const live = useRef({ map, mine });
   live.current = { map, mine };
-  useEffect(() => {
-    window.__seatState = (seatId: string) => {
-      const { map: m, mine: mi } = live.current;
-      const index = m.indexOf(seatId);
-      return index < 0 || m.version < 0 ? null : displayState(m, index, mi);
-    };
-    window.__seatMapState = (seatId: string) => {
-      const m = live.current.map;
-      const index = m.indexOf(seatId);
-      return index < 0 || m.version < 0 ? null : displayState(m, index, new Set()) as 'available' | 'held' | 'booked';
-    };
-    return () => {
-      delete window.__seatState;
-      delete window.__seatMapState;
-    };
-  }, []);
+  useEffect(() => (import.meta.env.MODE !== 'production' ? exposeSeatStates(live) : undefined), []);
 
   const scrollIntoView = (index: number) => {
     const el = scrollRef.current;
