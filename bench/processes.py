@@ -39,19 +39,41 @@ def free_port() -> int:
     """A free loopback port below the kernel's ephemeral range (32768+). A port the kernel hands out with
     bind(0) comes from that range, where any outgoing connection (a Kafka or PostgreSQL client starting up)
     may take it again before the server that was meant to listen on it binds."""
+    return free_ports(1)
+
+
+def free_ports(n: int) -> int:
+    """The first of `n` consecutive free loopback ports (an engine's nodes, a server and its neighbours),
+    none of them the test stack's."""
     while True:
-        port = random.randrange(20_000, 32_000)
-        if port in _STACK_PORTS:
+        port = random.randrange(20_000, 32_000 - n)
+        if any(_test_stack_port(p) for p in range(port, port + n)):
             continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+        try:
+            for p in range(port, port + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return port
 
 
-_STACK_PORTS = frozenset({25432, 26379, 29092, 29093})  # the test stack's
+# The test stack's ports (stack/test-env.sh): Kafka, PostgreSQL, Patroni, etcd (and its metrics), Redis and the
+# sentinels, Prometheus and its exporters, the services' metrics.
+_STACK_RANGES = (
+    (29092, 29098),
+    (25432, 25440),
+    (28008, 28016),
+    (22379, 22390),
+    (22419, 22425),
+    (26379, 26385),
+    (29190, 29197),
+    (29101, 29108),
+)
+
+
+def _test_stack_port(port: int) -> bool:
+    return any(low <= port < high for low, high in _STACK_RANGES)
 
 
 def start_processor(log_path: Path, **env: str) -> subprocess.Popen:

@@ -19,6 +19,7 @@ import asyncpg
 import redis.asyncio as aioredis
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from prometheus_client import Gauge
 
 from runtime import clients
 from runtime.lifecycle import Lifecycle, tune_gc
@@ -32,6 +33,16 @@ from schemas import topics
 T = TypeVar("T")
 Check = Callable[[], Awaitable[bool]]
 CHECK_TIMEOUT_S = 2.0
+LAG_EVERY_S = 5.0
+CONSUMER_LAG = Gauge(
+    "boxoffice_consumer_lag", "Records past this consumer's position, per partition", ["group", "partition"]
+)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _is_set(event: asyncio.Event) -> bool:
@@ -208,7 +219,26 @@ class Service:
         consumer = await self.until_started("kafka consumer", start)
         self.defer(consumer.stop)
         self.check("kafka_consumer", lambda: clients.kafka_answers(consumer._client))
+        lag = asyncio.create_task(self._observe_lag(consumer, group_id))
+        self.defer(_cancel, lag)
         return consumer
+
+    async def _observe_lag(self, consumer: AIOKafkaConsumer, group: str) -> None:
+        """`boxoffice_consumer_lag{group, partition}` every few seconds: records of each assigned partition
+        past this consumer's position (the alerting rules watch it grow)."""
+        seen: set[int] = set()
+        while not await self.lifecycle.sleep(LAG_EVERY_S):
+            assigned = consumer.assignment()
+            for tp in assigned:
+                highwater = consumer.highwater(tp)
+                if highwater is None:
+                    continue
+                with contextlib.suppress(Exception):  # a partition revoked meanwhile: measured next time
+                    CONSUMER_LAG.labels(group, str(tp.partition)).set(max(0, highwater - await consumer.position(tp)))
+                    seen.add(tp.partition)
+            for partition in seen - {tp.partition for tp in assigned}:
+                CONSUMER_LAG.remove(group, str(partition))
+                seen.discard(partition)
 
 
 def run_service(name: str, main: Callable[[Service], Awaitable[None]], *, ops: bool = True) -> None:

@@ -19,6 +19,10 @@ export BOXOFFICE_PATRONI_PORT=${BOXOFFICE_PATRONI_PORT:-18008}
 export BOXOFFICE_ETCD_PORT=${BOXOFFICE_ETCD_PORT:-12379}
 export BOXOFFICE_REDIS_PORT=${BOXOFFICE_REDIS_PORT:-16379}
 export BOXOFFICE_PG_SHARDS=${BOXOFFICE_PG_SHARDS:-2}
+# Prometheus on $PROMETHEUS_PORT, its exporters on the next ports (PostgreSQL +1, Redis +2, Kafka's JMX agents
+# +3..+5); the boxoffice workers' health/metrics ports from $METRICS_BASE (services.sh).
+export BOXOFFICE_PROMETHEUS_PORT=${BOXOFFICE_PROMETHEUS_PORT:-9090}
+export BOXOFFICE_METRICS_BASE=${BOXOFFICE_METRICS_BASE:-9101}
 
 boxoffice_kafka_bootstrap() {
   local i out=""

@@ -19,7 +19,7 @@ PY=$ROOT/.venv/bin/python
 HTTP_PORT=$BOXOFFICE_HTTP_PORT
 INSTANCES=$BOXOFFICE_INTAKE_INSTANCES
 INTAKE_BASE=$BOXOFFICE_INTAKE_BASE_PORT
-METRICS_BASE=${BOXOFFICE_METRICS_BASE:-9101}
+METRICS_BASE=$BOXOFFICE_METRICS_BASE
 SMTP_PORT=${BOXOFFICE_SMTP_PORT:-10025}
 NGINX_SH=$ROOT/stack/nginx.sh
 
@@ -33,18 +33,25 @@ SERVICES+=(
   "expiry expiry $((METRICS_BASE + 2))"
   "notifier notifier $((METRICS_BASE + 3))"
   "mailsink notifier.mailsink $SMTP_PORT"
-  "nginx_exporter ops.nginx_exporter $((METRICS_BASE + 5))"
 )
+# Started after NGINX (it exits when NGINX does not answer at its start), stopped before it: Debian's
+# prometheus-nginx-exporter, reading NGINX's stub_status.
+EXPORTER="nginx_exporter prometheus-nginx-exporter $((METRICS_BASE + 5))"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
 ready_url() {  # name port -> URL to poll, or empty
-  case $1 in mailsink) echo "" ;; *) echo "http://127.0.0.1:$2/readyz" ;; esac
+  case $1 in mailsink) echo "" ;; nginx_exporter) echo "http://127.0.0.1:$2/metrics" ;; *) echo "http://127.0.0.1:$2/readyz" ;; esac
 }
 
 start_one() {
   local name=$1 module=$2 port=$3 pidfile=$STACK_DIR/run/$1.pid
   if pid_alive "$pidfile"; then log "$name already running"; return 0; fi
+  if [ "$name" = nginx_exporter ]; then
+    (nohup "$module" -nginx.scrape-uri "http://127.0.0.1:$HTTP_PORT/nginx-status" -web.listen-address "127.0.0.1:$port" \
+       >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
+    return 0
+  fi
   [ -f "$ROOT/$(echo "$module" | tr . /)/__main__.py" ] || [ -f "$ROOT/$(echo "$module" | tr . /).py" ] || {
     log "$name: module $module not present, skipped"; return 0; }
   local env=(BOXOFFICE_METRICS_PORT="$port")
@@ -88,7 +95,7 @@ stop_leftovers() {
   for f in "$STACK_DIR"/run/*.pid; do
     [ -e "$f" ] || continue
     name=$(basename "$f" .pid); known=no
-    for s in "${SERVICES[@]}"; do [ "${s%% *}" = "$name" ] && known=yes; done
+    for s in "${SERVICES[@]}" "$EXPORTER"; do [ "${s%% *}" = "$name" ] && known=yes; done
     [ $known = yes ] || stop_one "$name"
   done
 }
@@ -96,7 +103,7 @@ stop_leftovers() {
 topology() {
   local s
   echo "  public       http://127.0.0.1:$HTTP_PORT  (NGINX: API /v1, web client /, /openapi.json /healthz /readyz /metrics)"
-  for s in "${SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" "$EXPORTER"; do
     set -- $s
     case $1 in
       intake-*) printf '  %-12s 127.0.0.1:%s  (behind NGINX)\n' "$1" "$3" ;;
@@ -107,10 +114,11 @@ topology() {
   done
   local i
   for ((i = 0; i < ${BOXOFFICE_PG_SHARDS:-1}; i++)); do
-    echo "  postgres     shard $i: primary 127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * i)), hot standby 127.0.0.1:$((BOXOFFICE_PG_PORT + 2 * i + 1))$([ $i = 0 ] && echo ' (+ the catalog: the shard map)')"
+    echo "  postgres     shard $i: $(boxoffice_shard_dsn "$i" read-write | sed 's/.*@//; s:/.*::') (Patroni; primary and synchronous standby)$([ $i = 0 ] && echo ' (+ the catalog: the shard map)')"
   done
-  echo "  kafka        $BOXOFFICE_KAFKA_BOOTSTRAP"
-  echo "  redis        127.0.0.1:$BOXOFFICE_REDIS_PORT"
+  echo "  kafka        $BOXOFFICE_KAFKA_BOOTSTRAP  (topology: $BOXOFFICE_TOPOLOGY)"
+  echo "  redis        127.0.0.1:$BOXOFFICE_REDIS_PORT${BOXOFFICE_REDIS_SENTINELS:+  (sentinels $BOXOFFICE_REDIS_SENTINELS, master $BOXOFFICE_REDIS_MASTER)}"
+  echo "  prometheus   http://127.0.0.1:$BOXOFFICE_PROMETHEUS_PORT  (alerting rules: stack/prometheus/rules.yml)"
 }
 
 case ${1:-status} in
@@ -119,13 +127,15 @@ case ${1:-status} in
     for s in "${SERVICES[@]}"; do set -- $s; wait_ready "$1" "$3"; done
     stop_leftovers  # after the new ones answer; before NGINX, which may need a leftover's port
     "$NGINX_SH" start
+    start_one $EXPORTER; set -- $EXPORTER; wait_ready "$1" "$3"
     log "ready: API http://127.0.0.1:$HTTP_PORT through NGINX to $INSTANCES intake instance(s)  (logs: $STACK_DIR/logs)" ;;
   down)
+    set -- $EXPORTER; stop_one "$1"
     "$NGINX_SH" stop
     for ((i=${#SERVICES[@]}-1; i>=0; i--)); do set -- ${SERVICES[$i]}; stop_one "$1"; done
     stop_leftovers ;;
   status)
-    for s in "${SERVICES[@]}"; do
+    for s in "${SERVICES[@]}" "$EXPORTER"; do
       set -- $s
       if pid_alive "$STACK_DIR/run/$1.pid"; then echo "$1: running (port $3)"; else echo "$1: stopped"; fi
     done

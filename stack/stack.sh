@@ -35,7 +35,6 @@ PG_BIN=${BOXOFFICE_PG_BIN:-/usr/lib/postgresql/15/bin}
 NGINX_BIN=${BOXOFFICE_NGINX_BIN:-/usr/sbin/nginx}
 KAFKA_LIBS=${BOXOFFICE_KAFKA_LIBS:-$ROOT/.cache/kafka-libs}
 KAFKA_JMX_AGENT=$KAFKA_LIBS/jmx/jmx_prometheus_javaagent.jar
-KAFKA_JMX_BASE=${BOXOFFICE_KAFKA_JMX_BASE:-}
 VENV=$ROOT/.venv
 READY_SECONDS=${BOXOFFICE_READY_SECONDS:-90}
 
@@ -73,6 +72,14 @@ install_debian() {
   # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  # The highly available engines and what watches them.
+  [ -x "$PATRONI_BIN" ] || missing+=(patroni)
+  command -v etcd >/dev/null || missing+=(etcd-server etcd-client)
+  command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  command -v prometheus-postgres-exporter >/dev/null || missing+=(prometheus-postgres-exporter)
+  command -v prometheus-redis-exporter >/dev/null || missing+=(prometheus-redis-exporter)
+  command -v prometheus-nginx-exporter >/dev/null || missing+=(prometheus-nginx-exporter)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (needs root)"
   log "installing Debian packages: ${missing[*]}"
@@ -103,6 +110,10 @@ install_kafka() {
   rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
   mvn -q -B -f "$ROOT/stack/kafka/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >&2
+  # The Prometheus JMX exporter, a java agent each broker loads (not on the brokers' classpath).
+  local jmx_version; jmx_version=$(sed -n 's:.*<jmx.exporter.version>\(.*\)</jmx.exporter.version>.*:\1:p' "$ROOT/stack/kafka/pom.xml")
+  mvn -q -B dependency:copy -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$jmx_version" \
+      -DoutputDirectory="$KAFKA_LIBS/jmx" -Dmdep.stripVersion=true >&2
   cp "$ROOT/stack/kafka/pom.xml" "$KAFKA_LIBS/.complete"
 }
 
@@ -160,9 +171,10 @@ cmd_install() { install_debian; install_kafka; install_python; install_web; }
 . "$ROOT/stack/lib/postgres.sh"
 . "$ROOT/stack/lib/redis.sh"
 . "$ROOT/stack/lib/kafka.sh"
+. "$ROOT/stack/lib/monitoring.sh"
 
 # ---------------------------------------------------------------- main
-ALL_COMPONENTS="postgres redis kafka"
+ALL_COMPONENTS="postgres redis kafka monitoring"
 components() { if [ $# -eq 0 ]; then echo $ALL_COMPONENTS; else echo "$@"; fi; }
 reversed() { local out=() c; for c in "$@"; do out=("$c" "${out[@]}"); done; echo "${out[@]}"; }
 check_component() { [[ " $ALL_COMPONENTS " == *" $1 "* ]] || die "unknown component $1 (components: $ALL_COMPONENTS)"; }
@@ -180,7 +192,7 @@ case $cmd in
     started=()
     for c in $(components "$@"); do
       check_component "$c"
-      case $c in postgres) pg_up ;; redis) redis_up ;; kafka) kafka_up ;; esac
+      case $c in postgres) pg_up ;; redis) redis_up ;; kafka) kafka_up ;; monitoring) monitoring_up ;; esac
       started+=("$c")
     done
     if [[ " ${started[*]} " == *" postgres "* ]]; then
@@ -194,7 +206,7 @@ case $cmd in
   down)
     for c in $(reversed $(components "$@")); do
       check_component "$c"
-      case $c in postgres) pg_down ;; redis) redis_down ;; kafka) kafka_down ;; esac
+      case $c in postgres) pg_down ;; redis) redis_down ;; kafka) kafka_down ;; monitoring) monitoring_down ;; esac
     done ;;
   status)
     for c in $(components "$@"); do
@@ -203,6 +215,7 @@ case $cmd in
         postgres) pg_status ;;
         redis) redis_status ;;
         kafka) kafka_status ;;
+        monitoring) monitoring_status ;;
       esac
     done ;;
   *) die "usage: stack.sh install|up|down|status [component…]" ;;

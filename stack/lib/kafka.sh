@@ -96,9 +96,10 @@ print(i)'; kafka_shape; } > "$file"
 kafka_node_ready() {
   local dir; dir=$(kafka_dir "$1")
   pid_alive "$dir/kafka.pid" || { tail -n 30 "$dir/logs/stdout.log" >&2; die "kafka node $1 exited; see $dir/logs/server.log"; }
-  port_open "$(kafka_port "$1")" \
-    && tail -c +"$(($(cat "$dir/logs/start-offset" 2>/dev/null || echo 0) + 1))" "$dir/logs/server.log" 2>/dev/null \
-       | grep -q "Kafka Server started"
+  port_open "$(kafka_port "$1")" || return 1
+  # grep -c reads to the end: with `grep -q`, tail could die of SIGPIPE and fail the pipeline (pipefail).
+  tail -c +"$(($(cat "$dir/logs/start-offset" 2>/dev/null || echo 0) + 1))" "$dir/logs/server.log" 2>/dev/null \
+    | grep -c "Kafka Server started" >/dev/null
 }
 
 kafka_up() {

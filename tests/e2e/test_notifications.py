@@ -18,7 +18,7 @@ from runtime.clients import kafka_consumer
 from schemas import topics
 from tests.support import ids
 from tests.support.kafka_lag import group_lag
-from tests.support.pg_servers import start_primaries, stop_primary_now
+from tests.support.pg_servers import kill_primary, start_nodes
 from tests.support.processes import Service
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import eventually
@@ -209,10 +209,11 @@ def _gauge(metrics: str, name: str) -> float:
 
 @pytest.mark.slow
 async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api, system, pg):
-    """The chaos run's duplicates: the primary of the show's shard stops mid-storm, the notifier is SIGKILLed
-    while it is down, then both come back. Every email goes out, and none twice beyond the deliveries that were
-    in flight at the kill (sent or not, their outcome unrecorded): the notifier stops sending while its
-    bookkeeping is away, so those are at most its concurrency, not every event it had fetched."""
+    """The chaos run's duplicates: the primary of the show's shard is lost mid-storm (its node SIGKILLed: the
+    bookkeeping is away until the standby is promoted), the notifier is SIGKILLed meanwhile, then both come
+    back. Every email goes out, and none twice beyond the deliveries that were in flight at the kill (sent
+    or not, their outcome unrecorded): the notifier stops sending while its bookkeeping is away, so those are
+    at most its concurrency, not every event it had fetched."""
     tag = secrets.token_hex(3)
     storm = 400
     with SmtpSink(delay_s=0.2) as sink:  # a busy mail server: the storm's mail is still going out at the stop
@@ -235,7 +236,7 @@ async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api
             await eventually(
                 lambda: asyncio.sleep(0, ours()), lambda m: len(m) >= 60, timeout=60, what="the storm's mail going out"
             )
-            await asyncio.to_thread(stop_primary_now, system.settings.stack_dir, shard)
+            await asyncio.to_thread(kill_primary, system.settings.stack_dir, shard)
             down = True
             await asyncio.sleep(2)  # what was in flight is sent meanwhile; nothing new may be
             async with httpx.AsyncClient() as http:
@@ -244,7 +245,7 @@ async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api
             unrecorded = int(_gauge(metrics, "boxoffice_notifier_deliveries_unrecorded"))
             notifier.kill()
             sent_at_kill = len(ours())
-            await asyncio.to_thread(start_primaries)
+            await asyncio.to_thread(start_nodes)
             down = False
             notifier.start()
             await booking
@@ -268,7 +269,7 @@ async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api
             )
         finally:
             if down:
-                await asyncio.to_thread(start_primaries)
+                await asyncio.to_thread(start_nodes)
             notifier.stop()
         copies = Counter(m["Message-ID"] for m in ours())
         duplicates = sum(n - 1 for n in copies.values())

@@ -7,12 +7,10 @@ A stack of its own (own data dir and ports), so the restarts disturb no other te
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -26,8 +24,9 @@ from ops.invariants import overbooking_violations, projection_differences
 from runtime.clients import open_shards, redis_client
 from runtime.settings import Settings
 from runtime.shards import AllShards
-from tests.support.processes import ROOT, Service, free_port
+from tests.support.processes import ROOT, Service
 from tests.support.smtp import SmtpSink
+from tests.support.stacks import stack_env
 from tests.support.waiting import eventually
 
 READY_WITHIN_S = 30
@@ -37,36 +36,11 @@ REJOIN_WITHIN_S = 5
 WORKERS = ["booking_processor", "booking_processor.relay_main", "projections", "expiry", "notifier"]
 
 
-def _two_free_ports() -> int:
-    while True:
-        port = free_port()
-        with contextlib.suppress(OSError), socket.socket() as s:
-            s.bind(("127.0.0.1", port + 1))
-            return port
-
-
 class Stack:
     def __init__(self, directory: Path) -> None:
-        kafka = _two_free_ports()
-        pg, redis = free_port(), free_port()
-        self.env = {
-            **os.environ,
-            "BOXOFFICE_STACK_DIR": str(directory),
-            "BOXOFFICE_KAFKA_PORT": str(kafka),
-            "BOXOFFICE_KAFKA_CONTROLLER_PORT": str(kafka + 1),
-            "BOXOFFICE_KAFKA_HEAP": "384m",
-            "BOXOFFICE_PG_PORT": str(pg),
-            "BOXOFFICE_REDIS_PORT": str(redis),
-            "BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka}",
-            "BOXOFFICE_PG_DSN": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
-            "BOXOFFICE_PG_READ_DSN": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
-            # One shard: a single-database deployment is a shard map with one entry, and must keep working.
-            "BOXOFFICE_PG_SHARDS": "1",
-            "BOXOFFICE_PG_SHARD_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
-            "BOXOFFICE_PG_SHARD_READ_DSNS": f"postgresql://boxoffice@127.0.0.1:{pg}/boxoffice",
-            "BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{redis}/0",
-            "BOXOFFICE_EXPIRY_INTERVAL_S": "0.5",
-        }
+        # One shard, one node of each engine: a single-database deployment is a shard map with one entry, and
+        # the lighter topology must keep working.
+        self.env = stack_env(directory, "single", shards=1, BOXOFFICE_EXPIRY_INTERVAL_S="0.5")
         self.settings = Settings.from_env(self.env)
 
     def run(self, *args: str) -> None:

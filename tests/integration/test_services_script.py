@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -16,25 +15,13 @@ import httpx
 import pytest
 
 from bench.processes import alive as running
+from bench.processes import free_ports
 from tests.support.processes import ROOT, free_port
-
-
-def _free_run(n: int) -> int:
-    """A free port whose n - 1 successors are free too (the intake instances; the workers' metrics ports)."""
-    while True:
-        port = free_port()
-        try:
-            for successor in range(port + 1, port + n):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", successor))
-        except OSError:
-            continue
-        return port
 
 
 @pytest.mark.slow
 def test_services_up_then_down_leaves_no_process(tmp_path, settings):
-    http_port, intake_base, metrics_base = free_port(), _free_run(2), _free_run(6)
+    http_port, intake_base, metrics_base = free_port(), free_ports(2), free_ports(6)
     env = {
         **os.environ,
         "BOXOFFICE_STACK_DIR": str(tmp_path),
@@ -89,13 +76,13 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         # NGINX's own figures, through the exporter on the sixth metrics port.
         exported = ""
         deadline = time.monotonic() + 30
-        while "boxoffice_nginx_up 1.0" not in exported and time.monotonic() < deadline:
+        while "\nnginx_up 1\n" not in exported and time.monotonic() < deadline:
             try:
                 exported = httpx.get(f"http://127.0.0.1:{metrics_base + 5}/metrics").text
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        assert "boxoffice_nginx_up 1.0" in exported and "boxoffice_nginx_requests_total" in exported, exported[-500:]
+        assert "\nnginx_up 1\n" in exported and "\nnginx_http_requests_total " in exported, exported[-500:]
 
         status = subprocess.run([script, "status"], env=env, capture_output=True, text=True, timeout=30).stdout
         assert f"intake-2: running (port {intake_base + 1})" in status and "nginx: running" in status
