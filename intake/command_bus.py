@@ -33,7 +33,7 @@ SEND_TIMEOUT_S = 5.0
 class CommandBus:
     def __init__(self) -> None:
         self._producer: AIOKafkaProducer | None = None
-        self._starting: asyncio.Task | None = None
+        self._starting: asyncio.Task[None] | None = None
 
     def start(self, started: Callable[[], Awaitable[AIOKafkaProducer]]) -> None:
         """`started()` in the background: a started producer (Service.kafka_producer waits out Kafka with the

@@ -33,7 +33,7 @@ from schemas.api import (
     ShowList,
     ShowView,
 )
-from schemas.events import RECEIVED
+from schemas.events import RECEIVED, BookingStatus
 from schemas.layout import Layout
 
 DEV_TOKEN_TTL_S = 12 * 3600
@@ -204,10 +204,10 @@ async def request_booking(
     return _booking_accepted(booking_id, RECEIVED, 202 if stored is None else 200)
 
 
-def _booking_accepted(booking_id: str, status: str, code: int) -> Response:
+def _booking_accepted(booking_id: str, status: BookingStatus, code: int) -> Response:
     return json_response(
         Accepted(booking_id, status),
-        status=code,  # type: ignore[arg-type]
+        status=code,
         headers={"Location": f"/v1/bookings/{booking_id}"},
     )
 
@@ -269,7 +269,7 @@ async def dev_token(call: Call, *, body: DevTokenBody) -> Response:
     tokens come from the identity provider, with the same claims)."""
     settings = call.state.settings
     email = None if body.email is msgspec.UNSET else body.email
-    token = mint(settings.require_auth_secret(), body.sub, body.role, DEV_TOKEN_TTL_S, email)  # type: ignore[arg-type]
+    token = mint(settings.require_auth_secret(), body.sub, body.role, DEV_TOKEN_TTL_S, email)
     expires_at = _now() + timedelta(seconds=DEV_TOKEN_TTL_S)
     return json_response(DevToken(token=token, sub=body.sub, role=body.role, expires_at=expires_at))
 

@@ -25,7 +25,7 @@ READINESS = {"kafka": "kafka_producer", "redis": "redis"}
 
 class Bus(Protocol):
     async def send(self, command: Command, trace_id: str | None = None) -> Any: ...  # (partition, offset)
-    async def ready(self) -> bool: ...
+    async def ready(self) -> bool: ...  # the readiness of a bus handed in (the runner checks its own producer)
 
 
 class Reads(Protocol):
@@ -71,6 +71,12 @@ class IntakeState:
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
+    def __post_init__(self) -> None:
+        if self.service is None:  # the runner's readiness over the adapters handed in
+            self.service = Service("intake", self.settings, Lifecycle(), contextlib.AsyncExitStack())
+            self.service.check(READINESS["kafka"], lambda: self.bus.ready())
+            self.service.check(READINESS["redis"], lambda: self.reads.ping())
+
     async def layout_of(self, show_id: str) -> Layout | None:
         """The show's layout, or None while the show does not exist. A show is never deleted and its layout
         never changes, so once seen it is kept in the process: no read-model round trip per booking."""
@@ -81,12 +87,6 @@ class IntakeState:
                 return None
             layout = self._layouts[show_id] = Layout(show.sections)
         return layout
-
-    def __post_init__(self) -> None:
-        if self.service is None:  # the runner's readiness over the adapters handed in
-            self.service = Service("intake", self.settings, Lifecycle(), contextlib.AsyncExitStack())
-            self.service.check(READINESS["kafka"], lambda: self.bus.ready())
-            self.service.check(READINESS["redis"], lambda: self.reads.ping())
 
     async def readiness(self) -> dict[str, bool]:
         """A check the runner does not have yet (the producer is still starting) says not ready."""
