@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 import structlog
 from prometheus_client import Gauge
 
-from projections.keys import Keys, changes_channel
+from projections.keys import Keys, changes_channel, show_of_channel
 from runtime.retry import Retry
 from runtime.transient import is_transient
 
@@ -38,14 +38,6 @@ class _Version(msgspec.Struct):
 
 _version = msgspec.json.Decoder(_Version)
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
-
-
-_CHANNEL_HEAD, _CHANNEL_TAIL = changes_channel("\0").split("\0")
-
-
-def _show_of(channel: bytes) -> str:
-    """The show of a changes channel: the inverse of projections.keys.changes_channel (whose layout it is)."""
-    return channel.decode().removeprefix(_CHANNEL_HEAD).removesuffix(_CHANNEL_TAIL)
 
 
 def _changes(blob: bytes) -> list[tuple[int, bytes]]:
@@ -96,7 +88,7 @@ class ChangeFeed:
                 message = await retry.run(self._resubscribed)
             if message is None or message.get("type") != "message":
                 continue
-            show_id = _show_of(message["channel"])
+            show_id = show_of_channel(message["channel"].decode())
             for queue in list(self._listeners.get(show_id, ())):
                 _offer(queue, message["data"])
 

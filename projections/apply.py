@@ -198,9 +198,11 @@ class EventApplier:
         self._publish = "1" if publish else "0"
         self._script = redis.register_script(APPLY_EVENTS)
 
-    async def apply(self, events: Sequence[ev.Event], keys: Keys) -> list[int]:
+    async def apply(self, events: Sequence[ev.Event], keys: Keys, positions: dict[int, int] | None = None) -> list[int]:
         """Apply events (in order within each show) with one round trip; returns APPLIED / DUPLICATE / GAP
-        for each event, in the order given."""
+        for each event, in the order given. `positions` (partition -> next offset of booking.events) is written
+        after them in the same round trip: Redis replicates in order, so whatever position a replica holds,
+        it holds every event before it (see ProjectionConsumer on a failover)."""
         by_show: dict[str, list[int]] = {}
         for i, event in enumerate(events):
             by_show.setdefault(event.show_id, []).append(i)
@@ -223,7 +225,11 @@ class EventApplier:
                     args=[_encoder.encode(items), self._publish, changes_channel(show_id), CHANGE_LOG_LENGTH],
                     client=pipe,
                 )
+            if positions:
+                pipe.hset(keys.positions(), mapping={str(p): o for p, o in positions.items()})
             replies = await pipe.execute()
+        if positions:
+            replies = replies[:-1]
         results = [APPLIED] * len(events)
         for indexes, reply in zip(by_show.values(), replies, strict=True):
             for i, result in zip(indexes, reply, strict=True):

@@ -60,6 +60,11 @@ class ProjectionConsumer:
         self._instance = secrets.token_hex(6)
         self._paused = False
         self._pending: list[Event] | None = None  # fetched, not yet applied
+        self._pending_positions: dict[int, int] = {}  # partition -> next offset after the batch in hand
+        # Read the generation's stored positions before the next batch: at the start, after a rebalance, and
+        # after any failure (Redis may have failed over and lost its newest writes).
+        self._resync = True
+        self._assigned: set = set()
 
     async def run(self, burst: bool = False) -> None:
         """Apply batches until stopping (`burst`: until a fetch finds nothing, for tests). A step that fails
@@ -67,11 +72,18 @@ class ProjectionConsumer:
         retry = Retry("read models", self._lifecycle)
         while not self._lifecycle.stopping.is_set():
             try:
-                fetched = await retry.run(self._step)
+                fetched = await retry.run(self._step_or_resync)
             except Stopped:
                 return
             if burst and not fetched and not self._paused:
                 return
+
+    async def _step_or_resync(self) -> bool:
+        try:
+            return await self._step()
+        except Exception:
+            self._resync = True
+            raise
 
     async def _step(self) -> bool:
         """One batch applied (True), or nothing fetched / paused for a handover (False)."""
@@ -83,21 +95,47 @@ class ProjectionConsumer:
             await self._redis.srem(PAUSED_KEY, self._instance)
             self._paused = False
             log.info("handover done, resuming", namespace=active_namespace(active))
+        keys = Keys(active_namespace(active))
+        assigned = self._consumer.assignment()
+        if self._resync or assigned != self._assigned:
+            await self._rewind_to_stored(keys, assigned)
         if self._pending is None:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             records = [r for rs in batches.values() for r in rs]
             if not records:
                 return False
             self._pending = decode_events(records)
-        if self._pending:
-            count_results(self._pending, await self._applier.apply(self._pending, Keys(active_namespace(active))))
-        self._pending = None
+            self._pending_positions = {tp.partition: rs[-1].offset + 1 for tp, rs in batches.items() if rs}
+        if self._pending or self._pending_positions:
+            results = await self._applier.apply(self._pending, keys, self._pending_positions)
+            count_results(self._pending, results)
+        self._pending, self._pending_positions = None, {}
         try:
             # Redis is derived: at-least-once is enough, what is applied again is skipped on show_version.
             await self._consumer.commit()
         except KafkaError as exc:
             log.warning("offset commit failed; those events may be applied again (a no-op)", error=repr(exc))
         return True
+
+    async def _rewind_to_stored(self, keys: Keys, assigned: set) -> None:
+        """Seek back to where the generation in Redis says it stands, wherever that is behind this consumer: a
+        Redis failover loses the newest writes (asynchronous replication), and their positions with them, so the
+        events they carried are applied again (a no-op where they did survive: applying is idempotent on
+        show_version). Forward is left to Kafka's committed offsets."""
+        stored = await self._redis.hgetall(keys.positions())
+        for tp in assigned:
+            position = stored.get(str(tp.partition).encode())
+            if position is None:
+                continue
+            if int(position) < await self._consumer.position(tp):
+                log.warning(
+                    "read models behind this consumer (Redis failed over?): applying again",
+                    partition=tp.partition,
+                    from_offset=int(position),
+                )
+                self._consumer.seek(tp, int(position))
+                self._pending, self._pending_positions = None, {}  # fetched past it: fetched again
+        self._assigned, self._resync = set(assigned), False
 
     async def _pause(self) -> None:
         if not self._paused:

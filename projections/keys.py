@@ -26,6 +26,11 @@ def changes_channel(show_id: str) -> str:
     return f"bo:changes:{{{show_id}}}"
 
 
+def show_of_channel(channel: str) -> str:
+    """The show of a changes channel: the inverse of changes_channel."""
+    return channel.removeprefix("bo:changes:{").removesuffix("}")
+
+
 async def live_keys(redis) -> Keys:
     """The keys of the generation reads are served from now."""
     return Keys(active_namespace(await redis.get(ACTIVE_NAMESPACE_KEY)))
@@ -53,6 +58,10 @@ class Keys:
 
     def show_index(self) -> str:
         return f"{self.namespace}:shows"
+
+    def positions(self) -> str:
+        """booking.events partition -> the next offset this generation has applied (written with the applies)."""
+        return f"{self.namespace}:positions"
 
     def pattern(self) -> str:
         return f"{self.namespace}:*"

@@ -84,6 +84,9 @@ class FakeConsumer:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.fetch_at[tp] = offset
 
+    async def position(self, tp: TopicPartition) -> int:
+        return self.fetch_at.get(tp, 0)
+
     def pause(self, *tps: TopicPartition) -> None:
         self.paused.update(tps)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from intake import seat_stream
-from projections.keys import changes_channel
+from projections.keys import changes_channel, show_of_channel
 
 
 def test_the_show_of_a_changes_channel_is_the_inverse_of_its_layout():
     for show_id in ("sh_1", "sh_" + "a" * 20, "sh_{odd}"):
-        assert seat_stream._show_of(changes_channel(show_id).encode()) == show_id
+        assert show_of_channel(changes_channel(show_id)) == show_id
 
 
 class _Broken:

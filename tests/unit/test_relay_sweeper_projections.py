@@ -93,17 +93,21 @@ async def test_the_sweeper_expires_overdue_holds_of_its_partitions_once_while_in
 
 
 class _Redis:
-    """The few calls the projection consumer makes itself; `down` makes them fail as a lost connection (an
-    OSError, transient as redis-py's own ConnectionError is)."""
+    """The few calls the projection consumer makes itself, and the positions hash the applier writes; `down`
+    makes them fail as a lost connection (an OSError, transient as redis-py's own ConnectionError is)."""
 
     def __init__(self) -> None:
         self.down = 0
+        self.positions: dict[bytes, bytes] = {}
 
     async def mget(self, *keys):
         if self.down:
             self.down -= 1
             raise ConnectionError("redis away")
         return [None, None]
+
+    async def hgetall(self, key):
+        return dict(self.positions)
 
     async def srem(self, *a):
         return 0
@@ -114,25 +118,28 @@ class _Redis:
 
 class _Applier:
     def __init__(self, redis: _Redis) -> None:
+        self.redis = redis
         self.applied: list[list] = []
         self.fail = 0
 
-    async def apply(self, events, keys):
+    async def apply(self, events, keys, positions=None):
         if self.fail:
             self.fail -= 1
             raise ConnectionError("redis away mid-batch")
         self.applied.append([e.event_id for e in events])
+        for partition, offset in (positions or {}).items():
+            self.redis.positions[str(partition).encode()] = str(offset).encode()
         return [1] * len(events)
+
+
+def _rejected(n: int) -> bytes:
+    return encode_event(ShowRejected(event_id=f"e{n}", show_id="s", show_version=0, occurred_at=NOW, reason="r"))
 
 
 async def test_the_projection_consumer_keeps_its_batch_while_redis_is_away_and_commits_after():
     consumer, redis, lifecycle = FakeConsumer(topics.EVENTS, partitions=1), _Redis(), Lifecycle()
     for n in range(3):
-        consumer.append(
-            0,
-            encode_event(ShowRejected(event_id=f"e{n}", show_id="s", show_version=0, occurred_at=NOW, reason="r")),
-            b"s",
-        )
+        consumer.append(0, _rejected(n), b"s")
     consumer.append(0, b"not an event", b"s")  # skipped, counted, never stops the consumer
     await consumer.assign([0])
     applier = _Applier(redis)
@@ -143,3 +150,27 @@ async def test_the_projection_consumer_keeps_its_batch_while_redis_is_away_and_c
         await projections.run(burst=True)
     assert applier.applied == [["e0", "e1", "e2"]]  # once, after the failures, the same batch
     assert consumer.committed[next(iter(consumer.assigned))] == 4
+    assert redis.positions == {b"0": b"4"}  # the position goes with the applies
+
+
+async def test_after_a_redis_failover_that_lost_writes_the_events_are_applied_again():
+    consumer, redis, lifecycle = FakeConsumer(topics.EVENTS, partitions=1), _Redis(), Lifecycle()
+    applier = _Applier(redis)
+    projections = ProjectionConsumer(consumer, redis, lifecycle, applier=applier)  # type: ignore[arg-type]
+    for n in range(2):
+        consumer.append(0, _rejected(n), b"s")
+    await consumer.assign([0])
+    async with asyncio.timeout(10):
+        await projections.run(burst=True)
+    # The primary acknowledged the next batch and died before its replica had it: the new primary holds the
+    # old position. The consumer learns of it by the failure the failover causes.
+    consumer.append(0, _rejected(2), b"s")
+    async with asyncio.timeout(10):
+        await projections.run(burst=True)
+    assert redis.positions == {b"0": b"3"}
+    redis.positions = {b"0": b"2"}  # what the promoted replica has
+    redis.down = 1
+    async with asyncio.timeout(10):
+        await projections.run(burst=True)
+    assert applier.applied == [["e0", "e1"], ["e2"], ["e2"]]  # e2 again, from where the new primary stands
+    assert redis.positions == {b"0": b"3"}
