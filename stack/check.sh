@@ -43,7 +43,9 @@ python_lane() {
   step "pytest tests/unit tests/api" "$VENV/bin/python" -m pytest tests/unit tests/api -q
 }
 web_lane() {
-  step "tsc --noEmit (web)" in_web npx tsc --noEmit
+  # Incremental: what tsc learnt last time is kept in node_modules/.cache (git-ignored); a changed file, type
+  # or option is checked again, the rest is not re-derived (about half the time of a cold check).
+  step "tsc --noEmit (web)" in_web npx tsc --noEmit --incremental --tsBuildInfoFile node_modules/.cache/check.tsbuildinfo
   step "vitest (web: npm test)" in_web npm test --silent
 }
 
