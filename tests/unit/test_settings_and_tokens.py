@@ -78,6 +78,8 @@ def test_settings_defaults(tmp_path):
         "pg_shard_read_dsns": (primary,),
         "pg_pool_size": 10,
         "redis_url": "redis://127.0.0.1:16379/0",
+        "redis_sentinels": (),
+        "redis_master": "boxoffice",
         "http_host": "127.0.0.1",
         "http_port": 8000,
         "http_workers": 1,
