@@ -67,6 +67,7 @@ class Retry:
             before_sleep=self._before_sleep,
             reraise=True,
         )
+
         async def attempt() -> T:  # a coroutine function: tenacity would not await what a lambda returns
             return await work()
 

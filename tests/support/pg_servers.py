@@ -61,6 +61,7 @@ def kill_primary(stack_dir: Path, shard: int) -> int:
 
 def start_nodes() -> None:
     """Every node of every shard, as `make up` starts them (running ones are left alone; a lost one rejoins)."""
-    done = subprocess.run([str(ROOT / "stack" / "stack.sh"), "up", "postgres"], capture_output=True, text=True,
-                          timeout=240)
+    done = subprocess.run(
+        [str(ROOT / "stack" / "stack.sh"), "up", "postgres"], capture_output=True, text=True, timeout=240
+    )
     assert done.returncode == 0, done.stderr[-3000:]
