@@ -24,6 +24,8 @@ _ALWAYS = (
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.ReadOnlySQLTransactionError,  # a primary that came back as a standby for a moment
+    # A multi-host DSN (target_session_attrs=read-write) while a failover is under way: every node a standby.
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
     redis.exceptions.ConnectionError,  # BusyLoadingError (LOADING) included
     redis.exceptions.TimeoutError,
     redis.exceptions.TryAgainError,
@@ -48,22 +50,10 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, KafkaError):
         return bool(getattr(exc, "retriable", False))
+    if isinstance(exc, asyncpg.exceptions.InternalClientError) and "cannot switch to state" in str(exc):
+        # asyncpg's protocol state after its connection died under an operation (seen across failovers).
+        return True
     if isinstance(exc, asyncpg.InterfaceError):
         # asyncpg reports a connection that died under it as an InterfaceError; misuse is a defect.
         return "connection is closed" in str(exc) or "connection was closed" in str(exc)
     return False
-
-
-class Backoff:
-    """Exponential backoff with a ceiling; `reset()` after a success."""
-
-    def __init__(self, first: float = 0.1, ceiling: float = 5.0) -> None:
-        self.first, self.ceiling, self.delay = first, ceiling, first
-
-    def next(self) -> float:
-        delay = self.delay
-        self.delay = min(self.delay * 2, self.ceiling)
-        return delay
-
-    def reset(self) -> None:
-        self.delay = self.first

@@ -1,16 +1,17 @@
-"""Booking history is read from the streaming replica (the server that answered says it is a standby), a
-decided booking shows up there (the replica's lag gauge within the documented bound), and with the replica
-stopped history falls back to the primary: the customer still sees every booking."""
+"""Booking history is read from a streaming standby (each shard's synchronous standby under Patroni; the server
+that answered says it is a standby), a decided booking shows up there (the replica's lag gauge within the
+documented bound), and with the standbys stopped history falls back to the primary: the customer still sees
+every booking."""
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 
 import httpx
 import pytest
 
 from tests.support import ids
-from tests.support.processes import ROOT
+from tests.support.pg_servers import start_nodes, stop_standbys
 from tests.support.waiting import eventually
 
 DOCUMENTED_LAG_S = 5.0  # BOXOFFICE_REPLICA_MAX_LAG_S: beyond it, history reads the primary
@@ -30,11 +31,6 @@ async def _metric(system, name: str) -> float:
                 if line.startswith(name + " ") or line.startswith(name + "{"):
                     total += float(line.rsplit(" ", 1)[1])
     return total
-
-
-def _stack(*args: str) -> None:
-    done = subprocess.run([str(ROOT / "stack" / "stack.sh"), *args], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
 
 
 async def _history(api, customer: str) -> list[str]:
@@ -73,7 +69,7 @@ async def test_with_the_replica_stopped_history_falls_back_to_the_primary(api, s
     customer = ids.customer("fallback")
     first = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
     await api.wait_status(customer, first)
-    _stack("down", "replica")
+    assert await asyncio.to_thread(stop_standbys, system.settings.stack_dir)  # every shard's standby
     try:
         second = (await api.book(customer, show_id, quantity=1)).json()["booking_id"]
         await api.wait_status(customer, second)
@@ -86,7 +82,7 @@ async def test_with_the_replica_stopped_history_falls_back_to_the_primary(api, s
             what="every intake noticed the replica is gone",
         )
     finally:
-        _stack("up", "replica")
+        await asyncio.to_thread(start_nodes)
     await eventually(
         lambda: _metric(system, "boxoffice_replica_usable"),
         lambda n: n == _replicas(system),

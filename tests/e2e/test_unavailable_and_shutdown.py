@@ -48,7 +48,10 @@ async def test_kafka_down_is_503_with_retry_after(api, system):
 
 async def test_redis_down_is_503(api, system):
     intake = Service(
-        "intake-no-redis", "intake", {"BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, system.log_dir
+        "intake-no-redis",
+        "intake",
+        {"BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "BOXOFFICE_REDIS_SENTINELS": ""},
+        system.log_dir,
     )
     intake.start(wait=False)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -11,12 +10,12 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
 
-from bench.processes import free_ports
 from ops.topics import describe, ensure_topics
 from runtime.clients import kafka_admin, kafka_consumer, kafka_producer
 from runtime.settings import Settings
 from schemas import topics
 from tests.support.processes import ROOT
+from tests.support.stacks import stack_env
 
 
 async def _produce_and_read(settings: Settings, topic: str, values: list[bytes]) -> list[bytes]:
@@ -75,15 +74,7 @@ async def test_topics_exist_with_the_documented_configuration(settings):
 @pytest.mark.slow
 async def test_messages_survive_a_broker_restart(tmp_path: Path):
     """A broker of its own (own data dir and ports), stopped and started again with stack.sh."""
-    port = free_ports(2)  # the broker and its controller
-    env = {
-        **os.environ,
-        "BOXOFFICE_STACK_DIR": str(tmp_path / "stack"),
-        "BOXOFFICE_TOPOLOGY": "single",
-        "BOXOFFICE_KAFKA_PORT": str(port),
-        "BOXOFFICE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
-        "BOXOFFICE_KAFKA_HEAP": "384m",
-    }
+    env = stack_env(tmp_path / "stack", "single")
     stack = [str(ROOT / "stack" / "stack.sh")]
     settings = Settings.from_env(env)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -65,3 +66,21 @@ def start_nodes() -> None:
         [str(ROOT / "stack" / "stack.sh"), "up", "postgres"], capture_output=True, text=True, timeout=240
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def stop_standbys(stack_dir: Path) -> list[tuple[int, int]]:
+    """Stop every shard's standby as an operator would (SIGTERM to its Patroni, which stops its PostgreSQL);
+    returns which nodes were stopped. The primaries go on alone (synchronous_mode is not strict)."""
+    stopped = []
+    for shard in range(int(os.environ.get("BOXOFFICE_PG_SHARDS", "2"))):
+        for node in range(nodes_per_shard()):
+            if node_role(shard, node) == "replica":
+                pid = int((node_dir(stack_dir, shard, node) / "patroni.pid").read_text())
+                os.kill(pid, signal.SIGTERM)
+                stopped.append((shard, node, pid))
+    for _, _, pid in stopped:
+        for _ in range(300):
+            if not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "Z":
+                break
+            time.sleep(0.1)
+    return [(shard, node) for shard, node, _ in stopped]

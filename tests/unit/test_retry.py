@@ -80,3 +80,13 @@ async def test_work_may_be_a_lambda_returning_a_coroutine():
     work, calls = _flaky([ConnectionRefusedError()])
     assert await Retry("unit-f", first=0.001).run(lambda: work()) == "done"
     assert len(calls) == 2
+
+
+def test_a_failover_in_progress_is_transient():
+    import asyncpg
+
+    from runtime.transient import is_transient
+
+    assert is_transient(asyncpg.exceptions.TargetServerAttributeNotMatched("None of the hosts match"))
+    assert is_transient(asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation"))
+    assert not is_transient(asyncpg.exceptions.InternalClientError("something else"))
