@@ -161,8 +161,12 @@ patroni_node_up() {  # shard node
   fi
   patroni_config "$s" "$n" > "$dir/patroni.yml"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/patroni.yml"; fi
-  as_postgres nohup "$PATRONI_BIN" "$dir/patroni.yml" > "$dir/log/patroni.out" 2>&1 &
-  echo $! > "$dir/patroni.pid"
+  # The pid file is written by the process that becomes Patroni (exec), not taken from $!: as root, $! would be
+  # runuser's, which stays between us and Patroni, and a signal to it would not reach Patroni.
+  rm -f "$dir/patroni.pid"
+  as_postgres nohup bash -c 'echo $$ > "$1"; exec "$2" "$3"' patroni "$dir/patroni.pid" "$PATRONI_BIN" \
+    "$dir/patroni.yml" > "$dir/log/patroni.out" 2>&1 &
+  for _ in $(seq 1 50); do [ -s "$dir/patroni.pid" ] && break; sleep 0.1; done
 }
 
 # What a node's REST API says of it (JSON), and its role there: primary, replica, or nothing when it does not
