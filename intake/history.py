@@ -98,6 +98,9 @@ class _ShardHistory:
         if not standby["standby"]:
             self._set_usable(False, "the read DSN is not a standby; reading history from the primary")
             self._unexpected = None  # it answered: a later failure of any kind is news again
+            # A prefer-standby DSN chose the primary because no standby answered when it connected: connect
+            # afresh next time, so a standby that is back (or a new one after a failover) is found again.
+            await self._replica.expire_connections()
             return
         current = await self._primary.fetchval("SELECT pg_current_wal_lsn()::text")
         lag_bytes = max(0, _lsn(current) - _lsn(standby["replayed"] or "0/0"))
