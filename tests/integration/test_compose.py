@@ -48,45 +48,50 @@ def _mounts(service: dict) -> dict[str, Path]:
 
 def test_compose_names_every_process_the_local_stack_starts(compose):
     services = compose["services"]
-    assert {"kafka", "postgres", "postgres-replica", "redis", "nginx"} <= set(services)
-    assert services["kafka"]["image"].startswith("apache/kafka:4.1")
     started = [line.split() for line in _services_sh("list", BOXOFFICE_INTAKE_INSTANCES="2").splitlines()]
     assert [name for name, _, _ in started][:2] == ["intake-1", "intake-2"]
     for name, module, _port in started:
         service = services[re.sub(r"-\d+$", "", name)]  # intake-1, intake-2, … are the replicas of intake
         assert service["command"][-1] == module, name
-        assert service["environment"]["BOXOFFICE_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert service["environment"]["BOXOFFICE_KAFKA_BOOTSTRAP"] == "kafka-1:9092,kafka-2:9092,kafka-3:9092"
     assert services["intake"]["deploy"]["replicas"] == sum(name.startswith("intake-") for name, _, _ in started)
-    for engine in ("kafka", "postgres", "postgres-replica", "redis", "nginx"):
-        assert "healthcheck" in services[engine], engine
+    assert {"nginx", "nginx_exporter", "prometheus", "postgres_exporter", "redis_exporter"} <= set(services)
 
 
-def test_compose_reads_history_from_a_streaming_replica(compose):
+def test_compose_runs_the_highly_available_engines(compose):
     services = compose["services"]
-    env = services["intake"]["environment"]
-    assert "@postgres-replica:5432/" in env["BOXOFFICE_PG_READ_DSN"]
-    assert "@postgres:5432/" in env["BOXOFFICE_PG_DSN"]
-    assert "postgres-replica" in services["intake"]["depends_on"]
-    primary = " ".join(services["postgres"]["command"])
-    for setting in ("wal_level=replica", "max_wal_senders=", "max_replication_slots="):
-        assert setting in primary
-    replica = services["postgres-replica"]
-    assert replica["image"] == services["postgres"]["image"]
-    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for script in (*_mounts(services["postgres"]).values(), *_mounts(replica).values()):
-        assert script.is_file(), script
-        assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
-    replica_script = _mounts(replica)[replica["entrypoint"][0]].read_text()
-    for part in (
-        "pg_basebackup",
-        "-R",
-        "-X stream",
-        "-C -S",
-        "boxoffice_replica",
-        "hot_standby=on",
-        "hot_standby_feedback=on",
-    ):
-        assert part in replica_script
+    kafka = [services[f"kafka-{i}"] for i in (1, 2, 3)]
+    assert all(k["image"].startswith("apache/kafka:4.1") and "healthcheck" in k for k in kafka)
+    env = kafka[0]["environment"]
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+    assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == (3, 2)
+    assert env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+    assert {k["environment"]["KAFKA_NODE_ID"] for k in kafka} == {1, 2, 3}
+    # PostgreSQL: two Patroni nodes per shard over a 3-member etcd, in synchronous mode.
+    assert {f"etcd-{i}" for i in (1, 2, 3)} <= set(services)
+    for shard in (0, 1):
+        nodes = [services[f"pg-{shard}{n}"] for n in "ab"]
+        assert {n["environment"]["PATRONI_SCOPE"] for n in nodes} == {f"boxoffice-shard{shard}"}
+        assert all(n["build"]["dockerfile"] == "Dockerfile.patroni" for n in nodes)
+    patroni = yaml.safe_load((ROOT / "stack" / "postgres" / "compose-patroni.yml").read_text())
+    dcs = patroni["bootstrap"]["dcs"]
+    assert dcs["synchronous_mode"] is True and dcs["postgresql"]["use_pg_rewind"] is True
+    assert patroni["etcd3"]["hosts"] == "etcd-1:2379,etcd-2:2379,etcd-3:2379"
+    assert (ROOT / "stack" / "postgres" / "Dockerfile.patroni").is_file() and (ROOT / "Dockerfile").is_file()
+    shard_dsns = services["intake"]["environment"]["BOXOFFICE_PG_SHARD_DSNS"].split()
+    assert shard_dsns == [
+        f"postgresql://boxoffice@pg-{s}a:5432,pg-{s}b:5432/boxoffice?target_session_attrs=read-write" for s in (0, 1)
+    ]
+    assert "prefer-standby" in services["intake"]["environment"]["BOXOFFICE_PG_READ_DSN"]
+    # Redis: a primary, a replica and three sentinels, which the clients ask.
+    assert services["redis-2"]["command"][-3:] == ["--replicaof", "redis-1", "6379"]
+    assert services["intake"]["environment"]["BOXOFFICE_REDIS_SENTINELS"] == (
+        "sentinel-1:26379,sentinel-2:26379,sentinel-3:26379"
+    )
+    assert all(f"sentinel-{i}" in services for i in (1, 2, 3))
+    # Prometheus runs the alerting rules the local stack runs.
+    mounts = _mounts(services["prometheus"])
+    assert mounts["/etc/prometheus/rules.yml"] == ROOT / "stack" / "prometheus" / "rules.yml"
 
 
 def test_compose_nginx_runs_the_config_file_the_local_stack_runs(compose, tmp_path):

@@ -34,3 +34,15 @@ def test_every_alert_the_issue_names_has_a_rule_and_a_test():
         "HoldsOverdue",
     ):
         assert f"alert: {alert}" in rules and f"alertname: {alert}" in tests, alert
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool comes with `make install` (Debian prometheus)")
+def test_compose_s_prometheus_config_is_valid(tmp_path):
+    config = (
+        (RULES / "compose-prometheus.yml").read_text().replace("/etc/prometheus/rules.yml", str(RULES / "rules.yml"))
+    )
+    (tmp_path / "prometheus.yml").write_text(config)
+    done = subprocess.run(
+        ["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
