@@ -119,8 +119,9 @@ def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:
     url = urlparse(settings.redis_url)
     db = int(url.path.strip("/") or 0)
     sentinels = [(host, int(port)) for host, _, port in (s.rpartition(":") for s in settings.redis_sentinels)]
-    sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1, "socket_connect_timeout": 1})
-    return sentinel.master_for(settings.redis_master, redis_class=aioredis.Redis, db=db, **options)
+    sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1, "socket_connect_timeout": 1})  # type: ignore[no-untyped-call]
+    client: aioredis.Redis = sentinel.master_for(settings.redis_master, redis_class=aioredis.Redis, db=db, **options)
+    return client
 
 
 async def kafka_answers(client: Any) -> bool:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
+from structlog.typing import Processor
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
-def configure_logging(service: str, level: str = "info") -> structlog.stdlib.BoundLogger:
-    shared = [
+def configure_logging(service: str, level: str = "info") -> Any:
+    """Returns the service's logger (structlog's filtering bound logger)."""
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

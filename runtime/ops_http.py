@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 
 import msgspec
 import uvicorn
@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.api import Health, Readiness
 
@@ -37,10 +38,10 @@ class _AsgiEndpoint:
     """An ASGI app as a route's endpoint: Route calls a plain function as `handler(request)`, but an object
     as an ASGI app (prometheus_client's app is a plain function)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
 
 
@@ -61,8 +62,9 @@ def ops_app(ready: ReadinessProbe) -> Starlette:
 
 
 class _Server(uvicorn.Server):
-    def capture_signals(self):  # the Lifecycle handles signals
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:  # the Lifecycle handles signals
+        yield
 
 
 class OpsServer:
@@ -78,11 +80,11 @@ class OpsServer:
             timeout_graceful_shutdown=2,
         )
         self._server = _Server(config)
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
-        return self._server.servers[0].sockets[0].getsockname()[1]
+        return int(self._server.servers[0].sockets[0].getsockname()[1])
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._server.serve())

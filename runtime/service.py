@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 import redis.asyncio as aioredis
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
@@ -104,7 +105,7 @@ class Service:
         self.defer(pool.close)
 
         async def ping() -> bool:
-            return await pool.fetchval("SELECT 1") == 1
+            return bool(await pool.fetchval("SELECT 1") == 1)
 
         self.check(check, ping)
         return pool
@@ -151,14 +152,14 @@ class Service:
         async def ping() -> bool:
             conn = await connect()
             try:
-                return await conn.fetchval("SELECT 1") == 1
+                return bool(await conn.fetchval("SELECT 1") == 1)
             finally:
                 await conn.close()
 
         self.check(check, ping)
         return connect
 
-    def http_client(self, timeout_s: float = 5.0):
+    def http_client(self, timeout_s: float = 5.0) -> httpx.AsyncClient:
         client = clients.http_client(timeout_s)
         self.defer(client.aclose)
         return client

@@ -31,7 +31,7 @@ REFRESH_S = 1.0
 def partition_of(show_id: str, partitions: int = topics.COMMANDS_PARTITIONS) -> int:
     """The partition of booking.commands a show's commands go to: what Kafka's default partitioner does
     with the key (murmur2, positive, modulo the partition count)."""
-    return (murmur2(show_id.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(show_id.encode()) & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Shards:
         self.replicas = list(replicas) if replicas is not None else None
         self.topic = topic
         self.map = ShardMap.default(len(self.primaries))
-        self._watcher: asyncio.Task | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self.loaded = asyncio.Event()
 
     @property
@@ -152,20 +152,20 @@ class AllShards(Shards):
     row found, `fetchval` the sum of `count(…)`/`sum(…)` results and otherwise the first value found;
     `execute` runs on every shard; `acquire()` is shard 0's (for tests that need one database)."""
 
-    async def fetch(self, query: str, *args: Any) -> list:
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
         rows = []
         for pool in self.primaries:
             rows += await pool.fetch(query, *args)
         return rows
 
-    async def fetchrow(self, query: str, *args: Any):
+    async def fetchrow(self, query: str, *args: Any) -> Any:
         for pool in self.primaries:
             row = await pool.fetchrow(query, *args)
             if row is not None:
                 return row
         return None
 
-    async def fetchval(self, query: str, *args: Any):
+    async def fetchval(self, query: str, *args: Any) -> Any:
         values = [await pool.fetchval(query, *args) for pool in self.primaries]
         found = [v for v in values if v is not None]
         lowered = query.lower()
@@ -180,5 +180,5 @@ class AllShards(Shards):
     async def execute(self, query: str, *args: Any) -> list[str]:
         return [await pool.execute(query, *args) for pool in self.primaries]
 
-    def acquire(self):
+    def acquire(self) -> Any:
         return self.primaries[0].acquire()
