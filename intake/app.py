@@ -26,12 +26,8 @@ from intake.seat_stream import ChangeFeed, RedisSeatStreams
 from intake.state import IntakeState
 from intake.tokens import TokenVerifier
 from projections.reads import ReadModels
-from runtime.clients import pg_pool
-from runtime.lifecycle import Lifecycle, tune_gc
-from runtime.logging import configure_logging
-from runtime.service import Service
+from runtime.service import Service, serving
 from runtime.settings import Settings
-from runtime.shards import Shards
 from runtime.transient import STORE_ERRORS, is_transient
 
 log = structlog.get_logger()
@@ -110,28 +106,14 @@ def routes() -> list[Route]:
     return out
 
 
-async def _shards(service: Service) -> Shards:
-    """Every shard's primary (3 connections) and streaming replica (5), the shard map re-read every second,
-    closed with the runner's other clients. Not Service.shards (yet): it sizes both kinds of pools alike,
-    and it would add its "postgres" and "shard_map" checks to /readyz, which API.md keeps to Kafka and
-    Redis."""
-    settings = service.settings
-    shards = Shards(
-        [await pg_pool(settings, dsn=dsn, size=3, min_size=0) for dsn in settings.pg_shard_dsns],
-        [await pg_pool(settings, dsn=dsn, size=5, min_size=0) for dsn in settings.pg_shard_read_dsns],
-    )
-    service.defer(shards.close)
-    shards.watch()
-    return shards
-
-
 async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
     """The intake's adapters on the runner every worker uses: each client's teardown is registered on its
     AsyncExitStack as it is built (undone in reverse order: the producer flushes first), readiness is its
     checks. The producer starts in the background, so the intake answers (not ready; 503 on writes) while
     Kafka is down."""
     settings = service.settings
-    shards = await _shards(service)
+    # Every shard's primary (3 connections) and standby (5); not part of /readyz (API.md: Kafka and Redis).
+    shards = await service.shards(3, replicas=True, replica_size=5, checks=False)
     redis = service.redis(max_connections=200)
     history = BookingHistory(shards, settings.replica_max_lag_s)
     history.start()
@@ -165,15 +147,11 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
         if state is not None:
             yield
             return
-        configure_logging(settings.instance or "intake", settings.log_level)
-        tune_gc()
-        lifecycle = Lifecycle()  # uvicorn owns SIGTERM: the end of the lifespan is the stop
-        async with contextlib.AsyncExitStack() as stack:
-            app.state.intake = await adapters(Service("intake", settings, lifecycle, stack), TokenVerifier(auth_secret))
-            try:
-                yield
-            finally:
-                lifecycle.stop()  # a producer still waiting for Kafka gives up at once
+        # The runner every worker uses; uvicorn owns SIGTERM (the end of the lifespan is the stop) and serves
+        # /healthz, /readyz and /metrics on the API port itself.
+        async with serving(settings.instance or "intake", settings, ops=False, signals=False) as service:
+            app.state.intake = await adapters(service, TokenVerifier(auth_secret))
+            yield
         log.info("intake stopped")
 
     app = Starlette(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
@@ -110,15 +110,25 @@ class Service:
         self.check(check, ping)
         return pool
 
-    async def shards(self, size: int, replicas: bool = False, topic: str = topics.COMMANDS, **kw: Any) -> Shards:
-        """A pool per shard (and per replica when asked), and the shard map, re-read every second."""
+    async def shards(
+        self,
+        size: int,
+        replicas: bool = False,
+        topic: str = topics.COMMANDS,
+        replica_size: int | None = None,
+        checks: bool = True,
+        **kw: Any,
+    ) -> Shards:
+        """A pool per shard (and per replica when asked, `replica_size` connections each), and the shard map,
+        re-read every second. `checks`: readiness needs every shard and the map (the intake's does not:
+        API.md keeps its /readyz to Kafka and Redis)."""
         primaries = [
             await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0, **kw)
             for dsn in self.settings.pg_shard_dsns
         ]
         read = (
             [
-                await clients.pg_pool(self.settings, dsn=dsn, size=size, min_size=0)
+                await clients.pg_pool(self.settings, dsn=dsn, size=replica_size or size, min_size=0)
                 for dsn in self.settings.pg_shard_read_dsns
             ]
             if replicas
@@ -127,6 +137,8 @@ class Service:
         shards = Shards(primaries, read, topic)
         self.defer(shards.close)
         shards.watch()
+        if not checks:
+            return shards
 
         async def every_shard_answers() -> bool:
             return all([await pool.fetchval("SELECT 1") == 1 for pool in primaries])
@@ -242,25 +254,40 @@ class Service:
                 seen.discard(partition)
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    name: str, settings: Settings | None = None, *, ops: bool = True, signals: bool = True
+) -> AsyncIterator[Service]:
+    """A process's runner: settings, JSON logs, the collector tuned, the lifecycle (SIGTERM/SIGINT handled when
+    `signals`; the intake's uvicorn owns them), the ops server (health, readiness, metrics) when `ops`, and the
+    AsyncExitStack every client's teardown is registered on (undone in reverse order when the block ends)."""
+    settings = settings or Settings.from_env()
+    log = configure_logging(name, settings.log_level)
+    tune_gc()
+    lifecycle = Lifecycle()
+    if signals:
+        lifecycle.install_signal_handlers()
+    async with contextlib.AsyncExitStack() as stack:
+        service = Service(name, settings, lifecycle, stack)
+        if ops:
+            await service.serve_ops()
+        log.info(f"{name} starting", metrics_port=service.ops.port if service.ops else None)
+        try:
+            yield service
+        finally:
+            lifecycle.stop()  # anything still waiting for a dependency gives up at once
+    log.info(f"{name} exited")
+
+
 def run_service(name: str, main: Callable[[Service], Awaitable[None]], *, ops: bool = True) -> None:
     """The process entry point of a worker: `if __name__ == "__main__": run_service("name", main)`."""
     import uvloop
 
     async def entry() -> None:
-        settings = Settings.from_env()
-        log = configure_logging(name, settings.log_level)
-        tune_gc()
-        lifecycle = Lifecycle()
-        lifecycle.install_signal_handlers()
-        async with contextlib.AsyncExitStack() as stack:
-            service = Service(name, settings, lifecycle, stack)
-            if ops:
-                await service.serve_ops()
-            log.info(f"{name} starting", metrics_port=service.ops.port if service.ops else None)
+        async with serving(name, ops=ops) as service:
             try:
                 await main(service)
             except Stopping as what:
-                log.info(f"{name} stopped while waiting for {what}")
-        log.info(f"{name} exited")
+                service.log.info(f"{name} stopped while waiting for {what}")
 
     uvloop.run(entry())
