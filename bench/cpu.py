@@ -17,6 +17,11 @@ COMPONENTS = (
     ("notifier", ("-m notifier ",)),
     ("expiry", ("-m expiry",)),
     ("intake", ("-m intake",)),
+    # The HA topology's own processes (before postgres: an exporter's command line names postgres too).
+    ("prometheus and exporters", ("prometheus", "nginx-exporter")),
+    ("patroni", ("bin/patroni",)),
+    ("etcd", ("etcd --name",)),
+    ("redis sentinels", ("redis-sentinel", "[sentinel]")),
     ("nginx", ("nginx",)),
     # PostgreSQL's processes by role: the sessions doing the work, the replicas replaying it, the WAL
     # writer and senders shipping it, and the rest (checkpointer, background writer, autovacuum).

@@ -20,6 +20,7 @@ from aiokafka.admin import NewTopic
 
 from bench import cpu, processes
 from ops.invariants import overbooking_violations
+from ops.topics import durability
 from runtime.clients import kafka_admin, kafka_consumer, kafka_producer, open_shards, redis_client
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
@@ -62,9 +63,11 @@ async def _bench_topic(settings: Settings, catalog: AllShards, topic: str, shard
     admin = kafka_admin(settings, "boxoffice-bench")
     await admin.start()
     try:
-        await admin.create_topics(
-            [NewTopic(topic, topics.COMMANDS_PARTITIONS, 1, topic_configs={"retention.ms": str(24 * 3600 * 1000)})]
-        )
+        # The durability booking.commands has on this cluster (replication factor 3 and min.insync.replicas 2
+        # on the HA topology): the drain pays what production pays.
+        replication, min_isr = durability(len((await admin.describe_cluster())["brokers"]))
+        configs = {"retention.ms": str(24 * 3600 * 1000), "min.insync.replicas": str(min_isr)}
+        await admin.create_topics([NewTopic(topic, topics.COMMANDS_PARTITIONS, replication, topic_configs=configs)])
     finally:
         await admin.close()
     await catalog.catalog.execute(
