@@ -87,7 +87,7 @@ export interface paths {
         put?: never;
         /**
          * create a show (admin); decided asynchronously
-         * @description 422 also for the rules JSON Schema cannot state, which the schema descriptions name.
+         * @description 422 also for the rules JSON Schema cannot state, which the schema descriptions name. A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.
          */
         post: operations["create_show"];
         delete?: never;
@@ -506,15 +506,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            /** @description not ready: the failing checks say which */
             503: {
                 headers: {
-                    /** @description seconds to wait before retrying */
-                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
@@ -640,7 +638,10 @@ export interface operations {
     create_show: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description optional: the same key and body from the same admin is the same show (safe retries) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -717,7 +718,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the body breaks a rule of the contract (details name the path) */
+            /** @description a parameter or the body breaks a rule of the contract (details name the path) */
             422: {
                 headers: {
                     [name: string]: unknown;
