@@ -65,7 +65,7 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> list[str]:
         shards, redis = await open_shards(settings), redis_client(settings)
         try:
-            return await reconcile(shards, redis, await live_keys(redis), args.show or None)
+            return await reconcile(shards, redis, await live_keys(redis), args.show or None, settle_s=args.settle)
         finally:
             await shards.close()
             await redis.aclose()
@@ -139,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     reconcile = sub.add_parser("reconcile", help="compare Redis read models with PostgreSQL (exit 1 on a difference)")
     reconcile.add_argument("--show", action="append", help="only this show (repeatable)")
+    reconcile.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="seconds before a second look; only differences found both times count (default 2)",
+    )
     reconcile.set_defaults(run=_reconcile)
 
     shards = sub.add_parser("shards", help="the shard map (partition -> shard); `move` a partition to another shard")

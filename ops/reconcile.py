@@ -8,6 +8,7 @@ booking: the status document exists with PostgreSQL's status and seats. Returns 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import asyncpg
@@ -23,10 +24,25 @@ _booking_view = msgspec.json.Decoder(BookingView)  # the stored document is the 
 
 
 async def reconcile(
-    shards: Shards, redis: aioredis.Redis, keys: Keys, show_ids: Iterable[str] | None = None
+    shards: Shards,
+    redis: aioredis.Redis,
+    keys: Keys,
+    show_ids: Iterable[str] | None = None,
+    settle_s: float = 0.0,
 ) -> list[str]:
-    """Every shard, each for the partitions the shard map gives it."""
+    """Every shard, each for the partitions the shard map gives it. `settle_s`: on a live system a decision can
+    land in Redis between the read of PostgreSQL and the read of Redis (a hold expiring, say): differences are
+    looked for again after `settle_s`, and only those found both times are reported."""
     wanted = None if show_ids is None else list(show_ids)
+    differences = await _once(shards, redis, keys, wanted)
+    if differences and settle_s > 0:
+        await asyncio.sleep(settle_s)
+        again = set(await _once(shards, redis, keys, wanted))
+        differences = [d for d in differences if d in again]
+    return differences
+
+
+async def _once(shards: Shards, redis: aioredis.Redis, keys: Keys, wanted: list[str] | None) -> list[str]:
     differences: list[str] = []
     for shard, pool in enumerate(shards.primaries):
         differences += await _reconcile_shard(pool, shards.map.owned(shard), redis, keys, wanted)

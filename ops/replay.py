@@ -79,8 +79,9 @@ async def _consume_range(
             records = [r for r in records if r.offset < end[tp]]
             if records:
                 events = decode_events(records)
-                if events:
-                    count_results(events, await applier.apply(events, keys))
+                # The positions go with the applies: the generation knows how far it stands (see
+                # ProjectionConsumer: after a Redis failover the live consumers rewind to them).
+                count_results(events, await applier.apply(events, keys, {tp.partition: records[-1].offset + 1}))
                 on_progress(records[-1].offset + 1 - start.get(tp, 0))
                 start[tp] = records[-1].offset + 1
             if start.get(tp, 0) >= end[tp]:

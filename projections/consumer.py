@@ -126,6 +126,15 @@ class ProjectionConsumer:
         for tp in assigned:
             position = stored.get(str(tp.partition).encode())
             if position is None:
+                # Nothing of this partition in the generation (Redis lost it all, or a generation from before
+                # positions were stored): rebuild it from the start of booking.events.
+                if await self._consumer.position(tp) > 0:
+                    log.warning(
+                        "read models hold no position for this partition: applying it from the start",
+                        partition=tp.partition,
+                    )
+                    self._consumer.seek_to_beginning(tp)
+                    self._pending, self._pending_positions = None, {}
                 continue
             if int(position) < await self._consumer.position(tp):
                 log.warning(

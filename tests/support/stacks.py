@@ -46,7 +46,10 @@ def stack_env(directory: Path, topology: str = "single", shards: int = 1, **extr
     done = subprocess.run(
         ["bash", "-c", f'. "{ROOT}/stack/env.sh" && env -0'], env=base, capture_output=True, check=True
     )
-    return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+    env = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+    # What this topology does not set (no sentinels on `single`) is set empty (= unset), so that a process
+    # started with it over the test process's own environment (the test stack's) does not inherit the value.
+    return {name: "" for name in DERIVED} | env
 
 
 def run_stack(env: dict[str, str], *args: str, timeout: float = 240) -> None:

@@ -87,6 +87,10 @@ class FakeConsumer:
     async def position(self, tp: TopicPartition) -> int:
         return self.fetch_at.get(tp, 0)
 
+    def seek_to_beginning(self, *tps: TopicPartition) -> None:
+        for tp in tps:
+            self.fetch_at[tp] = 0
+
     def pause(self, *tps: TopicPartition) -> None:
         self.paused.update(tps)
 

@@ -174,3 +174,18 @@ async def test_after_a_redis_failover_that_lost_writes_the_events_are_applied_ag
         await projections.run(burst=True)
     assert applier.applied == [["e0", "e1"], ["e2"], ["e2"]]  # e2 again, from where the new primary stands
     assert redis.positions == {b"0": b"3"}
+
+
+async def test_a_generation_without_positions_is_rebuilt_from_the_start():
+    """Redis lost everything (or the generation predates stored positions): the consumer, whatever Kafka's
+    committed offsets say, applies the partition again from its first event."""
+    consumer, redis, lifecycle = FakeConsumer(topics.EVENTS, partitions=1), _Redis(), Lifecycle()
+    applier = _Applier(redis)
+    for n in range(3):
+        consumer.append(0, _rejected(n), b"s")
+    await consumer.assign([0])
+    consumer.seek(next(iter(consumer.assigned)), 2)  # the committed offset says two were applied
+    projections = ProjectionConsumer(consumer, redis, lifecycle, applier=applier)  # type: ignore[arg-type]
+    async with asyncio.timeout(10):
+        await projections.run(burst=True)
+    assert applier.applied == [["e0", "e1", "e2"]] and redis.positions == {b"0": b"3"}
