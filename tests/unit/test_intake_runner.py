@@ -124,3 +124,44 @@ async def test_a_stop_while_the_producer_starts_ends_the_start():
     await asyncio.sleep(0.01)
     assert quiet._starting is not None and quiet._starting.done() and quiet._starting.exception() is None
     await quiet.stop()
+
+
+async def test_a_producer_that_can_never_send_again_is_replaced():
+    """After a broker lost its producer state, an idempotent producer answers OutOfOrderSequenceNumber to every
+    send for good (seen under a broker SIGKILL): the bus starts a new producer instead of answering 503 forever."""
+    from aiokafka.errors import OutOfOrderSequenceNumber
+
+    class Client:
+        async def fetch_all_metadata(self):
+            return object()
+
+    made: list[object] = []
+
+    class Producer:
+        client = Client()
+
+        def __init__(self, broken: bool) -> None:
+            self.broken, self.stopped = broken, False
+
+        async def send_and_wait(self, topic, raw, key, headers):
+            if self.broken:
+                raise OutOfOrderSequenceNumber()
+            return SimpleNamespace(partition=1, offset=len(made))
+
+        async def stop(self) -> None:
+            self.stopped = True
+
+    async def started() -> Producer:
+        producer = Producer(broken=not made)  # the first one is (or becomes) broken
+        made.append(producer)
+        return producer
+
+    bus = CommandBus()
+    bus.start(started)  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    with pytest.raises(ApiError):  # 503: not acked
+        await bus.send(_command())
+    await asyncio.sleep(0.01)
+    assert tuple(await bus.send(_command())) == (1, 2)  # the second producer
+    assert len(made) == 2 and made[0].stopped  # type: ignore[attr-defined]
+    await bus.stop()
