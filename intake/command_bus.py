@@ -11,13 +11,7 @@ from typing import NamedTuple
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    InvalidProducerEpoch,
-    KafkaError,
-    OutOfOrderSequenceNumber,
-    ProducerFenced,
-    UnknownProducerId,
-)
+from aiokafka.errors import KafkaError
 
 from intake.errors import unavailable
 from runtime.clients import kafka_answers
@@ -34,22 +28,16 @@ class Placement(NamedTuple):
 
 
 SEND_TIMEOUT_S = 5.0
-# What leaves an idempotent producer unable to send again (its producer id's sequence no longer matches the
-# broker's, as after a broker lost its state): only a new producer (a new id) can.
-_PRODUCER_BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
 class CommandBus:
     def __init__(self) -> None:
         self._producer: AIOKafkaProducer | None = None
         self._starting: asyncio.Task[None] | None = None
-        self._closing: asyncio.Task[None] | None = None
-        self._started: Callable[[], Awaitable[AIOKafkaProducer]] | None = None
 
     def start(self, started: Callable[[], Awaitable[AIOKafkaProducer]]) -> None:
         """`started()` in the background: a started producer (Service.kafka_producer waits out Kafka with the
         one retry primitive, and stops the producer at shutdown); until then a send answers 503."""
-        self._started = started
 
         async def attach() -> None:
             try:
@@ -63,17 +51,6 @@ class CommandBus:
             log.info("kafka producer started")
 
         self._starting = asyncio.create_task(attach())
-
-    def _replace(self, exc: BaseException) -> None:
-        """The producer cannot send any more: start a new one (in the background; sends answer 503 until it is
-        there). A command it may have published is a no-op when published again (its booking id is derived)."""
-        if self._started is None or (self._starting is not None and not self._starting.done()):
-            return  # never started, or a replacement is on its way
-        log.error("kafka producer broken; starting a new one", error=repr(exc))
-        broken, self._producer = self._producer, None
-        self.start(self._started)
-        if broken is not None:
-            self._closing = asyncio.create_task(_stop_quietly(broken))
 
     async def stop(self) -> None:
         """No more waiting for Kafka (the producer itself, once started, is stopped by whoever started it)."""
@@ -100,12 +77,5 @@ class CommandBus:
             )
         except (KafkaError, TimeoutError) as exc:
             log.warning("command not acked", error=repr(exc), command_type=command.type)
-            if isinstance(exc, _PRODUCER_BROKEN):
-                self._replace(exc)
             raise unavailable("the command log (Kafka) did not acknowledge the request; retry it") from None
         return Placement(acked.partition, acked.offset)
-
-
-async def _stop_quietly(producer: AIOKafkaProducer) -> None:
-    with contextlib.suppress(Exception):
-        await producer.stop()

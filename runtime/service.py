@@ -19,13 +19,14 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from prometheus_client import Gauge
 
 from runtime import clients
 from runtime.lifecycle import Lifecycle, tune_gc
 from runtime.logging import configure_logging
 from runtime.ops_http import OpsServer
+from runtime.producer import HealingProducer
 from runtime.retry import Retry, Stopped
 from runtime.settings import Settings
 from runtime.shards import Shards
@@ -183,9 +184,11 @@ class Service:
             self.check("redis", client.ping)
         return client
 
-    async def kafka_producer(self, **overrides: Any) -> AIOKafkaProducer:
-        async def start() -> AIOKafkaProducer:
-            producer = clients.kafka_producer(self.settings, **overrides)
+    async def kafka_producer(self, **overrides: Any) -> HealingProducer:
+        """A started idempotent producer that replaces itself when it can never send again (runtime/producer.py)."""
+
+        async def start() -> HealingProducer:
+            producer = HealingProducer(lambda: clients.kafka_producer(self.settings, **overrides))
             try:
                 await producer.start()
             except BaseException:

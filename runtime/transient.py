@@ -13,6 +13,8 @@ import asyncpg
 import redis.exceptions
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
+from runtime.producer import BROKEN
+
 _ALWAYS = (
     OSError,  # ConnectionRefusedError, ConnectionResetError, …
     TimeoutError,
@@ -31,6 +33,8 @@ _ALWAYS = (
     redis.exceptions.TryAgainError,
     KafkaConnectionError,
     KafkaTimeoutError,
+    # An idempotent producer that lost its sequence: a retry goes through a new producer (runtime/producer.py).
+    *BROKEN,
 )
 
 
