@@ -47,26 +47,34 @@ class HealingProducer:
 
     async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
         await self._healed()
-        return self._watched(await self._current.send(*args, **kwargs))
+        producer = self._current
+        return self._watched(producer, await producer.send(*args, **kwargs))
 
     async def send_batch(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
         await self._healed()
-        return self._watched(await self._current.send_batch(*args, **kwargs))
+        producer = self._current
+        return self._watched(producer, await producer.send_batch(*args, **kwargs))
 
     async def send_and_wait(self, *args: Any, **kwargs: Any) -> Any:
+        await self._healed()
+        producer = self._current
         try:
-            return await (await self.send(*args, **kwargs))
+            return await (await producer.send(*args, **kwargs))
         except BROKEN:
-            self._broken = True  # at once (the future's callback runs at the next turn of the loop)
+            self._broke(producer)  # at once (a future's callback would run at the next turn of the loop)
             raise
 
-    def _watched(self, future: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    def _watched(self, producer: AIOKafkaProducer, future: asyncio.Future[Any]) -> asyncio.Future[Any]:
         def done(f: asyncio.Future[Any]) -> None:
             if not f.cancelled() and isinstance(f.exception(), BROKEN):
-                self._broken = True
+                self._broke(producer)
 
         future.add_done_callback(done)
         return future
+
+    def _broke(self, producer: AIOKafkaProducer) -> None:
+        if producer is self._current:  # a send of an already replaced one says nothing of the new one
+            self._broken = True
 
     async def _healed(self) -> None:
         if not self._broken:
