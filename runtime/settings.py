@@ -71,7 +71,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 10025
     smtp_sender: str = "tickets@boxoffice.local"
     webhook_url: str | None = None
-    nginx_status_url: str  # default: http://127.0.0.1:<http_port>/nginx-status
     webhook_secret: str | None = None
     notify_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     notify_backoff_s: Annotated[float, msgspec.Meta(ge=0.01, le=3600.0)] = 0.5
@@ -85,18 +84,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
         """The settings the environment gives (an empty variable is an unset one). Raises one SettingsError
         naming every bad variable."""
         env = os.environ if env is None else env
+        # Unset client settings (where Kafka, PostgreSQL and Redis are): what the local stack recorded when it
+        # started (as it records its auth secret), so the CLI works in a plain shell. The environment wins,
+        # and PostgreSQL's settings come from one place or the other, never mixed.
+        env = {**_recorded_clients(Path(env.get(env_name("stack_dir")) or _default("stack_dir")), env), **env}
         values, problems = _decode(env)
 
         stack_dir: Path = values.setdefault("stack_dir", _default("stack_dir"))
         pg_dsn: str = values.setdefault("pg_dsn", _default("pg_dsn"))
         read_dsn: str = values.setdefault("pg_read_dsn", pg_dsn)
-        # Unset: the shards the local stack recorded when it started (as it records its auth secret).
-        # Shards named in the environment take their replicas from the environment too, never from the file.
-        recorded = ((), ()) if env_name("pg_shard_dsns") in env else _recorded_shards(stack_dir, pg_dsn)
-        shard_dsns = values.get("pg_shard_dsns") or recorded[0] or (pg_dsn,)
-        shard_read_dsns = (
-            values.get("pg_shard_read_dsns") or recorded[1] or ((read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
-        )
+        shard_dsns = values.get("pg_shard_dsns") or (pg_dsn,)
+        shard_read_dsns = values.get("pg_shard_read_dsns") or ((read_dsn,) if len(shard_dsns) == 1 else shard_dsns)
         values["pg_shard_dsns"], values["pg_shard_read_dsns"] = shard_dsns, shard_read_dsns
         if "pg_shard_dsns" not in problems and shard_dsns[0] != pg_dsn:
             problems["pg_shard_dsns"] = "must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)"
@@ -106,8 +104,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
             secret_file = stack_dir / "auth-secret"
             if secret_file.exists():
                 values["auth_secret"] = secret_file.read_text().strip() or None
-        port = values.get("http_port", _default("http_port"))
-        values.setdefault("nginx_status_url", f"http://127.0.0.1:{port}/nginx-status")
 
         if problems:
             raise SettingsError(
@@ -209,15 +205,18 @@ def _dec_hook(kind: type, value: Any) -> Any:
     raise NotImplementedError(f"no conversion to {kind}")
 
 
-def _recorded_shards(stack_dir: Path, pg_dsn: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The shard DSNs `stack/stack.sh up` wrote to <stack dir>/pg-shards (`primaries=…`, `replicas=…`), when
-    they belong to this primary; empty otherwise."""
+RECORDED_CLIENTS = "clients.env"  # in the stack dir, written by stack/stack.sh up
+_KAFKA_AND_REDIS = ("kafka_bootstrap", "redis_url", "redis_sentinels", "redis_master")
+_POSTGRES = ("pg_dsn", "pg_read_dsn", "pg_shard_dsns", "pg_shard_read_dsns")
+
+
+def _recorded_clients(stack_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """The client settings `stack/stack.sh up` recorded in <stack dir>/clients.env (`BOXOFFICE_X=value` lines)
+    that the environment leaves unset. PostgreSQL's come as a whole: none of them when any is set."""
     try:
-        lines = dict(line.split("=", 1) for line in (stack_dir / "pg-shards").read_text().splitlines() if "=" in line)
+        lines = (stack_dir / RECORDED_CLIENTS).read_text().splitlines()
     except OSError:
-        return (), ()
-    primaries = tuple(split_list(lines.get("primaries", "")))
-    replicas = tuple(split_list(lines.get("replicas", "")))
-    if not primaries or primaries[0] != pg_dsn or len(replicas) != len(primaries):
-        return (), ()
-    return primaries, replicas
+        return {}
+    recorded = dict(line.split("=", 1) for line in lines if "=" in line)
+    wanted = [*_KAFKA_AND_REDIS, *([] if any(env_name(f) in env for f in _POSTGRES) else _POSTGRES)]
+    return {env_name(f): recorded[env_name(f)] for f in wanted if env_name(f) in recorded}

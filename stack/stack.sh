@@ -196,8 +196,13 @@ case $cmd in
       started+=("$c")
     done
     if [[ " ${started[*]} " == *" postgres "* ]]; then
-      # For the CLI in a plain shell (runtime/settings.py reads it when BOXOFFICE_PG_SHARD_DSNS is unset).
-      printf 'primaries=%s\nreplicas=%s\n' "$BOXOFFICE_PG_SHARD_DSNS" "$BOXOFFICE_PG_SHARD_READ_DSNS" > "$STACK_DIR/pg-shards"
+      # Where the engines are, for the CLI in a plain shell (runtime/settings.py reads what the environment
+      # leaves unset).
+      for v in BOXOFFICE_KAFKA_BOOTSTRAP BOXOFFICE_PG_DSN BOXOFFICE_PG_READ_DSN BOXOFFICE_PG_SHARD_DSNS \
+               BOXOFFICE_PG_SHARD_READ_DSNS BOXOFFICE_REDIS_URL BOXOFFICE_REDIS_SENTINELS BOXOFFICE_REDIS_MASTER; do
+        echo "$v=${!v:-}"
+      done > "$STACK_DIR/clients.env"
+      rm -f "$STACK_DIR/pg-shards"  # what older stacks recorded
       "$VENV/bin/boxoffice" migrate  # every shard's primary
     fi
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi

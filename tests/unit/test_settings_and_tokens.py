@@ -99,7 +99,6 @@ def test_settings_defaults(tmp_path):
         "smtp_port": 10025,
         "smtp_sender": "tickets@boxoffice.local",
         "webhook_url": None,
-        "nginx_status_url": "http://127.0.0.1:8000/nginx-status",
         "webhook_secret": None,
         "notify_max_attempts": 5,
         "notify_backoff_s": 0.5,
@@ -117,7 +116,6 @@ def test_settings_derived_defaults_follow_what_they_derive_from(tmp_path):
     settings = Settings.from_env(
         {"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": "9000", "BOXOFFICE_PG_DSN": "postgresql://p/x"}
     )
-    assert settings.nginx_status_url == "http://127.0.0.1:9000/nginx-status"
     assert settings.pg_read_dsn == "postgresql://p/x" and settings.pg_shard_dsns == ("postgresql://p/x",)
     two = Settings.from_env(
         {
@@ -193,35 +191,34 @@ def test_settings_log_level_in_any_case():
     assert Settings.from_env({"BOXOFFICE_LOG_LEVEL": "WARNING"}).log_level == "warning"
 
 
-def test_settings_find_the_shards_the_local_stack_recorded(tmp_path):
-    primary = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"
-    shard1 = "postgresql://boxoffice@127.0.0.1:15434/boxoffice"
-    replicas = "postgresql://boxoffice@127.0.0.1:15433/boxoffice,postgresql://boxoffice@127.0.0.1:15435/boxoffice"
-    (tmp_path / "pg-shards").write_text(f"primaries={primary},{shard1}\nreplicas={replicas}\n")
-    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary})
-    assert settings.pg_shard_dsns == (primary, shard1)
-    assert settings.pg_shard_read_dsns == tuple(replicas.split(","))
-    # The environment wins over the file.
-    explicit = Settings.from_env(
-        {"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary, "BOXOFFICE_PG_SHARD_DSNS": primary}
+def test_settings_find_the_engines_the_local_stack_recorded(tmp_path):
+    primary = "postgresql://boxoffice@127.0.0.1:15432,127.0.0.1:15433/boxoffice?target_session_attrs=read-write"
+    shard1 = "postgresql://boxoffice@127.0.0.1:15434,127.0.0.1:15435/boxoffice?target_session_attrs=read-write"
+    readers = primary.replace("read-write", "prefer-standby") + " " + shard1.replace("read-write", "prefer-standby")
+    (tmp_path / "clients.env").write_text(
+        f"BOXOFFICE_KAFKA_BOOTSTRAP=127.0.0.1:19092,127.0.0.1:19094\nBOXOFFICE_PG_DSN={primary}\n"
+        f"BOXOFFICE_PG_SHARD_DSNS={primary} {shard1}\nBOXOFFICE_PG_SHARD_READ_DSNS={readers}\n"
+        "BOXOFFICE_REDIS_SENTINELS=127.0.0.1:16381,127.0.0.1:16382\nBOXOFFICE_REDIS_MASTER=\n"
     )
-    assert explicit.pg_shard_dsns == (primary,)
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
+    assert settings.pg_dsn == primary and settings.pg_shard_dsns == (primary, shard1)
+    assert settings.pg_shard_read_dsns == tuple(readers.split())
+    assert settings.kafka_bootstrap == "127.0.0.1:19092,127.0.0.1:19094"
+    assert settings.redis_sentinels == ("127.0.0.1:16381", "127.0.0.1:16382")
+    assert settings.redis_master == "boxoffice"  # recorded empty: unset, the default
+    # The environment wins over the file; PostgreSQL's settings come from one place only.
+    other = "postgresql://x@127.0.0.1:5432/x"
+    explicit = Settings.from_env(
+        {"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": other, "BOXOFFICE_KAFKA_BOOTSTRAP": "k:1"}
+    )
+    assert explicit.pg_shard_dsns == (other,) and explicit.pg_shard_read_dsns == (other,)
+    assert explicit.kafka_bootstrap == "k:1" and explicit.redis_sentinels == ("127.0.0.1:16381", "127.0.0.1:16382")
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        "primaries=postgresql://other@127.0.0.1:5432/x,postgresql://b@127.0.0.1:1/x\nreplicas=a,b\n",  # another stack's
-        "primaries=postgresql://boxoffice@127.0.0.1:15432/boxoffice,b\nreplicas=a\n",  # one replica short
-        "garbage\n",
-    ],
-)
-def test_settings_ignore_a_shard_record_that_does_not_fit(tmp_path, content):
-    primary = "postgresql://boxoffice@127.0.0.1:15432/boxoffice"
-    (tmp_path / "pg-shards").write_text(content)
-    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_PG_DSN": primary})
-    assert settings.pg_shard_dsns == (primary,)
-    assert settings.pg_shard_read_dsns == (primary,)
+def test_settings_without_a_record_are_the_defaults(tmp_path):
+    (tmp_path / "clients.env").write_text("garbage\n")
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
+    assert settings.pg_shard_dsns == (settings.pg_dsn,) and settings.redis_sentinels == ()
 
 
 def test_tokens_round_trip_and_reject_tampering():
