@@ -10,7 +10,7 @@ import os
 import subprocess
 import tempfile
 import time
-from urllib.parse import urlparse
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -25,15 +25,16 @@ CREATE TABLE IF NOT EXISTS seed_bookings (id bigserial PRIMARY KEY, show_id int 
 
 
 async def bench_dsn(dsn: str) -> str:
-    base, _, db = dsn.rpartition("/")
-    name = f"{db}_bench"
+    """The same server(s) as `dsn`, database `<db>_bench` (a multi-host DSN's query kept)."""
+    url = urlsplit(dsn)
+    name = f"{url.path.lstrip('/')}_bench"
     conn = await asyncpg.connect(dsn)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return f"{base}/{name}"
+    return urlunsplit(url._replace(path=f"/{name}"))
 
 
 async def _book(pool: asyncpg.Pool, customer: str) -> bool:
@@ -122,8 +123,7 @@ def _pgbench_binary() -> str:
 async def run_pgbench_baseline(dsn: str, clients: list[int], seconds: float) -> list[dict]:
     """pgbench -M prepared over the seed's transaction, per client count; latencies from its per-transaction
     log. The same invariant as the asyncpg rows: bookings = seats sold = transactions."""
-    dsn = await bench_dsn(dsn)
-    url = urlparse(dsn)
+    bench = dsn = await bench_dsn(dsn)
     setup = await asyncpg.connect(dsn)
     await setup.execute(SCHEMA)
     results = []
@@ -154,13 +154,7 @@ async def run_pgbench_baseline(dsn: str, clients: list[int], seconds: float) -> 
                         "-l",
                         "--log-prefix",
                         prefix,
-                        "-h",
-                        url.hostname or "127.0.0.1",
-                        "-p",
-                        str(url.port or 5432),
-                        "-U",
-                        url.username or "postgres",
-                        url.path.lstrip("/"),
+                        bench,  # libpq takes the URL whole: a multi-host DSN finds the primary as asyncpg does
                     ],
                     capture_output=True,
                     text=True,

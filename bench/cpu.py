@@ -18,7 +18,16 @@ COMPONENTS = (
     ("expiry", ("-m expiry",)),
     ("intake", ("-m intake",)),
     # The HA topology's own processes (before postgres: an exporter's command line names postgres too).
-    ("prometheus and exporters", ("prometheus", "nginx-exporter")),
+    ("kafka", ("kafka.Kafka",)),  # before the exporters: a broker's command line names its JMX agent
+    (
+        "prometheus and exporters",
+        (
+            "prometheus --config",
+            "prometheus-postgres-exporter",
+            "prometheus-redis-exporter",
+            "prometheus-nginx-exporter",
+        ),
+    ),
     ("patroni", ("bin/patroni",)),
     ("etcd", ("etcd --name",)),
     ("redis sentinels", ("redis-sentinel", "[sentinel]")),
@@ -29,7 +38,6 @@ COMPONENTS = (
     ("postgres: wal", ("postgres: walwriter", "postgres: walsender")),
     ("postgres: sessions", ("postgres: boxoffice", "postgres: postgres")),
     ("postgres: other", ("postgres",)),
-    ("kafka", ("kafka.Kafka",)),
     ("redis", ("redis-server",)),
     ("load generator", ("boxoffice bench", "ops.cli bench")),
 )
