@@ -136,6 +136,12 @@ async def run(args: argparse.Namespace, settings: Settings, results: dict) -> No
                     ),
                     "\n",
                 )
+        if "frontdoor" in selected:
+            from bench.frontdoor import run_frontdoor
+
+            front = await run_frontdoor(settings, pg, seconds=max(int(args.seconds), 20), connections=args.connections)
+            results["frontdoor"] = front
+            print(_frontdoor_table(front), "\n")
         if "baseline_runs" in results:
             results["baseline"] = results["baseline_runs"][-1]
         if "drain_runs" in results:
@@ -236,9 +242,39 @@ async def run(args: argparse.Namespace, settings: Settings, results: dict) -> No
         await pg.close()
 
 
+def _frontdoor_table(front: dict) -> str:
+    rows = []
+    for label, side in (
+        ("boxoffice through NGINX", front["boxoffice"]),
+        ("seed design over HTTP", front["seed_over_http"]),
+    ):
+        own = {"boxoffice through NGINX": ("intake", "nginx", "kafka"), "seed design over HTTP": ("load generator",)}
+        cost = side["cpu_ms_per_request"]
+        rows.append(
+            [
+                label,
+                f"{side['accepted_per_s']:,.0f}",
+                sum(side["errors"].values()),
+                f"{side['p50_ms']:.1f}",
+                f"{side['p99_ms']:.1f}",
+                " ".join(f"{k} {cost.get(k, 0):.3f}" for k in own[label]),
+            ]
+        )
+    machine = front["machine"]
+    return table(
+        f"Front door, closed loop (wrk, {front['connections']} connections, {front['seconds']} s; a token and key per "
+        f"request): {front['ratio']}x the seed design; {machine['cpu_model']}, calibration loop "
+        f"{machine['calibration_s']} s",
+        ["side", "accepted/s", "errors", "p50 ms", "p99 ms", "CPU ms per request"],
+        rows,
+    )
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="boxoffice bench")
-    parser.add_argument("--only", action="append", choices=["baseline", "drain", "http", "seatmap", "curves"])
+    parser.add_argument(
+        "--only", action="append", choices=["baseline", "drain", "http", "seatmap", "curves", "frontdoor"]
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each timed step")
     parser.add_argument("--commands", type=int, default=100_000, help="commands per drain run")
     parser.add_argument("--repeat", type=int, default=1, help="baseline and drain runs (median and spread)")

@@ -80,6 +80,7 @@ install_debian() {
   command -v prometheus-postgres-exporter >/dev/null || missing+=(prometheus-postgres-exporter)
   command -v prometheus-redis-exporter >/dev/null || missing+=(prometheus-redis-exporter)
   command -v prometheus-nginx-exporter >/dev/null || missing+=(prometheus-nginx-exporter)
+  command -v wrk >/dev/null || missing+=(wrk)  # the benchmarks' closed-loop load generator (bench/frontdoor.py)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (needs root)"
   log "installing Debian packages: ${missing[*]}"

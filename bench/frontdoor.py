@@ -1,0 +1,184 @@
+"""The front door side by side in one run: a closed-loop maximum with wrk (C, a Lua script giving each request its
+own token and Idempotency-Key: bench/wrk/bookings.lua) against boxoffice through NGINX, then against the seed's
+synchronous design over HTTP (bench/seed_http.py: starlette + asyncpg, the same JWT check, one `SELECT … FOR
+UPDATE` transaction per booking, two uvicorn workers), on the same machine, the same PostgreSQL. Per side:
+accepted/s, errors, latency p50/p90/p99 (wrk's), CPU per request per component; the ratio of the two is the
+headline. Every request accepted by boxoffice is checked decided in PostgreSQL, with no seat sold twice.
+
+The machine is described in the results (CPU model and MHz, steal time during the run, a fixed calibration loop's
+time) so that a slower machine can be told from a regression: compare ratios, not absolute figures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from bench import cpu
+from bench.baseline import SCHEMA, bench_dsn
+from bench.http_client import ConnectionPool
+from bench.http_load import _create_show
+from intake.tokens import mint
+from ops.invariants import overbooking_violations
+from runtime.settings import PROJECT_ROOT, Settings
+from runtime.shards import AllShards
+
+LUA = PROJECT_ROOT / "bench" / "wrk" / "bookings.lua"
+SEED_PORT = int(os.environ.get("BOXOFFICE_SEED_HTTP_PORT", "8090"))
+
+
+def calibration_s() -> float:
+    """A fixed CPU-bound loop (10 million Python additions): its time says how fast this machine is today."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def machine() -> dict:
+    model = mhz = None
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name") and model is None:
+            model = line.split(":", 1)[1].strip()
+        if line.startswith("cpu MHz") and mhz is None:
+            mhz = float(line.split(":", 1)[1])
+    return {"cpu_model": model, "cpu_mhz": mhz, "cores": os.cpu_count(), "calibration_s": round(calibration_s(), 3)}
+
+
+def _steal_ticks() -> int:
+    return int(Path("/proc/stat").read_text().splitlines()[0].split()[8])
+
+
+def _wrk(url: str, tokens_file: Path, seconds: int, connections: int) -> dict:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is missing: `make install` installs Debian's wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = Path(tmp) / "summary.json"
+        env = {**os.environ, "TOKENS": str(tokens_file), "SUMMARY_OUT": str(summary)}
+        done = subprocess.run(
+            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed: {done.stderr[-2000:]}")
+        out = msgspec.json.decode(summary.read_bytes())
+    seconds_run = out["duration_us"] / 1e6
+    errors = out["non_2xx"] + out["connect"] + out["read"] + out["write"] + out["timeout"]
+    return {
+        "requests": out["requests"],
+        "accepted": out["requests"] - errors,
+        "accepted_per_s": round((out["requests"] - errors) / seconds_run, 1),
+        "errors": {k: out[k] for k in ("non_2xx", "connect", "read", "write", "timeout")},
+        "p50_ms": out["p50_us"] / 1000,
+        "p90_ms": out["p90_us"] / 1000,
+        "p99_ms": out["p99_us"] / 1000,
+        "seconds": seconds_run,
+    }
+
+
+async def _measured(run, *args) -> dict:
+    before, steal = cpu.snapshot(), _steal_ticks()
+    result = await asyncio.to_thread(run, *args)
+    after = cpu.snapshot()
+    spent = cpu.used(before, after)
+    result["cpu_ms_per_request"] = {k: round(1000 * v / max(result["accepted"], 1), 3) for k, v in spent.items()}
+    result["steal_s"] = (_steal_ticks() - steal) / os.sysconf("SC_CLK_TCK")
+    return result
+
+
+def _start_seed(env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+    with open(log_dir / "bench-seed-http.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bench.seed_http"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+async def _seed_side(settings: Settings, tokens_file: Path, seconds: int, connections: int, log_dir: Path) -> dict:
+    dsn = await bench_dsn(settings.pg_dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(SCHEMA)
+        await conn.execute("TRUNCATE seed_bookings")
+        await conn.execute("""INSERT INTO seed_shows VALUES (1, 100000000, 100000000)
+                              ON CONFLICT (id) DO UPDATE SET available = 100000000""")
+    finally:
+        await conn.close()
+    env = {
+        **os.environ,
+        "BOXOFFICE_SEED_HTTP_DSN": dsn,
+        "BOXOFFICE_SEED_HTTP_PORT": str(SEED_PORT),
+        "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret(),
+    }
+    proc = _start_seed(env, log_dir)
+    try:
+        for _ in range(300):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", SEED_PORT)) == 0:
+                    break
+            await asyncio.sleep(0.1)
+        result = await _measured(_wrk, f"http://127.0.0.1:{SEED_PORT}/book", tokens_file, seconds, connections)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    conn = await asyncpg.connect(dsn)
+    try:
+        booked = await conn.fetchval("SELECT count(*) FROM seed_bookings")
+        left = await conn.fetchval("SELECT available FROM seed_shows WHERE id = 1")
+    finally:
+        await conn.close()
+    if booked != result["accepted"] or booked + left != 100_000_000:
+        raise AssertionError(f"seed baseline: {result['accepted']} answered 201, {booked} booked, {left} left")
+    return result
+
+
+async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, connections: int = 64) -> dict:
+    """Both sides, boxoffice first; raises when an invariant breaks."""
+    secret = settings.require_auth_secret()
+    run = os.urandom(3).hex()
+    log_dir = settings.stack_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tokens_file = Path(tmp) / "tokens"
+        tokens_file.write_text("\n".join(mint(secret, f"wrk-{run}-{i}", ttl=3600) for i in range(20_000)) + "\n")
+        base = f"http://127.0.0.1:{settings.http_port}"
+        pool = ConnectionPool("127.0.0.1", settings.http_port, 2)
+        try:
+            show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"), 200_000)
+        finally:
+            pool.close()
+        boxoffice = await _measured(_wrk, f"{base}/v1/shows/{show_id}/bookings", tokens_file, seconds, connections)
+        decided = 0
+        for _ in range(240):  # every accepted request decided within 120 s
+            decided = await pg.fetchval("SELECT count(*) FROM bookings WHERE show_id = $1", show_id)
+            if decided >= boxoffice["accepted"]:
+                break
+            await asyncio.sleep(0.5)
+        if decided != boxoffice["accepted"]:
+            raise AssertionError(f"boxoffice: {boxoffice['accepted']} accepted, {decided} decided after 120 s")
+        problems = await overbooking_violations(pg, show_id)
+        if problems:
+            raise AssertionError(problems)
+        boxoffice["decided"] = decided
+        seed = await _seed_side(settings, tokens_file, seconds, connections, log_dir)
+    return {
+        "machine": machine(),
+        "connections": connections,
+        "seconds": seconds,
+        "boxoffice": boxoffice,
+        "seed_over_http": seed,
+        "ratio": round(boxoffice["accepted_per_s"] / max(seed["accepted_per_s"], 1e-9), 2),
+    }
