@@ -23,5 +23,8 @@ export default defineConfig(({ mode }) => ({
     // Pure model tests run in node; component tests opt into jsdom with a `@vitest-environment jsdom` comment.
     environment: 'node',
     include: ['src/**/*.test.{ts,tsx}'],
+    // A component test renders a large map in jsdom: on two busy cores that can pass 5 s (the default) while
+    // nothing is wrong. The limit is a hang detector, not a performance check (the benches measure speed).
+    testTimeout: 30_000,
   },
 }));
