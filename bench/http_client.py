@@ -16,6 +16,13 @@ class HttpConnection:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+        status, _, payload = await self.exchange(method, path, headers, body)
+        return status, payload
+
+    async def exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, dict[bytes, bytes], bytes]:
+        """The status, the response's headers (lower-case names) and its body."""
         if self._writer is None:
             await self._open()
         assert self._reader is not None and self._writer is not None
@@ -27,13 +34,13 @@ class HttpConnection:
             if not status_line:
                 raise ConnectionError("connection closed")
             status = int(status_line.split()[1])
-            length = 0
+            answer: dict[bytes, bytes] = {}
             while (line := await self._reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
+                answer[name.strip().lower()] = value.strip()
+            length = int(answer.get(b"content-length", 0))
             payload = await self._reader.readexactly(length) if length else b""
-            return status, payload
+            return status, answer, payload
         except (ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
             self.close()
             raise
@@ -51,9 +58,15 @@ class ConnectionPool:
             self._idle.put_nowait(HttpConnection(host, port))
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+        status, _, payload = await self.exchange(method, path, headers, body)
+        return status, payload
+
+    async def exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, dict[bytes, bytes], bytes]:
         conn = await self._idle.get()
         try:
-            return await conn.request(method, path, headers, body)
+            return await conn.exchange(method, path, headers, body)
         finally:
             self._idle.put_nowait(conn)
 

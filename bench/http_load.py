@@ -1,7 +1,9 @@
 """End to end over HTTP with an open-loop load generator: requests are sent at fixed arrival times whatever
 the responses do (a closed loop would slow down with the server and hide queueing). Latency is measured
 from each request's scheduled time. Decision latency (POST → a decided status visible through
-GET /v1/bookings/{id}) is measured on a sample of requests, each polled every 10 ms."""
+GET /v1/bookings/{id}) is measured on a sample of requests, each read as a client does: once, then with
+If-None-Match on its ETag and `Prefer: wait=10`, so the answer comes when the booking is decided (on
+connections of their own: a waiting read holds its connection)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from ops.invariants import overbooking_violations, projection_differences, undec
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 
-DECISION_SAMPLE = 50  # poll one request in fifty (polling is load too)
+DECISION_SAMPLE = 50  # follow one request in fifty to its decision
+WAIT_CONNECTIONS = 256  # for the waiting reads
 P99_DECISION_LIMIT_S = 0.250
 
 
@@ -50,7 +53,15 @@ async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
     raise AssertionError("bench show never appeared")
 
 
-async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: float, seconds: float, run: str) -> dict:
+async def _step(
+    pool: ConnectionPool,
+    waits: ConnectionPool,
+    show_id: str,
+    tokens: list[str],
+    rate: float,
+    seconds: float,
+    run: str,
+) -> dict:
     total = int(rate * seconds)
     accept: list[float] = []
     decision: list[float] = []
@@ -61,14 +72,19 @@ async def _step(pool: ConnectionPool, show_id: str, tokens: list[str], rate: flo
 
     async def poll(booking_id: str, token: str, scheduled: float) -> None:
         deadline = scheduled + 30
+        tag = b""
         while time.perf_counter() < deadline:
-            status, payload = await pool.request(
-                "GET", f"/v1/bookings/{booking_id}", {"Authorization": f"Bearer {token}"}
-            )
+            headers = {"Authorization": f"Bearer {token}"}
+            if tag:
+                headers |= {"If-None-Match": tag.decode(), "Prefer": "wait=10"}
+            status, answer, payload = await waits.exchange("GET", f"/v1/bookings/{booking_id}", headers)
             if status == 200 and msgspec.json.decode(payload)["status"] != "RECEIVED":
                 decision.append(time.perf_counter() - scheduled)
                 return
-            await asyncio.sleep(0.010)
+            if status in (200, 304) and b"etag" in answer:
+                tag = answer[b"etag"]
+            else:  # not readable yet (just accepted): ask again shortly
+                await asyncio.sleep(0.010)
 
     async def send(i: int, scheduled: float) -> None:
         token = tokens[i % len(tokens)]
@@ -142,6 +158,7 @@ async def run_http_load(
     run = secrets.token_hex(3)
     tokens = [mint(secret, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
     pool = ConnectionPool(settings.http_host, settings.http_port, connections)
+    waits = ConnectionPool(settings.http_host, settings.http_port, WAIT_CONNECTIONS)
     rss = cpu.RssSampler(str(PROJECT_ROOT))
     sampling = asyncio.create_task(rss.run())
     try:
@@ -154,12 +171,13 @@ async def run_http_load(
                     pid, processes.FLAME_GRAPHS / f"intake-http-{rate:.0f}.svg", force=True, fmt="flamegraph"
                 )
             try:
-                steps.append(await _step(pool, show_id, tokens, rate, seconds, run))
+                steps.append(await _step(pool, waits, show_id, tokens, rate, seconds, run))
             finally:
                 processes.stop_profiler(profiler)
             await asyncio.sleep(1)
     finally:
         pool.close()
+        waits.close()
         sampling.cancel()
     booking_ids = [b for step in steps for b in step.pop("booking_ids")]
     problems = await overbooking_violations(pg, show_id)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from intake.booking_waits import BookingWaits
 from intake.command_bus import CommandBus
 from intake.errors import ApiError, error_response, handle_api_error, handle_http_exception
 from intake.history import BookingHistory
@@ -119,8 +120,10 @@ async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
     history.start()
     service.defer(history.stop)
     reads = ReadModels(redis)
-    feed = ChangeFeed(redis)
+    feed = ChangeFeed(redis)  # one pub/sub connection: the seat streams and the booking waits share it
     service.defer(feed.close)
+    waits = BookingWaits(reads, feed)
+    service.defer(waits.close)  # before the feed closes (deferred work is undone in reverse order)
     bus = CommandBus()
     bus.start(lambda: service.kafka_producer(linger_ms=0))
     service.defer(bus.stop)
@@ -133,6 +136,7 @@ async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
         history=history,
         idempotency=IdempotencyStore(redis),
         streams=RedisSeatStreams(reads, feed),
+        waits=waits,
         service=service,
     )
 

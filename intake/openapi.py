@@ -106,10 +106,17 @@ def _operation(op: Operation, schemas: dict[Any, Any]) -> dict[str, Any]:
         responses[str(status)] = {"description": text}
         if kind is not None:
             responses[str(status)]["content"] = _content(kind, schemas)
+        headers: dict[str, Any] = {}
         if op.location and status in (200, 202):
-            responses[str(status)]["headers"] = {
-                "Location": {"description": "where to read it", "schema": {"type": "string"}}
+            headers["Location"] = {"description": "where to read it", "schema": {"type": "string"}}
+        for header in op.headers.get(status, ()):
+            headers[header.name] = {
+                "description": header.description,
+                "required": header.required,
+                "schema": {"type": "string"},
             }
+        if headers:
+            responses[str(status)]["headers"] = headers
     for status, text in sorted(op.errors().items()):
         responses[str(status)] = {"description": text, "content": _content(ErrorBody, schemas)}
         if status in _HEADERS_BY_STATUS:
@@ -138,9 +145,11 @@ def openapi_document() -> bytes:
         "openapi": "3.1.0",
         "info": {
             "title": "boxoffice",
-            "version": "1.1.0",
+            "version": "1.2.0",
             "description": "Queue-first seat booking. Writes are accepted (202) and decided asynchronously; "
-            'poll the booking. Every error is {"error": {"code", "message", "details"?}}.',
+            "read the booking again, or wait for it to change (If-None-Match with its ETag and "
+            "`Prefer: wait=N`). Reads carry an ETag and answer a matching If-None-Match with 304. "
+            'Every error is {"error": {"code", "message", "details"?}}.',
         },
         "paths": paths,
         "components": {

@@ -6,12 +6,13 @@ the server cannot drift."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from starlette.responses import Response
 
 from intake import routes
+from intake.conditional import MAX_WAIT_S, entity_tags, prefer_wait
 from runtime.settings import Settings
 from schemas.api import (
     Accepted,
@@ -57,11 +58,23 @@ class Param:
     required: bool = False
     default: Any = None  # what the handler gets when an optional parameter is absent
     invalid: str = ""  # the 422 message when the value breaks its type (else the type's own complaint)
+    # A header read leniently, never refused: its lines joined by commas → what the handler gets (None: as
+    # if absent). For headers whose RFC says a malformed value is ignored (Prefer, If-None-Match).
+    lenient: Callable[[str], Any] | None = None
 
     @property
     def arg(self) -> str:
         """The handler's keyword argument: `Idempotency-Key` → `idempotency_key`."""
         return self.name.lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header an operation's answers carry (documented under each status that names it)."""
+
+    name: str
+    description: str
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,11 +101,14 @@ class Operation:
     location: bool = False  # successful answers carry a Location header
     description: str = ""
     switch: Switch | None = None
+    headers: dict[int, tuple[Header, ...]] = field(default_factory=dict)  # status -> headers its answers carry
 
     def __post_init__(self) -> None:
         assert not (self.rate_limited and self.auth == "public"), "the write limit is the customer's"
         assert self.body is not None or self.body_required, "an optional body needs a body type"
         assert self.switch is None or self.switch.setting in Settings.__struct_fields__, self.switch
+        assert all(p.lenient is None or p.location == "header" for p in self.params), "only headers are lenient"
+        assert set(self.headers) <= set(self.ok), "headers are declared for the statuses of `ok`"
 
     def errors(self) -> dict[int, str]:
         """Every error status this operation can answer, with why."""
@@ -104,7 +120,7 @@ class Operation:
                 415: "Content-Type is not application/json",
                 422: "the body breaks a rule of the contract (details name the path)",
             }
-        if any(p.location in ("query", "header") for p in self.params):
+        if any(p.location in ("query", "header") and p.lenient is None for p in self.params):
             out[422] = "a parameter or the body breaks a rule of the contract (details name the path)"
         if self.auth != "public":
             out[401] = "no bearer token, or a bad one"
@@ -138,6 +154,32 @@ IDEMPOTENCY = Param(
     invalid=_BAD_KEY,
 )
 _CONTRACT_RULES = "422 also for the rules JSON Schema cannot state, which the schema descriptions name."
+
+# Conditional reads (intake/conditional.py): every 200 carries an ETag; If-None-Match naming it is a 304.
+IF_NONE_MATCH = Param(
+    "If-None-Match",
+    "header",
+    str,
+    "entity tags (the ETag of an earlier answer), or `*`: 304 when one is the current tag; "
+    "a value that is not a list of entity tags is ignored",
+    lenient=entity_tags,
+)
+PREFER = Param(
+    "Prefer",
+    "header",
+    str,
+    f"`wait=N` (RFC 7240; N an integer of 1..{MAX_WAIT_S} seconds), with If-None-Match: answer 200 as soon as "
+    "the booking's tag changes, else 304 after N seconds; any other preference or value is ignored",
+    lenient=prefer_wait,
+)
+ETAG = Header("ETag", "the entity tag of this state (strong): send it back in If-None-Match")
+PREFERENCE_APPLIED = Header(
+    "Preference-Applied",
+    "`wait=N` when the server waited as asked (absent when it did not: too many waiting requests)",
+    required=False,
+)
+NOT_MODIFIED = (None, "not modified: an If-None-Match tag is the current one (no body)")
+TAGGED = {200: (ETAG,), 304: (ETAG,)}
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/healthz", routes.healthz, "the process is alive", {200: (Health, "alive")}, uses_stores=False),
@@ -186,18 +228,34 @@ OPERATIONS: tuple[Operation, ...] = (
         description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.",
     ),
     Operation(
-        "GET", "/v1/shows", routes.list_shows, "list shows by start time", {200: (ShowList, "a page")}, params=PAGING
+        "GET",
+        "/v1/shows",
+        routes.list_shows,
+        "list shows by start time",
+        {200: (ShowList, "a page"), 304: NOT_MODIFIED},
+        params=(*PAGING, IF_NONE_MATCH),
+        headers=TAGGED,
+        description="The ETag is a digest of the page: it changes whenever a listed show changes.",
     ),
     Operation(
-        "GET", "/v1/shows/{show_id}", routes.get_show, "one show", {200: (ShowView, "the show")}, params=(SHOW_ID,)
+        "GET",
+        "/v1/shows/{show_id}",
+        routes.get_show,
+        "one show",
+        {200: (ShowView, "the show"), 304: NOT_MODIFIED},
+        params=(SHOW_ID, IF_NONE_MATCH),
+        headers=TAGGED,
+        description="The ETag is the show's version.",
     ),
     Operation(
         "GET",
         "/v1/shows/{show_id}/seats",
         routes.get_seat_map,
         "the show's seat map",
-        {200: (SeatMapView, "held and booked seats; every other seat is available")},
-        params=(SHOW_ID,),
+        {200: (SeatMapView, "held and booked seats; every other seat is available"), 304: NOT_MODIFIED},
+        params=(SHOW_ID, IF_NONE_MATCH),
+        headers=TAGGED,
+        description="The ETag is the show's version (the map's `version`).",
     ),
     Operation(
         "GET",
@@ -242,10 +300,22 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/v1/bookings/{booking_id}",
         routes.get_booking,
-        "a booking (its owner or an admin)",
-        {200: (BookingView, "the booking")},
+        "a booking (its owner or an admin); with If-None-Match and `Prefer: wait=N`, when it changes",
+        {
+            200: (BookingView, "the booking (when asked to wait: as soon as its tag changed)"),
+            304: (
+                None,
+                "not modified: an If-None-Match tag is the current one; with `Prefer: wait=N`, it still was "
+                "after N seconds (Preference-Applied), or nothing was waited (too many waiting requests: no "
+                "Preference-Applied; ask again later)",
+            ),
+        },
         auth="customer",
-        params=(BOOKING_ID,),
+        params=(BOOKING_ID, IF_NONE_MATCH, PREFER),
+        headers={200: (ETAG, PREFERENCE_APPLIED), 304: (ETAG, PREFERENCE_APPLIED)},
+        description="The ETag is a digest of the booking's state; while RECEIVED it also changes with the "
+        "place in line, and a request waiting for a change is answered at once when the booking is decided "
+        "but for a move in the line only after about 5 s (or at the end of its wait).",
     ),
     Operation(
         "POST",

@@ -4,6 +4,7 @@ and decoded here, before its handler runs, so a handler holds only what is parti
 In this order, each refusal the status the document gives it: the operation's switch (404), the bearer
 token (401), the admin role (403), the customer's write limit (429), the headers, the body (413, 400, 415,
 422), the path identifiers (404: one outside its grammar names nothing) and the query parameters (422).
+A lenient header (`Param.lenient`: Prefer, If-None-Match) is never refused: a malformed one reads as absent.
 The handler is then called as `handler(call, **arguments)`: `principal` when the operation is
 authenticated, `body` when it has one, and each parameter under its `Param.arg` name.
 """
@@ -70,7 +71,12 @@ def endpoint(op: Operation) -> Endpoint:
             if op.rate_limited:
                 await _within_limit(state, principal)
         for p in headers:
-            args[p.arg] = header(request, p.name, p.kind, required=p.required, invalid=p.invalid)
+            if p.lenient is not None:  # never refused: a malformed value reads as absent
+                lines = request.headers.getlist(p.name)
+                value = p.lenient(", ".join(lines)) if lines else None
+                args[p.arg] = p.default if value is None else value
+            else:
+                args[p.arg] = header(request, p.name, p.kind, required=p.required, invalid=p.invalid)
         if op.body is not None:
             args["body"] = await read_body(request, op.body, optional=not op.body_required)
         for p in paths:

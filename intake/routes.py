@@ -12,8 +12,9 @@ import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response, StreamingResponse
 
+from intake.conditional import EntityTags, booking_tag, digest_tag, not_modified, version_tag
 from intake.errors import ApiError
-from intake.responses import json_response
+from intake.responses import encode_json, json_response
 from intake.router import Call
 from intake.tokens import Principal, mint
 from runtime.ops_http import readiness_response
@@ -92,15 +93,25 @@ async def create_show(
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
 
-async def list_shows(call: Call, *, limit: int, cursor: str | None) -> Response:
+def _tagged(body: bytes, tag: str, if_none_match: EntityTags | None) -> Response:
+    """200 with the body and its tag, or 304 when the client already holds that tag."""
+    if if_none_match is not None and if_none_match.matches(tag):
+        return not_modified(tag)
+    return Response(body, media_type="application/json", headers={"ETag": tag})
+
+
+async def list_shows(
+    call: Call, *, limit: int, cursor: str | None, if_none_match: EntityTags | None = None
+) -> Response:
     try:
         shows, next_cursor = await call.state.reads.list_shows(limit, cursor)
     except ValueError:
         raise _foreign_cursor() from None
-    return json_response(ShowList(shows, next_cursor))
+    body = encode_json(ShowList(shows, next_cursor))
+    return _tagged(body, digest_tag(body), if_none_match)
 
 
-async def get_show(call: Call, *, show_id: str) -> Response:
+async def get_show(call: Call, *, show_id: str, if_none_match: EntityTags | None = None) -> Response:
     found = await call.state.reads.lookup_show(show_id)
     if found.show is None:
         if found.rejected:
@@ -111,14 +122,16 @@ async def get_show(call: Call, *, show_id: str) -> Response:
                 details={"status": "REJECTED", "reason": found.rejected},
             )
         raise ApiError(404, "not_found", "no such show")
-    return json_response(found.show)
+    body = encode_json(found.show)
+    return _tagged(body, version_tag(found.version) if found.version else digest_tag(body), if_none_match)
 
 
-async def get_seat_map(call: Call, *, show_id: str) -> Response:
-    body = await call.state.reads.seat_map_json(show_id)
-    if body is None:
+async def get_seat_map(call: Call, *, show_id: str, if_none_match: EntityTags | None = None) -> Response:
+    found = await call.state.reads.seat_map_versioned(show_id)
+    if found is None:
         raise ApiError(404, "not_found", "no such show")
-    return Response(body, media_type="application/json")
+    version, body = found
+    return _tagged(body, version_tag(version), if_none_match)
 
 
 async def seat_stream(call: Call, *, show_id: str, after: int | None) -> Response:
@@ -220,8 +233,33 @@ async def _own_booking(call: Call, principal: Principal, booking_id: str, allow_
     return booking
 
 
-async def get_booking(call: Call, *, principal: Principal, booking_id: str) -> Response:
-    return json_response(await _own_booking(call, principal, booking_id, allow_admin=True))
+async def get_booking(
+    call: Call,
+    *,
+    principal: Principal,
+    booking_id: str,
+    if_none_match: EntityTags | None = None,
+    prefer: int | None = None,
+) -> Response:
+    """The booking; with If-None-Match naming its tag, 304 — or, with `Prefer: wait=N`, the booking as soon
+    as its tag moves, else 304 after N seconds (intake/booking_waits.py)."""
+    booking = await _own_booking(call, principal, booking_id, allow_admin=True)
+    tag = booking_tag(booking)
+    if if_none_match is None or not if_none_match.matches(tag):
+        return json_response(booking, headers={"ETag": tag})
+    if prefer is None:
+        return not_modified(tag)
+    waited = await call.state.waits.wait(booking, if_none_match, prefer, gone=call.request.is_disconnected)
+    if not waited.applied:
+        return not_modified(tag)  # nothing was waited (no Preference-Applied): ask again later
+    applied = {"Preference-Applied": f"wait={prefer}"}
+    now = waited.booking
+    if now is None:  # the wait ran out: what it is now (a move in the line alone is not hurried)
+        now = await call.state.reads.booking(booking_id) or booking
+    tag = booking_tag(now)
+    if if_none_match.matches(tag):
+        return not_modified(tag, applied)
+    return json_response(now, headers={"ETag": tag, **applied})
 
 
 async def confirm_booking(call: Call, *, principal: Principal, booking_id: str, body: ConfirmBody) -> Response:

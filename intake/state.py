@@ -5,12 +5,14 @@ only)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cachetools import LRUCache
 
+from intake.booking_waits import Waited
+from intake.conditional import EntityTags
 from intake.tokens import TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
@@ -31,7 +33,7 @@ class Bus(Protocol):
 class Reads(Protocol):
     async def show(self, show_id: str) -> ShowView | None: ...
     async def lookup_show(self, show_id: str) -> Any: ...
-    async def seat_map_json(self, show_id: str) -> bytes | None: ...
+    async def seat_map_versioned(self, show_id: str) -> tuple[int, bytes] | None: ...
     async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]: ...
     async def booking(self, booking_id: str) -> BookingView | None: ...
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None: ...
@@ -41,6 +43,18 @@ class Reads(Protocol):
 
 class Streams(Protocol):
     def events(self, show_id: str, after: int | None) -> AsyncIterator[bytes]: ...
+
+
+class Waits(Protocol):
+    """Requests waiting for a booking to change (intake/booking_waits.py)."""
+
+    async def wait(
+        self,
+        booking: BookingView,
+        tags: EntityTags,
+        seconds: float,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Waited: ...
 
 
 class History(Protocol):
@@ -68,6 +82,7 @@ class IntakeState:
     history: History
     idempotency: Idempotency
     streams: Streams
+    waits: Waits
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 

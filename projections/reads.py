@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Sequence
 
 import msgspec
 import redis.asyncio as aioredis
@@ -56,10 +57,12 @@ def _show(doc: bytes, available: bytes) -> ShowView:
 
 
 class ShowLookup(msgspec.Struct, frozen=True):
-    """A show, or why there is none: `rejected` names the reason its creation was refused."""
+    """A show, or why there is none: `rejected` names the reason its creation was refused. `version` is the
+    show's version (which fixes the whole show: its tag)."""
 
     show: ShowView | None
     rejected: str | None = None
+    version: int = 0
 
 
 class ReadModels:
@@ -97,10 +100,12 @@ class ReadModels:
 
     async def lookup_show(self, show_id: str) -> ShowLookup:
         keys = await self._current_keys()
-        doc, available, rejected = await self.redis.hmget(keys.show(show_id), "doc", "available", "rejected")
+        doc, available, rejected, version = await self.redis.hmget(
+            keys.show(show_id), "doc", "available", "rejected", "version"
+        )
         if doc is None:
             return ShowLookup(None, rejected.decode() if rejected else None)
-        return ShowLookup(_show(doc, available))
+        return ShowLookup(_show(doc, available), version=int(version or 0))
 
     async def seat_map(self, show_id: str) -> SeatMapView | None:
         keys = await self._current_keys()
@@ -121,21 +126,27 @@ class ReadModels:
         )
 
     async def seat_map_json(self, show_id: str) -> bytes | None:
-        """The seat map as JSON bytes. A version fixes the whole map, so a rendered map is kept per show and
-        served again while the version has not moved: readers of a hot show cost one small round trip."""
+        """The seat map as JSON bytes (see seat_map_versioned)."""
+        found = await self.seat_map_versioned(show_id)
+        return None if found is None else found[1]
+
+    async def seat_map_versioned(self, show_id: str) -> tuple[int, bytes] | None:
+        """The seat map's version and the map as JSON bytes. A version fixes the whole map, so a rendered map
+        is kept per show and served again while the version has not moved: readers of a hot show cost one
+        small round trip."""
         keys = await self._current_keys()
         version = await self.redis.hget(keys.show(show_id), "version")
         if version is None:
             return None
         cached = self._rendered.get(show_id)
         if cached is not None and cached[0] == (keys.namespace, int(version)):
-            return cached[1]
+            return int(version), cached[1]
         seat_map = await self.seat_map(show_id)
         if seat_map is None:
             return None
         body = _encoder.encode(seat_map)
         self._rendered[show_id] = ((keys.namespace, seat_map.version), body)
-        return body
+        return seat_map.version, body
 
     def forget_rendered(self) -> None:
         """Drop the rendered maps (the next read of each show renders again)."""
@@ -172,11 +183,43 @@ class ReadModels:
             pipe.hget(DECIDED_KEY, partition)
             pipe.hget(DECIDED_RATE_KEY, partition)
             decided, rate = await pipe.execute()
-        ahead = max(0, int(offset) - int(decided or 0))
-        per_s = float(rate or 0)
-        return msgspec.structs.replace(
-            booking, queue_position=ahead, estimated_wait_s=round(ahead / per_s, 1) if per_s > 0 else None
+        return _placed(booking, offset, decided, rate)
+
+    async def bookings(self, booking_ids: Sequence[str]) -> list[BookingView | None]:
+        """Several bookings, as `booking` reads each, in two round trips whatever their number (the bookings,
+        then where their partitions stand when some are RECEIVED)."""
+        if not booking_ids:
+            return []
+        keys = await self._current_keys()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for booking_id in booking_ids:
+                pipe.hmget(keys.booking(booking_id), "doc", "partition", "offset")
+            rows = await pipe.execute()
+        found: list[tuple[BookingView, bytes | None, bytes | None] | None] = [
+            None if doc is None else (_booking_doc.decode(doc), partition, offset) for doc, partition, offset in rows
+        ]
+        partitions = sorted(
+            {row[1] for row in found if row is not None and row[0].status == RECEIVED and row[1] is not None}
         )
+        decided: dict[bytes, bytes | None] = {}
+        rates: dict[bytes, bytes | None] = {}
+        if partitions:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hmget(DECIDED_KEY, partitions)
+                pipe.hmget(DECIDED_RATE_KEY, partitions)
+                offsets, per_s = await pipe.execute()
+            decided, rates = dict(zip(partitions, offsets, strict=True)), dict(zip(partitions, per_s, strict=True))
+        out: list[BookingView | None] = []
+        for row in found:
+            if row is None:
+                out.append(None)
+                continue
+            booking, partition, offset = row
+            if booking.status != RECEIVED or partition is None:
+                out.append(booking)
+            else:
+                out.append(_placed(booking, offset, decided.get(partition), rates.get(partition)))
+        return out
 
     async def record_show_accepted(self, show: ShowView) -> None:
         keys = await self._current_keys()
@@ -192,6 +235,16 @@ class ReadModels:
         await self._write_received(
             keys=[keys.booking(booking.booking_id)], args=[_encoder.encode(booking), partition, offset]
         )
+
+
+def _placed(booking: BookingView, offset: bytes, decided: bytes | None, rate: bytes | None) -> BookingView:
+    """A RECEIVED booking with its place in line: the commands of its partition still ahead of it (its offset
+    minus the partition's next undecided one), and the wait the recent rate suggests."""
+    ahead = max(0, int(offset) - int(decided or 0))
+    per_s = float(rate or 0)
+    return msgspec.structs.replace(
+        booking, queue_position=ahead, estimated_wait_s=round(ahead / per_s, 1) if per_s > 0 else None
+    )
 
 
 def _encode_cursor(member: str) -> str:

@@ -3,9 +3,15 @@ API tests. Everything else (routing, auth, validation, the error model, the Open
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import msgspec
+
+from intake.booking_waits import Waited
 from intake.command_bus import Placement
+from intake.conditional import EntityTags, booking_tag
 from intake.errors import unavailable
 from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
@@ -44,16 +50,20 @@ class FakeReads:
     async def show(self, show_id: str) -> ShowView | None:
         return self.shows.get(show_id)
 
+    versions: dict[str, int] = field(default_factory=dict)  # show id -> its version (1 unless set)
+
     async def lookup_show(self, show_id: str) -> ShowLookup:
-        return ShowLookup(self.shows.get(show_id), self.rejected.get(show_id))
+        show = self.shows.get(show_id)
+        return ShowLookup(show, self.rejected.get(show_id), self.versions.get(show_id, 1) if show else 0)
 
-    async def seat_map_json(self, show_id: str) -> bytes | None:
-        import msgspec
-
+    async def seat_map_versioned(self, show_id: str) -> tuple[int, bytes] | None:
         show = self.shows.get(show_id)
         if show is None:
             return None
-        return msgspec.json.encode(SeatMapView(show_id, 1, show.seats_total, show.seats_available, [], []))
+        version = self.versions.get(show_id, 1)
+        return version, msgspec.json.encode(
+            SeatMapView(show_id, version, show.seats_total, show.seats_available, [], [])
+        )
 
     async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]:
         ordered = sorted(self.shows.values(), key=lambda s: (s.starts_at, s.show_id))
@@ -125,14 +135,45 @@ class FakeStreams:
         yield b'id: %d\nevent: change\ndata: {"version":%d}\n\n' % (version, version)
 
 
+@dataclass
+class FakeWaits:
+    """Waits on FakeReads: a change is whatever a test puts in `reads.bookings` while it waits (checked every
+    10 ms). `full`: every wait is refused (as a process at its limit)."""
+
+    reads: FakeReads
+    full: bool = False
+    waited: list[float] = field(default_factory=list)
+
+    async def wait(
+        self,
+        booking: BookingView,
+        tags: EntityTags,
+        seconds: float,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Waited:
+        if self.full:
+            return Waited(False, None)
+        self.waited.append(seconds)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline:
+            now = self.reads.bookings.get(booking.booking_id)
+            if now is not None and not tags.matches(booking_tag(now)):
+                return Waited(True, now)
+            await asyncio.sleep(0.01)
+        return Waited(True, None)
+
+
 def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> IntakeState:
+    reads = FakeReads()
     return IntakeState(
         settings=settings,
         tokens=TokenVerifier(settings.require_auth_secret()),
         limiter=FakeRateLimiter(rate_per_s, burst),
         bus=FakeBus(),
-        reads=FakeReads(),
+        reads=reads,
         history=FakeHistory(),
         idempotency=FakeIdempotency(),
         streams=FakeStreams(),
+        waits=FakeWaits(reads),
     )

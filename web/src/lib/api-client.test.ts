@@ -33,6 +33,30 @@ function setup(responses: (Response | Error)[], token: string | null = 'tok') {
 const accepted = { booking_id: 'bk_1', status: 'RECEIVED' };
 
 describe('api client', () => {
+  it('reads conditionally: the body with its ETag, then 304 as notModified', async () => {
+    const booking = { booking_id: 'bk_1', status: 'RECEIVED' };
+    const { client, header } = setup([
+      jsonResponse(200, booking, { ETag: '"s1"' }),
+      new Response(null, { status: 304, headers: { ETag: '"s1"', 'Preference-Applied': 'wait=25' } }),
+    ]);
+    const path = '/v1/bookings/{booking_id}' as const;
+    const first = await client.GET_TAGGED(path, { params: { path: { booking_id: 'bk_1' } } });
+    expect(first).toEqual({ notModified: false, data: booking, etag: '"s1"' });
+    const second = await client.GET_TAGGED(path, {
+      params: { path: { booking_id: 'bk_1' }, header: { 'If-None-Match': '"s1"', Prefer: 'wait=25' } },
+    });
+    expect(second).toEqual({ notModified: true, etag: '"s1"' });
+    expect(header(1, 'If-None-Match')).toBe('"s1"');
+    expect(header(1, 'Prefer')).toBe('wait=25');
+  });
+
+  it('treats a 304 to a request that named no tag as an error', async () => {
+    const { client } = setup([new Response(null, { status: 304 })]);
+    await expect(client.GET('/v1/shows/{show_id}', { params: { path: { show_id: 'sh_1' } } })).rejects.toBeInstanceOf(
+      ApiError,
+    );
+  });
+
   it('sends the bearer token and JSON body', async () => {
     const { client, calls, header } = setup([jsonResponse(202, accepted)]);
     const out = await client.POST('/v1/shows/{show_id}/bookings', {

@@ -11,6 +11,9 @@
  * requests that are safe to repeat are retried: GETs, and POSTs carrying an Idempotency-Key (a header
  * parameter of the operation, e.g. POST /v1/shows/{show_id}/bookings), which are retried with the very same
  * key (and body) so the server recognises the repeat.
+ *
+ * Conditional reads: `GET_TAGGED` sends the operation's `If-None-Match` (and `Prefer`) header parameters and
+ * resolves to the body with its `ETag`, or to `notModified` on a 304 (no body: the caller keeps its copy).
  */
 import createClient, { type Client, type ClientPathsWithMethod, type MaybeOptionalInit, type MethodResponse } from 'openapi-fetch';
 import type { paths } from './api-types';
@@ -76,8 +79,15 @@ type InitArgs<P extends keyof paths, M extends Method> =
 /** The operation's success (2xx) body. */
 export type ResponseData<P extends keyof paths, M extends Method> = MethodResponse<Raw, M, P & ClientPathsWithMethod<Raw, M>>;
 
+/** A conditional read's outcome: the body and its tag, or 304 (the tag the caller sent is still current). */
+export type Tagged<T> = { notModified: false; data: T; etag: string | null } | { notModified: true; etag: string | null };
+
 export interface ApiClient {
   GET<P extends ClientPathsWithMethod<Raw, 'get'>>(path: P, ...init: InitArgs<P, 'get'>): Promise<ResponseData<P, 'get'>>;
+  GET_TAGGED<P extends ClientPathsWithMethod<Raw, 'get'>>(
+    path: P,
+    ...init: InitArgs<P, 'get'>
+  ): Promise<Tagged<ResponseData<P, 'get'>>>;
   POST<P extends ClientPathsWithMethod<Raw, 'post'>>(path: P, ...init: InitArgs<P, 'post'>): Promise<ResponseData<P, 'post'>>;
 }
 
@@ -158,7 +168,7 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
       let error: ApiError | NetworkError;
       try {
         const response = await deps.fetch(url, { method, headers: new Headers(headers), body, signal });
-        if (response.ok) return response;
+        if (response.ok || (response.status === 304 && headers.has('If-None-Match'))) return response;
         error = await toApiError(response);
       } catch (caught) {
         if (signal?.aborted) throw caught;
@@ -182,11 +192,17 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
       ...options,
       fetch: (request: Request) => send(request, { maxAttempts, onRetry, signal: options.signal }),
     } as never);
-    return (result as { data?: unknown }).data;
+    return result as { data?: unknown; response: Response };
+  };
+  const tagged = async (path: string, init?: CallOptions & { params?: unknown }) => {
+    const { data, response } = await call('get', path, init);
+    const etag = response.headers.get('ETag');
+    return response.status === 304 ? { notModified: true, etag } : { notModified: false, data, etag };
   };
   return {
-    GET: (path, ...init) => call('get', path, init[0]),
-    POST: (path, ...init) => call('post', path, init[0]),
+    GET: async (path, ...init) => (await call('get', path, init[0])).data,
+    GET_TAGGED: (path, ...init) => tagged(path, init[0]),
+    POST: async (path, ...init) => (await call('post', path, init[0])).data,
   } as ApiClient;
 }
 

@@ -82,7 +82,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list shows by start time */
+        /**
+         * list shows by start time
+         * @description The ETag is a digest of the page: it changes whenever a listed show changes.
+         */
         get: operations["list_shows"];
         put?: never;
         /**
@@ -103,7 +106,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** one show */
+        /**
+         * one show
+         * @description The ETag is the show's version.
+         */
         get: operations["get_show"];
         put?: never;
         post?: never;
@@ -120,7 +126,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** the show's seat map */
+        /**
+         * the show's seat map
+         * @description The ETag is the show's version (the map's `version`).
+         */
         get: operations["get_seat_map"];
         put?: never;
         post?: never;
@@ -174,7 +183,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** a booking (its owner or an admin) */
+        /**
+         * a booking (its owner or an admin); with If-None-Match and `Prefer: wait=N`, when it changes
+         * @description The ETag is a digest of the booking's state; while RECEIVED it also changes with the place in line, and a request waiting for a change is answered at once when the booking is decided but for a move in the line only after about 5 s (or at the end of its wait).
+         */
         get: operations["get_booking"];
         put?: never;
         post?: never;
@@ -587,7 +599,10 @@ export interface operations {
                 /** @description `next_cursor` of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description entity tags (the ETag of an earlier answer), or `*`: 304 when one is the current tag; a value that is not a list of entity tags is ignored */
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -596,11 +611,22 @@ export interface operations {
             /** @description a page */
             200: {
                 headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ShowList"];
                 };
+            };
+            /** @description not modified: an If-None-Match tag is the current one (no body) */
+            304: {
+                headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description method not allowed on this path (see Allow) */
             405: {
@@ -743,7 +769,10 @@ export interface operations {
     get_show: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description entity tags (the ETag of an earlier answer), or `*`: 304 when one is the current tag; a value that is not a list of entity tags is ignored */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description a show id (`sh_…`) */
                 show_id: string;
@@ -755,11 +784,22 @@ export interface operations {
             /** @description the show */
             200: {
                 headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ShowView"];
                 };
+            };
+            /** @description not modified: an If-None-Match tag is the current one (no body) */
+            304: {
+                headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such resource (or not yours) */
             404: {
@@ -797,7 +837,10 @@ export interface operations {
     get_seat_map: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description entity tags (the ETag of an earlier answer), or `*`: 304 when one is the current tag; a value that is not a list of entity tags is ignored */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description a show id (`sh_…`) */
                 show_id: string;
@@ -809,11 +852,22 @@ export interface operations {
             /** @description held and booked seats; every other seat is available */
             200: {
                 headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SeatMapView"];
                 };
+            };
+            /** @description not modified: an If-None-Match tag is the current one (no body) */
+            304: {
+                headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such resource (or not yours) */
             404: {
@@ -1062,7 +1116,12 @@ export interface operations {
     get_booking: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description entity tags (the ETag of an earlier answer), or `*`: 304 when one is the current tag; a value that is not a list of entity tags is ignored */
+                "If-None-Match"?: string;
+                /** @description `wait=N` (RFC 7240; N an integer of 1..30 seconds), with If-None-Match: answer 200 as soon as the booking's tag changes, else 304 after N seconds; any other preference or value is ignored */
+                Prefer?: string;
+            };
             path: {
                 /** @description a booking id (`bk_…`) */
                 booking_id: string;
@@ -1071,14 +1130,29 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the booking */
+            /** @description the booking (when asked to wait: as soon as its tag changed) */
             200: {
                 headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
+                    /** @description `wait=N` when the server waited as asked (absent when it did not: too many waiting requests) */
+                    "Preference-Applied"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BookingView"];
                 };
+            };
+            /** @description not modified: an If-None-Match tag is the current one; with `Prefer: wait=N`, it still was after N seconds (Preference-Applied), or nothing was waited (too many waiting requests: no Preference-Applied; ask again later) */
+            304: {
+                headers: {
+                    /** @description the entity tag of this state (strong): send it back in If-None-Match */
+                    ETag: string;
+                    /** @description `wait=N` when the server waited as asked (absent when it did not: too many waiting requests) */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no bearer token, or a bad one */
             401: {

@@ -19,8 +19,25 @@ export function createBooking(
   });
 }
 
-export function getBooking(bookingId: string, signal?: AbortSignal) {
-  return api.GET('/v1/bookings/{booking_id}', { params: { path: { booking_id: bookingId } }, signal, maxAttempts: 2 });
+/** The longest the server is asked to hold a read of a booking open for a change (its maximum is 30 s). */
+export const BOOKING_WAIT_S = 25;
+
+/**
+ * GET /v1/bookings/{id}. With the ETag of the copy we hold, a conditional read: 304 (`notModified`) when it is
+ * still current; with `waitS` too, the server answers as soon as the booking changes, or 304 after `waitS`
+ * seconds (`Prefer: wait`), so a client waiting for a decision asks about once per change, not once a second.
+ */
+export function getBooking(bookingId: string, signal?: AbortSignal, etag?: string | null, waitS?: number) {
+  const header: { 'If-None-Match'?: string; Prefer?: string } = {};
+  if (etag) {
+    header['If-None-Match'] = etag;
+    if (waitS) header.Prefer = `wait=${waitS}`;
+  }
+  return api.GET_TAGGED('/v1/bookings/{booking_id}', {
+    params: { path: { booking_id: bookingId }, header },
+    signal,
+    maxAttempts: 2,
+  });
 }
 
 export function confirmBooking(bookingId: string, paymentReference: string, onRetry?: (notice: RetryNotice) => void) {
