@@ -401,7 +401,7 @@ class FakeSweepConnection:
         return self.overdue[:limit]
 
 
-async def until(condition, timeout: float = 5.0, interval: float = 0.005) -> None:
+async def until(condition, timeout: float = 20.0, interval: float = 0.005) -> None:
     """Poll a condition on the fakes' state (a worker running in the same event loop changes it)."""
     async with asyncio.timeout(timeout):
         while not condition():  # noqa: ASYNC110 - the fakes have no event to wait on
