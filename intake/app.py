@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from intake.admission import RedisAdmission
 from intake.booking_waits import BookingWaits
 from intake.command_bus import CommandBus
 from intake.errors import ApiError, error_response, handle_api_error, handle_http_exception
@@ -135,6 +136,7 @@ async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
         reads=reads,
         history=history,
         idempotency=IdempotencyStore(redis),
+        admission=RedisAdmission(redis, settings.rate_limit_per_s, settings.rate_limit_burst),
         streams=RedisSeatStreams(reads, feed),
         waits=waits,
         service=service,

@@ -97,6 +97,9 @@ class Operation:
     body_required: bool = True
     params: tuple[Param, ...] = ()
     rate_limited: bool = False
+    # The handler applies the write limit with its Idempotency-Key claim, in one round trip (Call.admit,
+    # intake/admission.py); a refusal raised before that call checks the limit first (the order stays).
+    limit_with_claim: bool = False
     uses_stores: bool = True  # a backing store (Kafka, Redis, PostgreSQL) may be down: 503
     location: bool = False  # successful answers carry a Location header
     description: str = ""
@@ -105,6 +108,7 @@ class Operation:
 
     def __post_init__(self) -> None:
         assert not (self.rate_limited and self.auth == "public"), "the write limit is the customer's"
+        assert not self.limit_with_claim or self.rate_limited, "only a rate-limited operation claims with it"
         assert self.body is not None or self.body_required, "an optional body needs a body type"
         assert self.switch is None or self.switch.setting in Settings.__struct_fields__, self.switch
         assert all(p.lenient is None or p.location == "header" for p in self.params), "only headers are lenient"
@@ -293,6 +297,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=BookingBody,
         params=(SHOW_ID, IDEMPOTENCY),
         rate_limited=True,
+        limit_with_claim=True,
         location=True,
         description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.",
     ),

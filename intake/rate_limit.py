@@ -13,10 +13,9 @@ import math
 
 import redis.asyncio as aioredis
 
-# KEYS[1]: the customer's key; ARGV: interval_us (1e6 / rate), burst, now_us ("" = Redis's clock)
-GCRA = """
-local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
+# One GCRA step on KEYS[1], given `interval`, `burst` and `now` (nil: Redis's clock): sets `over` (> 0: refused,
+# microseconds until allowed; else counted). Shared with the booking's admission script (intake/admission.py).
+GCRA_STEP = """
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -25,12 +24,24 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local new_tat = tat + interval
 local over = new_tat - now - burst * interval
+if over <= 0 then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+end
+"""
+# KEYS[1]: the customer's key; ARGV: interval_us (1e6 / rate), burst, now_us ("" = Redis's clock)
+GCRA = (
+    """
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+"""
+    + GCRA_STEP
+    + """
 if over > 0 then
   return over
 end
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 return 0
 """
+)
 
 
 def rate_key(customer: str) -> str:

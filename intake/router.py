@@ -29,28 +29,46 @@ if TYPE_CHECKING:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """What every handler gets besides its decoded arguments: the request and the intake's adapters."""
 
     request: Request
     state: IntakeState
+    principal: Principal | None = None
+    limit_pending: bool = False  # the write limit is left to `admit` (Operation.limit_with_claim)
 
     @property
     def trace(self) -> str | None:
         """The request's X-Request-Id, which travels with its command."""
         return self.request.headers.get("x-request-id")
 
+    async def admit(self, claim_id: str, fingerprint: str) -> str | None:
+        """The write limit and the Idempotency-Key claim together (one Redis round trip when the adapters
+        have an admission script, else the limiter and the claim store in turn): 429 over the limit, else
+        None when the key is new (claimed now for `fingerprint`) or the fingerprint it was claimed with."""
+        assert self.principal is not None and self.limit_pending, "admit: an operation with limit_with_claim"
+        self.limit_pending = False
+        state = self.state
+        if state.admission is None:
+            await _within_limit(state, self.principal)
+            return await state.idempotency.claim(claim_id, fingerprint)
+        admitted = await state.admission.admit(self.principal.sub, claim_id, fingerprint)
+        if admitted.wait_s > 0:
+            raise _over_limit(state, admitted.wait_s)
+        return admitted.stored
+
 
 async def _within_limit(state: IntakeState, principal: Principal) -> None:
     wait = await state.limiter.acquire(principal.sub)
     if wait > 0:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "too many requests; slow down",
-            headers={"Retry-After": state.limiter.retry_after(wait)},
-        )
+        raise _over_limit(state, wait)
+
+
+def _over_limit(state: IntakeState, wait_s: float) -> ApiError:
+    return ApiError(
+        429, "rate_limited", "too many requests; slow down", headers={"Retry-After": state.limiter.retry_after(wait_s)}
+    )
 
 
 def endpoint(op: Operation) -> Endpoint:
@@ -64,12 +82,24 @@ def endpoint(op: Operation) -> Endpoint:
         if op.switch is not None and not getattr(state.settings, op.switch.setting):
             raise ApiError(404, "not_found", op.switch.off)
         args: dict[str, Any] = {}
+        call = Call(request, state)
         if op.auth != "public":
-            principal = args["principal"] = authenticate(request, state.tokens)
+            principal = args["principal"] = call.principal = authenticate(request, state.tokens)
             if op.auth == "admin":
                 require_admin(principal)
+            if op.limit_with_claim:
+                call.limit_pending = True
+                try:
+                    return await handle(request, call, args)
+                except ApiError as refused:
+                    if call.limit_pending and refused.status != 503:  # refused before the claim
+                        await _within_limit(state, principal)  # 429 first, as the document's order says
+                    raise
             if op.rate_limited:
                 await _within_limit(state, principal)
+        return await handle(request, call, args)
+
+    async def handle(request: Request, call: Call, args: dict[str, Any]) -> Response:
         for p in headers:
             if p.lenient is not None:  # never refused: a malformed value reads as absent
                 lines = request.headers.getlist(p.name)
@@ -84,7 +114,7 @@ def endpoint(op: Operation) -> Endpoint:
         for p in queries:
             value = query(request, p.name, p.kind)
             args[p.arg] = p.default if value is None else value
-        return await op.handler(Call(request, state), **args)
+        return await op.handler(call, **args)
 
     run.__name__ = op.handler.__name__
     return run

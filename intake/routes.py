@@ -174,7 +174,7 @@ async def request_booking(
     request_id = hashlib.sha256(f"{principal.sub}\n{show_id}\n{idempotency_key}".encode()).hexdigest()
     booking_id = "bk_" + request_id[:26]
     fingerprint = hashlib.sha256(msgspec.json.encode([show_id, seats, body.quantity_or_none])).hexdigest()
-    stored = await state.idempotency.claim(claim_id, fingerprint)
+    stored = await call.admit(claim_id, fingerprint)  # the write limit too: 429 over it
     if stored is not None:
         if stored != fingerprint:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different request")

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from cachetools import LRUCache
 
+from intake.admission import Admitted
 from intake.booking_waits import Waited
 from intake.conditional import EntityTags
 from intake.tokens import TokenVerifier
@@ -67,6 +68,12 @@ class Idempotency(Protocol):
     async def claim(self, request_id: str, fingerprint: str) -> str | None: ...
 
 
+class Admission(Protocol):
+    """The write limit and the Idempotency-Key claim in one round trip (intake/admission.py)."""
+
+    async def admit(self, customer: str, claim_id: str, fingerprint: str) -> Admitted: ...
+
+
 class Limiter(Protocol):
     async def acquire(self, customer: str) -> float: ...
     def retry_after(self, wait_s: float) -> str: ...
@@ -83,6 +90,7 @@ class IntakeState:
     idempotency: Idempotency
     streams: Streams
     waits: Waits
+    admission: Admission | None = None  # None: the limiter, then the claim store (two calls)
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
