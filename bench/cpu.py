@@ -39,7 +39,8 @@ COMPONENTS = (
     ("postgres: sessions", ("postgres: boxoffice", "postgres: postgres")),
     ("postgres: other", ("postgres",)),
     ("redis", ("redis-server",)),
-    ("load generator", ("boxoffice bench", "ops.cli bench")),
+    ("seed over HTTP", ("-m bench.seed_http",)),
+    ("load generator", ("boxoffice bench", "ops.cli bench", "wrk ")),
 )
 
 

@@ -59,13 +59,13 @@ def _steal_ticks() -> int:
     return int(Path("/proc/stat").read_text().splitlines()[0].split()[8])
 
 
-def _wrk(url: str, tokens_file: Path, seconds: int, connections: int) -> dict:
+def _wrk(url: str, tokens_file: Path, seconds: int, connections: int, read: bool = False) -> dict:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is missing: `make install` installs Debian's wrk")
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
-        env = {**os.environ, "TOKENS": str(tokens_file), "SUMMARY_OUT": str(summary)}
+        env = {**os.environ, "TOKENS": str(tokens_file), "SUMMARY_OUT": str(summary), "READ": "1" if read else "0"}
         done = subprocess.run(
             [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url],
             env=env,
@@ -173,6 +173,7 @@ async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, co
         if problems:
             raise AssertionError(problems)
         boxoffice["decided"] = decided
+        seat_map = await _seat_map_reads(settings, secret, tokens_file, seconds, connections)
         seed = await _seed_side(settings, tokens_file, seconds, connections, log_dir)
     return {
         "machine": machine(),
@@ -181,4 +182,33 @@ async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, co
         "boxoffice": boxoffice,
         "seed_over_http": seed,
         "ratio": round(boxoffice["accepted_per_s"] / max(seed["accepted_per_s"], 1e-9), 2),
+        "seat_map_reads": seat_map,
     }
+
+
+async def _seat_map_reads(settings: Settings, secret: str, tokens_file: Path, seconds: int, connections: int) -> dict:
+    """Anonymous reads of one 100,000-seat show's map through NGINX (its micro-cache included), 100 seats held."""
+    pool = ConnectionPool("127.0.0.1", settings.http_port, 2)
+    try:
+        show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"), 100_000)
+        token = mint(secret, f"bench-reader-{os.urandom(3).hex()}", ttl=3600)
+        for i in range(10):
+            status, _ = await pool.request(
+                "POST",
+                f"/v1/shows/{show_id}/bookings",
+                {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": f"r{i}"},
+                b'{"quantity": 10}',
+            )
+            assert status == 202, status
+        path = f"/v1/shows/{show_id}/seats"
+        for _ in range(200):
+            status, body = await pool.request("GET", path, {})
+            if status == 200 and len(msgspec.json.decode(body)["held"]) == 100:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        pool.close()
+    url = f"http://127.0.0.1:{settings.http_port}{path}"
+    result = await _measured(_wrk, url, tokens_file, seconds, connections, True)
+    result["body_bytes"] = len(body)
+    return result

@@ -247,8 +247,13 @@ def _frontdoor_table(front: dict) -> str:
     for label, side in (
         ("boxoffice through NGINX", front["boxoffice"]),
         ("seed design over HTTP", front["seed_over_http"]),
+        ("seat-map reads, 100,000 seats (GET)", front["seat_map_reads"]),
     ):
-        own = {"boxoffice through NGINX": ("intake", "nginx", "kafka"), "seed design over HTTP": ("load generator",)}
+        own = {
+            "boxoffice through NGINX": ("intake", "nginx", "kafka", "redis"),
+            "seed design over HTTP": ("seed over HTTP", "postgres: sessions", "load generator"),
+            "seat-map reads, 100,000 seats (GET)": ("intake", "nginx", "redis"),
+        }
         cost = side["cpu_ms_per_request"]
         rows.append(
             [

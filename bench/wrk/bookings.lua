@@ -1,6 +1,7 @@
 -- wrk: every request its own bearer token and Idempotency-Key (as a crowd of customers does), tokens read from
 -- the file named by the TOKENS environment variable (one per line, minted by bench/frontdoor.py). At the end,
--- the figures bench/frontdoor.py reads go to the file named by SUMMARY_OUT (JSON).
+-- the figures bench/frontdoor.py reads go to the file named by SUMMARY_OUT (JSON). With READ=1, anonymous GETs of
+-- the URL instead (the seat-map readers of an on-sale: no token, no key).
 local tokens = {}
 local counter = 0
 local thread_no = 0
@@ -11,6 +12,11 @@ function setup(thread)
 end
 
 function init(args)
+  reading = os.getenv("READ") == "1"
+  if reading then
+    wrk.method = "GET"
+    return
+  end
   for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
   wrk.method = "POST"
   wrk.body = os.getenv("BODY") or '{"quantity": 1}'
@@ -18,6 +24,7 @@ function init(args)
 end
 
 function request()
+  if reading then return wrk.format() end
   counter = counter + 1
   local token = tokens[(counter * 7 + id * 131) % #tokens + 1]
   wrk.headers["Authorization"] = "Bearer " .. token
