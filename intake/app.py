@@ -4,8 +4,10 @@ adapters it shares (built by the lifespan, or handed in by the in-process tests)
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from itertools import groupby
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -75,15 +77,28 @@ class MetricsMiddleware:
                 status["code"] = message["status"]
             await send(message)
 
-        trace = dict(scope["headers"]).get(b"x-request-id")
-        with structlog.contextvars.bound_contextvars(request_id=trace.decode("latin-1") if trace else None):
-            try:
+        trace = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
+        try:
+            if trace is None:
                 await self.app(scope, receive, send_wrapper)
-            finally:
-                route = scope.get("route")
-                name = getattr(route, "path", "unmatched")
-                HTTP_REQUESTS.labels(name, scope["method"], str(status["code"])).inc()
-                HTTP_LATENCY.labels(name).observe(time.perf_counter() - started)
+            else:
+                with structlog.contextvars.bound_contextvars(request_id=trace.decode("latin-1")):
+                    await self.app(scope, receive, send_wrapper)
+        finally:
+            name = getattr(scope.get("route"), "path", "unmatched")
+            _counted(name, scope["method"], status["code"]).inc()
+            _timed(name).observe(time.perf_counter() - started)
+
+
+@functools.lru_cache(maxsize=1024)
+def _counted(route: str, method: str, status: int) -> Any:
+    """The request counter's child for these labels (labels() takes a lock and builds a key every call)."""
+    return HTTP_REQUESTS.labels(route, method, str(status))
+
+
+@functools.lru_cache(maxsize=256)
+def _timed(route: str) -> Any:
+    return HTTP_LATENCY.labels(route)
 
 
 def _dispatch(endpoints: dict[str, Endpoint]) -> Endpoint:
