@@ -2,9 +2,9 @@
 and decoded here, before its handler runs, so a handler holds only what is particular to it.
 
 In this order, each refusal the status the document gives it: the operation's switch (404), the bearer
-token (401), the admin role (403), the customer's write limit (429), the headers, the body (413, 400, 415,
-422), the path identifiers (404: one outside its grammar names nothing) and the query parameters (422).
-The handler is then called as `handler(call, **arguments)`: `principal` when the operation is
+token (401), the admin role (403), the write limit (429: the customer's, or the client's), the headers, the
+body (413, 400, 415, 422), the path identifiers (404: one outside its grammar names nothing) and the query
+parameters (422). The handler is then called as `handler(call, **arguments)`: `principal` when the operation is
 authenticated, `body` when it has one, and each parameter under its `Param.arg` name.
 """
 
@@ -20,7 +20,6 @@ from starlette.responses import Response
 from intake.errors import ApiError
 from intake.http_input import authenticate, header, path_id, query, read_body, require_admin
 from intake.state import IntakeState
-from intake.tokens import Principal
 
 if TYPE_CHECKING:
     from intake.operations import Operation
@@ -41,8 +40,15 @@ class Call:
         return self.request.headers.get("x-request-id")
 
 
-async def _within_limit(state: IntakeState, principal: Principal) -> None:
-    wait = await state.limiter.acquire(principal.sub)
+def client_key(request: Request) -> str:
+    """The write limit's key for a caller without a token: its IP address (the peer, or, behind the local
+    NGINX, the address NGINX saw: uvicorn takes X-Forwarded-For from trusted proxies only). The colon
+    keeps it apart from every customer id."""
+    return "ip:" + (request.client.host if request.client else "unknown")
+
+
+async def _within_limit(state: IntakeState, key: str) -> None:
+    wait = await state.limiter.acquire(key)
     if wait > 0:
         raise ApiError(
             429,
@@ -67,8 +73,8 @@ def endpoint(op: Operation) -> Endpoint:
             principal = args["principal"] = authenticate(request, state.tokens)
             if op.auth == "admin":
                 require_admin(principal)
-            if op.rate_limited:
-                await _within_limit(state, principal)
+        if op.rate_limited:
+            await _within_limit(state, principal.sub if op.limit_by == "customer" else client_key(request))
         for p in headers:
             args[p.arg] = header(request, p.name, p.kind, required=p.required, invalid=p.invalid)
         if op.body is not None:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from cachetools import LRUCache
 
-from intake.tokens import TokenVerifier
+from intake.tokens import Signer, TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
 from runtime.settings import Settings
@@ -69,6 +69,7 @@ class IntakeState:
     idempotency: Idempotency
     streams: Streams
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
+    dev_tokens: Signer | None = None  # the development sign-in's signer (only while dev sign-in is on)
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
     def __post_init__(self) -> None:

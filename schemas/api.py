@@ -76,8 +76,10 @@ class CancelBody(msgspec.Struct, **_strict):
 
 
 class DevTokenBody(msgspec.Struct, **_strict):
+    """Development sign-in never grants admin (`boxoffice token --role admin` does, on the local stack)."""
+
     sub: CustomerId
-    role: Literal["customer", "admin"] = "customer"
+    role: Literal["customer"] = "customer"
     email: Email | UnsetType = UNSET
 
 

@@ -24,6 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from tests.browser.pages import sign_in
 from tests.e2e.conftest import WEB_ROOT, System
 from tests.support.api import Api
+from tests.support.keys import session_signer
 
 CHROMIUM = Path(os.environ.get("BOXOFFICE_CHROMIUM", "/usr/bin/chromium"))
 # What works on these machines: headless, no sandbox (root), no GPU, and none of Chromium's own traffic
@@ -57,7 +58,7 @@ def system(settings):
 
 @pytest.fixture(scope="package")
 async def api(system, settings):
-    client = Api(system.front_door.url, settings.require_auth_secret())
+    client = Api(system.front_door.url, session_signer(settings))
     yield client
     await client.close()
 
