@@ -254,6 +254,20 @@ async def test_show_creation_is_rate_limited_like_other_writes(app_state):
     assert int(answers[-1].headers["Retry-After"]) >= 1 and state.limiter.used == {"ops": 3}
 
 
+@pytest.mark.parametrize("field", ["title", "venue"])
+@pytest.mark.parametrize("text", ["\u202etxet", "a\u2067b", "zero\u200bwidth", "\ufeffx", "  \u3000 "])
+async def test_show_text_people_would_misread_is_422_naming_the_path(client, field, text):
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+        field: text,
+    }
+    r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
+    assert error(r, 422, "validation_error")["details"]["path"] == f"$.{field}"
+
+
 async def test_kafka_down_is_503_with_retry_after(client, app_state):
     app_state[1].bus.down = True
     r = await client.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers=booking_headers())
