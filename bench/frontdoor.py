@@ -27,7 +27,8 @@ from bench import cpu
 from bench.baseline import SCHEMA, bench_dsn
 from bench.http_client import ConnectionPool
 from bench.http_load import _create_show
-from intake.tokens import mint
+from intake import credentials
+from intake.tokens import Signer, mint
 from ops.invariants import overbooking_violations
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
@@ -121,7 +122,7 @@ async def _seed_side(settings: Settings, tokens_file: Path, seconds: int, connec
         **os.environ,
         "BOXOFFICE_SEED_HTTP_DSN": dsn,
         "BOXOFFICE_SEED_HTTP_PORT": str(SEED_PORT),
-        "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret(),
+        "BOXOFFICE_AUTH_JWKS": settings.require_auth_jwks(),
     }
     proc = _start_seed(env, log_dir)
     try:
@@ -147,17 +148,17 @@ async def _seed_side(settings: Settings, tokens_file: Path, seconds: int, connec
 
 async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, connections: int = 64) -> dict:
     """Both sides, boxoffice first; raises when an invariant breaks."""
-    secret = settings.require_auth_secret()
+    signer = credentials.signer(settings)
     run = os.urandom(3).hex()
     log_dir = settings.stack_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tokens_file = Path(tmp) / "tokens"
-        tokens_file.write_text("\n".join(mint(secret, f"wrk-{run}-{i}", ttl=3600) for i in range(20_000)) + "\n")
+        tokens_file.write_text("\n".join(mint(signer, f"wrk-{run}-{i}", ttl=3600) for i in range(20_000)) + "\n")
         base = f"http://127.0.0.1:{settings.http_port}"
         pool = ConnectionPool("127.0.0.1", settings.http_port, 2)
         try:
-            show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"), 200_000)
+            show_id = await _create_show(pool, mint(signer, "bench-admin", "admin"), 200_000)
         finally:
             pool.close()
         boxoffice = await _measured(_wrk, f"{base}/v1/shows/{show_id}/bookings", tokens_file, seconds, connections)
@@ -173,7 +174,7 @@ async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, co
         if problems:
             raise AssertionError(problems)
         boxoffice["decided"] = decided
-        seat_map = await _seat_map_reads(settings, secret, tokens_file, seconds, connections)
+        seat_map = await _seat_map_reads(settings, signer, tokens_file, seconds, connections)
         seed = await _seed_side(settings, tokens_file, seconds, connections, log_dir)
     return {
         "machine": machine(),
@@ -186,12 +187,14 @@ async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, co
     }
 
 
-async def _seat_map_reads(settings: Settings, secret: str, tokens_file: Path, seconds: int, connections: int) -> dict:
+async def _seat_map_reads(
+    settings: Settings, signer: Signer, tokens_file: Path, seconds: int, connections: int
+) -> dict:
     """Anonymous reads of one 100,000-seat show's map through NGINX (its micro-cache included), 100 seats held."""
     pool = ConnectionPool("127.0.0.1", settings.http_port, 2)
     try:
-        show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"), 100_000)
-        token = mint(secret, f"bench-reader-{os.urandom(3).hex()}", ttl=3600)
+        show_id = await _create_show(pool, mint(signer, "bench-admin", "admin"), 100_000)
+        token = mint(signer, f"bench-reader-{os.urandom(3).hex()}", ttl=3600)
         for i in range(10):
             status, _ = await pool.request(
                 "POST",

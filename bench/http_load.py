@@ -16,6 +16,7 @@ import msgspec
 from bench import cpu, processes
 from bench.http_client import ConnectionPool
 from bench.stats import percentile, summary_ms
+from intake import credentials
 from intake.tokens import mint
 from ops.invariants import overbooking_violations, projection_differences, undecided
 from runtime.settings import PROJECT_ROOT, Settings
@@ -154,15 +155,15 @@ async def run_http_load(
     connections: int,
     profile: bool = False,
 ) -> dict:
-    secret = settings.require_auth_secret()
+    signer = credentials.signer(settings)
     run = secrets.token_hex(3)
-    tokens = [mint(secret, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
+    tokens = [mint(signer, f"load-{run}-{i}", ttl=3600) for i in range(1000)]
     pool = ConnectionPool(settings.http_host, settings.http_port, connections)
     waits = ConnectionPool(settings.http_host, settings.http_port, WAIT_CONNECTIONS)
     rss = cpu.RssSampler(str(PROJECT_ROOT))
     sampling = asyncio.create_task(rss.run())
     try:
-        show_id = await _create_show(pool, mint(secret, "bench-admin", "admin"), int(sum(rates) * seconds) + 1000)
+        show_id = await _create_show(pool, mint(signer, "bench-admin", "admin"), int(sum(rates) * seconds) + 1000)
         steps = []
         for rate in rates:
             profiler = None

@@ -1,10 +1,11 @@
 """The seed's synchronous design over HTTP, as a fair baseline for the front door (not part of the product):
-starlette + asyncpg, the same JWT check as the intake (HS256, PyJWT), and per booking one transaction that locks
-the show row (`SELECT … FOR UPDATE`), checks, decrements, inserts the booking and commits — answering 201 once
-it is committed. Run by `boxoffice bench --only frontdoor` with two uvicorn workers on the same machine as the
-stack, on the same PostgreSQL (database `<db>_bench`, tables of bench/baseline.py).
+starlette + asyncpg, the same JWT check as the intake (EdDSA against the stack's JWKS, PyJWT), and per booking
+one transaction that locks the show row (`SELECT … FOR UPDATE`), checks, decrements, inserts the booking and
+commits — answering 201 once it is committed. Run by `boxoffice bench --only frontdoor` with two uvicorn
+workers on the same machine as the stack, on the same PostgreSQL (database `<db>_bench`, tables of
+bench/baseline.py).
 
-    python -m bench.seed_http  (BOXOFFICE_SEED_HTTP_PORT, BOXOFFICE_SEED_HTTP_DSN, BOXOFFICE_AUTH_SECRET)
+    python -m bench.seed_http  (BOXOFFICE_SEED_HTTP_PORT, BOXOFFICE_SEED_HTTP_DSN; token keys as the intake's)
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intake.tokens import TokenVerifier
+from intake.credentials import token_verifier
+from runtime.settings import Settings
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,7 +30,7 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def app() -> Starlette:
-    verifier = TokenVerifier(os.environ["BOXOFFICE_AUTH_SECRET"], capacity=1)  # no cache: a token per request
+    verifier = token_verifier(Settings.from_env(), capacity=1)  # no cache: a token per request
     decode = msgspec.json.Decoder(_Body)
 
     @contextlib.asynccontextmanager

@@ -3,13 +3,21 @@ in-flight requests, flush the producer (lifespan shutdown)."""
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
 
-from runtime.settings import Settings
+from intake.credentials import check_dev_signin, token_verifier
+from runtime.settings import Settings, SettingsError
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+        check_dev_signin(settings)  # before binding anything (create_app checks again, in each worker)
+        token_verifier(settings)  # the keys are readable: a bad JWKS stops the start, with its reason
+    except SettingsError as exc:
+        sys.exit(f"intake: {exc}")
     uvicorn.run(
         "intake.app:create_app",
         factory=True,

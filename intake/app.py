@@ -20,6 +20,7 @@ from starlette.routing import Route
 from intake.admission import RedisAdmission
 from intake.booking_waits import BookingWaits
 from intake.command_bus import CommandBus
+from intake.credentials import check_dev_signin, dev_signer, token_verifier
 from intake.errors import ApiError, error_response, handle_api_error, handle_http_exception
 from intake.history import BookingHistory
 from intake.idempotency import IdempotencyStore
@@ -28,7 +29,7 @@ from intake.rate_limit import RedisRateLimiter
 from intake.router import Endpoint, endpoint
 from intake.seat_stream import ChangeFeed, RedisSeatStreams
 from intake.state import IntakeState
-from intake.tokens import TokenVerifier
+from intake.tokens import Signer, TokenVerifier
 from projections.reads import ReadModels
 from runtime.service import Service, serving
 from runtime.settings import Settings
@@ -123,7 +124,7 @@ def routes() -> list[Route]:
     return out
 
 
-async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
+async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer | None = None) -> IntakeState:
     """The intake's adapters on the runner every worker uses: each client's teardown is registered on its
     AsyncExitStack as it is built (undone in reverse order: the producer flushes first), readiness is its
     checks. The producer starts in the background, so the intake answers (not ready; 503 on writes) while
@@ -155,13 +156,14 @@ async def adapters(service: Service, tokens: TokenVerifier) -> IntakeState:
         streams=RedisSeatStreams(reads, feed),
         waits=waits,
         service=service,
+        dev_tokens=dev_tokens,
     )
 
 
 def create_app(settings: Settings | None = None, state: IntakeState | None = None) -> Starlette:
     """`state` given (tests): the app uses those adapters and builds no client of its own."""
     settings = settings or Settings.from_env()
-    auth_secret = settings.require_auth_secret()
+    check_dev_signin(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -171,7 +173,8 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
         # The runner every worker uses; uvicorn owns SIGTERM (the end of the lifespan is the stop) and serves
         # /healthz, /readyz and /metrics on the API port itself.
         async with serving(settings.instance or "intake", settings, ops=False, signals=False) as service:
-            app.state.intake = await adapters(service, TokenVerifier(auth_secret))
+            tokens, dev_tokens = token_verifier(settings), dev_signer(settings) if settings.dev_signin else None
+            app.state.intake = await adapters(service, tokens, dev_tokens)
             yield
         log.info("intake stopped")
 

@@ -100,6 +100,7 @@ class Operation:
     # The handler applies the write limit with its Idempotency-Key claim, in one round trip (Call.admit,
     # intake/admission.py); a refusal raised before that call checks the limit first (the order stays).
     limit_with_claim: bool = False
+    limit_by: Literal["customer", "client"] = "customer"  # whose writes the limit counts: the caller's, or its IP's
     uses_stores: bool = True  # a backing store (Kafka, Redis, PostgreSQL) may be down: 503
     location: bool = False  # successful answers carry a Location header
     description: str = ""
@@ -107,7 +108,9 @@ class Operation:
     headers: dict[int, tuple[Header, ...]] = field(default_factory=dict)  # status -> headers its answers carry
 
     def __post_init__(self) -> None:
-        assert not (self.rate_limited and self.auth == "public"), "the write limit is the customer's"
+        assert not (self.rate_limited and self.auth == "public" and self.limit_by == "customer"), (
+            "a public operation has no customer: limit it by client"
+        )
         assert not self.limit_with_claim or self.rate_limited, "only a rate-limited operation claims with it"
         assert self.body is not None or self.body_required, "an optional body needs a body type"
         assert self.switch is None or self.switch.setting in Settings.__struct_fields__, self.switch
@@ -133,7 +136,8 @@ class Operation:
         if any(p.location == "path" for p in self.params):
             out[404] = "no such resource (or not yours)"
         if self.rate_limited:
-            out[429] = "too many writes by this customer; retry after Retry-After seconds"
+            who = "this customer" if self.limit_by == "customer" else "this client (IP address)"
+            out[429] = f"too many writes by {who}; retry after Retry-After seconds"
         if self.uses_stores:
             out[503] = "a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After"
         if self.switch is not None:
@@ -219,6 +223,7 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         auth="admin",
         body=CreateShowBody,
+        rate_limited=True,
         location=True,
         params=(
             Param(
@@ -358,12 +363,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         "/v1/dev/token",
         routes.dev_token,
-        "development sign-in: a token for a name",
-        {200: (DevToken, "a bearer token")},
+        "development sign-in: a customer token for a name",
+        {200: (DevToken, "a bearer token (issuer `boxoffice-dev`, role customer)")},
         body=DevTokenBody,
+        rate_limited=True,
+        limit_by="client",
         uses_stores=False,
-        description="Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack); "
-        "404 otherwise. Production tokens come from the identity provider.",
+        description="Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack, on loopback); "
+        "404 otherwise. Its tokens carry the issuer `boxoffice-dev`, which the API accepts only while dev "
+        "sign-in is on, and never the admin role. Production tokens come from the identity provider.",
         switch=Switch("dev_signin", "development sign-in is off"),
     ),
 )

@@ -2,10 +2,10 @@
 and decoded here, before its handler runs, so a handler holds only what is particular to it.
 
 In this order, each refusal the status the document gives it: the operation's switch (404), the bearer
-token (401), the admin role (403), the customer's write limit (429), the headers, the body (413, 400, 415,
-422), the path identifiers (404: one outside its grammar names nothing) and the query parameters (422).
-A lenient header (`Param.lenient`: Prefer, If-None-Match) is never refused: a malformed one reads as absent.
-The handler is then called as `handler(call, **arguments)`: `principal` when the operation is
+token (401), the admin role (403), the write limit (429: the customer's, or the client's), the headers, the
+body (413, 400, 415, 422), the path identifiers (404: one outside its grammar names nothing) and the query
+parameters (422). A lenient header (`Param.lenient`: Prefer, If-None-Match) is never refused: a malformed one
+reads as absent. The handler is then called as `handler(call, **arguments)`: `principal` when the operation is
 authenticated, `body` when it has one, and each parameter under its `Param.arg` name.
 """
 
@@ -51,7 +51,7 @@ class Call:
         self.limit_pending = False
         state = self.state
         if state.admission is None:
-            await _within_limit(state, self.principal)
+            await _within_limit(state, self.principal.sub)
             return await state.idempotency.claim(claim_id, fingerprint)
         admitted = await state.admission.admit(self.principal.sub, claim_id, fingerprint)
         if admitted.wait_s > 0:
@@ -59,8 +59,15 @@ class Call:
         return admitted.stored
 
 
-async def _within_limit(state: IntakeState, principal: Principal) -> None:
-    wait = await state.limiter.acquire(principal.sub)
+def client_key(request: Request) -> str:
+    """The write limit's key for a caller without a token: its IP address (the peer, or, behind the local
+    NGINX, the address NGINX saw: uvicorn takes X-Forwarded-For from trusted proxies only). The colon
+    keeps it apart from every customer id."""
+    return "ip:" + (request.client.host if request.client else "unknown")
+
+
+async def _within_limit(state: IntakeState, key: str) -> None:
+    wait = await state.limiter.acquire(key)
     if wait > 0:
         raise _over_limit(state, wait)
 
@@ -93,10 +100,10 @@ def endpoint(op: Operation) -> Endpoint:
                     return await handle(request, call, args)
                 except ApiError as refused:
                     if call.limit_pending and refused.status != 503:  # refused before the claim
-                        await _within_limit(state, principal)  # 429 first, as the document's order says
+                        await _within_limit(state, principal.sub)  # 429 first, as the document's order says
                     raise
-            if op.rate_limited:
-                await _within_limit(state, principal)
+        if op.rate_limited:
+            await _within_limit(state, principal.sub if op.limit_by == "customer" else client_key(request))
         return await handle(request, call, args)
 
     async def handle(request: Request, call: Call, args: dict[str, Any]) -> Response:

@@ -303,11 +303,13 @@ async def my_bookings(call: Call, *, principal: Principal, limit: int, cursor: s
 
 # ---------------------------------------------------------------- development sign-in
 async def dev_token(call: Call, *, body: DevTokenBody) -> Response:
-    """Mints a token for a name when the stack runs with BOXOFFICE_DEV_SIGNIN=1 (never in production: there
-    tokens come from the identity provider, with the same claims)."""
-    settings = call.state.settings
+    """Mints a customer token for a name when the stack runs with BOXOFFICE_DEV_SIGNIN=1 (never in
+    production: there tokens come from the identity provider, with the same claims). Its issuer is
+    `boxoffice-dev`, which the intake trusts only while dev sign-in is on, and never with the admin role."""
+    signer = call.state.dev_tokens
+    assert signer is not None, "dev sign-in is on, so the intake holds its signer"
     email = None if body.email is msgspec.UNSET else body.email
-    token = mint(settings.require_auth_secret(), body.sub, body.role, DEV_TOKEN_TTL_S, email)
+    token = mint(signer, body.sub, body.role, DEV_TOKEN_TTL_S, email)
     expires_at = _now() + timedelta(seconds=DEV_TOKEN_TTL_S)
     return json_response(DevToken(token=token, sub=body.sub, role=body.role, expires_at=expires_at))
 

@@ -1,21 +1,36 @@
-"""Minting and checking the API's bearer tokens (JWT, HS256). The claims that travel into commands (`sub`,
-`email`, `phone`) are checked with the contract's own field types: a token the processor could not take
-is refused here, not dead-lettered later."""
+"""Minting and checking the API's bearer tokens: JWTs as an identity provider issues them, signed with EdDSA
+(Ed25519) and checked against its public keys (a JWKS), with `iss`, `aud`, `iat` and `exp` required.
+
+A token is refused unless: its header names `alg` EdDSA (pinned: HS256 with the public key as its secret,
+`none`, RSA… are refused before any key is used) and a `kid` this intake trusts; its signature verifies with
+that key; its `iss` is the issuer that key belongs to and its `aud` names this API; `exp`, `iat` (and `nbf`)
+are integers; it is not expired, not issued in the future (beyond a small clock skew), and lives at most the
+configured lifetime (`exp - iat`); its `role` is a known one. Development sign-in tokens (iss `boxoffice-dev`)
+are trusted only through the dev key, which the intake holds only while dev sign-in is on, and never carry
+`admin`. The claims that travel into commands (`sub`, `email`, `phone`) are checked with the contract's own
+field types: a token the processor could not take is refused here, not dead-lettered later."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from cachetools import TLRUCache
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from jwt.algorithms import OKPAlgorithm
 
+from runtime.auth_keys import public_jwk
+from runtime.settings import DEV_ISSUER
 from schemas.fields import CustomerId, Email, Phone
 from schemas.validation import SchemaError, convert
 
+ALGORITHM = "EdDSA"
 ROLES = frozenset({"customer", "admin"})
+CLOCK_SKEW_S = 60  # how far in the future `iat` and `nbf` may be: the issuer's clock is not ours
 Clock = Callable[[], float]  # seconds since the epoch, like time.time (tests give their own)
 
 
@@ -35,6 +50,84 @@ class Principal:
         return self.role == "admin"
 
 
+@dataclass(frozen=True)
+class TrustedKey:
+    """A verification key and the one issuer whose tokens it may sign."""
+
+    kid: str
+    key: Ed25519PublicKey
+    issuer: str
+    grants_admin: bool = True
+
+
+def jwks_keys(jwks: Mapping[str, Any], issuer: str) -> list[TrustedKey]:
+    """The Ed25519 keys of a JWKS, trusted for `issuer`. Keys of other types are skipped (the algorithm is
+    pinned to EdDSA); a set with no usable key is an error, not an intake that refuses every token."""
+    keys = []
+    for jwk in jwks.get("keys", []):
+        if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            continue
+        if jwk.get("use", "sig") != "sig" or not isinstance(jwk.get("kid"), str):
+            continue
+        key = OKPAlgorithm.from_jwk(json.dumps(jwk))
+        if isinstance(key, Ed25519PublicKey):
+            keys.append(TrustedKey(jwk["kid"], key, issuer))
+    if not keys:
+        raise ValueError("the JWKS holds no Ed25519 signing key with a kid")
+    return keys
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What mints tokens: a private key, its kid, the issuer it speaks for and the audience it addresses."""
+
+    key: Ed25519PrivateKey
+    issuer: str
+    audience: str
+
+    @property
+    def kid(self) -> str:
+        return public_jwk(self.key.public_key())["kid"]
+
+    def trusted(self) -> TrustedKey:
+        """The verification side of this signer (what the intake trusts for development sign-in)."""
+        return TrustedKey(self.kid, self.key.public_key(), self.issuer, grants_admin=self.issuer != DEV_ISSUER)
+
+
+def mint(
+    signer: Signer,
+    sub: str,
+    role: str = "customer",
+    ttl: int = 3600,
+    email: str | None = None,
+    phone: str | None = None,
+    now: float | None = None,
+) -> str:
+    """A token for `sub`, issued at `now` (default: the current time) and expiring `ttl` seconds later."""
+    try:
+        convert(sub, CustomerId, "sub")
+    except SchemaError:
+        raise ValueError("sub must be 1-64 of [A-Za-z0-9_.-]") from None
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {sorted(ROLES)}")
+    if role == "admin" and signer.issuer == DEV_ISSUER:
+        raise ValueError("development sign-in never grants admin")
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": signer.issuer,
+        "aud": signer.audience,
+        "sub": sub,
+        "role": role,
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    if email:
+        claims["email"] = email
+    if phone:
+        claims["phone"] = phone
+    return jwt.encode(claims, signer.key, algorithm=ALGORITHM, headers={"kid": signer.kid})
+
+
 def _claim(claims: dict[str, Any], name: str, kind: Any) -> str | None:
     value = claims.get(name)
     if value is None:
@@ -46,72 +139,90 @@ def _claim(claims: dict[str, Any], name: str, kind: Any) -> str | None:
         raise InvalidToken(f"bad {name} claim ({exc.reason})") from None
 
 
-def mint(
-    secret: str,
-    sub: str,
-    role: str = "customer",
-    ttl: int = 3600,
-    email: str | None = None,
-    phone: str | None = None,
-    now: float | None = None,
-) -> str:
-    """A token for `sub`, expiring `ttl` seconds after `now` (default: the current time)."""
-    try:
-        convert(sub, CustomerId, "sub")
-    except SchemaError:
-        raise ValueError("sub must be 1-64 of [A-Za-z0-9_.-]") from None
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {sorted(ROLES)}")
-    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time() if now is None else now) + ttl}
-    if email:
-        claims["email"] = email
-    if phone:
-        claims["phone"] = phone
-    return jwt.encode(claims, secret, algorithm="HS256")
+def _numeric_date(claims: dict[str, Any], name: str) -> int | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if type(value) is not int:  # not a string, a float, a boolean (True is an int to Python)
+        raise InvalidToken(f"the {name} claim must be an integer (seconds since the epoch)")
+    return value
 
 
-def verify(secret: str, token: str, clock: Clock = time.time) -> tuple[Principal, float]:
-    """The principal and the time its token expires. Expiry is judged by `clock` (PyJWT's own check, which
-    reads the system time, is replaced by the same comparison: expired when `exp <= now`)."""
-    try:
-        claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"], "verify_exp": False}
+class Verifier:
+    """Checks tokens against the keys it trusts (by `kid`), for one audience and a maximum lifetime."""
+
+    def __init__(self, keys: Iterable[TrustedKey], audience: str, max_ttl_s: int, clock: Clock = time.time) -> None:
+        self._keys = {key.kid: key for key in keys}
+        self._audience = audience
+        self._max_ttl_s = max_ttl_s
+        self.clock = clock
+
+    def verify(self, token: str) -> tuple[Principal, float]:
+        """The principal and the time its token expires (judged by `clock`, not PyJWT's own reading of the
+        system time: expired when `exp <= now`)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken(f"the token must be signed with {ALGORITHM}")
+        trusted = self._keys.get(header["kid"]) if isinstance(header.get("kid"), str) else None
+        if trusted is None:
+            raise InvalidToken("the token's kid names no key this API trusts")
+        try:
+            claims = jwt.decode(
+                token,
+                trusted.key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=trusted.issuer,
+                options={
+                    "require": ["iss", "aud", "sub", "iat", "exp"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        expires, issued = _numeric_date(claims, "exp"), _numeric_date(claims, "iat")
+        not_before = _numeric_date(claims, "nbf")
+        assert expires is not None and issued is not None  # required above
+        now = self.clock()
+        if expires <= now:
+            raise InvalidToken("Signature has expired")
+        if issued > now + CLOCK_SKEW_S or (not_before is not None and not_before > now + CLOCK_SKEW_S):
+            raise InvalidToken("the token is not valid yet (iat or nbf in the future)")
+        if expires - issued > self._max_ttl_s:
+            raise InvalidToken(f"the token lives longer than {self._max_ttl_s} s (exp - iat)")
+        role = claims.get("role", "customer")
+        if not isinstance(role, str) or role not in ROLES:
+            raise InvalidToken("bad role claim")
+        if role == "admin" and not trusted.grants_admin:
+            raise InvalidToken(f"tokens of {trusted.issuer} cannot carry the admin role")
+        sub = _claim(claims, "sub", CustomerId)
+        assert sub is not None
+        principal = Principal(
+            sub=sub, role=role, email=_claim(claims, "email", Email), phone=_claim(claims, "phone", Phone)
         )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from None
-    try:
-        expires = int(claims["exp"])
-    except (ValueError, TypeError, OverflowError):
-        raise InvalidToken("Expiration Time claim (exp) must be an integer.") from None
-    if expires <= clock():
-        raise InvalidToken("Signature has expired")
-    role = claims.get("role", "customer")
-    if role not in ROLES:
-        raise InvalidToken("bad role claim")
-    sub = _claim(claims, "sub", CustomerId)
-    assert sub is not None
-    principal = Principal(
-        sub=sub, role=role, email=_claim(claims, "email", Email), phone=_claim(claims, "phone", Phone)
-    )
-    return principal, float(expires)
+        return principal, float(expires)
 
 
 class TokenVerifier:
-    """verify() with a bounded cache (least recently used out first; each entry lives until its token's
-    `exp`): a customer polling its booking presents the same token many times. `clock` tells the time for
-    both the cache and the expiry check."""
+    """A Verifier with a bounded cache (least recently used out first; each entry lives until its token's
+    `exp`): a customer polling its booking presents the same token many times. The verifier's clock tells
+    the time for both the cache and the expiry check."""
 
-    def __init__(self, secret: str, capacity: int = 50_000, clock: Clock = time.time) -> None:
-        self._secret = secret
-        self._clock = clock
+    def __init__(self, verifier: Verifier, capacity: int = 50_000) -> None:
+        self._verifier = verifier
         self._cache: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
-            maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=clock
+            maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=verifier.clock
         )
 
     def verify(self, token: str) -> Principal:
         hit = self._cache.get(token)
         if hit is not None:
             return hit[0]
-        principal, expires = verify(self._secret, token, self._clock)
+        principal, expires = self._verifier.verify(token)
         self._cache[token] = (principal, expires)
         return principal

@@ -10,9 +10,26 @@ from runtime.settings import Settings, SettingsError
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.credentials import signer
     from intake.tokens import mint
 
-    print(mint(settings.require_auth_secret(), args.sub, args.role, args.ttl, args.email, args.phone))
+    if not 0 < args.ttl <= settings.auth_max_ttl_s:
+        raise SettingsError(
+            f"--ttl must be 1..{settings.auth_max_ttl_s} (BOXOFFICE_AUTH_MAX_TTL_S): the API refuses longer"
+        )
+    try:
+        print(mint(signer(settings), args.sub, args.role, args.ttl, args.email, args.phone))
+    except ValueError as exc:
+        print(f"boxoffice: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from runtime.auth_keys import ensure_stack_keys
+
+    for path in ensure_stack_keys(settings.stack_dir):
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -119,13 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boxoffice", description="boxoffice operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    token = sub.add_parser("token", help="mint a bearer token (JWT HS256)")
+    token = sub.add_parser("token", help="mint a bearer token (JWT EdDSA, signed with the local stack's key)")
     token.add_argument("--sub", required=True)
     token.add_argument("--role", default="customer", choices=["customer", "admin"])
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
     token.add_argument("--email")
     token.add_argument("--phone")
     token.set_defaults(run=_token)
+
+    sub.add_parser(
+        "keys", help="generate the local stack's token keys where missing (<stack dir>/auth/: private keys 0600, JWKS)"
+    ).set_defaults(run=_keys)
 
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
 

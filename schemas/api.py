@@ -21,9 +21,11 @@ from schemas.fields import (
     HoldSeconds,
     Quantity,
     SeatList,
+    ShowText,
     ShowVersion,
     Text200,
     Time,
+    normalise_text,
     normalise_times,
 )
 from schemas.layout import Section, Sections, check_sections
@@ -36,13 +38,14 @@ class CreateShowBody(msgspec.Struct, **_strict):
     """A show and its seat layout. Rules JSON Schema cannot state (422 when broken): section names are
     unique, and the sections hold at most 100,000 seats in all; `starts_at` is within years 1..9999 in UTC."""
 
-    title: Text200
-    venue: Text200
+    title: ShowText
+    venue: ShowText
     starts_at: Time
     sections: Sections
     hold_seconds: HoldSeconds = 120
 
     def __post_init__(self) -> None:
+        normalise_text(self, "title", "venue")
         normalise_times(self, "starts_at")
         check_sections(self.sections)
 
@@ -76,8 +79,10 @@ class CancelBody(msgspec.Struct, **_strict):
 
 
 class DevTokenBody(msgspec.Struct, **_strict):
+    """Development sign-in never grants admin (`boxoffice token --role admin` does, on the local stack)."""
+
     sub: CustomerId
-    role: Literal["customer", "admin"] = "customer"
+    role: Literal["customer"] = "customer"
     email: Email | UnsetType = UNSET
 
 

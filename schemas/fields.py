@@ -9,6 +9,7 @@ Schema (ECMA 262), where `$` means the end of the input.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +25,26 @@ def anchored(body: str, **constraints: Any) -> Meta:
 PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
 
 Text200 = Annotated[str, anchored(f"{PRINTABLE}*", min_length=1, max_length=200)]
+# What people read as a show's name or place: no C0/C1 controls, no bidirectional controls (U+061C, U+200E/F,
+# U+202A-202E, U+2066-2069: a title that displays as something else, or reverses what follows it) and no
+# zero-width characters (U+200B-200D, U+2060, U+FEFF: two titles that look the same), and something other
+# than spaces. Written as escapes: the OpenAPI document carries no invisible characters. Records store it
+# NFC-normalised and trimmed (see `normalise_text`).
+_NOT_SHOWN = r"\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+SHOW_TEXT_PATTERN = rf"[^\S{_NOT_SHOWN}]*[^\s{_NOT_SHOWN}][^{_NOT_SHOWN}]*"
+SHOW_TEXT_RULE = (
+    "must be text with something besides spaces, without control, bidirectional-control or zero-width characters"
+)
+ShowText = Annotated[
+    str,
+    anchored(
+        SHOW_TEXT_PATTERN,
+        min_length=1,
+        max_length=200,
+        description=SHOW_TEXT_RULE.replace("must be", "1..200 characters of", 1),
+    ),
+]
+TEXT_LIMIT = 200
 Email = Annotated[str, anchored(r"[^\x00-\x20\x7f-\x9f@]+@[^\x00-\x20\x7f-\x9f@]+", max_length=254)]
 Phone = Annotated[str, anchored(r"\+?[0-9 ().-]{3,32}", max_length=32)]
 
@@ -72,6 +93,16 @@ def normalise_times(record: msgspec.Struct, *names: str) -> None:
         value = getattr(record, name)
         if value is not None and value.tzinfo is not UTC:  # "Z" decodes to UTC already: nothing to do
             msgspec.structs.force_setattr(record, name, utc(value))
+
+
+def normalise_text(record: msgspec.Struct, *names: str) -> None:
+    """For `__post_init__` of frozen records: store each named text NFC-normalised (one spelling of "é") and
+    trimmed. Normalising can lengthen a text (a few characters decompose under NFC): refused past the limit."""
+    for name in names:
+        value = unicodedata.normalize("NFC", getattr(record, name)).strip()
+        if len(value) > TEXT_LIMIT:
+            raise ValueError(f"{name} is longer than {TEXT_LIMIT} characters once NFC-normalised")
+        msgspec.structs.force_setattr(record, name, value)
 
 
 def format_time(value: datetime | None) -> str | None:

@@ -7,13 +7,16 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from schemas.fields import format_time  # re-exported: one spelling of times everywhere
+from schemas.fields import SHOW_TEXT_PATTERN, SHOW_TEXT_RULE, format_time  # format_time re-exported: one spelling
 
 __all__ = ["SchemaError", "convert", "decode", "format_time"]
 
 T = TypeVar("T")
 _AT = re.compile(r"^(?P<reason>.*) - at `(?P<path>[^`]*)`$", re.DOTALL)
 _ANCHORED = re.compile(r"\\\\A\(\?:(.*)\)\\\\Z")
+# Patterns that would say little to a person, by the complaint msgspec makes, and what to say instead.
+# (msgspec quotes the pattern with its backslashes doubled.)
+_RULES = {f"Expected `str` matching regex '^{SHOW_TEXT_PATTERN}$'".replace("\\", "\\\\"): SHOW_TEXT_RULE}
 
 
 class SchemaError(ValueError):
@@ -30,6 +33,7 @@ class SchemaError(ValueError):
             return cls(prefix, text)
         path = match["path"]
         reason = _ANCHORED.sub(r"^\1$", match["reason"])  # the pattern as the OpenAPI document spells it
+        reason = _RULES.get(reason, reason)
         return cls(prefix + path[1:] if path.startswith("$") else path, reason)
 
 

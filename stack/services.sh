@@ -57,7 +57,10 @@ start_one() {
   local env=(BOXOFFICE_METRICS_PORT="$port")
   case $name in
     # The local stack has the development sign-in on (POST /v1/dev/token, the web client's "Sign in"):
-    # BOXOFFICE_DEV_SIGNIN=0 turns it off. Production leaves it off; tokens come from the identity provider.
+    # BOXOFFICE_DEV_SIGNIN=0 turns it off. It can: every listener here is on 127.0.0.1 (the intake refuses
+    # dev sign-in on any other address), it mints customers only, and its tokens carry an issuer of their
+    # own that an intake without dev sign-in refuses. Admins: `boxoffice token --sub … --role admin`.
+    # Production leaves it off; tokens come from the identity provider.
     intake-*) env=(BOXOFFICE_HTTP_PORT="$port" BOXOFFICE_INSTANCE="$name" BOXOFFICE_DEV_SIGNIN="${BOXOFFICE_DEV_SIGNIN:-1}") ;;
     mailsink) env=(BOXOFFICE_SMTP_PORT="$port") ;;
   esac

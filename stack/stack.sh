@@ -186,10 +186,12 @@ cmd=${1:-status}; shift || true
 case $cmd in
   install) cmd_install ;;
   up)
-    if [ ! -s "$STACK_DIR/auth-secret" ]; then
-      (umask 077; python3 -c 'import secrets;print(secrets.token_urlsafe(32))' > "$STACK_DIR/auth-secret")
-      log "generated the API signing secret in $STACK_DIR/auth-secret"
-    fi
+    # The token keys (runtime/auth_keys.py), once per stack dir: the key `boxoffice token` signs with and the
+    # development sign-in's own (private, mode 0600, never committed: the stack dir is git-ignored), and the
+    # JWKS the intakes verify with.
+    mkdir -p "$STACK_DIR"
+    "$VENV/bin/boxoffice" keys || die "could not make the token keys in $STACK_DIR/auth"
+    rm -f "$STACK_DIR/auth-secret"  # the HS256 secret of older stacks
     started=()
     for c in $(components "$@"); do
       check_component "$c"

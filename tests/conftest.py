@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import atexit
 import os
-import secrets
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
-# One signing secret for the whole session, inherited by every process the tests start.
-os.environ.setdefault("BOXOFFICE_AUTH_SECRET", secrets.token_urlsafe(32))
-os.environ.setdefault("BOXOFFICE_LOG_LEVEL", "info")
-
+from runtime.auth_keys import ensure_stack_keys
 from runtime.clients import pg_pool, redis_client
-from runtime.settings import Settings
+from runtime.settings import STACK_AUTH_FILES, Settings, env_name
 from tests.support.shards import AllShards
+
+
+def _session_keys() -> None:
+    """One set of token keys for the whole session (a signing key, the dev sign-in's key, their JWKS), made
+    as the local stack makes its own and inherited by every process the tests start, as the stack's are."""
+    if any(env_name(name) in os.environ for name in STACK_AUTH_FILES):
+        return  # the caller named its keys (a test stack's): use those
+    directory = Path(tempfile.mkdtemp(prefix="boxoffice-test-keys-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    ensure_stack_keys(directory)
+    for name, file in STACK_AUTH_FILES.items():
+        os.environ[env_name(name)] = str(directory / file)
+
+
+_session_keys()
+os.environ.setdefault("BOXOFFICE_LOG_LEVEL", "info")
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-import jwt
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,15 +23,16 @@ from schemas.api import BookingView, ShowView
 from schemas.commands import decode_command
 from schemas.layout import Section
 from tests.support.fakes import fake_state
+from tests.support.keys import good_claims, hs256_with, key_env, session_dev_signer, session_signer, sign, unsigned
 
-SECRET = "k" * 40
+SIGNER = session_signer()
 SHOW = "sh_known"
 T0 = datetime(2027, 1, 1, 20, tzinfo=UTC)
 
 
 @pytest.fixture
 def app_state():
-    app_settings = Settings.from_env({"BOXOFFICE_AUTH_SECRET": SECRET, "BOXOFFICE_DEV_SIGNIN": "1"})
+    app_settings = Settings.from_env({**key_env(), "BOXOFFICE_DEV_SIGNIN": "1"})
     state = fake_state(app_settings)
     state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)
     state.reads.bookings["bk_alice"] = BookingView("bk_alice", SHOW, "alice", "PENDING", ["A-1-1"], None, T0, T0, T0)
@@ -46,7 +48,7 @@ async def client(app_state):
 
 
 def auth(sub: str = "alice", role: str = "customer", **claims) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(SECRET, sub, role, 600, **claims)}"}
+    return {"Authorization": f"Bearer {mint(SIGNER, sub, role, 600, **claims)}"}
 
 
 def booking_headers(key: str = "k1", **kw) -> dict[str, str]:
@@ -184,12 +186,24 @@ async def test_a_rejected_show_says_so(client, app_state):
 async def test_auth_battery(client):
     url = f"/v1/shows/{SHOW}/bookings"
     error(await client.post(url, json={"quantity": 1}, headers={"Idempotency-Key": "k"}), 401, "unauthorized")
+    now = int(time.time())
     for token in [
         "not-a-jwt",
-        jwt.encode({"sub": "x", "exp": int(time.time()) - 10}, SECRET, "HS256"),
-        jwt.encode({"sub": "x", "role": "admin", "exp": 2**40}, "forged-" + SECRET, "HS256"),
-        jwt.encode({"sub": "x", "role": "root", "exp": 2**40}, SECRET, "HS256"),
-        jwt.encode({"sub": "x", "exp": 2**40, "email": "x\x00@y.z"}, SECRET, "HS256"),
+        mint(SIGNER, "x", ttl=60, now=now - 61),  # expired
+        sign(good_claims(SIGNER, now, role="admin"), Ed25519PrivateKey.generate(), SIGNER.kid),  # forged
+        hs256_with(
+            SIGNER.key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo),
+            good_claims(SIGNER, now, role="admin"),
+            SIGNER.kid,
+        ),  # alg confusion
+        unsigned(good_claims(SIGNER, now, role="admin"), SIGNER.kid),  # alg none
+        sign(good_claims(SIGNER, now, exp=str(now + 600)), SIGNER.key, SIGNER.kid),  # exp a string
+        sign(good_claims(SIGNER, now, iss=None), SIGNER.key, SIGNER.kid),  # no iss
+        sign(good_claims(SIGNER, now, aud="elsewhere"), SIGNER.key, SIGNER.kid),  # another audience
+        mint(SIGNER, "x", ttl=86401, now=now),  # lives longer than 24 h
+        sign(good_claims(SIGNER, now, role="root"), SIGNER.key, SIGNER.kid),
+        sign(good_claims(SIGNER, now, email="x\x00@y.z"), SIGNER.key, SIGNER.kid),
+        sign(good_claims(session_dev_signer(), now, role="admin"), session_dev_signer().key, session_dev_signer().kid),
     ]:
         r = await client.post(
             url, json={"quantity": 1}, headers={"Idempotency-Key": "k", "Authorization": f"Bearer {token}"}
@@ -220,6 +234,38 @@ async def test_rate_limit_answers_429_with_retry_after(app_state):
         ]
     assert [r.status_code for r in answers][:2] == [202, 202]
     assert error(answers[-1], 429, "rate_limited") and int(answers[-1].headers["Retry-After"]) >= 1
+
+
+async def test_show_creation_is_rate_limited_like_other_writes(app_state):
+    app_settings, state = app_state
+    from tests.support.fakes import FakeRateLimiter
+
+    state.limiter = FakeRateLimiter(1, 2)
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+    }
+    transport = httpx.ASGITransport(app=create_app(app_settings, state=state))
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        answers = [await http.post("/v1/shows", json=body, headers=auth("ops", "admin")) for _ in range(3)]
+    assert [r.status_code for r in answers] == [202, 202, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1 and state.limiter.used == {"ops": 3}
+
+
+@pytest.mark.parametrize("field", ["title", "venue"])
+@pytest.mark.parametrize("text", ["\u202etxet", "a\u2067b", "zero\u200bwidth", "\ufeffx", "  \u3000 "])
+async def test_show_text_people_would_misread_is_422_naming_the_path(client, field, text):
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2027-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+        field: text,
+    }
+    r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
+    assert error(r, 422, "validation_error")["details"]["path"] == f"$.{field}"
 
 
 async def test_kafka_down_is_503_with_retry_after(client, app_state):
@@ -257,18 +303,50 @@ async def test_the_document_describes_every_route_and_nothing_else(client):
     assert "\\\\A" not in text and "\\\\Z" not in text  # patterns spelled for JSON Schema
 
 
-async def test_dev_sign_in(client, app_state):
-    r = await client.post("/v1/dev/token", json={"sub": "dora", "role": "admin"})
-    assert r.status_code == 200
+async def test_dev_sign_in_mints_customers_of_the_dev_issuer_only(client, app_state):
+    r = await client.post("/v1/dev/token", json={"sub": "dora"})
+    assert r.status_code == 200 and r.json()["role"] == "customer"
     token = r.json()["token"]
+    assert jwt_claims(token)["iss"] == "boxoffice-dev"
     assert (await client.get("/v1/me/bookings", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    admin = await client.post("/v1/dev/token", json={"sub": "dora", "role": "admin"})
+    assert error(admin, 422, "validation_error")["details"]["path"] == "$.role"
     error(await client.post("/v1/dev/token", json={"sub": "bad name!"}), 422, "validation_error")
+    # Off: the route is 404, and the tokens it minted are no longer accepted (their issuer is not trusted).
     state = app_state[1]
-    off = Settings.from_env({"BOXOFFICE_AUTH_SECRET": SECRET})
-    state.settings = off
+    off = Settings.from_env(key_env())
+    state.settings, state.tokens, state.dev_tokens = off, fake_state(off).tokens, None
     transport = httpx.ASGITransport(app=create_app(off, state=state))
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
         error(await http.post("/v1/dev/token", json={"sub": "dora"}), 404, "not_found")
+        error(await http.get("/v1/me/bookings", headers={"Authorization": f"Bearer {token}"}), 401, "unauthorized")
+        assert (await http.get("/v1/me/bookings", headers=auth("dora"))).status_code == 200
+
+
+async def test_dev_sign_in_is_limited_per_client_address(app_state):
+    from tests.support.fakes import FakeRateLimiter
+
+    app_settings, state = app_state
+    state.limiter = FakeRateLimiter(1, 3)
+    transport = httpx.ASGITransport(app=create_app(app_settings, state=state), client=("192.0.2.7", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        answers = [await http.post("/v1/dev/token", json={"sub": f"p{n}"}) for n in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    assert state.limiter.used == {"ip:192.0.2.7": 4}  # one budget for the address, whatever the names
+
+
+def test_dev_sign_in_refuses_to_start_off_loopback():
+    from runtime.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="loopback"):
+        create_app(Settings.from_env({**key_env(), "BOXOFFICE_DEV_SIGNIN": "1", "BOXOFFICE_HTTP_HOST": "0.0.0.0"}))
+
+
+def jwt_claims(token: str) -> dict:
+    import jwt
+
+    return jwt.decode(token, options={"verify_signature": False})
 
 
 # ---------------------------------------------------------------- properties

@@ -29,8 +29,8 @@ from runtime.settings import Settings
 from schemas.api import BookingView, ErrorBody, ShowView
 from schemas.layout import Section
 from tests.support.fakes import FakeRateLimiter, fake_state
+from tests.support.keys import key_env, session_signer
 
-SECRET = "c" * 40
 SHOW = "sh_known"
 T0 = datetime(2027, 1, 1, 20, tzinfo=UTC)
 DOCUMENT = msgspec.json.decode(openapi_document())
@@ -111,7 +111,7 @@ def _valid(operation_id: str) -> Probe:
 
 
 def _state(probe: Probe) -> tuple[Settings, IntakeState]:
-    env = {"BOXOFFICE_AUTH_SECRET": SECRET, "BOXOFFICE_DEV_SIGNIN": "0" if probe.switch_off else "1"}
+    env = {**key_env(), "BOXOFFICE_DEV_SIGNIN": "0" if probe.switch_off else "1"}
     settings = Settings.from_env(env)
     state = fake_state(settings)
     state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)
@@ -137,7 +137,7 @@ async def _send(probe: Probe, state: tuple[Settings, IntakeState] | None = None)
         else:
             headers[name] = value
     if probe.token is not None:
-        headers["Authorization"] = f"Bearer {mint(SECRET, *probe.token, 600)}"
+        headers["Authorization"] = f"Bearer {mint(session_signer(settings), *probe.token, 600)}"
     if probe.body is not None and probe.content_type is not None:
         headers["Content-Type"] = probe.content_type
     transport = httpx.ASGITransport(app=create_app(settings, state=intake))

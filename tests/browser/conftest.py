@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from intake.tokens import mint
 from tests.browser.pages import sign_in
 from tests.e2e.conftest import WEB_ROOT, System
 from tests.support.api import Api
+from tests.support.keys import session_signer
 
 CHROMIUM = Path(os.environ.get("BOXOFFICE_CHROMIUM", "/usr/bin/chromium"))
 # What works on these machines: headless, no sandbox (root), no GPU, and none of Chromium's own traffic
@@ -57,7 +59,7 @@ def system(settings):
 
 @pytest.fixture(scope="package")
 async def api(system, settings):
-    client = Api(system.front_door.url, settings.require_auth_secret())
+    client = Api(system.front_door.url, session_signer(settings))
     yield client
     await client.close()
 
@@ -99,7 +101,8 @@ Session = Callable[..., Awaitable[Page]]
 @pytest.fixture
 async def session(browser, system) -> AsyncIterator[Session]:
     """`await session("alice")`: a page in a browser context of its own (its own storage: one person),
-    signed in through the UI's development sign-in; `session(None)` stays signed out."""
+    signed in through the UI's development sign-in (a customer), or, `role="admin"`, with a pasted admin token
+    of the stack's key (dev sign-in never grants admin); `session(None)` stays signed out."""
     contexts: list[BrowserContext] = []
 
     async def open_session(name: str | None, role: str = "customer", **context_options) -> Page:
@@ -107,7 +110,7 @@ async def session(browser, system) -> AsyncIterator[Session]:
         contexts.append(context)
         page = await context.new_page()
         if name is not None:
-            await sign_in(page, name, role)
+            await sign_in(page, name, mint(session_signer(), name, "admin") if role == "admin" else None)
         return page
 
     yield open_session

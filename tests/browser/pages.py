@@ -7,11 +7,17 @@ from playwright.async_api import Page, expect
 from tests.support import ids
 
 
-async def sign_in(page: Page, name: str, role: str = "customer") -> None:
+async def sign_in(page: Page, name: str, token: str | None = None) -> None:
+    """A customer through the development sign-in; with `token` (an admin's, from the stack's key, as
+    `boxoffice token --role admin` mints it: dev sign-in never grants admin), by pasting it."""
     await page.goto("/signin")
-    await page.get_by_label("Name").fill(name)
-    await page.get_by_label("Role").select_option(role)
-    await page.get_by_test_id("signin-submit").click()
+    if token is None:
+        await page.get_by_label("Name").fill(name)
+        await page.get_by_test_id("signin-submit").click()
+    else:
+        await page.get_by_role("button", name="Paste a token instead").click()
+        await page.get_by_label("Token").fill(token)
+        await page.get_by_test_id("token-submit").click()
     await expect(page.get_by_test_id("signed-in-as")).to_have_attribute("data-sub", name)
 
 

@@ -2,8 +2,9 @@
 
     .venv/bin/python -m tests.browser.seat_map_screenshot [BASE_URL] [OUT]   (http://127.0.0.1:8000, docs/seat-map.png)
 
-It creates a show through the API (development sign-in: the local stack has it on), lets a few people hold
-and book seats, then signs Alice in through the UI with a hold of her own and photographs her page.
+It creates a show through the API (an admin token of the stack's key, as `boxoffice token` mints it), lets a
+few people hold and book seats (development sign-in: the local stack has it on), then signs Alice in through
+the UI with a hold of her own and photographs her page.
 """
 
 from __future__ import annotations
@@ -24,10 +25,18 @@ SECTIONS = [
 ]
 
 
-def token(http: httpx.Client, sub: str, role: str = "customer") -> dict[str, str]:
-    r = http.post("/v1/dev/token", json={"sub": sub, "role": role})
+def token(http: httpx.Client, sub: str) -> dict[str, str]:
+    r = http.post("/v1/dev/token", json={"sub": sub})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def admin_token(sub: str) -> dict[str, str]:
+    from intake.credentials import signer
+    from intake.tokens import mint
+    from runtime.settings import Settings
+
+    return {"Authorization": f"Bearer {mint(signer(Settings.from_env()), sub, 'admin')}"}
 
 
 def book(http: httpx.Client, sub: str, show_id: str, seats: list[str]) -> str:
@@ -55,7 +64,7 @@ def main(base_url: str, out: str) -> None:
             "hold_seconds": 600,
             "sections": SECTIONS,
         }
-        show_id = http.post("/v1/shows", json=body, headers=token(http, "ops", "admin")).json()["show_id"]
+        show_id = http.post("/v1/shows", json=body, headers=admin_token("ops")).json()["show_id"]
         for _ in range(50):
             if http.get(f"/v1/shows/{show_id}/seats").json()["version"] >= 1:
                 break

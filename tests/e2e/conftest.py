@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.front_door import Nginx
+from tests.support.keys import session_signer
 from tests.support.processes import Service
 
 INTAKES = 2
@@ -68,6 +69,6 @@ def system(settings):
 
 @pytest.fixture(scope="session")
 async def api(system, settings):
-    client = Api(system.front_door.url, settings.require_auth_secret())
+    client = Api(system.front_door.url, session_signer(settings))
     yield client
     await client.close()

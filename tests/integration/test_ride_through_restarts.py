@@ -19,11 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intake.tokens import mint
+from intake.tokens import Signer, mint
 from ops.invariants import overbooking_violations, projection_differences
 from runtime.clients import open_shards, redis_client
 from runtime.settings import Settings
 from runtime.shards import AllShards
+from tests.support.keys import key_env, session_signer
 from tests.support.processes import ROOT, Service
 from tests.support.smtp import SmtpSink
 from tests.support.stacks import stack_env
@@ -54,8 +55,8 @@ class Load:
     """A steady trickle of booking requests through the intake; a 503 is retried with the same key, as a
     client should. Records every booking the intake accepted."""
 
-    def __init__(self, url: str, secret: str, show_id: str) -> None:
-        self.url, self.secret, self.show_id = url, secret, show_id
+    def __init__(self, url: str, signer: Signer, show_id: str) -> None:
+        self.url, self.signer, self.show_id = url, signer, show_id
         self.accepted: set[str] = set()
         self.unavailable = 0
         self._stop = asyncio.Event()
@@ -66,7 +67,7 @@ class Load:
             while not self._stop.is_set():
                 n += 1
                 customer = f"ride-{n % 50}"
-                headers = {"Authorization": f"Bearer {mint(self.secret, customer)}", "Idempotency-Key": f"k{n}"}
+                headers = {"Authorization": f"Bearer {mint(self.signer, customer)}", "Idempotency-Key": f"k{n}"}
                 while not self._stop.is_set():
                     try:
                         r = await http.post(f"/v1/shows/{self.show_id}/bookings", json={"quantity": 1}, headers=headers)
@@ -100,8 +101,8 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
     # Beside the test stack's data (pytest's own temp dirs are closed to the postgres user).
     stack = Stack(settings.stack_dir / f"ride-{secrets.token_hex(3)}")
     stack.run("up", "postgres", "redis", "kafka")
-    secret = secrets.token_urlsafe(32)
-    env = {k: v for k, v in stack.env.items() if k.startswith("BOXOFFICE_")} | {"BOXOFFICE_AUTH_SECRET": secret}
+    signer = session_signer()
+    env = {k: v for k, v in stack.env.items() if k.startswith("BOXOFFICE_")} | key_env()
     log_dir = tmp_path / "logs"
     services: list[Service] = []
     load_task = None
@@ -118,7 +119,7 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
             async with httpx.AsyncClient(base_url=intake.url, timeout=10) as http:
                 r = await http.post(
                     "/v1/shows",
-                    headers={"Authorization": f"Bearer {mint(secret, 'ops', 'admin')}"},
+                    headers={"Authorization": f"Bearer {mint(signer, 'ops', 'admin')}"},
                     json={
                         "title": "ride",
                         "venue": "v",
@@ -132,7 +133,7 @@ async def test_workers_ride_through_kafka_postgres_and_redis_restarts(settings, 
                     lambda r: r.json()["version"] >= 1,
                     what="the show created",
                 )
-            load = Load(intake.url, secret, show_id)
+            load = Load(intake.url, signer, show_id)
             load_task = asyncio.create_task(load.run())
             for component in ("kafka", "postgres", "redis"):
                 await asyncio.sleep(2)  # load before

@@ -30,7 +30,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
         "BOXOFFICE_METRICS_BASE": str(metrics_base),
         "BOXOFFICE_SMTP_PORT": str(free_port()),
-        "BOXOFFICE_AUTH_SECRET": settings.require_auth_secret(),
+        # The session's token keys come with os.environ (tests/conftest.py), as every process's do.
     }
     script = str(ROOT / "stack" / "services.sh")
     pids: dict[str, int] = {}

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from intake.tokens import mint
+from intake.tokens import Signer, mint
 from tests.support import ids
 from tests.support.waiting import eventually
 
@@ -14,9 +14,10 @@ DECIDED = {"PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"}
 
 
 class Api:
-    def __init__(self, base_url: str, secret: str) -> None:
+    def __init__(self, base_url: str, signer: Signer) -> None:
+        """`signer`: what `boxoffice token` signs with (tests.support.keys.session_signer)."""
         self.base_url = base_url
-        self.secret = secret
+        self.signer = signer
         self.http = httpx.AsyncClient(
             base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=200, max_keepalive_connections=200)
         )
@@ -25,7 +26,7 @@ class Api:
         await self.http.aclose()
 
     def token(self, sub: str, role: str = "customer", **kw: Any) -> str:
-        return mint(self.secret, sub, role, **kw)
+        return mint(self.signer, sub, role, **kw)
 
     def auth(self, sub: str, role: str = "customer", **kw: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(sub, role, **kw)}"}

@@ -12,10 +12,10 @@ import msgspec
 from intake.booking_waits import Waited
 from intake.command_bus import Placement
 from intake.conditional import EntityTags, booking_tag
+from intake.credentials import dev_signer, token_verifier
 from intake.errors import unavailable
 from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
-from intake.tokens import TokenVerifier
 from projections.reads import ShowLookup
 from runtime.settings import Settings
 from schemas.api import BookingView, SeatMapView, ShowView
@@ -110,7 +110,8 @@ class FakeIdempotency:
 
 @dataclass
 class FakeRateLimiter:
-    """`burst` writes per customer, then one per 1/per_second seconds (no clock: nothing refills)."""
+    """`burst` writes per key (a customer, or `ip:…` a client), then one per 1/per_second seconds (no clock:
+    nothing refills)."""
 
     per_second: float
     burst: int
@@ -168,7 +169,7 @@ def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> I
     reads = FakeReads()
     return IntakeState(
         settings=settings,
-        tokens=TokenVerifier(settings.require_auth_secret()),
+        tokens=token_verifier(settings),
         limiter=FakeRateLimiter(rate_per_s, burst),
         bus=FakeBus(),
         reads=reads,
@@ -176,4 +177,5 @@ def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> I
         idempotency=FakeIdempotency(),
         streams=FakeStreams(),
         waits=FakeWaits(reads),
+        dev_tokens=dev_signer(settings) if settings.dev_signin else None,
     )

@@ -13,13 +13,14 @@ import pytest
 
 from intake.app import adapters
 from intake.command_bus import CommandBus
+from intake.credentials import token_verifier
 from intake.errors import ApiError
-from intake.tokens import TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service, Stopping
 from runtime.settings import Settings
 from schemas.commands import CreateShow
 from schemas.layout import Section
+from tests.support.keys import key_env
 
 NOWHERE = "127.0.0.1:1"  # connections are refused at once
 
@@ -28,7 +29,7 @@ def _settings(tmp_path) -> Settings:
     dsn = f"postgresql://x@{NOWHERE}/x"
     return Settings.from_env(
         {
-            "BOXOFFICE_AUTH_SECRET": "s" * 40,
+            **key_env(),
             "BOXOFFICE_STACK_DIR": str(tmp_path),
             "BOXOFFICE_KAFKA_BOOTSTRAP": NOWHERE,
             "BOXOFFICE_REDIS_URL": f"redis://{NOWHERE}/0",
@@ -58,7 +59,7 @@ async def test_the_intake_comes_up_not_ready_with_every_store_down_and_stops_at_
         async with contextlib.AsyncExitStack() as stack:
             service = Service("intake", _settings(tmp_path), lifecycle, stack)
             async with asyncio.timeout(2):  # no waiting for Kafka (or anything else) to come up
-                state = await adapters(service, TokenVerifier("s" * 40))
+                state = await adapters(service, token_verifier(service.settings))
             assert state.service is service
             assert await state.readiness() == {"kafka": False, "redis": False}
             with pytest.raises(ApiError) as refused:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
-from intake.tokens import InvalidToken, mint, verify
+from intake.credentials import check_dev_signin, signer, token_verifier
+from intake.tokens import mint
+from runtime.auth_keys import ensure_stack_keys, read_private_key
 from runtime.settings import PROJECT_ROOT, Settings, SettingsError
 
 
@@ -10,14 +15,64 @@ def test_settings_defaults_and_overrides(tmp_path):
     settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path), "BOXOFFICE_HTTP_PORT": "9000"})
     assert settings.http_port == 9000
     assert settings.pg_read_dsn == settings.pg_dsn
-    assert settings.auth_secret is None
-    with pytest.raises(SettingsError, match="BOXOFFICE_AUTH_SECRET"):
-        settings.require_auth_secret()
+    assert settings.auth_jwks is None and settings.auth_signing_key is None
+    with pytest.raises(SettingsError, match="BOXOFFICE_AUTH_JWKS"):
+        settings.require_auth_jwks()
+    with pytest.raises(SettingsError, match="BOXOFFICE_AUTH_SIGNING_KEY"):
+        settings.require_signing_key()
 
 
-def test_settings_read_the_stack_secret(tmp_path):
-    (tmp_path / "auth-secret").write_text("s3cret\n")
-    assert Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)}).auth_secret == "s3cret"
+def test_the_stack_keys_are_generated_once_private_and_found_by_the_settings(tmp_path):
+    written = ensure_stack_keys(tmp_path)
+    assert sorted(p.name for p in written) == ["dev-signing-key.pem", "jwks.json", "signing-key.pem"]
+    assert ensure_stack_keys(tmp_path) == []  # nothing replaced on the next `up`
+    for name in ("signing-key.pem", "dev-signing-key.pem"):
+        assert stat.S_IMODE((tmp_path / "auth" / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "auth").stat().st_mode) == 0o700
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
+    assert settings.auth_jwks == str(tmp_path / "auth" / "jwks.json")
+    assert settings.auth_signing_key == tmp_path / "auth" / "signing-key.pem"
+    # `boxoffice token` signs with the stack's key; the intake verifies with the stack's JWKS.
+    principal = token_verifier(settings).verify(mint(signer(settings), "ops", "admin"))
+    assert (principal.sub, principal.role) == ("ops", "admin")
+    # The JWKS holds the signing key only: a dev token is not trusted while dev sign-in is off.
+    assert "dev" not in (tmp_path / "auth" / "jwks.json").read_text()
+
+
+def test_a_private_key_others_can_read_is_refused(tmp_path):
+    ensure_stack_keys(tmp_path)
+    key = tmp_path / "auth" / "signing-key.pem"
+    os.chmod(key, 0o644)
+    with pytest.raises(SettingsError, match="readable by others"):
+        read_private_key(key)
+
+
+def test_the_dev_issuer_is_not_an_issuer_production_may_name():
+    with pytest.raises(SettingsError, match="BOXOFFICE_AUTH_ISSUER"):
+        Settings.from_env({"BOXOFFICE_AUTH_ISSUER": "boxoffice-dev"})
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.5", False),
+        ("intake.internal", False),
+    ],
+)
+def test_dev_sign_in_only_on_loopback(host, allowed):
+    settings = Settings.from_env({"BOXOFFICE_DEV_SIGNIN": "1", "BOXOFFICE_HTTP_HOST": host})
+    if allowed:
+        check_dev_signin(settings)
+    else:
+        with pytest.raises(SettingsError, match="loopback"):
+            check_dev_signin(settings)
+    check_dev_signin(Settings.from_env({"BOXOFFICE_HTTP_HOST": host}))  # off: any host
 
 
 @pytest.mark.parametrize(
@@ -86,7 +141,12 @@ def test_settings_defaults(tmp_path):
         "rate_limit_per_s": 20.0,
         "rate_limit_burst": 40,
         "metrics_port": 0,
-        "auth_secret": None,
+        "auth_jwks": None,
+        "auth_issuer": "boxoffice",
+        "auth_audience": "boxoffice-api",
+        "auth_max_ttl_s": 86400,
+        "auth_signing_key": None,
+        "auth_dev_signing_key": None,
         "log_level": "info",
         "processor_group": "booking-processor",
         "processor_topic": "booking.commands",
@@ -219,80 +279,3 @@ def test_settings_without_a_record_are_the_defaults(tmp_path):
     (tmp_path / "clients.env").write_text("garbage\n")
     settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
     assert settings.pg_shard_dsns == (settings.pg_dsn,) and settings.redis_sentinels == ()
-
-
-def test_tokens_round_trip_and_reject_tampering():
-    token = mint("k" * 32, "alice", "admin", 60, email="a@example.com")
-    principal, expires = verify("k" * 32, token)
-    assert expires > 0
-    assert (principal.sub, principal.role, principal.email, principal.is_admin) == (
-        "alice",
-        "admin",
-        "a@example.com",
-        True,
-    )
-    with pytest.raises(InvalidToken):
-        verify("x" * 32, token)
-    with pytest.raises(InvalidToken):
-        verify("k" * 32, mint("k" * 32, "alice", ttl=-5))
-    with pytest.raises(ValueError):
-        mint("k" * 32, "bad sub!")
-
-
-@pytest.mark.parametrize(
-    ("claim", "value"),
-    [("email", "a\x00@example.com"), ("email", "not-an-address"), ("phone", "call me"), ("sub", "al ice")],
-)
-def test_claims_that_would_reach_a_command_are_checked_with_the_contract(claim, value):
-    import jwt
-
-    token = jwt.encode({"sub": "alice", "role": "customer", "exp": 2**40, claim: value}, "k" * 32, "HS256")
-    with pytest.raises(InvalidToken, match=claim):
-        verify("k" * 32, token)
-
-
-def test_token_cache_is_bounded_least_recently_used_first():
-    from intake.tokens import TokenVerifier
-
-    verifier = TokenVerifier("k" * 32, capacity=2)
-    a, b, c = (mint("k" * 32, name) for name in "abc")
-    verifier.verify(a)
-    verifier.verify(b)
-    verifier.verify(a)  # a is now the most recent
-    verifier.verify(c)  # evicts b alone, not everything
-    assert set(verifier._cache) == {a, c}
-
-
-class _Clock:
-    """A clock the test moves by hand (no sleeping for an expiry)."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_token_cache_still_refuses_an_expired_token():
-    from intake.tokens import TokenVerifier
-
-    clock = _Clock(1_000_000.0)
-    verifier = TokenVerifier("k" * 32, clock=clock)
-    token = mint("k" * 32, "alice", ttl=1, now=clock.now)
-    assert verifier.verify(token).sub == "alice"
-    assert verifier.verify(token).sub == "alice"  # from the cache
-    assert token in verifier._cache
-    clock.now += 1.1
-    with pytest.raises(InvalidToken, match="expired"):
-        verifier.verify(token)
-    assert token not in verifier._cache
-
-
-def test_expiry_is_judged_by_the_clock_given():
-    token = mint("k" * 32, "alice", ttl=60, now=1_000_000.0)
-    principal, expires = verify("k" * 32, token, clock=lambda: 1_000_059.9)
-    assert (principal.sub, expires) == ("alice", 1_000_060.0)
-    with pytest.raises(InvalidToken, match="expired"):
-        verify("k" * 32, token, clock=lambda: 1_000_060.0)  # expired at exp itself, as PyJWT has it
-    with pytest.raises(InvalidToken, match="expired"):
-        verify("k" * 32, token)  # the default clock is the system's: 1970 + 11 days is long gone

@@ -9,12 +9,12 @@ export const schemaLimits = {
     "title": {
       "minLength": 1,
       "maxLength": 200,
-      "pattern": "^(?:[^\\x00-\\x1f\\x7f-\\x9f]*)$"
+      "pattern": "^(?:[^\\S\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*)$"
     },
     "venue": {
       "minLength": 1,
       "maxLength": 200,
-      "pattern": "^(?:[^\\x00-\\x1f\\x7f-\\x9f]*)$"
+      "pattern": "^(?:[^\\S\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*)$"
     },
     "sections": {
       "minItems": 1,

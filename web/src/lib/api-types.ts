@@ -257,8 +257,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * development sign-in: a token for a name
-         * @description Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack); 404 otherwise. Production tokens come from the identity provider.
+         * development sign-in: a customer token for a name
+         * @description Only when the server runs with BOXOFFICE_DEV_SIGNIN=1 (the local stack, on loopback); 404 otherwise. Its tokens carry the issuer `boxoffice-dev`, which the API accepts only while dev sign-in is on, and never the admin role. Production tokens come from the identity provider.
          */
         post: operations["dev_token"];
         delete?: never;
@@ -300,7 +300,9 @@ export interface components {
          *         unique, and the sections hold at most 100,000 seats in all; `starts_at` is within years 1..9999 in UTC.
          */
         CreateShowBody: {
+            /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
             title: string;
+            /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
             venue: string;
             /** Format: date-time */
             starts_at: string;
@@ -432,14 +434,17 @@ export interface components {
             /** @default null */
             next_cursor?: string | null;
         };
-        /** DevTokenBody */
+        /**
+         * DevTokenBody
+         * @description Development sign-in never grants admin (`boxoffice token --role admin` does, on the local stack).
+         */
         DevTokenBody: {
             sub: string;
             /**
              * @default customer
              * @enum {unknown}
              */
-            role?: "admin" | "customer";
+            role?: "customer";
             email?: string;
         };
         /** DevToken */
@@ -747,6 +752,17 @@ export interface operations {
             /** @description a parameter or the body breaks a rule of the contract (details name the path) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1502,7 +1518,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description a bearer token */
+            /** @description a bearer token (issuer `boxoffice-dev`, role customer) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1561,6 +1577,17 @@ export interface operations {
             /** @description the body breaks a rule of the contract (details name the path) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this client (IP address); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

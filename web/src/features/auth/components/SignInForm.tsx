@@ -8,17 +8,17 @@ import { requestDevToken } from '../api/dev-token';
 import { useSetSession } from '../hooks/useSession';
 
 /**
- * Development sign-in: a name and a role, exchanged for a token by POST /v1/dev/token. When the
- * server has it off (404), tokens come from the identity provider: the form then takes a pasted token.
+ * Development sign-in: a name, exchanged for a customer token by POST /v1/dev/token (it never grants
+ * admin: administrators paste a token from `boxoffice token --role admin`). When the server has it off
+ * (404), tokens come from the identity provider: the form then takes a pasted token.
  */
 export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
   const setSession = useSetSession();
   const [name, setName] = useState('');
-  const [role, setRole] = useState<'customer' | 'admin'>('customer');
   const [email, setEmail] = useState('');
   const [invalid, setInvalid] = useState<string | null>(null);
   const [pasting, setPasting] = useState(false);
-  const ids = { name: useId(), role: useId(), email: useId() };
+  const ids = { name: useId(), email: useId() };
   const mutation = useMutation({ mutationFn: requestDevToken });
   const devOff = mutation.error instanceof ApiError && mutation.error.status === 404;
 
@@ -31,7 +31,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
     }
     setInvalid(null);
     mutation.mutate(
-      { sub: name, role, ...(email.trim() ? { email: email.trim() } : {}) },
+      { sub: name, ...(email.trim() ? { email: email.trim() } : {}) },
       {
         onSuccess: (out) => {
           setSession({ token: out.token, sub: out.sub, role: out.role, expiresAt: out.expires_at });
@@ -58,13 +58,6 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
             />
           </div>
           <div className="field">
-            <label htmlFor={ids.role}>Role</label>
-            <select id={ids.role} value={role} onChange={(e) => setRole(e.target.value as 'customer' | 'admin')}>
-              <option value="customer">customer</option>
-              <option value="admin">admin</option>
-            </select>
-          </div>
-          <div className="field">
             <label htmlFor={ids.email}>Email (optional)</label>
             <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
           </div>
@@ -74,6 +67,10 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
           <button type="button" className="link" onClick={() => setPasting(true)}>
             Paste a token instead
           </button>
+          <p className="muted" data-testid="admin-hint">
+            Development sign-in is for customers. To create shows, paste an admin token (
+            <code>.venv/bin/boxoffice token --sub you --role admin</code>).
+          </p>
           {invalid && (
             <p className="error" role="alert">
               {invalid}
@@ -91,7 +88,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
           explain={
             devOff
               ? 'Development sign-in is turned off on this server: tokens come from the identity provider. Paste your token here.'
-              : 'Paste a token (for example from `boxoffice token --sub alice`).'
+              : 'Paste a token (for example from `boxoffice token --sub alice`, or `--role admin` for show creation).'
           }
           onBack={devOff ? undefined : () => setPasting(false)}
           onSignedIn={onSignedIn}

@@ -1,0 +1,174 @@
+"""The token verifier: what it accepts, and every refusal (each a 401 at the intake)."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from intake.tokens import InvalidToken, Signer, TokenVerifier, Verifier, jwks_keys, mint
+from runtime.auth_keys import public_jwk
+from runtime.settings import DEV_ISSUER
+from tests.support.keys import good_claims, hs256_with, sign, unsigned
+
+NOW = 1_900_000_000
+ISSUER, AUDIENCE = "https://idp.example", "boxoffice-api"
+PROD = Signer(Ed25519PrivateKey.generate(), ISSUER, AUDIENCE)
+DEV = Signer(Ed25519PrivateKey.generate(), DEV_ISSUER, AUDIENCE)
+OTHER = Ed25519PrivateKey.generate()
+
+
+class _Clock:
+    """A clock the test moves by hand (no sleeping for an expiry)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def verifier(dev: bool = False, max_ttl_s: int = 86400, clock=None) -> Verifier:
+    keys = jwks_keys({"keys": [public_jwk(PROD.key.public_key())]}, ISSUER)
+    return Verifier([*keys, *([DEV.trusted()] if dev else [])], AUDIENCE, max_ttl_s, clock or (lambda: NOW))
+
+
+def test_a_token_of_the_issuer_round_trips():
+    token = mint(PROD, "alice", "admin", 60, email="a@example.com", phone="+44 1234", now=NOW)
+    principal, expires = verifier().verify(token)
+    assert (principal.sub, principal.role, principal.email, principal.phone) == (
+        "alice",
+        "admin",
+        "a@example.com",
+        "+44 1234",
+    )
+    assert principal.is_admin and expires == NOW + 60
+    assert verifier().verify(sign(good_claims(PROD, NOW, aud=[AUDIENCE, "other"]), PROD.key, PROD.kid))
+
+
+def test_a_dev_token_is_trusted_only_while_dev_sign_in_is_on_and_never_as_admin():
+    token = mint(DEV, "dora", now=NOW)
+    assert verifier(dev=True).verify(token)[0].sub == "dora"
+    with pytest.raises(InvalidToken, match="kid"):
+        verifier(dev=False).verify(token)
+    with pytest.raises(ValueError, match="admin"):
+        mint(DEV, "dora", "admin", now=NOW)
+    forged_admin = sign(good_claims(DEV, NOW, role="admin"), DEV.key, DEV.kid)  # the dev key itself, misused
+    with pytest.raises(InvalidToken, match="admin"):
+        verifier(dev=True).verify(forged_admin)
+    # The dev key cannot speak for the real issuer, nor the real key for the dev issuer.
+    with pytest.raises(InvalidToken, match="issuer"):
+        verifier(dev=True).verify(sign(good_claims(PROD, NOW), DEV.key, DEV.kid))
+    with pytest.raises(InvalidToken, match="issuer"):
+        verifier(dev=True).verify(sign(good_claims(DEV, NOW), PROD.key, PROD.kid))
+
+
+PUBLIC_PEM = PROD.key.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+PUBLIC_RAW = PROD.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+GOOD = good_claims(PROD, NOW)
+
+REFUSED = {
+    "garbage": ("not-a-jwt", "Not enough segments"),
+    "forged (another key, the trusted kid)": (sign(GOOD, OTHER, PROD.kid), "Signature verification failed"),
+    "tampered payload": (
+        (
+            lambda t: (
+                t.split(".")[0] + "." + mint(PROD, "mallory", "admin", now=NOW).split(".")[1] + "." + t.split(".")[2]
+            )
+        )(mint(PROD, "alice", now=NOW)),
+        "Signature verification failed",
+    ),
+    "HS256 keyed with the public key (PEM)": (hs256_with(PUBLIC_PEM, GOOD, PROD.kid), "EdDSA"),
+    "HS256 keyed with the public key (raw)": (hs256_with(PUBLIC_RAW, GOOD, PROD.kid), "EdDSA"),
+    "alg none": (unsigned(GOOD, PROD.kid), "EdDSA"),
+    "no kid": (sign(GOOD, PROD.key, None), "kid"),
+    "unknown kid": (sign(GOOD, OTHER, public_jwk(OTHER.public_key())["kid"]), "kid"),
+    "no iss": (sign(good_claims(PROD, NOW, iss=None), PROD.key, PROD.kid), "iss"),
+    "another iss": (sign(good_claims(PROD, NOW, iss="https://evil.example"), PROD.key, PROD.kid), "issuer"),
+    "iss not a string": (sign(good_claims(PROD, NOW, iss=[ISSUER]), PROD.key, PROD.kid), "issuer"),
+    "no aud": (sign(good_claims(PROD, NOW, aud=None), PROD.key, PROD.kid), "aud"),
+    "another aud": (sign(good_claims(PROD, NOW, aud="someone-else"), PROD.key, PROD.kid), "audience doesn't match"),
+    "aud not a string": (sign(good_claims(PROD, NOW, aud=7), PROD.key, PROD.kid), "claim format"),
+    "no exp": (sign(good_claims(PROD, NOW, exp=None), PROD.key, PROD.kid), "exp"),
+    "no iat": (sign(good_claims(PROD, NOW, iat=None), PROD.key, PROD.kid), "iat"),
+    "no sub": (sign(good_claims(PROD, NOW, sub=None), PROD.key, PROD.kid), "sub"),
+    "exp a string": (sign(good_claims(PROD, NOW, exp=str(NOW + 600)), PROD.key, PROD.kid), "exp"),
+    "exp a float": (sign(good_claims(PROD, NOW, exp=NOW + 600.5), PROD.key, PROD.kid), "exp"),
+    "exp a boolean": (sign(good_claims(PROD, NOW, exp=True), PROD.key, PROD.kid), "exp"),
+    "iat a string": (sign(good_claims(PROD, NOW, iat=str(NOW)), PROD.key, PROD.kid), "iat"),
+    "nbf a string": (sign(good_claims(PROD, NOW, nbf="soon"), PROD.key, PROD.kid), "nbf"),
+    "expired": (mint(PROD, "alice", ttl=60, now=NOW - 61), "expired"),
+    "issued in the future": (sign(good_claims(PROD, NOW, iat=NOW + 120, exp=NOW + 700), PROD.key, PROD.kid), "future"),
+    "not before in the future": (sign(good_claims(PROD, NOW, nbf=NOW + 120), PROD.key, PROD.kid), "future"),
+    "lives longer than the cap": (mint(PROD, "alice", ttl=86401, now=NOW), "longer"),
+    "role unknown": (sign(good_claims(PROD, NOW, role="root"), PROD.key, PROD.kid), "role"),
+    "role not a string": (sign(good_claims(PROD, NOW, role=["admin"]), PROD.key, PROD.kid), "role"),
+    "sub not a string": (sign(good_claims(PROD, NOW, sub=42), PROD.key, PROD.kid), "subject"),
+    "sub outside the grammar": (sign(good_claims(PROD, NOW, sub="al ice"), PROD.key, PROD.kid), "sub"),
+    "email with a NUL": (sign(good_claims(PROD, NOW, email="a\x00@example.com"), PROD.key, PROD.kid), "email"),
+    "email not an address": (sign(good_claims(PROD, NOW, email="not-an-address"), PROD.key, PROD.kid), "email"),
+    "phone not a number": (sign(good_claims(PROD, NOW, phone="call me"), PROD.key, PROD.kid), "phone"),
+}
+
+
+@pytest.mark.parametrize("token, why", REFUSED.values(), ids=REFUSED.keys())
+def test_every_refusal(token, why):
+    with pytest.raises(InvalidToken, match=f"(?i){why}"):
+        verifier(dev=True).verify(token)
+
+
+def test_the_lifetime_cap_is_a_setting():
+    token = mint(PROD, "alice", ttl=3600, now=NOW)
+    assert verifier(max_ttl_s=3600).verify(token)
+    with pytest.raises(InvalidToken, match="longer than 3599"):
+        verifier(max_ttl_s=3599).verify(token)
+
+
+def test_a_jwks_without_an_ed25519_key_is_refused_and_other_keys_are_skipped():
+    rsa = {"kty": "RSA", "kid": "r1", "n": "AQAB", "e": "AQAB"}
+    with pytest.raises(ValueError, match="no Ed25519"):
+        jwks_keys({"keys": [rsa]}, ISSUER)
+    keys = jwks_keys(
+        {"keys": [rsa, {**public_jwk(PROD.key.public_key()), "use": "enc"}, public_jwk(OTHER.public_key())]}, ISSUER
+    )
+    assert [k.kid for k in keys] == [public_jwk(OTHER.public_key())["kid"]]
+
+
+def test_mint_refuses_what_the_verifier_would():
+    with pytest.raises(ValueError):
+        mint(PROD, "bad sub!")
+    with pytest.raises(ValueError):
+        mint(PROD, "alice", "root")
+
+
+def test_expiry_is_judged_by_the_clock_given():
+    token = mint(PROD, "alice", ttl=60, now=NOW)
+    principal, expires = verifier(clock=lambda: NOW + 59.9).verify(token)
+    assert (principal.sub, expires) == ("alice", NOW + 60)
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier(clock=lambda: NOW + 60).verify(token)  # expired at exp itself, as PyJWT has it
+
+
+def test_token_cache_is_bounded_least_recently_used_first():
+    cached = TokenVerifier(verifier(), capacity=2)
+    a, b, c = (mint(PROD, name, now=NOW) for name in "abc")
+    cached.verify(a)
+    cached.verify(b)
+    cached.verify(a)  # a is now the most recent
+    cached.verify(c)  # evicts b alone, not everything
+    assert set(cached._cache) == {a, c}
+
+
+def test_token_cache_still_refuses_an_expired_token():
+    clock = _Clock(NOW)
+    cached = TokenVerifier(verifier(clock=clock))
+    token = mint(PROD, "alice", ttl=1, now=clock.now)
+    assert cached.verify(token).sub == "alice"
+    assert cached.verify(token).sub == "alice"  # from the cache
+    assert token in cached._cache
+    clock.now += 1.1
+    with pytest.raises(InvalidToken, match="expired"):
+        cached.verify(token)
+    assert token not in cached._cache
