@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from intake.app import MAX_HEADER_BYTES
 from runtime.settings import Settings
 
 
@@ -24,6 +25,8 @@ def main() -> None:
         lifespan="on",
         timeout_keep_alive=30,
         backlog=4096,
+        server_header=False,  # no `server: uvicorn` (NGINX answers with its own, without a version)
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,  # with http="h11"; httptools: intake.app.HeaderLimit
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from cachetools import LRUCache
 
+from intake.seat_stream import StreamSlots
 from intake.tokens import TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
@@ -69,6 +70,7 @@ class IntakeState:
     idempotency: Idempotency
     streams: Streams
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
+    stream_slots: StreamSlots = field(default_factory=StreamSlots)  # open seat-map streams, against the cap
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
     def __post_init__(self) -> None:
