@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 
+from intake.app import MAX_HEADER_BYTES
 from intake.credentials import check_dev_signin, token_verifier
 from runtime.settings import Settings, SettingsError
 
@@ -32,6 +33,8 @@ def main() -> None:
         lifespan="on",
         timeout_keep_alive=30,
         backlog=4096,
+        server_header=False,  # no `server: uvicorn` (NGINX answers with its own, without a version)
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,  # with http="h11"; httptools: intake.app.HeaderLimit
     )
 
 

@@ -59,6 +59,29 @@ async def _internal(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", "internal error")
 
 
+MAX_HEADER_BYTES = 32 * 1024  # what NGINX takes in front (large_client_header_buffers 4 8k)
+
+
+class HeaderLimit:
+    """Request headers (and the request target) of at most MAX_HEADER_BYTES, else 431 in the error model, as
+    NGINX answers in front. httptools, uvicorn's parser here, has no limit of its own (h11's
+    h11_max_incomplete_event_size, set in intake/__main__.py, bounds the other parser); an intake reached
+    without NGINX refuses the same requests."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > MAX_HEADER_BYTES:
+                response = error_response(431, "request_header_too_large", "request headers too large")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class MetricsMiddleware:
     """Counts and times requests by route template (not raw path, to keep label cardinality bounded), and
     binds the request's X-Request-Id to every log line written while serving it."""
@@ -188,7 +211,8 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
             Exception: _internal,
         },
     )
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(HeaderLimit)
+    app.add_middleware(MetricsMiddleware)  # added last: outermost, so a refused request is counted too
     if state is not None:
         app.state.intake = state
     return app

@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from intake.conditional import EntityTags, booking_tag, digest_tag, not_modified, version_tag
-from intake.errors import ApiError
+from intake.errors import ApiError, unavailable
 from intake.responses import encode_json, json_response
 from intake.router import Call
+from intake.seat_stream import SlottedStream
 from intake.tokens import Principal, mint
 from runtime.ops_http import readiness_response
 from schemas import commands as cmd
@@ -141,7 +142,11 @@ async def seat_stream(call: Call, *, show_id: str, after: int | None) -> Respons
     state = call.state
     if await state.reads.show(show_id) is None:
         raise ApiError(404, "not_found", "no such show")
-    return StreamingResponse(
+    if not state.stream_slots.take(state.settings.seat_streams_max):
+        # NGINX tries another instance with this 503 (its stream location retries http_503).
+        raise unavailable("this instance serves as many seat-map streams as it may; retry shortly", retry_after=5)
+    return SlottedStream(
+        state.stream_slots,
         state.streams.events(show_id, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

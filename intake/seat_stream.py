@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 import redis.asyncio as aioredis
 import structlog
 from prometheus_client import Gauge
+from starlette.responses import StreamingResponse
 
 from projections.keys import Keys, changes_channel, show_of_channel
 from runtime.retry import Retry
@@ -134,6 +136,37 @@ def _change(version: int, data: bytes) -> bytes:
 
 def _reset(version: int) -> bytes:
     return b'event: reset\ndata: {"version":%d}\n\n' % version
+
+
+class StreamSlots:
+    """How many seat-map streams this process has open, against its cap (`seat_streams_max`; 0: none)."""
+
+    def __init__(self) -> None:
+        self.open = 0
+
+    def take(self, cap: int) -> bool:
+        if cap and self.open >= cap:
+            return False
+        self.open += 1
+        return True
+
+    def release(self) -> None:
+        self.open -= 1
+
+
+class SlottedStream(StreamingResponse):
+    """A stream that gives its slot back when it ends however it ends (the client hung up before its first
+    byte included: a body generator that never started would never run its `finally`)."""
+
+    def __init__(self, slots: StreamSlots, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = slots
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._slots.release()
 
 
 class SeatStream:

@@ -14,6 +14,7 @@ from cachetools import LRUCache
 from intake.admission import Admitted
 from intake.booking_waits import Waited
 from intake.conditional import EntityTags
+from intake.seat_stream import StreamSlots
 from intake.tokens import Signer, TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
@@ -93,6 +94,7 @@ class IntakeState:
     admission: Admission | None = None  # None: the limiter, then the claim store (two calls)
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     dev_tokens: Signer | None = None  # the development sign-in's signer (only while dev sign-in is on)
+    stream_slots: StreamSlots = field(default_factory=StreamSlots)  # open seat-map streams, against the cap
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 
     def __post_init__(self) -> None:

@@ -94,6 +94,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     notify_lease_s: Annotated[float, msgspec.Meta(ge=1.0, le=3600.0)] = 60.0
     instance: str = ""  # this process's name among several of its kind (intake-1, intake-2, …)
     dev_signin: bool = False  # POST /v1/dev/token mints tokens for a name (local stack only); 1|0, yes|no, …
+    # Open seat-map streams one intake process serves at most (0: no cap); beyond, 503 with Retry-After (NGINX
+    # tries another instance). Each holds a connection, a queue and its share of a pub/sub subscription.
+    seat_streams_max: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 2000
     replica_max_lag_s: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 5.0  # beyond it, history reads primaries
 
     @classmethod

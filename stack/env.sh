@@ -56,5 +56,7 @@ if [ "$BOXOFFICE_TOPOLOGY" = ha ]; then
 fi
 # The public port (NGINX) and the intake instances behind it.
 export BOXOFFICE_HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8000}
+# NGINX's operators' listener (stub_status for its exporter), never the public port.
+export BOXOFFICE_NGINX_OPS_PORT=${BOXOFFICE_NGINX_OPS_PORT:-$((BOXOFFICE_HTTP_PORT + 100))}
 export BOXOFFICE_INTAKE_INSTANCES=${BOXOFFICE_INTAKE_INSTANCES:-2}
 export BOXOFFICE_INTAKE_BASE_PORT=${BOXOFFICE_INTAKE_BASE_PORT:-$((BOXOFFICE_HTTP_PORT + 1))}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # NGINX in front of any list of intake ports, as a plain process with everything under one prefix dir.
 # The server block is stack/nginx/boxoffice.conf, the very file compose.yaml mounts; this script renders
-# only the main nginx.conf and the two files that file includes (upstream, listen/root/logs).
+# only the main nginx.conf and the small files that file includes (upstream, listen/root/logs, the ops
+# listener, the cache's directory, the trusted and uncached addresses) and copies stack/nginx/headers.conf.
 #
 #   stack/nginx.sh render|start|stop|reload|status [options]
 #     --prefix DIR      nginx.conf, boxoffice.d/, logs/, temp/, html/, nginx.pid   ($BOXOFFICE_STACK_DIR/nginx)
@@ -9,6 +10,14 @@
 #     --upstream ADDR   an intake instance, HOST:PORT or PORT; repeat for more
 #                       (default: $BOXOFFICE_INTAKE_INSTANCES ports from $BOXOFFICE_INTAKE_BASE_PORT)
 #     --root DIR        the web client's build ($BOXOFFICE_WEB_ROOT, web/dist; a placeholder page if absent)
+#     --ops-listen PORT the operators' listener on 127.0.0.1: stub_status at /nginx-status, for the exporter
+#                       ($BOXOFFICE_NGINX_OPS_PORT; default: the public port + 100)
+#     --trusted ADDR    an address or CIDR exempt from the per-address limits; repeat for more, `none` for
+#                       none ($BOXOFFICE_NGINX_TRUSTED, space-separated; default 127.0.0.1: every client of the
+#                       local stack is the developer's, the tests' or a benchmark's, and it listens on loopback)
+#     --uncached ADDR   an address or CIDR whose reads skip the micro-cache; repeat for more
+#                       ($BOXOFFICE_NGINX_UNCACHED, space-separated; default none: the e2e tests set 127.0.0.1,
+#                       they read what they just wrote)
 #   start validates the config (nginx -t), starts NGINX, waits for /nginx-health; a running NGINX is
 #   reloaded if its rendered config changed. stop is graceful (SIGQUIT; streams are cut after 10 s).
 set -euo pipefail
@@ -26,16 +35,24 @@ cmd=${1:-status}; shift || true
 PREFIX=$BOXOFFICE_STACK_DIR/nginx
 LISTEN=$BOXOFFICE_HTTP_PORT
 WEB_ROOT=${BOXOFFICE_WEB_ROOT:-$ROOT/web/dist}
+OPS_LISTEN=${BOXOFFICE_NGINX_OPS_PORT:-}
 UPSTREAMS=()
+# shellcheck disable=SC2206  # space-separated lists
+TRUSTED=(${BOXOFFICE_NGINX_TRUSTED-127.0.0.1}) UNCACHED=(${BOXOFFICE_NGINX_UNCACHED-})
+trusted_given=no uncached_given=no
 while [ $# -gt 0 ]; do
   case $1 in
     --prefix) PREFIX=$2; shift 2 ;;
     --listen) LISTEN=$2; shift 2 ;;
     --upstream) UPSTREAMS+=("$2"); shift 2 ;;
     --root) WEB_ROOT=$2; shift 2 ;;
-    *) die "unknown option $1 (usage: nginx.sh render|start|stop|reload|status [--prefix DIR] [--listen PORT] [--upstream ADDR]… [--root DIR])" ;;
+    --ops-listen) OPS_LISTEN=$2; shift 2 ;;
+    --trusted) [ $trusted_given = yes ] || TRUSTED=(); trusted_given=yes; [ "$2" = none ] || TRUSTED+=("$2"); shift 2 ;;
+    --uncached) [ $uncached_given = yes ] || UNCACHED=(); uncached_given=yes; [ "$2" = none ] || UNCACHED+=("$2"); shift 2 ;;
+    *) die "unknown option $1 (usage: nginx.sh render|start|stop|reload|status [--prefix DIR] [--listen PORT] [--upstream ADDR]… [--root DIR] [--ops-listen PORT] [--trusted ADDR]… [--uncached ADDR]…)" ;;
   esac
 done
+OPS_LISTEN=${OPS_LISTEN:-$((LISTEN + 100))}
 if [ ${#UPSTREAMS[@]} -eq 0 ]; then
   for ((i = 0; i < BOXOFFICE_INTAKE_INSTANCES; i++)); do UPSTREAMS+=("$((BOXOFFICE_INTAKE_BASE_PORT + i))"); done
 fi
@@ -47,7 +64,7 @@ NGINX=("$NGINX_BIN" -p "$PREFIX/" -c "$CONF" -e "$PREFIX/logs/error.log")
 
 
 render() {
-  mkdir -p "$PREFIX/boxoffice.d" "$PREFIX/logs" "$PREFIX/html" \
+  mkdir -p "$PREFIX/boxoffice.d" "$PREFIX/logs" "$PREFIX/html" "$PREFIX/cache" \
            "$PREFIX"/temp/{client_body,proxy,fastcgi,uwsgi,scgi}
   local root=$WEB_ROOT user_line="" mime="include /etc/nginx/mime.types;"
   if [ ! -f "$root/index.html" ]; then
@@ -87,14 +104,27 @@ root $root;
 access_log $PREFIX/logs/access.log boxoffice_json;
 error_log $PREFIX/logs/error.log warn;
 CONF
+  echo "listen 127.0.0.1:$OPS_LISTEN;" > "$PREFIX/boxoffice.d/ops.conf.new"
+  # The micro-cache: entries live 1 s; inactive ones go after 1 min; at most 256 MB on disk.
+  echo "proxy_cache_path $PREFIX/cache levels=1:2 keys_zone=boxoffice_micro:10m max_size=256m inactive=1m use_temp_path=off;" \
+    > "$PREFIX/boxoffice.d/cache.conf.new"
+  local a
+  { echo "# Rendered by stack/nginx.sh: exempt from the per-address limits."
+    for a in "${TRUSTED[@]}"; do echo "$a 1;"; done; } > "$PREFIX/boxoffice.d/trusted.conf.new"
+  { echo "# Rendered by stack/nginx.sh: reads that skip the micro-cache."
+    for a in "${UNCACHED[@]}"; do echo "$a 1;"; done; } > "$PREFIX/boxoffice.d/uncached.conf.new"
+  cp "$ROOT/stack/nginx/headers.conf" "$PREFIX/boxoffice-headers.conf.new"
+  # worker_connections: each proxied request takes two (the client's and the intake's); the descriptors a
+  # worker may open cover them with room to spare.
   cat > "$CONF.new" <<CONF
 # Rendered by stack/nginx.sh; do not edit (the server block is $SHARED_CONF).
 $user_line
-worker_processes ${BOXOFFICE_NGINX_WORKERS:-1};
+worker_processes ${BOXOFFICE_NGINX_WORKERS:-auto};
+worker_rlimit_nofile ${BOXOFFICE_NGINX_NOFILE:-16384};
 worker_shutdown_timeout 10s;
 pid $PIDFILE;
 error_log $PREFIX/logs/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections ${BOXOFFICE_NGINX_CONNECTIONS:-8192}; }
 http {
     $mime
     default_type application/octet-stream;
@@ -111,7 +141,7 @@ http {
 CONF
   changed=no
   local f
-  for f in "$CONF" "$PREFIX/boxoffice.d/upstream.conf" "$PREFIX/boxoffice.d/server.conf"; do
+  for f in "$CONF" "$PREFIX"/boxoffice.d/{upstream,server,ops,cache,trusted,uncached}.conf "$PREFIX/boxoffice-headers.conf"; do
     if cmp -s "$f.new" "$f"; then rm -f "$f.new"; else mv "$f.new" "$f"; changed=yes; fi
   done
 }
@@ -183,7 +213,7 @@ case $cmd in
       "${NGINX[@]}" || { tail -n 20 "$PREFIX/logs/error.log" >&2 2>/dev/null; die "nginx failed to start; see $PREFIX/logs/error.log"; }
     fi
     wait_health
-    log "nginx on http://127.0.0.1:$LISTEN → ${UPSTREAMS[*]}" ;;
+    log "nginx on http://127.0.0.1:$LISTEN → ${UPSTREAMS[*]} (ops: http://127.0.0.1:$OPS_LISTEN/nginx-status)" ;;
   reload)
     pid_alive "$PIDFILE" || die "nginx is not running (prefix $PREFIX)"
     render; check; kill -HUP "$(cat "$PIDFILE")"; log "nginx reloaded" ;;

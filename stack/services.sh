@@ -48,7 +48,7 @@ start_one() {
   local name=$1 module=$2 port=$3 pidfile=$STACK_DIR/run/$1.pid
   if pid_alive "$pidfile"; then log "$name already running"; return 0; fi
   if [ "$name" = nginx_exporter ]; then
-    (nohup "$module" -nginx.scrape-uri "http://127.0.0.1:$HTTP_PORT/nginx-status" -web.listen-address "127.0.0.1:$port" \
+    (nohup "$module" -nginx.scrape-uri "http://127.0.0.1:$BOXOFFICE_NGINX_OPS_PORT/nginx-status" -web.listen-address "127.0.0.1:$port" \
        >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
     return 0
   fi
@@ -105,7 +105,7 @@ stop_leftovers() {
 
 topology() {
   local s
-  echo "  public       http://127.0.0.1:$HTTP_PORT  (NGINX: API /v1, web client /, /openapi.json /healthz /readyz /metrics)"
+  echo "  public       http://127.0.0.1:$HTTP_PORT  (NGINX: API /v1, web client /, /openapi.json /healthz /readyz)"
   for s in "${SERVICES[@]}" "$EXPORTER"; do
     set -- $s
     case $1 in

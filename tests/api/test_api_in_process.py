@@ -397,3 +397,28 @@ async def test_a_show_creation_with_an_idempotency_key_is_safe_to_retry(client, 
     assert without.json()["show_id"] != first.json()["show_id"]
     # and the show reads at once (version 0) before the processor creates it
     assert (await client.get(f"/v1/shows/{first.json()['show_id']}")).status_code == 200
+
+
+async def test_streams_beyond_the_instance_s_cap_are_503_with_retry_after(app_state):
+    _, state = app_state
+    capped = Settings.from_env({**key_env(), "BOXOFFICE_SEAT_STREAMS_MAX": "2"})
+    state.settings = capped
+    transport = httpx.ASGITransport(app=create_app(capped, state=state))
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        state.stream_slots.open = 2  # two streams open already
+        r = await http.get(f"/v1/shows/{SHOW}/seats/stream")
+        error(r, 503, "unavailable")
+        assert int(r.headers["retry-after"]) >= 1
+        state.stream_slots.open = 1
+        r = await http.get(f"/v1/shows/{SHOW}/seats/stream")
+        assert r.status_code == 200 and "event: change" in r.text
+        assert state.stream_slots.open == 1  # the stream gave its slot back when it ended
+        assert (await http.get("/v1/shows/sh_unknown/seats/stream")).status_code == 404
+        assert state.stream_slots.open == 1  # a refused stream takes no slot
+
+
+async def test_headers_beyond_32_kib_are_431_and_no_server_header(client):
+    big = {f"x-h{i}": "y" * 4000 for i in range(9)}
+    error(await client.get("/v1/shows", headers=big), 431, "request_header_too_large")
+    r = await client.get("/v1/shows", headers={"x-h": "y" * 8000})
+    assert r.status_code == 200 and "server" not in r.headers

@@ -198,11 +198,13 @@ async def test_bad_paging(api):
         _error(await api.http.get(f"/v1/me/bookings?cursor={cursor}", headers=customer), 422, "validation_error")
 
 
-async def test_operations_endpoints(api):
+async def test_operations_endpoints(api, system):
     assert (await api.http.get("/healthz")).status_code == 200
     assert (await api.http.get("/readyz")).json()["checks"] == {"kafka": True, "redis": True}
-    metrics = await api.http.get("/metrics")
+    # Metrics come from each instance's own port; the public port does not serve them (NGINX: 404).
+    metrics = await api.http.get(f"{system.intake.url}/metrics")
     assert "boxoffice_http_requests_total" in metrics.text
+    assert (await api.http.get("/metrics")).status_code == 404
     doc = (await api.http.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.")
     for path in [

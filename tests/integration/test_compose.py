@@ -146,9 +146,12 @@ def test_compose_nginx_runs_the_config_file_the_local_stack_runs(compose, tmp_pa
         (shutil.copytree if source.is_dir() else shutil.copy)(source, dest)
     (etc / "logs").mkdir()
     (etc / "temp").mkdir()
+    (etc / "cache").mkdir()  # the image's /var/cache/nginx
     for conf in (etc / "boxoffice.d").iterdir():
         text = conf.read_text().replace("intake:8000", "127.0.0.1:8000").replace("/var/log/nginx/", f"{etc}/logs/")
-        conf.write_text(text.replace("listen 80;", f"listen 127.0.0.1:{free_port()};"))
+        text = text.replace("/var/cache/nginx/", f"{etc}/cache/")
+        text = text.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+        conf.write_text(text.replace("listen 8081;", f"listen 127.0.0.1:{free_port()};"))
     temp = "".join(
         f"{kind}_temp_path {etc}/temp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )

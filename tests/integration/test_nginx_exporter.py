@@ -28,7 +28,7 @@ async def test_the_exporter_exports_nginx_figures_and_says_when_it_is_down(tmp_p
         [
             "prometheus-nginx-exporter",
             "-nginx.scrape-uri",
-            f"{nginx.url}/nginx-status",
+            f"{nginx.ops_url}/nginx-status",  # the ops listener: the public port has no stub_status
             "-web.listen-address",
             f"127.0.0.1:{port}",
         ],

@@ -4,6 +4,8 @@ name, the path, and the X-Request-Id it received. One named `drop…` reads each
 connection without answering a byte, as an instance that dies in the middle of a request; one named `busy…`
 answers every request 503 with the API's error body, as an intake whose Kafka is down; one named `blip…`
 answers every fourth request so (an intake whose Kafka missed one acknowledgement) and the others normally.
+Every answer carries `ETag: "<name>"` and a `Server` header, and a request whose If-None-Match is that ETag
+gets a 304 (as the intake's reads do); `?private` adds `Cache-Control: private`, `?cookie` a Set-Cookie.
 
 Run as a module it is that upstream:  python -m tests.support.front_door NAME PORT
 """
@@ -64,17 +66,39 @@ class NamedUpstream:
 class Nginx:
     """The real NGINX, started and stopped by stack/nginx.sh with a prefix dir of its own."""
 
-    def __init__(self, prefix: Path, upstream_ports: list[int], web_root: Path | None = None) -> None:
-        self.prefix, self.port = prefix, free_port()
-        self.args = ["--prefix", str(prefix), "--listen", str(self.port)]
+    def __init__(
+        self,
+        prefix: Path,
+        upstream_ports: list[int],
+        web_root: Path | None = None,
+        *,
+        trusted: list[str] | None = None,
+        uncached: list[str] | None = None,
+    ) -> None:
+        """`trusted`: the addresses exempt from the per-address limits (None: nginx.sh's default, 127.0.0.1,
+        where every test runs; [] for none); `uncached`: the addresses whose reads skip the micro-cache
+        (None: 127.0.0.1, as tests read what they just wrote and count the answers of each instance; [] for
+        none: a client of the cache binds another loopback address or passes [])."""
+        self.prefix, self.port, self.ops_port = prefix, free_port(), free_port()
+        self.args = ["--prefix", str(prefix), "--listen", str(self.port), "--ops-listen", str(self.ops_port)]
         for port in upstream_ports:
             self.args += ["--upstream", f"127.0.0.1:{port}"]
         if web_root is not None:
             self.args += ["--root", str(web_root)]
+        uncached = ["127.0.0.1"] if uncached is None else uncached
+        for option, addresses in (("--trusted", trusted), ("--uncached", uncached)):
+            if addresses is not None:
+                for address in addresses or ["none"]:
+                    self.args += [option, address]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ops_url(self) -> str:
+        """The operators' listener: stub_status at /nginx-status (never on the public port)."""
+        return f"http://127.0.0.1:{self.ops_port}"
 
     @property
     def access_log(self) -> Path:
@@ -136,16 +160,31 @@ class _Handler(BaseHTTPRequestHandler):
             error = {"error": {"code": "unavailable", "message": f"{self.server.name}: kafka is down"}}  # type: ignore[attr-defined]
             self._send(503, json.dumps(error).encode(), {"Retry-After": "1"})
             return
+        etag = f'"{self.server.name}"'  # type: ignore[attr-defined]
+        headers = {"ETag": etag, "Server": "uvicorn"}
+        if "?private" in self.path:
+            headers["Cache-Control"] = "private"
+        if "?cookie" in self.path:
+            headers["Set-Cookie"] = "session=1"
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
         payload = json.dumps(
             {
                 "name": self.server.name,
                 "method": self.command,
                 "path": self.path,  # type: ignore[attr-defined]
                 "request_id": self.headers.get("X-Request-Id"),
+                "if_none_match": self.headers.get("If-None-Match"),
+                "authorization": self.headers.get("Authorization"),
                 "body_bytes": len(body),
+                "at": time.time(),
             }
         ).encode()
-        self._send(200, payload)
+        self._send(200, payload, headers)
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -156,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _answer
+    do_GET = do_POST = do_PUT = do_DELETE = do_FOO = _answer
 
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -165,6 +165,7 @@ def test_settings_defaults(tmp_path):
         "notify_lease_s": 60.0,
         "instance": "",
         "dev_signin": False,
+        "seat_streams_max": 2000,
         "replica_max_lag_s": 5.0,
     }
     assert Settings.from_env({}).stack_dir == PROJECT_ROOT / ".stack"
@@ -211,6 +212,7 @@ BOUNDS = [
     ("BOXOFFICE_NOTIFY_MAX_ATTEMPTS", "notify_max_attempts", 1, 50),
     ("BOXOFFICE_NOTIFY_BACKOFF_S", "notify_backoff_s", 0.01, 3600.0),
     ("BOXOFFICE_NOTIFY_LEASE_S", "notify_lease_s", 1.0, 3600.0),
+    ("BOXOFFICE_SEAT_STREAMS_MAX", "seat_streams_max", 0, 1_000_000),
     ("BOXOFFICE_REPLICA_MAX_LAG_S", "replica_max_lag_s", 0.0, 3600.0),
 ]
 
