@@ -1,8 +1,8 @@
 """In-memory seat map of one show, owned by the processor that holds the show's row lock.
 
 `owner` maps each held or booked seat to its claim. Each row also keeps an occupancy bytearray (0 = free)
-and a free count, so the free runs of a row are found at C speed (`re` over the bytearray), and a free count
-per section. Every change records the seat's claim before its first change since the last commit (`dirty`),
+and a free count, so the free runs of a row are found at C speed (`find` over the bytearray), and a free
+count per section. Every change records the seat's claim before its first change since the last commit (`dirty`),
 so the transaction can write exactly the difference.
 
 Best available (`best_available`): the block of adjacent seats in one row whose centre is closest to the
@@ -10,15 +10,16 @@ section's best point (`Section.best_point`: the centre of the front row unless t
 where leaving a single free seat between the block and a taken seat or the row's end costs as much as
 `ORPHAN_PENALTY` seats of distance: a block that strands a seat is taken only when no block nearly as good
 avoids it (`placement_score`, the one definition the property tests check against a brute-force oracle).
-Rows are visited nearest the best point first and the search stops once a row is farther than the best
-block found; each row's best block per quantity is remembered until the row changes, so a hot show's batch
-pays for the rows its own claims touched, not for the whole section again per request.
+Per section and quantity asked, a heap holds each row's best block (score, row, start) stamped with the
+row's version: a request takes the top whose stamp is current, and the rows changed since that quantity was
+last asked are scored again first (only they). A hot show's batch thus pays for the rows its own claims
+touched, not for the whole section again per request, and the answer is exactly the best block.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
-import re
 from collections.abc import Sequence
 from functools import cache
 
@@ -34,10 +35,13 @@ _TAKEN = 1
 ORPHAN_PENALTY = 2.0
 
 
+_TAKEN_BYTE = bytes((_TAKEN,))
+
+
 @cache
-def _runs(quantity: int) -> re.Pattern[bytes]:
-    """Runs of at least `quantity` free seats in a row's occupancy."""
-    return re.compile(rb"\x00{%d,}" % quantity)
+def _free_run(quantity: int) -> bytes:
+    """`quantity` free seats side by side, as a row's occupancy spells them."""
+    return bytes(quantity)
 
 
 def placement_score(section: Section, row: int, start: int, quantity: int, run_start: int, run_end: int) -> float:
@@ -49,19 +53,6 @@ def placement_score(section: Section, row: int, start: int, quantity: int, run_s
     distance = math.hypot(centre - best_seat, row - best_row)
     stranded = (start - run_start == 1) + (run_end - (start + quantity - 1) == 1)
     return distance + ORPHAN_PENALTY * stranded
-
-
-def _starts_to_try(run_start: int, run_end: int, quantity: int, best_seat: float) -> range | list[int]:
-    """Block starts within a free run among which the best-scoring one always is: the score is convex in the
-    start but for the two starts that strand a seat (run_start + 1, last - 1), so the optimum is at an end,
-    at one of those two, or within two seats of the unconstrained optimum."""
-    last = run_end - quantity + 1
-    if last - run_start <= 8:
-        return range(run_start, last + 1)
-    ideal = math.floor(best_seat - (quantity - 1) / 2)
-    found = {run_start, run_start + 1, run_start + 2, last - 2, last - 1, last}
-    found.update(min(last, max(run_start, ideal + k)) for k in range(-2, 4))
-    return sorted(found)
 
 
 class _SectionRows:
@@ -79,13 +70,14 @@ class _SectionRows:
 
 class SeatMap:
     __slots__ = (
-        "_block_cache",
+        "_heaps",
         "_occupancy",
         "_prefixes",
         "_row_index",
         "_row_section",
         "_row_stamp",
         "_sections",
+        "_stale_rows",
         "available",
         "dirty",
         "layout",
@@ -111,9 +103,12 @@ class SeatMap:
                 self._row_section.append(number)
         self.row_free = [len(o) for o in self._occupancy]
         self.section_free = [s.rows * s.seats_per_row for s in layout.sections]
-        # Bumped on every change of a row; _block_cache[quantity][row] = (stamp, best block or None).
+        # Bumped on every change of a row. _heaps[quantity][section number]: (score, row, start, stamp) of each
+        # row's best block; _stale_rows[quantity]: rows changed since that quantity's heaps were last brought
+        # up to date (kept only for quantities that have heaps).
         self._row_stamp = [0] * len(self._occupancy)
-        self._block_cache: dict[int, list[tuple[int, tuple[float, int] | None] | None]] = {}
+        self._heaps: dict[int, dict[int, list[tuple[float, int, int, int]]]] = {}
+        self._stale_rows: dict[int, set[int]] = {}
         for sid in owner:
             self._mark(sid, _TAKEN)
         self.available = layout.seats_total - len(owner)
@@ -127,6 +122,8 @@ class SeatMap:
         self.row_free[row] += step
         self.section_free[self._row_section[row]] += step
         self._row_stamp[row] += 1
+        for stale in self._stale_rows.values():
+            stale.add(row)
         return row
 
     def _touch(self, sid: str) -> None:
@@ -207,32 +204,87 @@ class SeatMap:
     def _best_block(self, rows: _SectionRows, quantity: int) -> tuple[int, int] | None:
         """(row index, first seat) of the best-scoring block of `quantity` adjacent free seats in the section;
         ties go to the lower row index, then the lower seat."""
-        cache = self._block_cache.get(quantity)
-        if cache is None:
-            cache = self._block_cache[quantity] = [None] * len(self._occupancy)
-        stamps, row_free = self._row_stamp, self.row_free
-        best: tuple[float, int, int] | None = None
-        for distance, row in rows.order:
-            if best is not None and distance > best[0]:
-                break  # every block of this row and the rows after it is farther than the best one
-            if row_free[row] < quantity:
-                continue
-            entry = cache[row]
-            if entry is None or entry[0] != stamps[row]:
-                entry = cache[row] = (stamps[row], self._row_best(rows, row, quantity))
-            found = entry[1]
-            if found is not None and (best is None or (found[0], row, found[1]) < best):
-                best = (found[0], row, found[1])
-        return None if best is None else (best[1], best[2])
+        heaps = self._heaps.get(quantity)
+        if heaps is None:
+            heaps = self._heaps[quantity] = {}
+            self._stale_rows[quantity] = set()
+        stamps = self._row_stamp
+        stale = self._stale_rows[quantity]
+        if stale:
+            by_number = self._sections_by_number()
+            for row in stale:
+                heap = heaps.get(self._row_section[row])
+                if heap is not None:
+                    found = self._row_best(by_number[self._row_section[row]], row, quantity)
+                    if found is not None:
+                        heapq.heappush(heap, (found[0], row, found[1], stamps[row]))
+            stale.clear()
+        heap = heaps.get(rows.number)
+        if heap is None:
+            heap = []
+            for _, row in rows.order:
+                found = self._row_best(rows, row, quantity)
+                if found is not None:
+                    heap.append((found[0], row, found[1], stamps[row]))
+            heapq.heapify(heap)
+            heaps[rows.number] = heap
+        while heap:
+            _, row, start, stamp = heap[0]
+            if stamp == stamps[row]:
+                break
+            heapq.heappop(heap)  # the row changed since: its current best is in the heap too (or it has none)
+        else:
+            return None
+        if len(heap) > 4 * rows.section.rows + 64:  # outdated entries piled up below the top: keep the current
+            heap[:] = [e for e in heap if e[3] == stamps[e[1]]]
+            heapq.heapify(heap)
+        return row, start
+
+    def _sections_by_number(self) -> list[_SectionRows]:
+        return list(self._sections.values())
 
     def _row_best(self, rows: _SectionRows, row: int, quantity: int) -> tuple[float, int] | None:
-        """(score, first seat) of the row's best block of `quantity` adjacent free seats, or None."""
-        section, number = rows.section, row - rows.first + 1
+        """(score, first seat) of the row's best block of `quantity` adjacent free seats, or None.
+
+        Within a free run the distance is convex in the block's start, smallest at the start nearest the best
+        seat (`nearest`); only the two starts that strand a seat beside the block (second and last but one)
+        cost more. So the run's best is `nearest` when it strands nothing, else `nearest` or the closest start
+        that strands nothing on either side of it: at most three to score. The score is `placement_score`'s,
+        written out for speed (the property tests hold the two equal through a brute-force oracle)."""
+        if self.row_free[row] < quantity:
+            return None
+        best_seat = rows.best_seat
+        dy = row - rows.first + 1 - rows.best_row
+        half = (quantity - 1) / 2
+        target = best_seat - half  # the start whose block is centred on the best seat
+        nearest = math.floor(target)
+        if target - nearest > 0.5:
+            nearest += 1  # a tie goes to the lower seats
         best: tuple[float, int] | None = None
-        for run in _runs(quantity).finditer(self._occupancy[row]):
-            run_start, run_end = run.start() + 1, run.end()
-            for start in _starts_to_try(run_start, run_end, quantity, rows.best_seat):
-                score = placement_score(section, number, start, quantity, run_start, run_end)
+        occupancy, need = self._occupancy[row], _free_run(quantity)
+        begin = occupancy.find(need)
+        while begin >= 0:  # each free run of at least `quantity` seats: begin .. end - 1 (0-based)
+            end = occupancy.find(_TAKEN_BYTE, begin + quantity)
+            if end < 0:
+                end = len(occupancy)
+            first, last = begin + 1, end - quantity + 1  # the starts (1-based) the run allows
+            begin = occupancy.find(need, end + 1) if end < len(occupancy) else -1
+            start = min(last, max(first, nearest))
+            if start - first != 1 and last - start != 1:
+                starts: tuple[int, ...] = (start,)
+            else:
+                left, right = start - 1, start + 1
+                while left >= first and (left - first == 1 or last - left == 1):
+                    left -= 1
+                while right <= last and (right - first == 1 or last - right == 1):
+                    right += 1
+                starts = (start, *((left,) if left >= first else ()), *((right,) if right <= last else ()))
+            for start in starts:
+                score = math.hypot(start + half - best_seat, dy)
+                if start - first == 1:
+                    score += ORPHAN_PENALTY
+                if last - start == 1:
+                    score += ORPHAN_PENALTY
                 if best is None or (score, start) < best:
                     best = (score, start)
         return best
