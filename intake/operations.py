@@ -23,6 +23,7 @@ from schemas.api import (
     CreateShowBody,
     DevToken,
     DevTokenBody,
+    ExtendBody,
     Health,
     Readiness,
     SeatMapView,
@@ -186,7 +187,21 @@ OPERATIONS: tuple[Operation, ...] = (
         description=_CONTRACT_RULES + " A reused Idempotency-Key with another body: 422 `idempotency_key_reused`.",
     ),
     Operation(
-        "GET", "/v1/shows", routes.list_shows, "list shows by start time", {200: (ShowList, "a page")}, params=PAGING
+        "GET",
+        "/v1/shows",
+        routes.list_shows,
+        "list shows by start time (those not started yet, unless include_past=true)",
+        {200: (ShowList, "a page")},
+        params=(
+            *PAGING,
+            Param(
+                "include_past",
+                "query",
+                bool,
+                "`true`: also the shows that have started (no longer on sale); default `false`",
+                default=False,
+            ),
+        ),
     ),
     Operation(
         "GET", "/v1/shows/{show_id}", routes.get_show, "one show", {200: (ShowView, "the show")}, params=(SHOW_ID,)
@@ -269,6 +284,27 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=False,
         params=(BOOKING_ID,),
         rate_limited=True,
+    ),
+    Operation(
+        "POST",
+        "/v1/bookings/{booking_id}/extend",
+        routes.extend_booking,
+        "extend a held booking by the show's hold time (its owner); decided asynchronously",
+        {
+            202: (
+                Accepted,
+                "accepted; the booking's `expires_at` moves and `extensions` grows, or an extension that cannot be "
+                "applied leaves `refused` on the booking (`extension_limit`, `sale_closed`, `booking_…`)",
+            )
+        },
+        auth="customer",
+        body=ExtendBody,
+        body_required=False,
+        params=(BOOKING_ID,),
+        rate_limited=True,
+        description="At most the show's `max_hold_extensions` times, never past the show's start. An extension "
+        "accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late "
+        "confirm finds it.",
     ),
     Operation(
         "GET",
