@@ -12,8 +12,17 @@ from typing import Any
 from booking_processor.seat_map import SeatMap
 from booking_processor.undecidable import INVALID_REQUEST, Undecidable
 from schemas import events as ev
-from schemas.commands import CancelBooking, Command, ConfirmBooking, CreateShow, ExpireBooking, RequestBooking
+from schemas.commands import (
+    CancelBooking,
+    Command,
+    ConfirmBooking,
+    CreateShow,
+    ExpireBooking,
+    ExtendBooking,
+    RequestBooking,
+)
 from schemas.events import CANCELLED, CONFIRMED, EXPIRED, PENDING, REJECTED
+from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
 from schemas.layout import Layout
 
 LIVE = frozenset({PENDING, CONFIRMED})
@@ -31,6 +40,17 @@ class ShowState:
     created_at: datetime
     seat_map: SeatMap
     is_new: bool = False
+    max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
+    max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
+    # customer -> seats of their PENDING and CONFIRMED bookings of this show. Loaded with the seat map under
+    # the show's row lock and kept by the same single writer with every claim and release, so the limit is
+    # exact: the show's commands are decided one after the other, each seeing every decision before it.
+    live_seats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def sale_closes_at(self) -> datetime:
+        """When the show is no longer on sale (its start, until shows have a sale_closes_at of their own)."""
+        return self.starts_at
 
     @property
     def seats_total(self) -> int:
@@ -59,6 +79,7 @@ class BookingState:
     created_at: datetime
     updated_at: datetime
     refused: ev.Refusal | None = None
+    extensions: int = 0
 
 
 @dataclass
@@ -110,6 +131,7 @@ class Batch:
                 updated_at=booking.updated_at,
                 seats_available=show.seats_available if show is not None else None,
                 refused=booking.refused,
+                extensions=booking.extensions,
             )
         )
 
@@ -124,7 +146,7 @@ class Batch:
         self._changed(booking)
 
     def _refuse(self, booking: BookingState, show: ShowState, action: ev.Action, reason: str) -> None:
-        """A confirm or cancel that cannot be applied leaves its reason on the booking, never silence."""
+        """A confirm, cancel or extension that cannot be applied leaves its reason on the booking, never silence."""
         booking.refused = ev.Refusal(action=action, reason=reason, at=self.now)
         self._changed(booking)
         self._booking_event(ev.BookingActionRefused, booking, show)
@@ -177,6 +199,8 @@ class Batch:
             created_at=self.now,
             seat_map=SeatMap(layout, {}),
             is_new=True,
+            max_seats_per_customer=cmd.max_seats_per_customer,
+            max_hold_extensions=cmd.max_hold_extensions,
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
@@ -195,6 +219,8 @@ class Batch:
                 seats_total=show.seats_total,
                 seats_available=show.seats_available,
                 created_at=show.created_at,
+                max_seats_per_customer=show.max_seats_per_customer,
+                max_hold_extensions=show.max_hold_extensions,
             )
         )
 
@@ -210,7 +236,7 @@ class Batch:
             booking.reason = reason
             self._booking_event(ev.BookingRejected, booking, show)
             return
-        show.seat_map.claim(seats, booking.booking_id)
+        self._claim(show, booking, seats)
         booking.status = PENDING
         booking.seats = seats
         booking.expires_at = self.now + timedelta(seconds=show.hold_seconds)
@@ -242,9 +268,34 @@ class Batch:
         if booking.status not in LIVE:
             self._refuse(booking, show, "cancel", f"booking_{booking.status.lower()}")
             return
-        show.seat_map.release(booking.seats, booking.booking_id)
+        self._release(show, booking)
         self._set_status(booking, CANCELLED, None)
         self._booking_event(ev.BookingCancelled, booking, show)
+
+    def extend_booking(self, cmd: ExtendBooking) -> None:
+        """Prolong a hold by the show's hold time, at most `max_hold_extensions` times, never past the sale's
+        close. As for a confirm, what counts is when the intake accepted the extension."""
+        booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
+        if booking is None or show is None:
+            return
+        if booking.status != PENDING:
+            self._refuse(booking, show, "extend", f"booking_{booking.status.lower()}")
+            return
+        assert booking.expires_at is not None
+        if cmd.issued_at >= booking.expires_at:
+            self._expire(booking, show)  # asked too late: the hold is over, as a late confirm finds it
+            return
+        if booking.extensions >= show.max_hold_extensions:
+            self._refuse(booking, show, "extend", "extension_limit")
+            return
+        expires_at = min(booking.expires_at + timedelta(seconds=show.hold_seconds), show.sale_closes_at)
+        if expires_at <= booking.expires_at:
+            self._refuse(booking, show, "extend", "sale_closed")
+            return
+        booking.expires_at = expires_at
+        booking.extensions += 1
+        self._changed(booking)
+        self._booking_event(ev.BookingHoldExtended, booking, show)
 
     def expire_booking(self, cmd: ExpireBooking) -> None:
         booking = self.bookings.get(cmd.booking_id)
@@ -268,10 +319,10 @@ class Batch:
             )
             booking.reason = INVALID_REQUEST
             self._booking_event(ev.BookingRejected, booking, self.shows.get(cmd.show_id))
-        elif cmd.kind in ("ConfirmBooking", "CancelBooking") and cmd.booking_id and cmd.customer_id:
+        elif cmd.kind in _REFUSABLE and cmd.booking_id and cmd.customer_id:
             booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
             if booking is not None and show is not None:
-                self._refuse(booking, show, "confirm" if cmd.kind == "ConfirmBooking" else "cancel", INVALID_REQUEST)
+                self._refuse(booking, show, _REFUSABLE[cmd.kind], INVALID_REQUEST)
         elif cmd.kind == "CreateShow":
             if cmd.show_id in self.shows or cmd.show_id in self.rejected_shows:
                 return
@@ -288,8 +339,21 @@ class Batch:
             )
         # An ExpireBooking needs no answer: the sweeper asks again while the hold is overdue.
 
-    def _expire(self, booking: BookingState, show: ShowState) -> None:
+    def _claim(self, show: ShowState, booking: BookingState, seats: list[str]) -> None:
+        show.seat_map.claim(seats, booking.booking_id)
+        show.live_seats[booking.customer_id] = show.live_seats.get(booking.customer_id, 0) + len(seats)
+
+    def _release(self, show: ShowState, booking: BookingState) -> None:
+        """Give a live booking's seats back (its status changes next)."""
         show.seat_map.release(booking.seats, booking.booking_id)
+        left = show.live_seats.get(booking.customer_id, 0) - len(booking.seats)
+        if left > 0:
+            show.live_seats[booking.customer_id] = left
+        else:
+            show.live_seats.pop(booking.customer_id, None)
+
+    def _expire(self, booking: BookingState, show: ShowState) -> None:
+        self._release(show, booking)
         self._set_status(booking, EXPIRED, "hold_expired")
         self._booking_event(ev.BookingExpired, booking, show)
 
@@ -300,22 +364,38 @@ class Batch:
         return booking, self.shows.get(show_id)
 
 
+_REFUSABLE: dict[str, ev.Action] = {"ConfirmBooking": "confirm", "CancelBooking": "cancel", "ExtendBooking": "extend"}
+
+
 def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | None, list[str]]:
     """(rejection reason, seats); the reason is None when the seats can be held. The command's shape
-    (1..10 distinct seat ids, or a quantity 1..10) is guaranteed by its type."""
+    (1..10 distinct seat ids, or a quantity 1..10 with an optional section or price) is guaranteed by its
+    type. The order of the checks is the order of the reasons: the show, its sale, the request's own
+    sense, the customer's limit, then what is left."""
     if show is None:
         return "show_not_found", []
+    if cmd.issued_at >= show.sale_closes_at:
+        return "sale_closed", []
     seat_map = show.seat_map
+    wanted = len(cmd.seats) if cmd.seats is not None else cmd.quantity
+    assert wanted is not None
+    sections = None
     if cmd.seats is not None:
         if not all(show.layout.contains(s) for s in cmd.seats):
             return "invalid_seat", []
+    elif cmd.section is not None or cmd.price_cents is not None:
+        sections = show.layout.sections_for(cmd.section, cmd.price_cents)
+        if not sections:
+            return "invalid_seat", []  # the intake refuses these (422); a hand-written command gets here
+    if show.live_seats.get(cmd.customer_id, 0) + wanted > show.max_seats_per_customer:
+        return "customer_limit", []
+    if cmd.seats is not None:
         if seat_map.available == 0:
             return "sold_out", []
         if not all(seat_map.is_free(s) for s in cmd.seats):
             return "seat_unavailable", []
         return None, list(cmd.seats)
-    assert cmd.quantity is not None
-    chosen = seat_map.best_available(cmd.quantity)
+    chosen = seat_map.best_available(wanted, sections)
     if chosen is None:
         return "sold_out", []
     return None, chosen
@@ -326,6 +406,7 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     RequestBooking: Batch.request_booking,
     ConfirmBooking: Batch.confirm_booking,
     CancelBooking: Batch.cancel_booking,
+    ExtendBooking: Batch.extend_booking,
     ExpireBooking: Batch.expire_booking,
     Undecidable: Batch.undecidable,
 }

@@ -113,7 +113,8 @@ async def load_batch(
 ) -> Batch:
     # Lock the shows in a fixed (sorted) order, once per transaction.
     rows = await conn.fetch(
-        """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at
+        """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at,
+                  max_seats_per_customer, max_hold_extensions
            FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
         sorted(show_ids),
     )
@@ -138,6 +139,9 @@ async def load_batch(
                 version=row["version"],
                 created_at=row["created_at"],
                 seat_map=SeatMap(layout, owner),
+                max_seats_per_customer=row["max_seats_per_customer"],
+                max_hold_extensions=row["max_hold_extensions"],
+                live_seats=await _live_seats(conn, row["show_id"]),
             )
         if state.seats_available != row["seats_available"]:
             raise IntegrityViolation(
@@ -167,6 +171,7 @@ async def load_batch(
                 refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
                 if r["refused_action"]
                 else None,
+                extensions=r["extensions"],
             )
     rejected: set[str] = set()
     if rejected_show_ids:
@@ -177,6 +182,17 @@ async def load_batch(
             )
         }
     return Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected)
+
+
+async def _live_seats(conn: asyncpg.Connection, show_id: str) -> dict[str, int]:
+    """customer -> seats of their live bookings of the show, read under the show's row lock: with the seat map,
+    the state the per-customer limit is decided on (ShowState.live_seats keeps it from then on)."""
+    rows = await conn.fetch(
+        """SELECT customer_id, sum(cardinality(seats))::int AS seats FROM bookings
+           WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED') GROUP BY customer_id""",
+        show_id,
+    )
+    return {r["customer_id"]: r["seats"] for r in rows if r["seats"]}
 
 
 _ISO_CACHE: LRUCache[datetime, str] = LRUCache(maxsize=4096)
@@ -212,16 +228,20 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     "version": s.version,
                     "created_at": _iso(s.created_at),
                     "partition": partition,
+                    "max_seats_per_customer": s.max_seats_per_customer,
+                    "max_hold_extensions": s.max_hold_extensions,
                 }
             )
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
-                                  seats_available, version, created_at, partition)
+                                  seats_available, version, created_at, partition, max_seats_per_customer,
+                                  max_hold_extensions)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
-                      version, created_at, partition
+                      version, created_at, partition, max_seats_per_customer, max_hold_extensions
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
-                    seats_available int, version bigint, created_at timestamptz, partition smallint)""",
+                    seats_available int, version bigint, created_at timestamptz, partition smallint,
+                    max_seats_per_customer int, max_hold_extensions int)""",
             records,
         )
     if batch.new_rejected_shows:
@@ -245,10 +265,10 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
             """UPDATE bookings b SET status = r.status, reason = r.reason, seats = r.seats,
                       expires_at = r.expires_at, payment_reference = r.payment_reference,
                       updated_at = r.updated_at, refused_action = r.refused_action,
-                      refused_reason = r.refused_reason, refused_at = r.refused_at
+                      refused_reason = r.refused_reason, refused_at = r.refused_at, extensions = r.extensions
                FROM jsonb_to_recordset($1::jsonb) AS r(booking_id text, status text, reason text, seats text[],
                     expires_at timestamptz, payment_reference text, updated_at timestamptz,
-                    refused_action text, refused_reason text, refused_at timestamptz)
+                    refused_action text, refused_reason text, refused_at timestamptz, extensions int)
                WHERE b.booking_id = r.booking_id""",
             records,
         )
@@ -412,4 +432,5 @@ def _booking_record(b: BookingState) -> dict:
         "refused_action": b.refused.action if b.refused else None,
         "refused_reason": b.refused.reason if b.refused else None,
         "refused_at": _iso(b.refused.at) if b.refused else None,
+        "extensions": b.extensions,
     }

@@ -41,7 +41,7 @@ MONITOR_INTERVAL_S = 1.0
 
 _COLUMNS = (
     "booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
-    "refused_action, refused_reason, refused_at"
+    "refused_action, refused_reason, refused_at, extensions"
 )
 # pg_is_in_recovery(): the server that answered says whether it is a standby (what the metric counts).
 _FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
@@ -171,6 +171,7 @@ class BookingHistory:
                 refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
                 if r["refused_action"]
                 else None,
+                extensions=r["extensions"],
             )
             for r in merged
         ]

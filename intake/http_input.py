@@ -94,11 +94,16 @@ def header(request: Request, name: str, kind: Any, *, required: bool, invalid: s
 
 
 def query(request: Request, name: str, kind: Any) -> Any:
-    """A query parameter validated with a contract type (None when absent); integers in ASCII digits."""
+    """A query parameter validated with a contract type (None when absent); integers in ASCII digits,
+    booleans as `true` or `false`."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
     try:
+        if kind is bool:
+            if raw not in ("true", "false"):
+                raise SchemaError(f"query:{name}", "must be true or false")
+            return raw == "true"
         if kind in (Limit, ShowVersion):
             # ASCII digits only: int() would also read other scripts' digits and thousands of them.
             if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):

@@ -24,6 +24,7 @@ from schemas.api import (
     CreateShowBody,
     DevToken,
     DevTokenBody,
+    ExtendBody,
     Health,
     Readiness,
     SeatMapView,
@@ -240,9 +241,19 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/v1/shows",
         routes.list_shows,
-        "list shows by start time",
+        "list shows by start time (those not started yet, unless include_past=true)",
         {200: (ShowList, "a page"), 304: NOT_MODIFIED},
-        params=(*PAGING, IF_NONE_MATCH),
+        params=(
+            *PAGING,
+            Param(
+                "include_past",
+                "query",
+                bool,
+                "`true`: also the shows that have started (no longer on sale); default `false`",
+                default=False,
+            ),
+            IF_NONE_MATCH,
+        ),
         headers=TAGGED,
         description="The ETag is a digest of the page: it changes whenever a listed show changes.",
     ),
@@ -349,6 +360,27 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=False,
         params=(BOOKING_ID,),
         rate_limited=True,
+    ),
+    Operation(
+        "POST",
+        "/v1/bookings/{booking_id}/extend",
+        routes.extend_booking,
+        "extend a held booking by the show's hold time (its owner); decided asynchronously",
+        {
+            202: (
+                Accepted,
+                "accepted; the booking's `expires_at` moves and `extensions` grows, or an extension that cannot be "
+                "applied leaves `refused` on the booking (`extension_limit`, `sale_closed`, `booking_…`)",
+            )
+        },
+        auth="customer",
+        body=ExtendBody,
+        body_required=False,
+        params=(BOOKING_ID,),
+        rate_limited=True,
+        description="At most the show's `max_hold_extensions` times, never past the show's start. An extension "
+        "accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late "
+        "confirm finds it.",
     ),
     Operation(
         "GET",

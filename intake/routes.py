@@ -30,6 +30,7 @@ from schemas.api import (
     CreateShowBody,
     DevToken,
     DevTokenBody,
+    ExtendBody,
     Health,
     ShowAccepted,
     ShowList,
@@ -63,8 +64,16 @@ async def create_show(
     call: Call, *, principal: Principal, idempotency_key: str | None, body: CreateShowBody
 ) -> Response:
     """With an Idempotency-Key the show id derives from (admin, key): a retry (by the client, or by NGINX
-    after an instance died mid-request) creates the same show, once; the key with another body is 422."""
+    after an instance died mid-request) creates the same show, once; the key with another body is 422.
+    A show that has started is no longer on sale: one cannot be created with its start in the past."""
     state = call.state
+    if body.starts_at <= _now():
+        raise ApiError(
+            422,
+            "validation_error",
+            "$.starts_at: must be in the future",
+            details={"path": "$.starts_at", "reason": "must be in the future"},
+        )
     if idempotency_key is None:
         show_id = "sh_" + secrets.token_hex(10)
     else:
@@ -84,12 +93,25 @@ async def create_show(
             starts_at=body.starts_at,
             hold_seconds=body.hold_seconds,
             sections=body.sections,
+            max_seats_per_customer=body.max_seats_per_customer,
+            max_hold_extensions=body.max_hold_extensions,
         ),
         call.trace,
     )
     seats = Layout(body.sections).seats_total
     await state.reads.record_show_accepted(
-        ShowView(show_id, body.title, body.venue, body.starts_at, body.hold_seconds, body.sections, seats, seats)
+        ShowView(
+            show_id,
+            body.title,
+            body.venue,
+            body.starts_at,
+            body.hold_seconds,
+            body.sections,
+            seats,
+            seats,
+            body.max_seats_per_customer,
+            body.max_hold_extensions,
+        )
     )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
@@ -102,10 +124,15 @@ def _tagged(body: bytes, tag: str, if_none_match: EntityTags | None) -> Response
 
 
 async def list_shows(
-    call: Call, *, limit: int, cursor: str | None, if_none_match: EntityTags | None = None
+    call: Call,
+    *,
+    limit: int,
+    cursor: str | None,
+    include_past: bool = False,
+    if_none_match: EntityTags | None = None,
 ) -> Response:
     try:
-        shows, next_cursor = await call.state.reads.list_shows(limit, cursor)
+        shows, next_cursor = await call.state.reads.list_shows(limit, cursor, None if include_past else _now())
     except ValueError:
         raise _foreign_cursor() from None
     body = encode_json(ShowList(shows, next_cursor))
@@ -161,7 +188,7 @@ async def request_booking(
     layout = await state.layout_of(show_id)
     if layout is None:
         raise ApiError(404, "not_found", "no such show")
-    seats = body.seat_list
+    seats, section, price = body.seat_list, body.section_or_none, body.price_or_none
     if seats is not None:
         invalid = [s for s in seats if not layout.contains(s)]
         if invalid:
@@ -171,6 +198,14 @@ async def request_booking(
                 f"seat ids outside the layout: {invalid}",
                 details={"path": "$.seats", "reason": "outside the layout", "seats": invalid},
             )
+    elif (section is not None or price is not None) and not layout.sections_for(section, price):
+        path = "$.section" if section is not None and layout.section(section) is None else "$.price_cents"
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{path}: no section of the layout matches",
+            details={"path": path, "reason": "no section of the layout matches"},
+        )
 
     # The key is the customer's: reused for anything else while its record lives, it is 422. The booking id
     # also names the show, so it is unique on the show's shard whatever happens to that record (a booking id
@@ -178,7 +213,10 @@ async def request_booking(
     claim_id = hashlib.sha256(f"{principal.sub}\n{idempotency_key}".encode()).hexdigest()
     request_id = hashlib.sha256(f"{principal.sub}\n{show_id}\n{idempotency_key}".encode()).hexdigest()
     booking_id = "bk_" + request_id[:26]
-    fingerprint = hashlib.sha256(msgspec.json.encode([show_id, seats, body.quantity_or_none])).hexdigest()
+    choice: list = [show_id, seats, body.quantity_or_none]
+    if section is not None or price is not None:  # only then: a body of before keeps its fingerprint
+        choice += [section, price]
+    fingerprint = hashlib.sha256(msgspec.json.encode(choice)).hexdigest()
     stored = await call.admit(claim_id, fingerprint)  # the write limit too: 429 over it
     if stored is not None:
         if stored != fingerprint:
@@ -201,6 +239,8 @@ async def request_booking(
             phone=principal.phone,
             seats=seats,
             quantity=body.quantity_or_none,
+            section=section,
+            price_cents=price,
         ),
         call.trace,
     )
@@ -287,6 +327,21 @@ async def cancel_booking(call: Call, *, principal: Principal, booking_id: str, b
     booking = await _own_booking(call, principal, booking_id, allow_admin=False)
     await call.state.bus.send(
         cmd.CancelBooking(
+            command_id=_command_id(),
+            show_id=booking.show_id,
+            issued_at=_now(),
+            booking_id=booking.booking_id,
+            customer_id=principal.sub,
+        ),
+        call.trace,
+    )
+    return json_response(Accepted(booking.booking_id, booking.status), status=202)
+
+
+async def extend_booking(call: Call, *, principal: Principal, booking_id: str, body: ExtendBody | None) -> Response:
+    booking = await _own_booking(call, principal, booking_id, allow_admin=False)
+    await call.state.bus.send(
+        cmd.ExtendBooking(
             command_id=_command_id(),
             show_id=booking.show_id,
             issued_at=_now(),

@@ -15,6 +15,7 @@ NOTIFIED = (
     ev.BookingCancelled,
     ev.BookingRejected,
     ev.BookingActionRefused,
+    ev.BookingHoldExtended,
 )
 
 _SUBJECTS = {
@@ -24,6 +25,7 @@ _SUBJECTS = {
     ev.BookingCancelled: "Booking cancelled: {seats}",
     ev.BookingRejected: "We could not book your seats ({reason})",
     ev.BookingActionRefused: "We could not {action} your booking ({refusal})",
+    ev.BookingHoldExtended: "Hold extended: {seats} (confirm before {expires_at})",
 }
 
 
@@ -49,7 +51,7 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
         f"Booking {event.booking_id} for show {event.show_id} is now {event.status}.\n"
         f"Seats: {seats}\n"
         + (f"Reason: {event.reason}\n" if event.reason else "")
-        + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending) else "")
+        + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending | ev.BookingHoldExtended) else "")
         + (
             f"Your {refusal.action} could not be applied: {refusal.reason}\n"
             if isinstance(event, ev.BookingActionRefused) and refusal

@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 from projections.keys import Keys, changes_channel
 from schemas import events as ev
 from schemas.api import BookingView, SeatChange, ShowChange
+from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
 from schemas.layout import Section
 from schemas.validation import format_time
 
@@ -122,6 +123,9 @@ class ShowDoc(msgspec.Struct, frozen=True):
     hold_seconds: int
     sections: list[Section]
     seats_total: int
+    # Defaults: documents written before these rules existed.
+    max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
+    max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
 
 
 def booking_view(event: ev.BookingEvent) -> BookingView:
@@ -136,6 +140,7 @@ def booking_view(event: ev.BookingEvent) -> BookingView:
         created_at=event.created_at,
         updated_at=event.updated_at,
         refused=event.refused,
+        extensions=event.extensions,
     )
 
 
@@ -155,6 +160,8 @@ def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
             event.hold_seconds,
             event.sections,
             event.seats_total,
+            event.max_seats_per_customer,
+            event.max_hold_extensions,
         )
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 import msgspec
 import redis.asyncio as aioredis
@@ -14,6 +15,7 @@ from projections.apply import ShowDoc
 from projections.keys import ACTIVE_NAMESPACE_KEY, DECIDED_KEY, DECIDED_RATE_KEY, Keys, active_namespace
 from schemas.api import BookingView, SeatMapView, ShowView
 from schemas.events import RECEIVED
+from schemas.validation import format_time
 
 # The RECEIVED document is written by the intake when the broker acked a request; v = -1 so that any
 # decided event (v >= 0) replaces it, and it never replaces a decided one. With it: where the command
@@ -53,6 +55,8 @@ def _show(doc: bytes, available: bytes) -> ShowView:
         sections=d.sections,
         seats_total=d.seats_total,
         seats_available=int(available),
+        max_seats_per_customer=d.max_seats_per_customer,
+        max_hold_extensions=d.max_hold_extensions,
     )
 
 
@@ -152,8 +156,16 @@ class ReadModels:
         """Drop the rendered maps (the next read of each show renders again)."""
         self._rendered.clear()
 
-    async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]:
-        start = "-" if cursor is None else "(" + _decode_cursor(cursor)
+    async def list_shows(
+        self, limit: int, cursor: str | None, starting_after: datetime | None = None
+    ) -> tuple[list[ShowView], str | None]:
+        """A page of shows by start time; with `starting_after`, only the shows that start later (the index
+        is ordered by the start's text, `format_time`, so the bound is a place in it)."""
+        after = None if cursor is None else _decode_cursor(cursor)
+        if starting_after is not None:
+            now = format_time(starting_after) or ""
+            after = now if after is None else max(after, now)
+        start = "-" if after is None else "(" + after
         keys = await self._current_keys()
         members = await self.redis.zrangebylex(keys.show_index(), start, "+", start=0, num=limit + 1)
         more = len(members) > limit
@@ -224,7 +236,15 @@ class ReadModels:
     async def record_show_accepted(self, show: ShowView) -> None:
         keys = await self._current_keys()
         doc = ShowDoc(
-            show.show_id, show.title, show.venue, show.starts_at, show.hold_seconds, show.sections, show.seats_total
+            show.show_id,
+            show.title,
+            show.venue,
+            show.starts_at,
+            show.hold_seconds,
+            show.sections,
+            show.seats_total,
+            show.max_seats_per_customer,
+            show.max_hold_extensions,
         )
         await self._write_show_accepted(
             keys=[keys.show(show.show_id)], args=[_encoder.encode(doc), show.seats_available]

@@ -15,12 +15,18 @@ from msgspec import UNSET, UnsetType
 from schemas.commands import check_seat_choice
 from schemas.events import BookingStatus, Refusal
 from schemas.fields import (
+    DEFAULT_MAX_HOLD_EXTENSIONS,
+    DEFAULT_MAX_SEATS_PER_CUSTOMER,
     Count,
     CustomerId,
     Email,
     HoldSeconds,
+    MaxHoldExtensions,
+    MaxSeatsPerCustomer,
+    PriceCents,
     Quantity,
     SeatList,
+    SectionName,
     ShowText,
     ShowVersion,
     Text200,
@@ -36,13 +42,18 @@ _strict = {"frozen": True, "forbid_unknown_fields": True}
 # ---------------------------------------------------------------- requests
 class CreateShowBody(msgspec.Struct, **_strict):
     """A show and its seat layout. Rules JSON Schema cannot state (422 when broken): section names are
-    unique, and the sections hold at most 100,000 seats in all; `starts_at` is within years 1..9999 in UTC."""
+    unique, and the sections hold at most 100,000 seats in all; a section's `focus` lies within it;
+    `starts_at` is in the future, within years 1..9999 in UTC. `max_seats_per_customer`: live (held or
+    confirmed) seats one customer may have of the show; `max_hold_extensions`: how often one hold may be
+    extended (each by `hold_seconds`, never past `starts_at`)."""
 
     title: ShowText
     venue: ShowText
     starts_at: Time
     sections: Sections
     hold_seconds: HoldSeconds = 120
+    max_seats_per_customer: MaxSeatsPerCustomer = DEFAULT_MAX_SEATS_PER_CUSTOMER
+    max_hold_extensions: MaxHoldExtensions = DEFAULT_MAX_HOLD_EXTENSIONS
 
     def __post_init__(self) -> None:
         normalise_text(self, "title", "venue")
@@ -52,14 +63,25 @@ class CreateShowBody(msgspec.Struct, **_strict):
 
 class BookingBody(msgspec.Struct, **_strict):
     """Exactly one of `seats` (1..10 distinct seat ids of the show's layout) or `quantity` (best available:
-    same row, adjacent when possible). Seat ids outside the show's layout are refused with 422."""
+    adjacent seats in one row, as close to the section's best point as they can be, leaving no single seat
+    alone when that can be avoided; same row when no row has them side by side). With `quantity`, optionally
+    `section` (take them from that section) and/or `price_cents` (from the sections at that price); without,
+    sections are taken in the layout's order. Seat ids outside the show's layout, and a section or price the
+    layout does not have, are refused with 422."""
 
-    json_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["seats"]}, {"required": ["quantity"]}]}
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {"required": ["seats"], "not": {"anyOf": [{"required": ["section"]}, {"required": ["price_cents"]}]}},
+            {"required": ["quantity"]},
+        ]
+    }
     seats: SeatList | UnsetType = UNSET
     quantity: Quantity | UnsetType = UNSET
+    section: SectionName | UnsetType = UNSET
+    price_cents: PriceCents | UnsetType = UNSET
 
     def __post_init__(self) -> None:
-        check_seat_choice(self.seat_list, self.quantity_or_none)
+        check_seat_choice(self.seat_list, self.quantity_or_none, self.section_or_none, self.price_or_none)
 
     @property
     def seat_list(self) -> list[str] | None:
@@ -69,12 +91,24 @@ class BookingBody(msgspec.Struct, **_strict):
     def quantity_or_none(self) -> int | None:
         return None if self.quantity is UNSET else self.quantity
 
+    @property
+    def section_or_none(self) -> str | None:
+        return None if self.section is UNSET else self.section
+
+    @property
+    def price_or_none(self) -> int | None:
+        return None if self.price_cents is UNSET else self.price_cents
+
 
 class ConfirmBody(msgspec.Struct, **_strict):
     payment_reference: Text200
 
 
 class CancelBody(msgspec.Struct, **_strict):
+    """No fields; the body may be omitted."""
+
+
+class ExtendBody(msgspec.Struct, **_strict):
     """No fields; the body may be omitted."""
 
 
@@ -96,6 +130,8 @@ class ShowView(msgspec.Struct, frozen=True):
     sections: list[Section]
     seats_total: Count
     seats_available: Count
+    max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
+    max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
 
 
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -151,6 +187,8 @@ class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
     created_at: datetime
     updated_at: datetime
     refused: Refusal | None = None
+    # Times the hold was extended (absent: 0).
+    extensions: Count = 0
     # Only while RECEIVED: commands of its partition still ahead of it, and the wait that suggests.
     queue_position: Count | None = None
     estimated_wait_s: float | None = None

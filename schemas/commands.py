@@ -11,15 +11,21 @@ from __future__ import annotations
 import msgspec
 
 from schemas.fields import (
+    DEFAULT_MAX_HOLD_EXTENSIONS,
+    DEFAULT_MAX_SEATS_PER_CUSTOMER,
     BookingId,
     CommandId,
     CustomerId,
     Email,
     HoldSeconds,
+    MaxHoldExtensions,
+    MaxSeatsPerCustomer,
     Phone,
+    PriceCents,
     Quantity,
     RequestId,
     SeatList,
+    SectionName,
     ShowId,
     Text200,
     Time,
@@ -51,6 +57,9 @@ class CreateShow(_Command, tag="CreateShow", frozen=True):
     starts_at: Time
     hold_seconds: HoldSeconds
     sections: Sections
+    # Defaults: commands written before these rules existed decode as shows with the defaults.
+    max_seats_per_customer: MaxSeatsPerCustomer = DEFAULT_MAX_SEATS_PER_CUSTOMER
+    max_hold_extensions: MaxHoldExtensions = DEFAULT_MAX_HOLD_EXTENSIONS
 
     def __post_init__(self) -> None:
         normalise_times(self, "issued_at", "starts_at")
@@ -61,12 +70,17 @@ class CreateShow(_Command, tag="CreateShow", frozen=True):
         return Layout(self.sections)
 
 
-def check_seat_choice(seats: list[str] | None, quantity: int | None) -> None:
-    """Exactly one of `seats` (distinct) or `quantity`: the rule a booking body and command share."""
+def check_seat_choice(
+    seats: list[str] | None, quantity: int | None, section: str | None = None, price_cents: int | None = None
+) -> None:
+    """Exactly one of `seats` (distinct) or `quantity`, and a section or price only with a quantity: the rule
+    a booking body and command share."""
     if (seats is None) == (quantity is None):
         raise ValueError("exactly one of seats or quantity is required")
     if seats is not None and len(set(seats)) != len(seats):
         raise ValueError("seat ids must be distinct")
+    if seats is not None and (section is not None or price_cents is not None):
+        raise ValueError("section and price_cents only go with quantity (best available)")
 
 
 class RequestBooking(_Command, tag="RequestBooking", frozen=True):
@@ -77,10 +91,13 @@ class RequestBooking(_Command, tag="RequestBooking", frozen=True):
     phone: Phone | None = None
     seats: SeatList | None = None
     quantity: Quantity | None = None
+    # Best available only: take the seats from this section, or from sections at this price.
+    section: SectionName | None = None
+    price_cents: PriceCents | None = None
 
     def __post_init__(self) -> None:
         normalise_times(self, "issued_at")
-        check_seat_choice(self.seats, self.quantity)
+        check_seat_choice(self.seats, self.quantity, self.section, self.price_cents)
 
 
 class ConfirmBooking(_Command, tag="ConfirmBooking", frozen=True):
@@ -94,11 +111,18 @@ class CancelBooking(_Command, tag="CancelBooking", frozen=True):
     customer_id: CustomerId
 
 
+class ExtendBooking(_Command, tag="ExtendBooking", frozen=True):
+    """Prolong a PENDING hold by the show's hold time (a bounded number of times, never past the sale's close)."""
+
+    booking_id: BookingId
+    customer_id: CustomerId
+
+
 class ExpireBooking(_Command, tag="ExpireBooking", frozen=True):
     booking_id: BookingId
 
 
-Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExpireBooking
+Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExtendBooking | ExpireBooking
 
 _decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)
 _encoder = msgspec.json.Encoder()

@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 
-from schemas.fields import Count, ShowVersion
+from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER, Count, ShowVersion
 from schemas.layout import Section
 from schemas.validation import decode
 
@@ -25,11 +25,11 @@ EXPIRED: Final = "EXPIRED"
 CANCELLED: Final = "CANCELLED"
 RECEIVED: Final = "RECEIVED"
 BookingStatus = Literal["RECEIVED", "PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"]
-Action = Literal["confirm", "cancel"]
+Action = Literal["confirm", "cancel", "extend"]
 
 
 class Refusal(msgspec.Struct, frozen=True):
-    """The last confirm or cancel of a booking that could not be applied, and why."""
+    """The last confirm, cancel or extension of a booking that could not be applied, and why."""
 
     action: Action
     reason: str
@@ -57,6 +57,9 @@ class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     seats_total: Count
     seats_available: Count
     created_at: datetime
+    # Defaults: events written before these rules existed decode as shows with the defaults.
+    max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
+    max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
 
 
 class ShowRejected(_Event, tag="ShowRejected", frozen=True):
@@ -79,6 +82,8 @@ class _BookingEvent(_Event, kw_only=True, frozen=True):
     # Free seats of the show after this event (None when there is no show: show_version 0).
     seats_available: Count | None = None
     refused: Refusal | None = None
+    # How many times the hold was extended (0 in events written before extensions existed).
+    extensions: Count = 0
 
 
 class BookingPending(_BookingEvent, tag="BookingPending", frozen=True):
@@ -102,11 +107,21 @@ class BookingCancelled(_BookingEvent, tag="BookingCancelled", frozen=True):
 
 
 class BookingActionRefused(_BookingEvent, tag="BookingActionRefused", frozen=True):
-    """A confirm or cancel that could not be applied: the booking is unchanged but for `refused`."""
+    """A confirm, cancel or extension that could not be applied: the booking is unchanged but for `refused`."""
+
+
+class BookingHoldExtended(_BookingEvent, tag="BookingHoldExtended", frozen=True):
+    """A PENDING hold prolonged: a later `expires_at`, one more extension; the seats stay held."""
 
 
 BookingEvent = (
-    BookingPending | BookingRejected | BookingConfirmed | BookingExpired | BookingCancelled | BookingActionRefused
+    BookingPending
+    | BookingRejected
+    | BookingConfirmed
+    | BookingExpired
+    | BookingCancelled
+    | BookingActionRefused
+    | BookingHoldExtended
 )
 Event = ShowCreated | ShowRejected | BookingEvent
 

@@ -68,6 +68,11 @@ Rows = Annotated[int, Meta(ge=1, le=200)]
 SeatsPerRow = Annotated[int, Meta(ge=1, le=200)]
 PriceCents = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 HoldSeconds = Annotated[int, Meta(ge=10, le=3600)]
+# Per show: live (PENDING + CONFIRMED) seats one customer may hold, and how often one hold may be extended.
+DEFAULT_MAX_SEATS_PER_CUSTOMER = 10
+MaxSeatsPerCustomer = Annotated[int, Meta(ge=1, le=100)]
+DEFAULT_MAX_HOLD_EXTENSIONS = 2
+MaxHoldExtensions = Annotated[int, Meta(ge=0, le=10)]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]
 SeatList = Annotated[
     list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING, extra_json_schema={"uniqueItems": True})

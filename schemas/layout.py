@@ -11,11 +11,27 @@ from msgspec import Meta
 from schemas.fields import MAX_SEATS, MAX_SECTIONS, PriceCents, Rows, SeatsPerRow, SectionName
 
 
-class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Focus(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A section's best point for best-available: a row, and a place along it (seat numbers, 1-based; a
+    half-way value such as 10.5 is between two seats). Default: the centre of the front row."""
+
+    row: Rows
+    seat: Annotated[float, Meta(ge=1, le=200)]
+
+
+class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     name: SectionName
     rows: Rows
     seats_per_row: SeatsPerRow
     price_cents: PriceCents
+    focus: Focus | None = None
+
+    @property
+    def best_point(self) -> tuple[float, float]:
+        """(row, seat) that best-available gets as close to as it can."""
+        if self.focus is not None:
+            return float(self.focus.row), self.focus.seat
+        return 1.0, (self.seats_per_row + 1) / 2
 
 
 Sections = Annotated[list[Section], Meta(min_length=1, max_length=MAX_SECTIONS)]
@@ -31,6 +47,9 @@ def check_sections(sections: Sequence[Section]) -> None:
     if len(set(names)) != len(names):
         duplicate = next(n for n in names if names.count(n) > 1)
         raise ValueError(f"duplicate section name {duplicate!r}")
+    for s in sections:
+        if s.focus is not None and (s.focus.row > s.rows or s.focus.seat > s.seats_per_row):
+            raise ValueError(f"section {s.name!r}: focus must lie within its {s.rows} rows x {s.seats_per_row} seats")
     total = sum(s.rows * s.seats_per_row for s in sections)
     if total > MAX_SEATS:
         raise ValueError(f"at most {MAX_SEATS} seats in all, got {total}")
@@ -75,4 +94,12 @@ class Layout:
         return cls(msgspec.convert(sections, list[Section]))
 
     def to_list(self) -> list[dict[str, Any]]:
-        return [msgspec.structs.asdict(s) for s in self.sections]
+        return [msgspec.to_builtins(s) for s in self.sections]
+
+    def sections_for(self, section: str | None, price_cents: int | None) -> list[Section]:
+        """The sections a best-available request may take seats from, in layout order."""
+        return [
+            s
+            for s in self.sections
+            if (section is None or s.name == section) and (price_cents is None or s.price_cents == price_cents)
+        ]

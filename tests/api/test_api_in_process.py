@@ -27,7 +27,7 @@ from tests.support.keys import good_claims, hs256_with, key_env, session_dev_sig
 
 SIGNER = session_signer()
 SHOW = "sh_known"
-T0 = datetime(2027, 1, 1, 20, tzinfo=UTC)
+T0 = datetime(2099, 1, 1, 20, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ async def test_nul_in_a_show_is_refused_not_accepted(client, app_state, field):
     body = {
         "title": "t",
         "venue": "v",
-        "starts_at": "2027-01-01T00:00:00Z",
+        "starts_at": "2099-01-01T00:00:00Z",
         "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
         field: "a\x00b",
     }
@@ -212,7 +212,7 @@ async def test_auth_battery(client):
     body = {
         "title": "t",
         "venue": "v",
-        "starts_at": "2027-01-01T00:00:00Z",
+        "starts_at": "2099-01-01T00:00:00Z",
         "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
     }
     error(await client.post("/v1/shows", json=body, headers=auth()), 403, "forbidden")
@@ -382,7 +382,7 @@ async def test_a_show_creation_with_an_idempotency_key_is_safe_to_retry(client, 
     body = {
         "title": "t",
         "venue": "v",
-        "starts_at": "2027-01-01T00:00:00Z",
+        "starts_at": "2099-01-01T00:00:00Z",
         "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}],
     }
     headers = {**auth("ops", "admin"), "Idempotency-Key": "create-1"}
@@ -422,3 +422,104 @@ async def test_headers_beyond_32_kib_are_431_and_no_server_header(client):
     error(await client.get("/v1/shows", headers=big), 431, "request_header_too_large")
     r = await client.get("/v1/shows", headers={"x-h": "y" * 8000})
     assert r.status_code == 200 and "server" not in r.headers
+
+
+# ---------------------------------------------------------------- sale rules (issue 19)
+async def test_a_show_starting_in_the_past_is_refused_with_its_path(client, app_state):
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2020-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+    }
+    r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
+    assert error(r, 422, "validation_error")["details"]["path"] == "$.starts_at"
+    assert app_state[1].bus.sent == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"max_seats_per_customer": 0}, "$.max_seats_per_customer"),
+        ({"max_seats_per_customer": 101}, "$.max_seats_per_customer"),
+        ({"max_hold_extensions": -1}, "$.max_hold_extensions"),
+        ({"max_hold_extensions": 11}, "$.max_hold_extensions"),
+    ],
+)
+async def test_show_rules_are_bounded(client, extra, path):
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2099-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
+        **extra,
+    }
+    r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
+    assert error(r, 422, "validation_error")["details"]["path"] == path
+
+
+async def test_show_rules_travel_in_the_command_with_their_defaults(client, app_state):
+    body = {
+        "title": "t",
+        "venue": "v",
+        "starts_at": "2099-01-01T00:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 1, "focus": {"row": 1, "seat": 4}}],
+    }
+    assert (await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))).status_code == 202
+    assert (
+        await client.post(
+            "/v1/shows",
+            json={**body, "max_seats_per_customer": 4, "max_hold_extensions": 0},
+            headers=auth("ops", "admin"),
+        )
+    ).status_code == 202
+    first, second = app_state[1].bus.sent
+    assert (first.max_seats_per_customer, first.max_hold_extensions) == (10, 2)
+    assert (second.max_seats_per_customer, second.max_hold_extensions) == (4, 0)
+    assert first.sections[0].focus is not None and first.sections[0].focus.seat == 4
+    shown = (await client.get(f"/v1/shows/{second.show_id}")).json()
+    assert (shown["max_seats_per_customer"], shown["max_hold_extensions"]) == (4, 0)
+    bad_focus = {**body, "sections": [{**body["sections"][0], "focus": {"row": 2, "seat": 1}}]}
+    error(await client.post("/v1/shows", json=bad_focus, headers=auth("ops", "admin")), 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "path"),
+    [
+        ({"quantity": 2, "section": "A"}, 202, None),
+        ({"quantity": 2, "price_cents": 100}, 202, None),
+        ({"quantity": 2, "section": "Z"}, 422, "$.section"),
+        ({"quantity": 2, "price_cents": 5}, 422, "$.price_cents"),
+        ({"quantity": 2, "section": "A", "price_cents": 5}, 422, "$.price_cents"),
+        ({"seats": ["A-1-1"], "section": "A"}, 422, "$"),
+    ],
+)
+async def test_best_available_in_a_section_or_at_a_price(client, app_state, body, status, path):
+    r = await client.post(f"/v1/shows/{SHOW}/bookings", json=body, headers=booking_headers())
+    if status == 202:
+        assert r.status_code == 202, r.text
+        (command,) = app_state[1].bus.sent
+        assert (command.section, command.price_cents) == (body.get("section"), body.get("price_cents"))
+    else:
+        assert error(r, 422, "validation_error")["details"]["path"] == path
+        assert app_state[1].bus.sent == []
+
+
+async def test_extend_is_the_owner_s_and_travels_as_a_command(client, app_state):
+    r = await client.post("/v1/bookings/bk_alice/extend", headers=auth())
+    assert r.status_code == 202, r.text
+    (command,) = app_state[1].bus.sent
+    assert (command.type, command.booking_id, command.customer_id) == ("ExtendBooking", "bk_alice", "alice")
+    error(await client.post("/v1/bookings/bk_alice/extend", headers=auth("mallory")), 404, "not_found")
+    error(await client.post("/v1/bookings/bk_alice/extend", json={"x": 1}, headers=auth()), 422, "validation_error")
+
+
+async def test_started_shows_leave_the_listing_unless_asked_for(client, app_state):
+    reads = app_state[1].reads
+    past = datetime(2020, 1, 1, tzinfo=UTC)
+    reads.shows["sh_past"] = ShowView("sh_past", "old", "v", past, 120, [Section("A", 1, 1, 1)], 1, 1)
+    listed = {s["show_id"] for s in (await client.get("/v1/shows")).json()["shows"]}
+    assert SHOW in listed and "sh_past" not in listed
+    everything = {s["show_id"] for s in (await client.get("/v1/shows?include_past=true")).json()["shows"]}
+    assert {SHOW, "sh_past"} <= everything
+    error(await client.get("/v1/shows?include_past=1"), 422, "validation_error")

@@ -40,7 +40,7 @@ OPERATION_IDS = [spec["operationId"] for methods in DOCUMENT["paths"].values() f
 SHOW_BODY = {
     "title": "t",
     "venue": "v",
-    "starts_at": "2027-01-01T00:00:00Z",
+    "starts_at": "2099-01-01T00:00:00Z",
     "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}],
 }
 # A valid body per operation that declares one.
@@ -49,10 +49,19 @@ BODIES: dict[str, Any] = {
     "request_booking": {"quantity": 1},
     "confirm_booking": {"payment_reference": "p-1"},
     "cancel_booking": {},
+    "extend_booking": {},
     "dev_token": {"sub": "dora"},
 }
 # A valid and a bad value per parameter name (a bad path id names nothing: 404; others: 422).
-GOOD = {"show_id": SHOW, "booking_id": "bk_alice", "limit": "5", "cursor": "c0", "after": "0", "Idempotency-Key": "k"}
+GOOD = {
+    "show_id": SHOW,
+    "booking_id": "bk_alice",
+    "limit": "5",
+    "cursor": "c0",
+    "after": "0",
+    "Idempotency-Key": "k",
+    "include_past": "true",
+}
 BAD = {
     "show_id": "sh_\x00",
     "booking_id": "bk_ \x00",
@@ -60,6 +69,7 @@ BAD = {
     "cursor": "%%%",
     "after": "\u0661",
     "Idempotency-Key": "x" * 129,
+    "include_past": "yes",
 }
 LENIENT = {"If-None-Match": "nonsense", "Prefer": "wait=forever"}  # malformed values, read as absent
 ROLE = {"admin": ("ops", "admin"), "customer": ("alice", "customer")}

@@ -60,7 +60,7 @@ def main(base_url: str, out: str) -> None:
         body = {
             "title": "Hamlet",
             "venue": "The Globe",
-            "starts_at": "2026-12-19T19:30:00Z",
+            "starts_at": "2099-12-19T19:30:00Z",
             "hold_seconds": 600,
             "sections": SECTIONS,
         }

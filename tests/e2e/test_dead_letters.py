@@ -86,7 +86,7 @@ async def test_undecodable_commands_are_dead_lettered_and_their_requests_decided
         bad_show,
         title="a\x00b",
         venue="v",
-        starts_at="2027-01-01T00:00:00Z",
+        starts_at="2099-01-01T00:00:00Z",
         hold_seconds=60,
         sections=[{"name": "A", "rows": 1, "seats_per_row": 1, "price_cents": 1}],
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import TopicPartition
@@ -63,7 +63,7 @@ def _commands(show_id: str, n: int) -> list[bytes]:
         issued_at=NOW,
         title="t",
         venue="v",
-        starts_at=NOW,
+        starts_at=NOW + timedelta(days=30),
         hold_seconds=60,
         sections=[Section("A", 1, 10, 1)],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -55,7 +55,7 @@ async def test_forty_connections_race_for_ten_seats(pg):
                     issued_at=datetime.now(UTC),
                     title="t",
                     venue="v",
-                    starts_at=datetime.now(UTC),
+                    starts_at=datetime.now(UTC) + timedelta(days=30),
                     hold_seconds=120,
                     sections=list(layout.sections),
                 )

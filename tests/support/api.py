@@ -32,14 +32,21 @@ class Api:
         return {"Authorization": f"Bearer {self.token(sub, role, **kw)}"}
 
     async def create_show(
-        self, sections: list[dict] | None = None, hold_seconds: int = 120, title: str = "Test show"
+        self,
+        sections: list[dict] | None = None,
+        hold_seconds: int = 120,
+        title: str = "Test show",
+        starts_at: str = "2099-01-01T20:00:00Z",
+        **rules: Any,
     ) -> str:
+        """A show, created and projected; `rules`: more fields of the body (max_seats_per_customer, …)."""
         body = {
             "title": title,
             "venue": "Test venue",
-            "starts_at": "2027-01-01T20:00:00Z",
+            "starts_at": starts_at,
             "hold_seconds": hold_seconds,
             "sections": sections or [{"name": "A", "rows": 10, "seats_per_row": 10, "price_cents": 5000}],
+            **rules,
         }
         r = await self.http.post("/v1/shows", json=body, headers=self.auth("admin-1", "admin"))
         assert r.status_code == 202, r.text

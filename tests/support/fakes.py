@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import msgspec
 
@@ -65,8 +66,13 @@ class FakeReads:
             SeatMapView(show_id, version, show.seats_total, show.seats_available, [], [])
         )
 
-    async def list_shows(self, limit: int, cursor: str | None) -> tuple[list[ShowView], str | None]:
-        ordered = sorted(self.shows.values(), key=lambda s: (s.starts_at, s.show_id))
+    async def list_shows(
+        self, limit: int, cursor: str | None, starting_after: datetime | None = None
+    ) -> tuple[list[ShowView], str | None]:
+        ordered = sorted(
+            (s for s in self.shows.values() if starting_after is None or s.starts_at > starting_after),
+            key=lambda s: (s.starts_at, s.show_id),
+        )
         start = 0 if cursor is None else int(cursor.removeprefix("c")) if cursor.startswith("c") else -1
         if start < 0:
             raise ValueError("invalid cursor")

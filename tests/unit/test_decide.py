@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from booking_processor.decide import Batch
 from booking_processor.undecidable import Undecidable
-from schemas.commands import CancelBooking, ConfirmBooking, CreateShow, ExpireBooking, RequestBooking
+from schemas.commands import (
+    CancelBooking,
+    ConfirmBooking,
+    CreateShow,
+    ExpireBooking,
+    ExtendBooking,
+    RequestBooking,
+)
+from schemas.events import Refusal
 from schemas.layout import Layout, Section
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -27,7 +36,7 @@ def _create(batch: Batch, show_id: str = "s", hold: int = 120) -> None:
             issued_at=T0,
             title="t",
             venue="v",
-            starts_at=T0,
+            starts_at=T0 + timedelta(days=30),
             hold_seconds=hold,
             sections=list(LAYOUT.sections),
         )
@@ -324,3 +333,136 @@ def test_what_a_refused_message_still_says(value, key, kind):
 )
 def test_a_message_that_names_no_show_of_its_partition_is_only_dead_lettered(value, key):
     assert Undecidable.from_record(value, key, "error") is None
+
+
+# ---------------------------------------------------------------- sale rules (issue 19)
+def _create_with(batch: Batch, starts_at=T0 + timedelta(days=30), hold=120, limit=10, extensions=2) -> None:
+    batch.decide(
+        CreateShow(
+            command_id="c0",
+            show_id="s",
+            issued_at=T0,
+            title="t",
+            venue="v",
+            starts_at=starts_at,
+            hold_seconds=hold,
+            sections=list(LAYOUT.sections),
+            max_seats_per_customer=limit,
+            max_hold_extensions=extensions,
+        )
+    )
+
+
+def _mine(n: int, customer: str = "alice", **kw) -> RequestBooking:
+    return msgspec.structs.replace(_request(n, **kw), customer_id=customer)
+
+
+def _extend(booking_id: str, at=T0, customer: str = "alice") -> ExtendBooking:
+    return ExtendBooking(command_id="x", show_id="s", issued_at=at, booking_id=booking_id, customer_id=customer)
+
+
+def test_a_customer_beyond_the_show_s_limit_is_rejected_customer_limit():
+    batch = _batch()
+    _create_with(batch, limit=3)
+    batch.decide(_mine(1, quantity=2))
+    batch.decide(_mine(2, seats=["B-1-1", "B-1-2"]))  # 2 + 2 > 3
+    batch.decide(_mine(3, quantity=1))  # 2 + 1 = 3
+    batch.decide(_mine(4, quantity=1, customer="bob"))  # another customer's count is their own
+    statuses = [(batch.bookings[f"b{n}"].status, batch.bookings[f"b{n}"].reason) for n in range(1, 5)]
+    assert statuses == [("PENDING", None), ("REJECTED", "customer_limit"), ("PENDING", None), ("PENDING", None)]
+    assert batch.shows["s"].live_seats == {"alice": 3, "bob": 1}
+
+
+def test_released_seats_no_longer_count_and_confirmed_ones_do():
+    batch = _batch()
+    _create_with(batch, limit=2)
+    batch.decide(_mine(1, quantity=2))
+    batch.decide(
+        ConfirmBooking(
+            command_id="c", show_id="s", issued_at=T0, booking_id="b1", customer_id="alice", payment_reference="p"
+        )
+    )
+    batch.decide(_mine(2, quantity=1))
+    assert batch.bookings["b2"].reason == "customer_limit"
+    batch.decide(CancelBooking(command_id="k", show_id="s", issued_at=T0, booking_id="b1", customer_id="alice"))
+    batch.decide(_mine(3, quantity=2))
+    assert batch.bookings["b3"].status == "PENDING"
+    assert batch.shows["s"].live_seats == {"alice": 2}
+
+
+def test_a_started_show_is_no_longer_on_sale():
+    batch = _batch()
+    _create_with(batch, starts_at=T0)
+    batch.decide(_mine(1, quantity=1))
+    assert (batch.bookings["b1"].status, batch.bookings["b1"].reason) == ("REJECTED", "sale_closed")
+
+
+def test_best_available_in_a_section_or_at_a_price():
+    batch = _batch()
+    _create_with(batch)
+    batch.decide(msgspec.structs.replace(_mine(1, quantity=2), section="B"))
+    batch.decide(msgspec.structs.replace(_mine(2, quantity=2), price_cents=100))
+    batch.decide(msgspec.structs.replace(_mine(3, quantity=2), section="Z"))
+    assert batch.bookings["b1"].seats == ["B-1-1", "B-1-2"]
+    assert batch.bookings["b2"].seats[0].startswith("A-")
+    assert batch.bookings["b3"].reason == "invalid_seat"
+
+
+def test_a_hold_is_extended_by_the_hold_time_a_bounded_number_of_times():
+    batch = _batch()
+    _create_with(batch, hold=120, extensions=2)
+    batch.decide(_mine(1, quantity=1))
+    booking = batch.bookings["b1"]
+    batch.decide(_extend("b1"))
+    batch.decide(_extend("b1"))
+    assert (booking.expires_at, booking.extensions) == (T0 + timedelta(seconds=360), 2)
+    assert [e.type for e in batch.events[-2:]] == ["BookingHoldExtended", "BookingHoldExtended"]
+    assert batch.events[-1].expires_at == booking.expires_at and batch.events[-1].extensions == 2
+    batch.decide(_extend("b1"))
+    assert booking.refused is not None and (booking.refused.action, booking.refused.reason) == (
+        "extend",
+        "extension_limit",
+    )
+    assert booking.expires_at == T0 + timedelta(seconds=360)
+
+
+def test_an_extension_stops_at_the_show_s_start_and_then_is_refused():
+    batch = _batch()
+    _create_with(batch, starts_at=T0 + timedelta(seconds=200), hold=120)
+    batch.decide(_mine(1, quantity=1))
+    booking = batch.bookings["b1"]
+    batch.decide(_extend("b1"))
+    assert booking.expires_at == T0 + timedelta(seconds=200)  # not 240: the sale closes at the start
+    batch.decide(_extend("b1"))
+    assert booking.refused is not None and booking.refused.reason == "sale_closed" and booking.extensions == 1
+
+
+def test_an_extended_hold_is_not_expired_at_its_old_time():
+    batch = _batch()
+    _create_with(batch, hold=120)
+    batch.decide(_mine(1, quantity=1))
+    batch.decide(_extend("b1", at=T0 + timedelta(seconds=100)))
+    later = Batch(shows=batch.shows, bookings=batch.bookings, now=T0 + timedelta(seconds=130))
+    later.decide(ExpireBooking(command_id="e", show_id="s", issued_at=later.now, booking_id="b1"))
+    assert batch.bookings["b1"].status == "PENDING" and later.events == []
+    last = Batch(shows=batch.shows, bookings=batch.bookings, now=T0 + timedelta(seconds=240))
+    last.decide(ExpireBooking(command_id="e2", show_id="s", issued_at=last.now, booking_id="b1"))
+    assert batch.bookings["b1"].status == "EXPIRED"
+
+
+def test_extending_a_booking_that_is_not_held_or_too_late_says_why():
+    batch = _batch()
+    _create_with(batch)
+    batch.decide(_mine(1, quantity=1))
+    batch.decide(
+        ConfirmBooking(
+            command_id="c", show_id="s", issued_at=T0, booking_id="b1", customer_id="alice", payment_reference="p"
+        )
+    )
+    batch.decide(_extend("b1"))
+    assert batch.bookings["b1"].refused == Refusal("extend", "booking_confirmed", T0)
+    batch.decide(_mine(2, quantity=1))
+    batch.decide(_extend("b2", customer="mallory"))  # not the owner's: nothing happens, nobody is told
+    assert batch.bookings["b2"].refused is None and batch.bookings["b2"].extensions == 0
+    batch.decide(_extend("b2", at=T0 + timedelta(seconds=120)))  # accepted when the hold had ended
+    assert (batch.bookings["b2"].status, batch.bookings["b2"].reason) == ("EXPIRED", "hold_expired")

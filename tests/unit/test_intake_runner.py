@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -47,7 +47,7 @@ def _command() -> CreateShow:
         issued_at=now,
         title="t",
         venue="v",
-        starts_at=now,
+        starts_at=now + timedelta(days=30),
         hold_seconds=120,
         sections=[Section("A", 1, 1, 1)],
     )

@@ -6,6 +6,7 @@ letters, fencing, halts and holds."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import msgspec
 import pytest
@@ -28,7 +29,7 @@ def _create(show_id: str) -> bytes:
             issued_at=NOW,
             title="t",
             venue="v",
-            starts_at=NOW,
+            starts_at=NOW + timedelta(days=30),
             hold_seconds=60,
             sections=[Section("A", 1, 10, 1)],
         )

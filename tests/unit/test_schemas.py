@@ -235,7 +235,15 @@ def test_the_show_s_fields_are_one_shape_everywhere_they_travel():
     from schemas.events import ShowCreated
 
     details = set(CreateShowBody.__struct_fields__) - {"idempotency_key"}
-    assert details == {"title", "venue", "starts_at", "hold_seconds", "sections"}
+    assert details == {
+        "title",
+        "venue",
+        "starts_at",
+        "hold_seconds",
+        "sections",
+        "max_seats_per_customer",
+        "max_hold_extensions",
+    }
     for carrier in (ShowView, ShowCreated, ShowDoc):
         assert details <= set(carrier.__struct_fields__), carrier
     state = {f.name for f in dataclasses.fields(ShowState)}

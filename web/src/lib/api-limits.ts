@@ -24,6 +24,16 @@ export const schemaLimits = {
       "minimum": 10,
       "maximum": 3600,
       "default": 120
+    },
+    "max_seats_per_customer": {
+      "minimum": 1,
+      "maximum": 100,
+      "default": 10
+    },
+    "max_hold_extensions": {
+      "minimum": 0,
+      "maximum": 10,
+      "default": 2
     }
   },
   "Section": {
@@ -43,12 +53,28 @@ export const schemaLimits = {
       "maximum": 1000000000
     }
   },
+  "Focus": {
+    "row": {
+      "minimum": 1,
+      "maximum": 200
+    },
+    "seat": {
+      "minimum": 1,
+      "maximum": 200
+    }
+  },
   "ShowView": {
     "seats_total": {
       "minimum": 0
     },
     "seats_available": {
       "minimum": 0
+    },
+    "max_seats_per_customer": {
+      "default": 10
+    },
+    "max_hold_extensions": {
+      "default": 2
     }
   },
   "SeatMapView": {
@@ -90,6 +116,19 @@ export const schemaLimits = {
     "quantity": {
       "minimum": 1,
       "maximum": 10
+    },
+    "section": {
+      "pattern": "^(?:[A-Za-z0-9]{1,8})$"
+    },
+    "price_cents": {
+      "minimum": 0,
+      "maximum": 1000000000
+    }
+  },
+  "BookingView": {
+    "extensions": {
+      "minimum": 0,
+      "default": 0
     }
   },
   "ConfirmBody": {

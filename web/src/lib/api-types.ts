@@ -83,7 +83,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * list shows by start time
+         * list shows by start time (those not started yet, unless include_past=true)
          * @description The ETag is a digest of the page: it changes whenever a listed show changes.
          */
         get: operations["list_shows"];
@@ -230,6 +230,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bookings/{booking_id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * extend a held booking by the show's hold time (its owner); decided asynchronously
+         * @description At most the show's `max_hold_extensions` times, never past the show's start. An extension accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late confirm finds it.
+         */
+        post: operations["extend_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/bookings": {
         parameters: {
             query?: never;
@@ -297,7 +317,10 @@ export interface components {
         /**
          * CreateShowBody
          * @description A show and its seat layout. Rules JSON Schema cannot state (422 when broken): section names are
-         *         unique, and the sections hold at most 100,000 seats in all; `starts_at` is within years 1..9999 in UTC.
+         *         unique, and the sections hold at most 100,000 seats in all; a section's `focus` lies within it;
+         *         `starts_at` is in the future, within years 1..9999 in UTC. `max_seats_per_customer`: live (held or
+         *         confirmed) seats one customer may have of the show; `max_hold_extensions`: how often one hold may be
+         *         extended (each by `hold_seconds`, never past `starts_at`).
          */
         CreateShowBody: {
             /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
@@ -309,6 +332,10 @@ export interface components {
             sections: components["schemas"]["Section"][];
             /** @default 120 */
             hold_seconds?: number;
+            /** @default 10 */
+            max_seats_per_customer?: number;
+            /** @default 2 */
+            max_hold_extensions?: number;
         };
         /** Section */
         Section: {
@@ -316,6 +343,17 @@ export interface components {
             rows: number;
             seats_per_row: number;
             price_cents: number;
+            /** @default null */
+            focus?: components["schemas"]["Focus"] | null;
+        };
+        /**
+         * Focus
+         * @description A section's best point for best-available: a row, and a place along it (seat numbers, 1-based; a
+         *         half-way value such as 10.5 is between two seats). Default: the centre of the front row.
+         */
+        Focus: {
+            row: number;
+            seat: number;
         };
         /** ShowAccepted */
         ShowAccepted: {
@@ -337,6 +375,10 @@ export interface components {
             sections: components["schemas"]["Section"][];
             seats_total: number;
             seats_available: number;
+            /** @default 10 */
+            max_seats_per_customer?: number;
+            /** @default 2 */
+            max_hold_extensions?: number;
         };
         /**
          * SeatMapView
@@ -378,11 +420,17 @@ export interface components {
         /**
          * BookingBody
          * @description Exactly one of `seats` (1..10 distinct seat ids of the show's layout) or `quantity` (best available:
-         *         same row, adjacent when possible). Seat ids outside the show's layout are refused with 422.
+         *         adjacent seats in one row, as close to the section's best point as they can be, leaving no single seat
+         *         alone when that can be avoided; same row when no row has them side by side). With `quantity`, optionally
+         *         `section` (take them from that section) and/or `price_cents` (from the sections at that price); without,
+         *         sections are taken in the layout's order. Seat ids outside the show's layout, and a section or price the
+         *         layout does not have, are refused with 422.
          */
         BookingBody: {
             seats?: string[];
             quantity?: number;
+            section?: string;
+            price_cents?: number;
         } & (unknown | unknown);
         /** Accepted */
         Accepted: {
@@ -404,6 +452,8 @@ export interface components {
             updated_at: string;
             /** @default null */
             refused?: components["schemas"]["Refusal"] | null;
+            /** @default 0 */
+            extensions?: number;
             /** @default null */
             queue_position?: number | null;
             /** @default null */
@@ -411,11 +461,11 @@ export interface components {
         };
         /**
          * Refusal
-         * @description The last confirm or cancel of a booking that could not be applied, and why.
+         * @description The last confirm, cancel or extension of a booking that could not be applied, and why.
          */
         Refusal: {
             /** @enum {unknown} */
-            action: "cancel" | "confirm";
+            action: "cancel" | "confirm" | "extend";
             reason: string;
             at: string;
         };
@@ -428,6 +478,11 @@ export interface components {
          * @description No fields; the body may be omitted.
          */
         CancelBody: Record<string, never>;
+        /**
+         * ExtendBody
+         * @description No fields; the body may be omitted.
+         */
+        ExtendBody: Record<string, never>;
         /** BookingList */
         BookingList: {
             bookings: components["schemas"]["BookingView"][];
@@ -603,6 +658,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string;
+                /** @description `true`: also the shows that have started (no longer on sale); default `false` */
+                include_past?: boolean;
             };
             header?: {
                 /** @description entity tags (the ETag of an earlier answer), or `*`: 304 when one is the current tag; a value that is not a list of entity tags is ignored */
@@ -1343,6 +1400,120 @@ export interface operations {
         };
         responses: {
             /** @description accepted; a cancel that cannot be applied leaves `refused` on the booking */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description malformed JSON (the body is optional) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body over 16 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body breaks a rule of the contract (details name the path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    extend_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a booking id (`bk_…`) */
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExtendBody"];
+            };
+        };
+        responses: {
+            /** @description accepted; the booking's `expires_at` moves and `extensions` grows, or an extension that cannot be applied leaves `refused` on the booking (`extension_limit`, `sale_closed`, `booking_…`) */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -19,6 +19,8 @@ describe('booking messages', () => {
       'too_many_seats',
       'invalid_request',
       'hold_expired',
+      'customer_limit',
+      'sale_closed',
     ]) {
       expect(REASON_MESSAGES[reason], reason).toBeTruthy();
       expect(reasonMessage(reason)).not.toContain('_');
@@ -36,6 +38,9 @@ describe('booking messages', () => {
       'Your cancellation could not be applied: the booking had been rejected.',
     );
     expect(refusalMessage({ action: 'cancel', reason: 'something_new', at })).toContain('(something_new)');
+    expect(refusalMessage({ action: 'extend', reason: 'extension_limit', at })).toBe(
+      'Your request for more time could not be applied: the hold has been extended as many times as this show allows.',
+    );
   });
 
   it('tells the place in line', () => {

@@ -13,6 +13,9 @@ export const REASON_MESSAGES: Record<string, string> = {
     'The booking system could not process this request. Nothing was booked. Please try again; if it keeps failing, contact us.',
   hold_expired:
     'Your hold ran out before the payment was confirmed, so the seats were released. Please book again.',
+  customer_limit:
+    'You already hold as many seats of this show as one customer may. Confirm or cancel a booking, or ask for fewer seats.',
+  sale_closed: 'This show has started, so it is no longer on sale.',
 };
 
 export function reasonMessage(reason: string | null | undefined): string | null {
@@ -28,12 +31,19 @@ const REFUSAL_REASONS: Record<string, string> = {
   booking_cancelled: 'the booking had already been cancelled',
   booking_confirmed: 'the booking was already confirmed',
   invalid_request: 'the booking system could not process the request',
+  extension_limit: 'the hold has been extended as many times as this show allows',
+  sale_closed: 'the show starts before any more time could be added',
 };
 
 /** A booking's `refused`: the last confirm or cancel that could not be applied, in words. */
 export function refusalMessage(refused: Refusal | null | undefined): string | null {
   if (!refused) return null;
-  const what = refused.action === 'confirm' ? 'Your confirmation' : 'Your cancellation';
+  const what =
+    refused.action === 'confirm'
+      ? 'Your confirmation'
+      : refused.action === 'extend'
+        ? 'Your request for more time'
+        : 'Your cancellation';
   const why = REFUSAL_REASONS[refused.reason] ?? `it was refused (${refused.reason})`;
   return `${what} could not be applied: ${why}.`;
 }
