@@ -52,6 +52,11 @@ export function cancelBooking(bookingId: string, onRetry?: (notice: RetryNotice)
   return api.POST('/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: bookingId } }, onRetry });
 }
 
+/** POST /v1/bookings/{id}/extend: the hold prolonged by the show's hold time (a bounded number of times). */
+export function extendBooking(bookingId: string, onRetry?: (notice: RetryNotice) => void) {
+  return api.POST('/v1/bookings/{booking_id}/extend', { params: { path: { booking_id: bookingId } }, onRetry });
+}
+
 export function listMyBookings(cursor: string | undefined, limit: number, signal?: AbortSignal) {
   return api.GET('/v1/me/bookings', { params: { query: { limit, cursor } }, signal });
 }

@@ -14,7 +14,7 @@ export interface BookingActionsProps {
   onAwaitingChange?: (awaiting: boolean) => void;
 }
 
-/** Payment reference + Confirm while PENDING; Cancel while PENDING or CONFIRMED. */
+/** Payment reference + Confirm and Extend hold while PENDING; Cancel while PENDING or CONFIRMED. */
 export function BookingActions({
   bookingId,
   status,
@@ -62,7 +62,11 @@ export function BookingActions({
     actions.reset();
     actions.cancel.mutate();
   };
-  const busy = actions.confirm.isPending || actions.cancel.isPending || awaiting;
+  const onExtend = () => {
+    actions.reset();
+    actions.extend.mutate(); // the new expires_at (or a refusal) arrives with the booking's next change
+  };
+  const busy = actions.confirm.isPending || actions.cancel.isPending || actions.extend.isPending || awaiting;
 
   return (
     <div className="booking-actions">
@@ -89,6 +93,17 @@ export function BookingActions({
             </span>
           )}
         </form>
+      )}
+      {canConfirm(status) && (
+        <button
+          type="button"
+          className="secondary"
+          data-testid="extend-button"
+          onClick={onExtend}
+          disabled={busy || !holdOpen}
+        >
+          Extend hold
+        </button>
       )}
       {canCancel(status) && (
         <button type="button" className="secondary" data-testid="cancel-button" onClick={onCancel} disabled={busy}>

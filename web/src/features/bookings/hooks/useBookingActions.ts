@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError, describeRetry } from '../../../lib/errors';
-import { bookingKey, cancelBooking, confirmBooking, myBookingsKey } from '../api/bookings';
+import { bookingKey, cancelBooking, confirmBooking, extendBooking, myBookingsKey } from '../api/bookings';
 
-/** Confirm and cancel; after the 202 the caller polls until the status moves. */
+/** Confirm, cancel and extend; after the 202 the caller waits for the booking to change. */
 export function useBookingActions(bookingId: string) {
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState<string | null>(null);
@@ -20,10 +20,15 @@ export function useBookingActions(bookingId: string) {
     mutationFn: () => cancelBooking(bookingId, (n) => setNotice(describeRetry(n))),
     onSettled: settle,
   });
-  const error = confirm.error ?? cancel.error;
+  const extend = useMutation({
+    mutationFn: () => extendBooking(bookingId, (n) => setNotice(describeRetry(n))),
+    onSettled: settle,
+  });
+  const error = confirm.error ?? cancel.error ?? extend.error;
   return {
     confirm,
     cancel,
+    extend,
     notice,
     error: error ? describeError(error) : null,
     /** A confirm or cancel was accepted: its effect is on its way. */
@@ -31,6 +36,7 @@ export function useBookingActions(bookingId: string) {
     reset: () => {
       confirm.reset();
       cancel.reset();
+      extend.reset();
     },
   };
 }
