@@ -12,13 +12,20 @@ from runtime.clients import pg_connect
 from runtime.migrate import load_migrations, migrate
 
 
+def _dsn_of(settings, database: str) -> str:
+    """The shard's DSN for another database on the same servers: its query kept (a multi-host DSN names the
+    primary with target_session_attrs; a standby may not have replayed the CREATE DATABASE yet)."""
+    base, _, rest = settings.pg_dsn.rpartition("/")
+    query = rest.partition("?")[2]
+    return f"{base}/{database}" + (f"?{query}" if query else "")
+
+
 @pytest.fixture
 async def empty_db(settings):
     name = f"mig_{secrets.token_hex(4)}"
     admin = await pg_connect(settings)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = settings.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(_dsn_of(settings, name))
     yield conn
     await conn.close()
     await admin.execute(f'DROP DATABASE "{name}"')
@@ -98,7 +105,7 @@ async def test_request_id_is_unique(empty_db):
 async def test_concurrent_migrations_wait_for_each_other(empty_db, settings):
     import asyncio
 
-    dsn = settings.pg_dsn.rsplit("/", 1)[0] + "/" + await empty_db.fetchval("SELECT current_database()")
+    dsn = _dsn_of(settings, await empty_db.fetchval("SELECT current_database()"))
     conns = [await asyncpg.connect(dsn) for _ in range(3)]
     try:
         results = await asyncio.gather(*[migrate(c) for c in conns])
