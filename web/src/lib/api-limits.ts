@@ -34,6 +34,9 @@ export const schemaLimits = {
       "minimum": 0,
       "maximum": 10,
       "default": 2
+    },
+    "currency": {
+      "default": "EUR"
     }
   },
   "Section": {
@@ -75,6 +78,9 @@ export const schemaLimits = {
     },
     "max_hold_extensions": {
       "default": 2
+    },
+    "currency": {
+      "default": "EUR"
     }
   },
   "SeatMapView": {
