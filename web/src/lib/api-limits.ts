@@ -5,6 +5,14 @@
  */
 
 export const schemaLimits = {
+  "Readiness": {
+    "status": {
+      "enum": [
+        "not_ready",
+        "ready"
+      ]
+    }
+  },
   "CreateShowBody": {
     "title": {
       "minLength": 1,
@@ -36,7 +44,50 @@ export const schemaLimits = {
       "default": 2
     },
     "currency": {
-      "default": "EUR"
+      "default": "EUR",
+      "enum": [
+        "AED",
+        "AUD",
+        "BGN",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JOD",
+        "JPY",
+        "KRW",
+        "KWD",
+        "MXN",
+        "MYR",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PHP",
+        "PLN",
+        "RON",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TND",
+        "TRY",
+        "UAH",
+        "USD",
+        "ZAR"
+      ]
     }
   },
   "Section": {
@@ -104,6 +155,15 @@ export const schemaLimits = {
       "minimum": 0
     }
   },
+  "SeatChange": {
+    "state": {
+      "enum": [
+        "available",
+        "booked",
+        "held"
+      ]
+    }
+  },
   "StreamMark": {
     "version": {
       "minimum": 0,
@@ -131,10 +191,41 @@ export const schemaLimits = {
       "maximum": 1000000000
     }
   },
+  "Accepted": {
+    "status": {
+      "enum": [
+        "CANCELLED",
+        "CONFIRMED",
+        "EXPIRED",
+        "PENDING",
+        "RECEIVED",
+        "REJECTED"
+      ]
+    }
+  },
   "BookingView": {
+    "status": {
+      "enum": [
+        "CANCELLED",
+        "CONFIRMED",
+        "EXPIRED",
+        "PENDING",
+        "RECEIVED",
+        "REJECTED"
+      ]
+    },
     "extensions": {
       "minimum": 0,
       "default": 0
+    }
+  },
+  "Refusal": {
+    "action": {
+      "enum": [
+        "cancel",
+        "confirm",
+        "extend"
+      ]
     }
   },
   "ConfirmBody": {
@@ -149,7 +240,10 @@ export const schemaLimits = {
       "pattern": "^(?:[A-Za-z0-9_.-]{1,64})$"
     },
     "role": {
-      "default": "customer"
+      "default": "customer",
+      "enum": [
+        "customer"
+      ]
     },
     "email": {
       "maxLength": 254,
