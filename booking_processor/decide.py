@@ -24,6 +24,7 @@ from schemas.commands import (
 from schemas.events import CANCELLED, CONFIRMED, EXPIRED, PENDING, REJECTED
 from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
 from schemas.layout import Layout
+from schemas.money import DEFAULT_CURRENCY
 
 LIVE = frozenset({PENDING, CONFIRMED})
 
@@ -42,6 +43,7 @@ class ShowState:
     is_new: bool = False
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
+    currency: str = DEFAULT_CURRENCY
     # customer -> seats of their PENDING and CONFIRMED bookings of this show. Loaded with the seat map under
     # the show's row lock and kept by the same single writer with every claim and release, so the limit is
     # exact: the show's commands are decided one after the other, each seeing every decision before it.
@@ -112,6 +114,10 @@ class Batch:
 
     def _booking_event(self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None) -> None:
         version = self._next_version(show)
+        # The total is decided with the seats, from the layout they were claimed in: replays read it back.
+        total, currency = (
+            (show.layout.price_of(booking.seats), show.currency) if show and booking.seats else (None, None)
+        )
         self.events.append(
             kind(
                 # Deterministic: (show, version) is unique; version 0 only rejects a booking of an unknown show.
@@ -132,6 +138,8 @@ class Batch:
                 seats_available=show.seats_available if show is not None else None,
                 refused=booking.refused,
                 extensions=booking.extensions,
+                total=total,
+                currency=currency,
             )
         )
 
@@ -201,6 +209,7 @@ class Batch:
             is_new=True,
             max_seats_per_customer=cmd.max_seats_per_customer,
             max_hold_extensions=cmd.max_hold_extensions,
+            currency=cmd.currency,
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
@@ -221,6 +230,7 @@ class Batch:
                 created_at=show.created_at,
                 max_seats_per_customer=show.max_seats_per_customer,
                 max_hold_extensions=show.max_hold_extensions,
+                currency=show.currency,
             )
         )
 

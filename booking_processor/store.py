@@ -114,7 +114,7 @@ async def load_batch(
     # Lock the shows in a fixed (sorted) order, once per transaction.
     rows = await conn.fetch(
         """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at,
-                  max_seats_per_customer, max_hold_extensions
+                  max_seats_per_customer, max_hold_extensions, currency
            FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
         sorted(show_ids),
     )
@@ -141,6 +141,7 @@ async def load_batch(
                 seat_map=SeatMap(layout, owner),
                 max_seats_per_customer=row["max_seats_per_customer"],
                 max_hold_extensions=row["max_hold_extensions"],
+                currency=row["currency"],
                 live_seats=await _live_seats(conn, row["show_id"]),
             )
         if state.seats_available != row["seats_available"]:
@@ -230,18 +231,19 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     "partition": partition,
                     "max_seats_per_customer": s.max_seats_per_customer,
                     "max_hold_extensions": s.max_hold_extensions,
+                    "currency": s.currency,
                 }
             )
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
                                   seats_available, version, created_at, partition, max_seats_per_customer,
-                                  max_hold_extensions)
+                                  max_hold_extensions, currency)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
-                      version, created_at, partition, max_seats_per_customer, max_hold_extensions
+                      version, created_at, partition, max_seats_per_customer, max_hold_extensions, currency
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
                     seats_available int, version bigint, created_at timestamptz, partition smallint,
-                    max_seats_per_customer int, max_hold_extensions int)""",
+                    max_seats_per_customer int, max_hold_extensions int, currency text)""",
             records,
         )
     if batch.new_rejected_shows:

@@ -14,7 +14,9 @@ import base64
 import contextlib
 import heapq
 import itertools
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -26,6 +28,7 @@ from runtime.transient import is_transient
 from schemas.api import BookingView
 from schemas.events import Refusal
 from schemas.fields import BookingId
+from schemas.layout import Layout
 from schemas.validation import convert
 
 log = structlog.get_logger()
@@ -40,16 +43,20 @@ READS = Counter("boxoffice_history_reads_total", "History pages, by the server t
 MONITOR_INTERVAL_S = 1.0
 
 _COLUMNS = (
-    "booking_id, show_id, customer_id, status, seats, reason, expires_at, created_at, updated_at, "
-    "refused_action, refused_reason, refused_at, extensions"
+    "b.booking_id, b.show_id, b.customer_id, b.status, b.seats, b.reason, b.expires_at, b.created_at, "
+    "b.updated_at, b.refused_action, b.refused_reason, b.refused_at, b.extensions, "
+    "s.currency, s.sections AS show_sections"
 )
+# The show (same shard: rows live with their show's partition) gives the booking's total: its seats' prices.
 # pg_is_in_recovery(): the server that answered says whether it is a standby (what the metric counts).
-_FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
-                  WHERE customer_id = $1 AND partition = ANY($3::smallint[])
-                  ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
-_NEXT_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby FROM bookings
-                 WHERE customer_id = $1 AND partition = ANY($3::smallint[]) AND (created_at, booking_id) < ($4, $5)
-                 ORDER BY created_at DESC, booking_id DESC LIMIT $2"""
+_FROM = "FROM bookings b LEFT JOIN shows s ON s.show_id = b.show_id"
+_FIRST_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby {_FROM}
+                  WHERE b.customer_id = $1 AND b.partition = ANY($3::smallint[])
+                  ORDER BY b.created_at DESC, b.booking_id DESC LIMIT $2"""
+_NEXT_PAGE = f"""SELECT {_COLUMNS}, pg_is_in_recovery() AS standby {_FROM}
+                 WHERE b.customer_id = $1 AND b.partition = ANY($3::smallint[])
+                       AND (b.created_at, b.booking_id) < ($4, $5)
+                 ORDER BY b.created_at DESC, b.booking_id DESC LIMIT $2"""
 
 
 # What a replica connection can be left in across a restart of the replica (asyncpg once answered "cannot switch
@@ -157,24 +164,8 @@ class BookingHistory:
         merged = list(itertools.islice(rows, limit + 1))
         more = len(merged) > limit
         merged = merged[:limit]
-        bookings = [
-            BookingView(
-                booking_id=r["booking_id"],
-                show_id=r["show_id"],
-                customer_id=r["customer_id"],
-                status=r["status"],
-                seats=list(r["seats"]),
-                reason=r["reason"],
-                expires_at=r["expires_at"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
-                if r["refused_action"]
-                else None,
-                extensions=r["extensions"],
-            )
-            for r in merged
-        ]
+        layouts: dict[str, Layout] = {}
+        bookings = [history_view(r, layouts) for r in merged]
         next_cursor = _encode_cursor(merged[-1]["created_at"], merged[-1]["booking_id"]) if more else None
         return bookings, next_cursor
 
@@ -198,6 +189,33 @@ class BookingHistory:
                 except Exception as exc:
                     await shard.replica_failed("replica check", exc)
             await asyncio.sleep(MONITOR_INTERVAL_S)
+
+
+def history_view(r: Mapping[str, Any], layouts: dict[str, Layout]) -> BookingView:
+    """A history row as the API's view; the total is the seats' section prices, as the processor decides it
+    (`layouts` memoises each show's layout over a page)."""
+    seats = list(r["seats"])
+    total, currency = None, None
+    if seats and r["show_sections"] is not None:
+        layout = layouts.get(r["show_id"])
+        if layout is None:
+            layout = layouts[r["show_id"]] = Layout.from_dicts(r["show_sections"])
+        total, currency = layout.price_of(seats), r["currency"]
+    return BookingView(
+        booking_id=r["booking_id"],
+        show_id=r["show_id"],
+        customer_id=r["customer_id"],
+        status=r["status"],
+        seats=seats,
+        reason=r["reason"],
+        expires_at=r["expires_at"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
+        extensions=r["extensions"],
+        total=total,
+        currency=currency,
+    )
 
 
 # A history cursor: base64url of the JSON array [created_at (ISO 8601 with its offset), booking_id].

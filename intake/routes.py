@@ -95,6 +95,7 @@ async def create_show(
             sections=body.sections,
             max_seats_per_customer=body.max_seats_per_customer,
             max_hold_extensions=body.max_hold_extensions,
+            currency=body.currency,
         ),
         call.trace,
     )
@@ -111,6 +112,7 @@ async def create_show(
             seats,
             body.max_seats_per_customer,
             body.max_hold_extensions,
+            body.currency,
         )
     )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from schemas import events as ev
+from schemas.money import format_money
 from schemas.notifications import WebhookPayload
 from schemas.validation import format_time
 
@@ -50,6 +51,11 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     message.set_content(
         f"Booking {event.booking_id} for show {event.show_id} is now {event.status}.\n"
         f"Seats: {seats}\n"
+        + (
+            f"Total: {format_money(event.total, event.currency)}\n"
+            if event.total is not None and event.currency
+            else ""
+        )
         + (f"Reason: {event.reason}\n" if event.reason else "")
         + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending | ev.BookingHoldExtended) else "")
         + (

@@ -68,6 +68,7 @@ TABLES = (
             "partition",
             "max_seats_per_customer",
             "max_hold_extensions",
+            "currency",
         ),
         "partition = $1",
         "show_id",

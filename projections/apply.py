@@ -25,6 +25,7 @@ from schemas import events as ev
 from schemas.api import BookingView, SeatChange, ShowChange
 from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
 from schemas.layout import Section
+from schemas.money import DEFAULT_CURRENCY
 from schemas.validation import format_time
 
 APPLIED, DUPLICATE, GAP = 1, 0, -1
@@ -126,6 +127,7 @@ class ShowDoc(msgspec.Struct, frozen=True):
     # Defaults: documents written before these rules existed.
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
+    currency: str = DEFAULT_CURRENCY
 
 
 def booking_view(event: ev.BookingEvent) -> BookingView:
@@ -141,6 +143,8 @@ def booking_view(event: ev.BookingEvent) -> BookingView:
         updated_at=event.updated_at,
         refused=event.refused,
         extensions=event.extensions,
+        total=event.total,
+        currency=event.currency,
     )
 
 
@@ -162,6 +166,7 @@ def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
             event.seats_total,
             event.max_seats_per_customer,
             event.max_hold_extensions,
+            event.currency,
         )
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (

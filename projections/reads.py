@@ -57,6 +57,7 @@ def _show(doc: bytes, available: bytes) -> ShowView:
         seats_available=int(available),
         max_seats_per_customer=d.max_seats_per_customer,
         max_hold_extensions=d.max_hold_extensions,
+        currency=d.currency,
     )
 
 
@@ -245,6 +246,7 @@ class ReadModels:
             show.seats_total,
             show.max_seats_per_customer,
             show.max_hold_extensions,
+            show.currency,
         )
         await self._write_show_accepted(
             keys=[keys.show(show.show_id)], args=[_encoder.encode(doc), show.seats_available]

@@ -35,6 +35,7 @@ from schemas.fields import (
     normalise_times,
 )
 from schemas.layout import Section, Sections, check_sections
+from schemas.money import DEFAULT_CURRENCY, Currency
 
 _strict = {"frozen": True, "forbid_unknown_fields": True}
 
@@ -45,7 +46,8 @@ class CreateShowBody(msgspec.Struct, **_strict):
     unique, and the sections hold at most 100,000 seats in all; a section's `focus` lies within it;
     `starts_at` is in the future, within years 1..9999 in UTC. `max_seats_per_customer`: live (held or
     confirmed) seats one customer may have of the show; `max_hold_extensions`: how often one hold may be
-    extended (each by `hold_seconds`, never past `starts_at`)."""
+    extended (each by `hold_seconds`, never past `starts_at`). `currency`: ISO 4217 code of the show's prices
+    (`price_cents` are in its minor units: cents, or yen for JPY)."""
 
     title: ShowText
     venue: ShowText
@@ -54,6 +56,7 @@ class CreateShowBody(msgspec.Struct, **_strict):
     hold_seconds: HoldSeconds = 120
     max_seats_per_customer: MaxSeatsPerCustomer = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: MaxHoldExtensions = DEFAULT_MAX_HOLD_EXTENSIONS
+    currency: Currency = DEFAULT_CURRENCY
 
     def __post_init__(self) -> None:
         normalise_text(self, "title", "venue")
@@ -132,6 +135,8 @@ class ShowView(msgspec.Struct, frozen=True):
     seats_available: Count
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
+    # Responses carry the code as text: a code added to the allow-list later still reads everywhere.
+    currency: str = DEFAULT_CURRENCY
 
 
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -192,6 +197,10 @@ class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
     # Only while RECEIVED: commands of its partition still ahead of it, and the wait that suggests.
     queue_position: Count | None = None
     estimated_wait_s: float | None = None
+    # Once seats are assigned (absent while RECEIVED, and when no seat was): the sum of the seats' section
+    # prices, in minor units of `currency`, the show's.
+    total: Count | None = None
+    currency: str | None = None
 
 
 class BookingList(msgspec.Struct, frozen=True, omit_defaults=True):

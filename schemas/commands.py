@@ -32,6 +32,7 @@ from schemas.fields import (
     normalise_times,
 )
 from schemas.layout import Layout, Sections, check_sections
+from schemas.money import DEFAULT_CURRENCY, Currency
 from schemas.validation import SchemaError, decode
 
 
@@ -60,6 +61,7 @@ class CreateShow(_Command, tag="CreateShow", frozen=True):
     # Defaults: commands written before these rules existed decode as shows with the defaults.
     max_seats_per_customer: MaxSeatsPerCustomer = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: MaxHoldExtensions = DEFAULT_MAX_HOLD_EXTENSIONS
+    currency: Currency = DEFAULT_CURRENCY
 
     def __post_init__(self) -> None:
         normalise_times(self, "issued_at", "starts_at")

@@ -15,6 +15,7 @@ import msgspec
 
 from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER, Count, ShowVersion
 from schemas.layout import Section
+from schemas.money import DEFAULT_CURRENCY
 from schemas.validation import decode
 
 # Final: each is its own Literal type, so a status set from one of them is a BookingStatus.
@@ -60,6 +61,7 @@ class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     # Defaults: events written before these rules existed decode as shows with the defaults.
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
+    currency: str = DEFAULT_CURRENCY
 
 
 class ShowRejected(_Event, tag="ShowRejected", frozen=True):
@@ -84,6 +86,11 @@ class _BookingEvent(_Event, kw_only=True, frozen=True):
     refused: Refusal | None = None
     # How many times the hold was extended (0 in events written before extensions existed).
     extensions: Count = 0
+    # Once seats are assigned: the sum of their section prices (minor units of `currency`), decided with the
+    # seats so that every reader (read models, a replay, the notifier) shows the same total. None: no seats,
+    # or an event written before totals existed.
+    total: Count | None = None
+    currency: str | None = None
 
 
 class BookingPending(_BookingEvent, tag="BookingPending", frozen=True):

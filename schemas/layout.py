@@ -96,6 +96,15 @@ class Layout:
     def to_list(self) -> list[dict[str, Any]]:
         return [msgspec.to_builtins(s) for s in self.sections]
 
+    def price_of(self, seats: Iterable[str]) -> int:
+        """The sum of the seats' section prices (minor units); seats outside the layout count nothing."""
+        total = 0
+        for sid in seats:
+            section = self._by_name.get(sid.split("-", 1)[0])
+            if section is not None:
+                total += section.price_cents
+        return total
+
     def sections_for(self, section: str | None, price_cents: int | None) -> list[Section]:
         """The sections a best-available request may take seats from, in layout order."""
         return [

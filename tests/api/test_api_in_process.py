@@ -523,3 +523,41 @@ async def test_started_shows_leave_the_listing_unless_asked_for(client, app_stat
     everything = {s["show_id"] for s in (await client.get("/v1/shows?include_past=true")).json()["shows"]}
     assert {SHOW, "sh_past"} <= everything
     error(await client.get("/v1/shows?include_past=1"), 422, "validation_error")
+
+
+# ---------------------------------------------------------------- money (issue 20)
+_PRICED = {
+    "title": "t",
+    "venue": "v",
+    "starts_at": "2099-01-01T00:00:00Z",
+    "sections": [{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 1250}],
+}
+
+
+@pytest.mark.parametrize("currency", ["eur", "EURO", "EUD", "XXX", "", 978, None])
+async def test_a_currency_outside_the_allow_list_is_422_naming_its_path(client, app_state, currency):
+    r = await client.post("/v1/shows", json={**_PRICED, "currency": currency}, headers=auth("ops", "admin"))
+    assert error(r, 422, "validation_error")["details"]["path"] == "$.currency"
+    assert app_state[1].bus.sent == []
+
+
+async def test_the_currency_travels_in_the_command_and_reads_back_eur_by_default(client, app_state):
+    for body in (_PRICED, {**_PRICED, "currency": "JPY"}):
+        assert (await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))).status_code == 202
+    first, second = app_state[1].bus.sent
+    assert (first.currency, second.currency) == ("EUR", "JPY")
+    shown = (await client.get(f"/v1/shows/{second.show_id}")).json()
+    assert shown["currency"] == "JPY"
+    assert (await client.get(f"/v1/shows/{SHOW}")).json()["currency"] == "EUR"
+
+
+async def test_a_booking_shows_its_total_once_it_has_seats_and_not_while_received(client, app_state):
+    state = app_state[1]
+    state.reads.bookings["bk_priced"] = BookingView(
+        "bk_priced", SHOW, "alice", "PENDING", ["A-1-1", "A-1-2"], None, T0, T0, T0, total=200, currency="EUR"
+    )
+    body = (await client.get("/v1/bookings/bk_priced", headers=auth())).json()
+    assert (body["total"], body["currency"]) == (200, "EUR")
+    r = await client.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers=booking_headers("money"))
+    received = (await client.get(r.headers["Location"], headers=auth())).json()
+    assert received["status"] == "RECEIVED" and "total" not in received and "currency" not in received

@@ -23,12 +23,12 @@ async def test_an_admin_creates_a_show_and_it_is_listed(session, shots):
     await page.get_by_label("Section 1 name").fill("S")
     await page.get_by_label("Section 1 rows").fill("4")
     await page.get_by_label("Section 1 seats per row").fill("12")
-    await page.get_by_label("Section 1 price in cents").fill("4500")
+    await page.get_by_label("Section 1 price", exact=True).fill("45.00")
     await page.get_by_test_id("add-section").click()
     await page.get_by_label("Section 2 name").fill("B")
     await page.get_by_label("Section 2 rows").fill("2")
     await page.get_by_label("Section 2 seats per row").fill("10")
-    await page.get_by_label("Section 2 price in cents").fill("2000")
+    await page.get_by_label("Section 2 price", exact=True).fill("20")
     await expect(page.get_by_test_id("seat-total")).to_contain_text("68 seats")
     await shots(page, "the form filled in")
     await page.get_by_test_id("create-show-submit").click()
@@ -85,8 +85,10 @@ async def test_seats_are_picked_and_booked_with_the_keyboard(api, session, shots
     await expect(focused).to_have_attribute("aria-label", "Section A, row 2, seat 2, available")
     await page.keyboard.press(" ")
     await expect(focused).to_have_attribute("aria-pressed", "true")
-    await expect(page.get_by_test_id("selection-summary")).to_contain_text("2 of 10 seats picked: A-1-2, A-2-2")
-    await expect(page.get_by_test_id("selection-message")).to_contain_text("Picked A-2-2")
+    await expect(page.get_by_test_id("selection-summary")).to_contain_text(
+        "2 of 10 seats picked: A, row 1, seat 2; A, row 2, seat 2"
+    )
+    await expect(page.get_by_test_id("selection-message")).to_contain_text("Picked A, row 2, seat 2")
     await shots(page, "two seats picked by keyboard")
 
     # Space again on the same seat unpicks it; Enter picks it back.

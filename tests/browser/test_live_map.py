@@ -79,7 +79,7 @@ async def test_two_people_see_each_other_live(api, session, shots, report):
         await route.continue_()
 
     await bob.locator('[data-seat-id="A-1-3"]').click()
-    await expect(bob.get_by_test_id("selection-summary")).to_contain_text("A-1-3")
+    await expect(bob.get_by_test_id("selection-summary")).to_contain_text("A, row 1, seat 3")
     await bob.route("**/v1/shows/*/bookings", alice_takes_it_first)
     await bob.get_by_test_id("book-button").click()
     bob_status = bob.get_by_test_id("booking-panel").get_by_test_id("booking-status")

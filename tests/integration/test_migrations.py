@@ -94,6 +94,14 @@ async def test_availability_never_below_zero(empty_db):
         await empty_db.execute("UPDATE shows SET seats_available = seats_available - 1 WHERE show_id = 's1'")
 
 
+async def test_a_show_s_currency_defaults_to_eur_and_is_three_capitals(empty_db):
+    await migrate(empty_db)
+    await _show(empty_db, "s1")
+    assert await empty_db.fetchval("SELECT currency FROM shows WHERE show_id = 's1'") == "EUR"
+    with pytest.raises(asyncpg.CheckViolationError):
+        await empty_db.execute("UPDATE shows SET currency = 'eur' WHERE show_id = 's1'")
+
+
 async def test_request_id_is_unique(empty_db):
     await migrate(empty_db)
     await _show(empty_db, "s1")

@@ -466,3 +466,43 @@ def test_extending_a_booking_that_is_not_held_or_too_late_says_why():
     assert batch.bookings["b2"].refused is None and batch.bookings["b2"].extensions == 0
     batch.decide(_extend("b2", at=T0 + timedelta(seconds=120)))  # accepted when the hold had ended
     assert (batch.bookings["b2"].status, batch.bookings["b2"].reason) == ("EXPIRED", "hold_expired")
+
+
+# ---------------------------------------------------------------- money (issue 20)
+def test_a_booking_event_carries_the_total_of_its_seats_prices_once_it_has_seats():
+    batch = _batch()
+    _create(batch)
+    assert batch.events[0].currency == "EUR"
+    batch.decide(_request(1, seats=["A-1-1", "B-1-1", "B-1-2"]))
+    pending = batch.events[-1]
+    assert (pending.type, pending.total, pending.currency) == ("BookingPending", 200, "EUR")
+    batch.decide(
+        ConfirmBooking(
+            command_id="c", show_id="s", issued_at=T0, booking_id="b1", customer_id="cust1", payment_reference="p"
+        )
+    )
+    assert (batch.events[-1].type, batch.events[-1].total) == ("BookingConfirmed", 200)
+    batch.decide(_request(2, seats=["A-1-1"]))  # taken: rejected, no seats, no total
+    rejected = batch.events[-1]
+    assert (rejected.type, rejected.seats, rejected.total, rejected.currency) == ("BookingRejected", [], None, None)
+    batch.decide(_request(3, seats=["A-1-1"], show_id="nowhere"))
+    assert batch.events[-1].total is None
+
+
+def test_the_show_s_currency_is_the_bookings():
+    batch = _batch()
+    batch.decide(
+        CreateShow(
+            command_id="c0",
+            show_id="y",
+            issued_at=T0,
+            title="t",
+            venue="v",
+            starts_at=T0 + timedelta(days=30),
+            hold_seconds=120,
+            sections=[Section("A", 1, 2, 1200)],
+            currency="JPY",
+        )
+    )
+    batch.decide(_request(1, quantity=2, show_id="y"))
+    assert (batch.events[-1].total, batch.events[-1].currency) == (2400, "JPY")

@@ -243,6 +243,7 @@ def test_the_show_s_fields_are_one_shape_everywhere_they_travel():
         "sections",
         "max_seats_per_customer",
         "max_hold_extensions",
+        "currency",
     }
     for carrier in (ShowView, ShowCreated, ShowDoc):
         assert details <= set(carrier.__struct_fields__), carrier

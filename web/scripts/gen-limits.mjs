@@ -13,7 +13,7 @@ const WEB = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCUMENT = join(WEB, 'src/lib/openapi.json');
 const MODULE = join(WEB, 'src/lib/api-limits.ts');
 
-// The keywords kept, in this order; the others (type, format, $ref, enum...) are the types' business.
+// The keywords kept, in this order; the others (type, format, $ref...) are the types' business.
 const KEYWORDS = [
   'minimum',
   'exclusiveMinimum',
@@ -27,6 +27,8 @@ const KEYWORDS = [
   'maxItems',
   'uniqueItems',
   'default',
+  // The values a form offers (a show's currency): the types state them too, but only at compile time.
+  'enum',
 ];
 
 function limitsOf(schema) {

@@ -5,6 +5,14 @@
  */
 
 export const schemaLimits = {
+  "Readiness": {
+    "status": {
+      "enum": [
+        "not_ready",
+        "ready"
+      ]
+    }
+  },
   "CreateShowBody": {
     "title": {
       "minLength": 1,
@@ -34,6 +42,52 @@ export const schemaLimits = {
       "minimum": 0,
       "maximum": 10,
       "default": 2
+    },
+    "currency": {
+      "default": "EUR",
+      "enum": [
+        "AED",
+        "AUD",
+        "BGN",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JOD",
+        "JPY",
+        "KRW",
+        "KWD",
+        "MXN",
+        "MYR",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PHP",
+        "PLN",
+        "RON",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TND",
+        "TRY",
+        "UAH",
+        "USD",
+        "ZAR"
+      ]
     }
   },
   "Section": {
@@ -75,6 +129,9 @@ export const schemaLimits = {
     },
     "max_hold_extensions": {
       "default": 2
+    },
+    "currency": {
+      "default": "EUR"
     }
   },
   "SeatMapView": {
@@ -96,6 +153,15 @@ export const schemaLimits = {
     },
     "seats_available": {
       "minimum": 0
+    }
+  },
+  "SeatChange": {
+    "state": {
+      "enum": [
+        "available",
+        "booked",
+        "held"
+      ]
     }
   },
   "StreamMark": {
@@ -125,10 +191,41 @@ export const schemaLimits = {
       "maximum": 1000000000
     }
   },
+  "Accepted": {
+    "status": {
+      "enum": [
+        "CANCELLED",
+        "CONFIRMED",
+        "EXPIRED",
+        "PENDING",
+        "RECEIVED",
+        "REJECTED"
+      ]
+    }
+  },
   "BookingView": {
+    "status": {
+      "enum": [
+        "CANCELLED",
+        "CONFIRMED",
+        "EXPIRED",
+        "PENDING",
+        "RECEIVED",
+        "REJECTED"
+      ]
+    },
     "extensions": {
       "minimum": 0,
       "default": 0
+    }
+  },
+  "Refusal": {
+    "action": {
+      "enum": [
+        "cancel",
+        "confirm",
+        "extend"
+      ]
     }
   },
   "ConfirmBody": {
@@ -143,7 +240,10 @@ export const schemaLimits = {
       "pattern": "^(?:[A-Za-z0-9_.-]{1,64})$"
     },
     "role": {
-      "default": "customer"
+      "default": "customer",
+      "enum": [
+        "customer"
+      ]
     },
     "email": {
       "maxLength": 254,

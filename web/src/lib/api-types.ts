@@ -320,7 +320,8 @@ export interface components {
          *         unique, and the sections hold at most 100,000 seats in all; a section's `focus` lies within it;
          *         `starts_at` is in the future, within years 1..9999 in UTC. `max_seats_per_customer`: live (held or
          *         confirmed) seats one customer may have of the show; `max_hold_extensions`: how often one hold may be
-         *         extended (each by `hold_seconds`, never past `starts_at`).
+         *         extended (each by `hold_seconds`, never past `starts_at`). `currency`: ISO 4217 code of the show's prices
+         *         (`price_cents` are in its minor units: cents, or yen for JPY).
          */
         CreateShowBody: {
             /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
@@ -336,6 +337,11 @@ export interface components {
             max_seats_per_customer?: number;
             /** @default 2 */
             max_hold_extensions?: number;
+            /**
+             * @default EUR
+             * @enum {unknown}
+             */
+            currency?: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "COP" | "CZK" | "DKK" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "UAH" | "USD" | "ZAR";
         };
         /** Section */
         Section: {
@@ -379,6 +385,8 @@ export interface components {
             max_seats_per_customer?: number;
             /** @default 2 */
             max_hold_extensions?: number;
+            /** @default EUR */
+            currency?: string;
         };
         /**
          * SeatMapView
@@ -458,6 +466,10 @@ export interface components {
             queue_position?: number | null;
             /** @default null */
             estimated_wait_s?: number | null;
+            /** @default null */
+            total?: number | null;
+            /** @default null */
+            currency?: string | null;
         };
         /**
          * Refusal

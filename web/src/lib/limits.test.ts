@@ -35,6 +35,8 @@ describe('limits from the OpenAPI document', () => {
     expect(showLimits.rows).toEqual({ min: section.rows.minimum, max: section.rows.maximum });
     expect(showLimits.seatsPerRow).toEqual({ min: section.seats_per_row.minimum, max: section.seats_per_row.maximum });
     expect(showLimits.priceCents).toEqual({ min: section.price_cents.minimum, max: section.price_cents.maximum });
+    expect(showLimits.currency.default).toBe('EUR');
+    expect(showLimits.currency.values).toEqual(expect.arrayContaining(['EUR', 'USD', 'JPY']));
   });
 
   it('names the booking limits (picked seats, best N, payment reference)', () => {

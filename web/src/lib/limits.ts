@@ -83,6 +83,8 @@ export const showLimits = {
   rows: range(S.Section.rows),
   seatsPerRow: range(S.Section.seats_per_row),
   priceCents: range(S.Section.price_cents),
+  /** ISO 4217 codes a show may be priced in (the backend's allow-list, schemas/money.py). */
+  currency: { values: S.CreateShowBody.currency.enum, default: S.CreateShowBody.currency.default },
 } as const;
 
 /** POST /v1/shows/{id}/bookings (BookingBody) and POST /v1/bookings/{id}/confirm (ConfirmBody). */

@@ -4,6 +4,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { usePageTitle } from '../../components/PageTitle';
 import { ApiError } from '../../lib/api-client';
 import { describeError } from '../../lib/errors';
+import { currencyOf } from '../../lib/money';
 import type { Show } from '../../lib/types';
 import { SignInForm, useSession } from '../../features/auth';
 import { BookingForm, BookingStatusPanel, useMyLiveSeats } from '../../features/bookings';
@@ -97,6 +98,7 @@ function ShowView({ show }: { show: Show }) {
             selected={selection.selected}
             onToggle={selection.toggle}
             title={show.title}
+            currency={currencyOf(show)}
           />
           <p className="selection-message" role="status" aria-live="polite" data-testid="selection-message">
             {selection.message ?? ''}
@@ -114,6 +116,8 @@ function ShowView({ show }: { show: Show }) {
             <BookingForm
               showId={show.show_id}
               selected={selection.selected}
+              sections={show.sections}
+              currency={currencyOf(show)}
               onClearSelection={selection.clear}
               onBooked={onBooked}
             />

@@ -2,7 +2,15 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { describeError } from '../../../lib/errors';
 import { createShow } from '../api/shows';
-import { LIMITS, emptySection, validateShow, type FieldErrors, type SectionDraft, type ShowDraft } from '../model/validation';
+import {
+  LIMITS,
+  emptySection,
+  validateShow,
+  type Currency,
+  type FieldErrors,
+  type SectionDraft,
+  type ShowDraft,
+} from '../model/validation';
 
 function defaultStart(): string {
   const d = new Date(Date.now() + 7 * 24 * 3600 * 1000);
@@ -16,6 +24,7 @@ const initial = (): ShowDraft => ({
   venue: '',
   startsAt: defaultStart(),
   holdSeconds: String(LIMITS.holdSeconds.default),
+  currency: LIMITS.currency.default,
   sections: [emptySection(0)],
 });
 
@@ -100,6 +109,21 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
         />
         {error('hold_seconds')}
       </div>
+      <div className="field">
+        <label htmlFor="show-currency">Currency</label>
+        <select
+          id="show-currency"
+          value={draft.currency}
+          onChange={(e) => update({ currency: e.target.value as Currency })}
+          data-testid="show-currency"
+        >
+          {LIMITS.currency.values.map((code) => (
+            <option key={code} value={code}>
+              {code}
+            </option>
+          ))}
+        </select>
+      </div>
 
       <fieldset>
         <legend>Sections ({LIMITS.sections.min}–{LIMITS.sections.max})</legend>
@@ -109,7 +133,7 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
               <th scope="col">Name</th>
               <th scope="col">Rows</th>
               <th scope="col">Seats per row</th>
-              <th scope="col">Price (cents)</th>
+              <th scope="col">Price ({draft.currency})</th>
               <th scope="col">
                 <span className="visually-hidden">Remove</span>
               </th>
@@ -154,12 +178,11 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
                 </td>
                 <td>
                   <input
-                    aria-label={`Section ${i + 1} price in cents`}
-                    type="number"
-                    min={LIMITS.priceCents.min}
-                    max={LIMITS.priceCents.max}
-                    value={s.priceCents}
-                    onChange={(e) => updateSection(i, { priceCents: e.target.value })}
+                    aria-label={`Section ${i + 1} price`}
+                    inputMode="decimal"
+                    size={10}
+                    value={s.price}
+                    onChange={(e) => updateSection(i, { price: e.target.value })}
                     {...field(`sections.${i}.price_cents`)}
                   />
                   {error(`sections.${i}.price_cents`)}

@@ -6,9 +6,10 @@ const valid = (): ShowDraft => ({
   venue: 'Globe',
   startsAt: '2030-06-01T19:30:00Z',
   holdSeconds: '120',
+  currency: 'EUR',
   sections: [
-    { name: 'A', rows: '10', seatsPerRow: '20', priceCents: '5000' },
-    { name: 'VIP1', rows: '2', seatsPerRow: '5', priceCents: '0' },
+    { name: 'A', rows: '10', seatsPerRow: '20', price: '50.00' },
+    { name: 'VIP1', rows: '2', seatsPerRow: '5', price: '0' },
   ],
 });
 
@@ -30,6 +31,7 @@ describe('show form validation', () => {
         venue: 'Globe',
         starts_at: '2030-06-01T19:30:00.000Z',
         hold_seconds: 120,
+        currency: 'EUR',
         sections: [
           { name: 'A', rows: 10, seats_per_row: 20, price_cents: 5000 },
           { name: 'VIP1', rows: 2, seats_per_row: 5, price_cents: 0 },
@@ -81,7 +83,7 @@ describe('show form validation', () => {
     expect(errorsOf((d) => (d.sections[0].name = 'ABCDEFGH'))).toEqual({});
   });
 
-  it('checks rows and seats per row 1..200, price 0..1,000,000,000 cents', () => {
+  it('checks rows and seats per row 1..200, price 0..10,000,000.00 in the currency’s units', () => {
     for (const [field, path] of [
       ['rows', 'rows'],
       ['seatsPerRow', 'seats_per_row'],
@@ -91,15 +93,26 @@ describe('show form validation', () => {
       expect(errorsOf((d) => (d.sections[0][field] = '-1'))).toHaveProperty([`sections.0.${path}`]);
       expect(errorsOf((d) => (d.sections[0][field] = '200'))).toEqual({});
     }
-    expect(errorsOf((d) => (d.sections[0].priceCents = '1000000000'))).toEqual({});
-    expect(errorsOf((d) => (d.sections[0].priceCents = '1000000001'))).toHaveProperty(['sections.0.price_cents']);
-    expect(errorsOf((d) => (d.sections[0].priceCents = '12.50'))).toHaveProperty(['sections.0.price_cents']);
+    expect(errorsOf((d) => (d.sections[0].price = '10000000.00'))).toEqual({});
+    expect(errorsOf((d) => (d.sections[0].price = '10000000.01'))).toHaveProperty(['sections.0.price_cents']);
+    expect(errorsOf((d) => (d.sections[0].price = '12.505'))).toHaveProperty(['sections.0.price_cents']);
+    expect(errorsOf((d) => (d.sections[0].price = '-1'))).toHaveProperty(['sections.0.price_cents']);
+    expect(errorsOf((d) => (d.sections[0].price = ''))).toHaveProperty(['sections.0.price_cents']);
+  });
+
+  it('sends prices in the currency’s minor units', () => {
+    const euros = validateShow({ ...valid(), sections: [{ ...emptySection(0), price: '12,5' }] });
+    expect(euros).toMatchObject({ ok: true, body: { currency: 'EUR', sections: [{ price_cents: 1250 }] } });
+    const yen = validateShow({ ...valid(), currency: 'JPY', sections: [{ ...emptySection(0), price: '1200' }] });
+    expect(yen).toMatchObject({ ok: true, body: { currency: 'JPY', sections: [{ price_cents: 1200 }] } });
+    const fractionOfAYen = validateShow({ ...valid(), currency: 'JPY', sections: [{ ...emptySection(0), price: '12.50' }] });
+    expect(fractionOfAYen.ok ? {} : fractionOfAYen.errors).toHaveProperty(['sections.0.price_cents']);
   });
 
   it('allows at most 100,000 seats in all', () => {
-    const big = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `S${i}`, rows: '200', seatsPerRow: '100', priceCents: '1' }));
+    const big = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `S${i}`, rows: '200', seatsPerRow: '100', price: '1' }));
     expect(validateShow({ ...valid(), sections: big(5) })).toMatchObject({ ok: true, seats: 100_000 });
-    const over = validateShow({ ...valid(), sections: [...big(5), { name: 'X', rows: '1', seatsPerRow: '1', priceCents: '1' }] });
+    const over = validateShow({ ...valid(), sections: [...big(5), { name: 'X', rows: '1', seatsPerRow: '1', price: '1' }] });
     expect(over).toMatchObject({ ok: false, seats: 100_001 });
     expect(over.ok ? {} : over.errors).toHaveProperty('sections');
   });

@@ -5,6 +5,7 @@
  * count code points, as JSON Schema and Python's len() do.
  */
 import { codePoints, showLimits, textProblem, type Range, type TextLimit } from '../../../lib/limits';
+import { formatMoney, fractionDigits, parseMoney } from '../../../lib/money';
 import type { CreateShowBody } from '../../../lib/types';
 
 /** The form's limits: the API's (POST /v1/shows). */
@@ -14,8 +15,11 @@ export interface SectionDraft {
   name: string;
   rows: string;
   seatsPerRow: string;
-  priceCents: string;
+  /** In the show's currency's units, as typed: "45.00" (EUR), "1200" (JPY). */
+  price: string;
 }
+
+export type Currency = (typeof LIMITS.currency.values)[number];
 
 export interface ShowDraft {
   title: string;
@@ -23,6 +27,7 @@ export interface ShowDraft {
   /** An <input type="datetime-local"> value (local time), or an RFC 3339 time with an offset. */
   startsAt: string;
   holdSeconds: string;
+  currency: Currency;
   sections: SectionDraft[];
 }
 
@@ -57,6 +62,19 @@ function checkInt(label: string, value: string, { min: lo, max: hi }: Range): [n
   if (n === null) return [null, `${label} must be a whole number from ${lo} to ${hi.toLocaleString('en')}.`];
   if (n < lo || n > hi) return [null, `${label} must be from ${lo} to ${hi.toLocaleString('en')}.`];
   return [n, null];
+}
+
+/** A price typed in the currency's units → minor units (what the API takes), or the message. */
+function checkPrice(value: string, currency: string, { min: lo, max: hi }: Range): [number | null, string | null] {
+  const digits = fractionDigits(currency);
+  const range = `from ${formatMoney(lo, currency, 'en')} to ${formatMoney(hi, currency, 'en')}`;
+  const minor = parseMoney(value, currency);
+  if (minor === null) {
+    const shape = digits === 0 ? `a whole amount of ${currency}` : `an amount of ${currency} with at most ${digits} decimals`;
+    return [null, `Price must be ${shape}, ${range}.`];
+  }
+  if (minor < lo || minor > hi) return [null, `Price must be ${range}.`];
+  return [minor, null];
 }
 
 /** The instant a datetime-local value (no offset: local time) or an RFC 3339 time stands for, as UTC. */
@@ -100,7 +118,7 @@ export function validateShow(draft: ShowDraft): ValidationResult {
     seen.add(s.name);
     const [rows, rowsError] = checkInt('Rows', s.rows, LIMITS.rows);
     const [perRow, perRowError] = checkInt('Seats per row', s.seatsPerRow, LIMITS.seatsPerRow);
-    const [price, priceError] = checkInt('Price (cents)', s.priceCents, LIMITS.priceCents);
+    const [price, priceError] = checkPrice(s.price, draft.currency, LIMITS.priceCents);
     put(`${at}.rows`, rowsError);
     put(`${at}.seats_per_row`, perRowError);
     put(`${at}.price_cents`, priceError);
@@ -114,10 +132,17 @@ export function validateShow(draft: ShowDraft): ValidationResult {
   return {
     ok: true,
     seats,
-    body: { title: draft.title, venue: draft.venue, starts_at: startsAt as string, hold_seconds: hold as number, sections },
+    body: {
+      title: draft.title,
+      venue: draft.venue,
+      starts_at: startsAt as string,
+      hold_seconds: hold as number,
+      currency: draft.currency,
+      sections,
+    },
   };
 }
 
 export function emptySection(index: number): SectionDraft {
-  return { name: String.fromCharCode(65 + (index % 26)) + (index >= 26 ? String(Math.floor(index / 26)) : ''), rows: '10', seatsPerRow: '20', priceCents: '5000' };
+  return { name: String.fromCharCode(65 + (index % 26)) + (index >= 26 ? String(Math.floor(index / 26)) : ''), rows: '10', seatsPerRow: '20', price: '50' };
 }

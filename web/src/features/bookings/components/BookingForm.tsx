@@ -1,16 +1,22 @@
 import { useId, useState, type FormEvent } from 'react';
+import { formatMoney, totalOf } from '../../../lib/money';
+import { seatNames } from '../../../lib/seat-names';
+import type { Section } from '../../../lib/types';
 import { useBookSeats } from '../hooks/useBookSeats';
 import { MAX_SEATS_PER_BOOKING, quantityRequest, seatsRequest } from '../model/booking-request';
 
 export interface BookingFormProps {
   showId: string;
   selected: readonly string[];
+  /** The show's sections and currency: the picked seats' running total. */
+  sections: readonly Section[];
+  currency: string;
   onClearSelection: () => void;
   onBooked: (bookingId: string) => void;
 }
 
 /** Book the picked seats, or ask for the best N available. */
-export function BookingForm({ showId, selected, onClearSelection, onBooked }: BookingFormProps) {
+export function BookingForm({ showId, selected, sections, currency, onClearSelection, onBooked }: BookingFormProps) {
   const booking = useBookSeats(showId, onBooked);
   const [quantity, setQuantity] = useState('2');
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -42,8 +48,13 @@ export function BookingForm({ showId, selected, onClearSelection, onBooked }: Bo
       <p data-testid="selection-summary">
         {selected.length === 0
           ? `Pick up to ${MAX_SEATS_PER_BOOKING} seats on the map.`
-          : `${selected.length} of ${MAX_SEATS_PER_BOOKING} seats picked: ${selected.join(', ')}`}
+          : `${selected.length} of ${MAX_SEATS_PER_BOOKING} seats picked: ${seatNames(selected)}`}
       </p>
+      {selected.length > 0 && (
+        <p data-testid="selection-total" aria-live="polite">
+          Total: {formatMoney(totalOf(selected, sections), currency)}
+        </p>
+      )}
       <div className="row">
         <button
           type="button"

@@ -2,12 +2,14 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError } from '../../../lib/api-client';
 import { describeError } from '../../../lib/errors';
+import { seatNames } from '../../../lib/seat-names';
 import { myBookingsKey } from '../api/bookings';
 import { useBooking } from '../hooks/useBooking';
 import { useCountdown } from '../hooks/useCountdown';
 import { statusMessage } from '../model/messages';
 import { Refused } from './Refused';
 import { BookingActions } from './BookingActions';
+import { BookingTotal } from './BookingTotal';
 import { Countdown } from './Countdown';
 
 /** Follows one booking: RECEIVED (place in line) → PENDING (countdown, confirm/cancel) → outcome. */
@@ -64,9 +66,10 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
           )}
           {booking.seats.length > 0 && (
             <p>
-              Seats: <span data-testid="booking-seats">{booking.seats.join(', ')}</span>
+              Seats: <span data-testid="booking-seats">{seatNames(booking.seats)}</span>
             </p>
           )}
+          <BookingTotal booking={booking} />
           {booking.status === 'PENDING' && <Countdown expiresAt={booking.expires_at} />}
           <BookingActions
             key={booking.booking_id}

@@ -1,18 +1,23 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { describeError } from '../../../lib/errors';
+import { seatNames } from '../../../lib/seat-names';
 import type { Booking } from '../../../lib/types';
 import { listMyBookings, myBookingsKey } from '../api/bookings';
 import { statusMessage } from '../model/messages';
 import { BookingActions } from './BookingActions';
+import { BookingTotal } from './BookingTotal';
 import { Countdown } from './Countdown';
 import { Refused } from './Refused';
 
 const PAGE = 20;
 
+/** How a booking's show reads in the list (its title, venue and date, composed in app/); the id when absent. */
+export type ShowLabel = (showId: string) => ReactNode;
+
 /** My bookings, newest first, a page at a time; confirm/cancel where the status allows it. */
-export function MyBookings() {
+export function MyBookings({ showLabel = (id) => id }: { showLabel?: ShowLabel }) {
   const [awaiting, setAwaiting] = useState(0);
   const query = useInfiniteQuery({
     queryKey: [...myBookingsKey, 'list'],
@@ -40,7 +45,7 @@ export function MyBookings() {
     <>
       <ul className="booking-list" data-testid="my-bookings">
         {bookings.map((b) => (
-          <BookingRow key={b.booking_id} booking={b} onAwaitingChange={track} />
+          <BookingRow key={b.booking_id} booking={b} showLabel={showLabel} onAwaitingChange={track} />
         ))}
       </ul>
       {query.hasNextPage && (
@@ -57,7 +62,13 @@ export function MyBookings() {
   );
 }
 
-function BookingRow({ booking, onAwaitingChange }: { booking: Booking; onAwaitingChange: (on: boolean) => void }) {
+interface BookingRowProps {
+  booking: Booking;
+  showLabel: ShowLabel;
+  onAwaitingChange: (on: boolean) => void;
+}
+
+function BookingRow({ booking, showLabel, onAwaitingChange }: BookingRowProps) {
   const [awaiting, setAwaiting] = useState(false);
   const onChange = (on: boolean) => {
     if (on !== awaiting) {
@@ -72,13 +83,14 @@ function BookingRow({ booking, onAwaitingChange }: { booking: Booking; onAwaitin
           {booking.status}
         </strong>{' '}
         <Link to={`/shows/${encodeURIComponent(booking.show_id)}?booking=${encodeURIComponent(booking.booking_id)}`}>
-          {booking.show_id}
+          {showLabel(booking.show_id)}
         </Link>{' '}
         <span className="muted">
           {booking.booking_id} · {new Date(booking.created_at).toLocaleString()}
         </span>
       </div>
-      {booking.seats.length > 0 && <div>Seats: {booking.seats.join(', ')}</div>}
+      {booking.seats.length > 0 && <div data-testid="booking-seats">Seats: {seatNames(booking.seats)}</div>}
+      <BookingTotal booking={booking} />
       <div className="muted">{statusMessage(booking)}</div>
       <Refused refused={booking.refused} />
       {booking.status === 'PENDING' && <Countdown expiresAt={booking.expires_at} />}

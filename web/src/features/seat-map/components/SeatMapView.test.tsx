@@ -22,6 +22,12 @@ describe('SeatMapView', () => {
     vi.restoreAllMocks();
   });
 
+  it('gives each seat its price in the show’s currency as its tooltip', () => {
+    render(<SeatMapView map={smallMap()} revision={0} mine={[]} selected={[]} onToggle={() => {}} title="Test" currency="USD" />);
+    const seat = screen.getByRole('button', { name: 'Section B, row 2, seat 3, available' });
+    expect(seat.getAttribute('title')).toBe('Section B, row 2, seat 3, available · $20.00');
+  });
+
   it('names every seat by section, row, seat and state, with data attributes for tests', () => {
     const map = smallMap();
     render(<SeatMapView map={map} revision={0} mine={['B-1-1']} selected={[]} onToggle={() => {}} title="Test" />);

@@ -25,6 +25,7 @@ import {
   type Move,
   type Viewport,
 } from '../model/geometry';
+import { formatMoney } from '../../../lib/money';
 import { displayState, seatLabel, type DisplayState, type SeatMap } from '../model/seat-map';
 import { nextFrame } from '../model/frame';
 import { Batches, drawFrame } from './draw';
@@ -40,6 +41,8 @@ export interface SeatMapViewProps {
   onToggle(seatId: string, state: DisplayState, label: string): void;
   /** What the map is of, for its accessible name. */
   title: string;
+  /** The show's currency (ISO 4217): section headers and each seat's tooltip give its price in it. */
+  currency?: string;
 }
 
 export const CELL_SIZES = [8, 12, 16, 24] as const;
@@ -61,7 +64,15 @@ export function defaultCellSize(total: number): number {
   return total <= 2_000 ? 24 : 16;
 }
 
-export function SeatMapView({ map, revision, mine: mineIds, selected: selectedIds, onToggle, title }: SeatMapViewProps) {
+export function SeatMapView({
+  map,
+  revision,
+  mine: mineIds,
+  selected: selectedIds,
+  onToggle,
+  title,
+  currency = 'EUR',
+}: SeatMapViewProps) {
   const [cell, setCell] = useState(() => defaultCellSize(map.total));
   const geo = useMemo(() => buildGeometry(map, cell), [map, cell]);
   const mine = useMemo(() => toIndexSet(map, mineIds), [map, mineIds]);
@@ -117,8 +128,8 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
     if (canvas.height !== h) canvas.height = h;
     canvas.style.width = `${view.width}px`;
     canvas.style.height = `${view.height}px`;
-    drawFrame(ctx, { map, geo, view, mine, selected, dpr, batches });
-  }, [map, geo, view, mine, selected, revision, batches]);
+    drawFrame(ctx, { map, geo, view, mine, selected, dpr, batches, currency });
+  }, [map, geo, view, mine, selected, revision, batches, currency]);
 
   // The seats that get a DOM element: those in the viewport grown to whole bands of BAND cells (so a
   // scroll re-renders the layer only when it crosses a band), plus the focused one (Tab always finds it).
@@ -249,6 +260,7 @@ export function SeatMapView({ map, revision, mine: mineIds, selected: selectedId
                   mine={mine}
                   selected={selected}
                   focused={focused}
+                  currency={currency}
                 />
               )}
             </div>
@@ -267,10 +279,11 @@ interface SeatLayerProps {
   mine: ReadonlySet<number>;
   selected: ReadonlySet<number>;
   focused: number;
+  currency: string;
 }
 
 /** Re-renders only when its seats, their states, the selection or the focus change, not on every scroll. */
-const SeatLayer = memo(function SeatLayer({ map, geo, seats, mine, selected, focused }: SeatLayerProps) {
+const SeatLayer = memo(function SeatLayer({ map, geo, seats, mine, selected, focused, currency }: SeatLayerProps) {
   return (
     <>
       {seats.map((index) => {
@@ -288,6 +301,7 @@ const SeatLayer = memo(function SeatLayer({ map, geo, seats, mine, selected, foc
             code={map.states[index]}
             selected={selected.has(index)}
             tabbable={index === focused}
+            currency={currency}
           />
         );
       })}
@@ -306,10 +320,12 @@ interface SeatProps {
   code: number;
   selected: boolean;
   tabbable: boolean;
+  currency: string;
 }
 
 // `code` is not read: it is a prop so that memo re-renders the seat when its label changes (mine held → booked)
-const Seat = memo(function Seat({ map, index, x, y, size, state, code: _code, selected, tabbable }: SeatProps) {
+const Seat = memo(function Seat({ map, index, x, y, size, state, code: _code, selected, tabbable, currency }: SeatProps) {
+  const label = seatLabel(map, index, state);
   return (
     <button
       type="button"
@@ -318,7 +334,9 @@ const Seat = memo(function Seat({ map, index, x, y, size, state, code: _code, se
       data-seat-id={map.seatId(index)}
       data-state={state}
       data-selected={selected}
-      aria-label={seatLabel(map, index, state)}
+      aria-label={label}
+      // The price as the seat's description (its tooltip): the name stays what it was, for finding seats by it
+      title={`${label} · ${formatMoney(map.locate(index).section.priceCents, currency)}`}
       aria-pressed={selected}
       aria-disabled={state !== 'available' && !selected}
       tabIndex={tabbable ? 0 : -1}

@@ -5,6 +5,7 @@
  * handful of fill/stroke calls.
  */
 import type { Geometry, Viewport } from '../model/geometry';
+import { formatMoney } from '../../../lib/money';
 import { forEachVisibleSeat } from '../model/geometry';
 import { AVAILABLE, type DisplayState, type SeatMap } from '../model/seat-map';
 
@@ -124,6 +125,8 @@ export interface FrameInput {
   /** Canvas pixels per CSS pixel. */
   dpr: number;
   batches?: Batches;
+  /** The show's currency (ISO 4217) for the section headers' prices; EUR when absent. */
+  currency?: string;
 }
 
 /** Draws the visible part of the map; returns how many seats were painted. */
@@ -146,7 +149,7 @@ export function drawFrame(ctx: CanvasRenderingContext2D, input: FrameInput): num
     ctx.font = 'bold 13px system-ui, sans-serif';
     ctx.textAlign = 'left';
     ctx.fillText(
-      `Section ${section.name} · ${(section.priceCents / 100).toFixed(2)}`,
+      `Section ${section.name} · ${formatMoney(section.priceCents, input.currency ?? 'EUR')}`,
       Math.max(geo.lefts[s], view.x + 4),
       headerTop + 12,
     );

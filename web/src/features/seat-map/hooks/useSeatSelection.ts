@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { seatName, seatNames } from '../../../lib/seat-names';
 import { displayState, type DisplayState, type SeatMap } from '../model/seat-map';
 import { pruneSelection, toggleMessage, toggleSeat } from '../model/selection';
 
@@ -34,7 +35,7 @@ export function useSeatSelection(map: SeatMap, revision: number, mine: readonly 
     });
     if (dropped.length > 0) {
       setSelected(kept);
-      setMessage(`No longer available, removed from your selection: ${dropped.join(', ')}.`);
+      setMessage(`No longer available, removed from your selection: ${seatNames(dropped)}.`);
     }
   }, [map, revision, mine, setSelected]);
 
@@ -45,7 +46,7 @@ export function useSeatSelection(map: SeatMap, revision: number, mine: readonly 
       const n = result.selected.length;
       setMessage(
         toggleMessage(result.outcome, label) ??
-          (result.outcome === 'added' ? `Picked ${seatId}. ${n} selected.` : `Removed ${seatId}. ${n} selected.`),
+          (result.outcome === 'added' ? `Picked ${seatName(seatId)}. ${n} selected.` : `Removed ${seatName(seatId)}. ${n} selected.`),
       );
     },
     [setSelected],

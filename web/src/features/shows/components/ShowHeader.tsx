@@ -1,5 +1,6 @@
+import { currencyOf, formatMoney } from '../../../lib/money';
 import type { Show } from '../../../lib/types';
-import { formatPrice, formatStart } from './format';
+import { formatStart } from './format';
 
 export function ShowHeader({ show }: { show: Show }) {
   return (
@@ -10,7 +11,7 @@ export function ShowHeader({ show }: { show: Show }) {
         {show.hold_seconds} s
       </p>
       <p className="muted">
-        {show.sections.map((s) => `Section ${s.name}: ${s.rows}×${s.seats_per_row} at ${formatPrice(s.price_cents)}`).join(' · ')}
+        {show.sections.map((s) => `Section ${s.name}: ${s.rows}×${s.seats_per_row} at ${formatMoney(s.price_cents, currencyOf(show))}`).join(' · ')}
       </p>
     </header>
   );

@@ -4,6 +4,3 @@ export function formatStart(startsAt: string): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
-export function formatPrice(cents: number): string {
-  return (cents / 100).toFixed(2);
-}
