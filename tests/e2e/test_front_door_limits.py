@@ -105,8 +105,8 @@ async def thousand_streams_leave_another_client_served(
             answers = await asyncio.gather(*(c.status() for c in conns))
             statuses = Counter(answers)
             # the limit is on streams open at once: one that ended (its upstream gone) freed its place
-            open_now = sum(await asyncio.gather(*(c.still_open() for c, a in zip(conns, answers) if a == 200)))
-            statuses["open"] = open_now
+            served = [c for c, a in zip(conns, answers, strict=True) if a == 200]
+            statuses["open"] = sum(await asyncio.gather(*(c.still_open() for c in served)))
             during = await latencies(other, read_paths)
             # …and the other client still gets a stream of its own.
             async with other.stream("GET", stream_path) as stream:
