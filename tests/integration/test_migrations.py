@@ -12,12 +12,12 @@ from runtime.clients import pg_connect
 from runtime.migrate import load_migrations, migrate
 
 
-def _dsn_of(settings, database: str) -> str:
-    """The shard's DSN for another database on the same servers: its query kept (a multi-host DSN names the
-    primary with target_session_attrs; a standby may not have replayed the CREATE DATABASE yet)."""
-    base, _, rest = settings.pg_dsn.rpartition("/")
-    query = rest.partition("?")[2]
-    return f"{base}/{database}" + (f"?{query}" if query else "")
+async def _dsn_of(admin: asyncpg.Connection, database: str) -> str:
+    """`database` on the very server `admin` is connected to (the shard's primary). Not the shard's multi-host
+    DSN: asyncpg tries its hosts in order, and a standby that has not replayed the CREATE DATABASE yet
+    answers "does not exist" before the read-write check could send it on to the next host."""
+    host, port, user = await admin.fetchrow("SELECT host(inet_server_addr()), inet_server_port(), current_user")
+    return f"postgresql://{user}@{host}:{port}/{database}"
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ async def empty_db(settings):
     name = f"mig_{secrets.token_hex(4)}"
     admin = await pg_connect(settings)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    conn = await asyncpg.connect(_dsn_of(settings, name))
+    conn = await asyncpg.connect(await _dsn_of(admin, name))
     yield conn
     await conn.close()
     await admin.execute(f'DROP DATABASE "{name}"')
@@ -113,7 +113,7 @@ async def test_request_id_is_unique(empty_db):
 async def test_concurrent_migrations_wait_for_each_other(empty_db, settings):
     import asyncio
 
-    dsn = _dsn_of(settings, await empty_db.fetchval("SELECT current_database()"))
+    dsn = await _dsn_of(empty_db, await empty_db.fetchval("SELECT current_database()"))
     conns = [await asyncpg.connect(dsn) for _ in range(3)]
     try:
         results = await asyncio.gather(*[migrate(c) for c in conns])
