@@ -141,7 +141,8 @@ async def _seed_side(settings: Settings, tokens_file: Path, seconds: int, connec
         left = await conn.fetchval("SELECT available FROM seed_shows WHERE id = 1")
     finally:
         await conn.close()
-    if booked != result["accepted"] or booked + left != 100_000_000:
+    # as on boxoffice's side, a request in flight when wrk stopped may have been booked, not counted
+    if not result["accepted"] <= booked <= result["accepted"] + connections or booked + left != 100_000_000:
         raise AssertionError(f"seed baseline: {result['accepted']} answered 201, {booked} booked, {left} left")
     return result
 
@@ -158,7 +159,7 @@ async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, co
         base = f"http://127.0.0.1:{settings.http_port}"
         pool = ConnectionPool("127.0.0.1", settings.http_port, 2)
         try:
-            show_id = await _create_show(pool, mint(signer, "bench-admin", "admin"), 200_000)
+            show_id = await _create_show(pool, mint(signer, "bench-admin", "admin"), 100_000)
         finally:
             pool.close()
         boxoffice = await _measured(_wrk, f"{base}/v1/shows/{show_id}/bookings", tokens_file, seconds, connections)
@@ -168,9 +169,14 @@ async def run_frontdoor(settings: Settings, pg: AllShards, seconds: int = 20, co
             if decided >= boxoffice["accepted"]:
                 break
             await asyncio.sleep(0.5)
-        if decided != boxoffice["accepted"]:
+        # wrk counts the answers it read: a request still in flight when it stopped (at most one per
+        # connection) may have been accepted and decided without being counted
+        if not boxoffice["accepted"] <= decided <= boxoffice["accepted"] + connections:
             raise AssertionError(f"boxoffice: {boxoffice['accepted']} accepted, {decided} decided after 120 s")
-        problems = await overbooking_violations(pg, show_id)
+        for _ in range(40):  # the check reads in several statements: the last in-flight decisions settle first
+            if not (problems := await overbooking_violations(pg, show_id)):
+                break
+            await asyncio.sleep(0.25)
         if problems:
             raise AssertionError(problems)
         boxoffice["decided"] = decided

@@ -40,6 +40,7 @@ async def _create_show(pool: ConnectionPool, admin: str, seats: int) -> str:
             "starts_at": "2027-01-01T20:00:00Z",
             "hold_seconds": 3600,
             "sections": sections,
+            "max_seats_per_customer": 100,  # load customers book many times: every request a booking
         }
     )
     status, payload = await pool.request(
