@@ -325,10 +325,13 @@ async def confirm_booking(call: Call, *, principal: Principal, booking_id: str, 
     return json_response(Accepted(booking.booking_id, booking.status), status=202)
 
 
-async def cancel_booking(call: Call, *, principal: Principal, booking_id: str, body: CancelBody | None) -> Response:
+async def _owner_command(
+    call: Call, principal: Principal, booking_id: str, kind: type[cmd.CancelBooking] | type[cmd.ExtendBooking]
+) -> Response:
+    """A command about the caller's own booking that carries nothing else (cancel, extend): 202 once sent."""
     booking = await _own_booking(call, principal, booking_id, allow_admin=False)
     await call.state.bus.send(
-        cmd.CancelBooking(
+        kind(
             command_id=_command_id(),
             show_id=booking.show_id,
             issued_at=_now(),
@@ -338,21 +341,14 @@ async def cancel_booking(call: Call, *, principal: Principal, booking_id: str, b
         call.trace,
     )
     return json_response(Accepted(booking.booking_id, booking.status), status=202)
+
+
+async def cancel_booking(call: Call, *, principal: Principal, booking_id: str, body: CancelBody | None) -> Response:
+    return await _owner_command(call, principal, booking_id, cmd.CancelBooking)
 
 
 async def extend_booking(call: Call, *, principal: Principal, booking_id: str, body: ExtendBody | None) -> Response:
-    booking = await _own_booking(call, principal, booking_id, allow_admin=False)
-    await call.state.bus.send(
-        cmd.ExtendBooking(
-            command_id=_command_id(),
-            show_id=booking.show_id,
-            issued_at=_now(),
-            booking_id=booking.booking_id,
-            customer_id=principal.sub,
-        ),
-        call.trace,
-    )
-    return json_response(Accepted(booking.booking_id, booking.status), status=202)
+    return await _owner_command(call, principal, booking_id, cmd.ExtendBooking)
 
 
 async def my_bookings(call: Call, *, principal: Principal, limit: int, cursor: str | None) -> Response:
