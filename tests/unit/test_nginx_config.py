@@ -59,3 +59,12 @@ def test_the_micro_cache_takes_the_anonymous_reads_only():
             assert in_cache_location, op.path
         elif op.method == "GET":
             assert not in_cache_location, op.path  # a token's reads and the stream never pass the cache
+
+
+def test_nginx_waits_longer_than_the_longest_booking_wait():
+    """A booking read with `Prefer: wait=30` is held open 30 s: NGINX's read timeout for the API is above it
+    (else a long wait would end as NGINX's 504 instead of the intake's 304)."""
+    from intake.conditional import MAX_WAIT_S
+
+    timeouts = [int(s) for s in re.findall(r"^\s*proxy_read_timeout (\d+)s;", CONF, re.M)]
+    assert timeouts and min(timeouts) > MAX_WAIT_S, timeouts
