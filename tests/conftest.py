@@ -13,7 +13,10 @@ import pytest
 from runtime.auth_keys import ensure_stack_keys
 from runtime.clients import pg_pool, redis_client
 from runtime.settings import STACK_AUTH_FILES, Settings, env_name
+from tests.support import service_errors
 from tests.support.shards import AllShards
+
+_LOG_SIZES = pytest.StashKey[dict]()
 
 
 def _session_keys() -> None:
@@ -52,3 +55,20 @@ async def redis(settings):
     client = redis_client(settings)
     yield client
     await client.aclose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    item.stash[_LOG_SIZES] = service_errors.sizes(service_errors.log_dir())
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    before = item.stash.get(_LOG_SIZES, None)
+    if report.failed and call.when == "call" and before is not None:
+        found = service_errors.errors_since(before, service_errors.log_dir())
+        if found:
+            report.sections.append(("errors the services logged during the test", "\n".join(found)))

@@ -125,15 +125,19 @@ async def _longest_pause(pg, show_id: str, since: datetime) -> float:
     return max((b - a).total_seconds() for a, b in itertools.pairwise(times)) if len(times) > 1 else 0.0
 
 
-async def _all_ready(services: list[Service]) -> bool:
+async def _not_ready(services: list[Service]) -> list[str]:
+    """Each service not ready, with what its /readyz says (a failed check names the service and why)."""
+    found = []
     async with httpx.AsyncClient(timeout=2) as http:
         for service in services:
             try:
-                if (await http.get(f"{service.url}/readyz")).status_code != 200:
-                    return False
-            except httpx.HTTPError:
-                return False
-    return True
+                r = await http.get(f"{service.url}/readyz")
+            except httpx.HTTPError as exc:
+                found.append(f"{service.name}: {exc!r}")
+                continue
+            if r.status_code != 200:
+                found.append(f"{service.name}: {r.status_code} {r.text[:300]}")
+    return found
 
 
 async def _survive(api, system, pg, redis, notifier_sink, fault_name: str, fault, recover) -> None:
@@ -178,8 +182,8 @@ async def _survive(api, system, pg, redis, notifier_sink, fault_name: str, fault
     assert await overbooking_violations(pg, show_id) == []
     # Every worker (and the notifier) ready again by itself.
     await eventually(
-        lambda: _all_ready([*system.services, notifier]),
-        lambda ok: ok,
+        lambda: _not_ready([*system.services, notifier]),
+        lambda found: found == [],
         timeout=90,
         interval=0.5,
         what="every worker ready again",
