@@ -30,6 +30,7 @@ from bench.http_load import _create_show
 from intake import credentials
 from intake.tokens import Signer, mint
 from ops.invariants import overbooking_violations
+from runtime.clients import owner_dsn
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 
@@ -109,7 +110,7 @@ def _start_seed(env: dict[str, str], log_dir: Path) -> subprocess.Popen:
 
 
 async def _seed_side(settings: Settings, tokens_file: Path, seconds: int, connections: int, log_dir: Path) -> dict:
-    dsn = await bench_dsn(settings.pg_dsn)
+    dsn = await bench_dsn(owner_dsn(settings))
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(SCHEMA)

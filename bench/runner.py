@@ -26,7 +26,7 @@ from bench.drain import run_drain
 from bench.http_load import run_http_load
 from bench.seatmap import run_seatmap
 from bench.stats import table
-from runtime.clients import open_shards, redis_client
+from runtime.clients import open_shards, owner_dsn, pg_env, redis_client
 from runtime.settings import PROJECT_ROOT, Settings
 from runtime.shards import AllShards
 
@@ -76,8 +76,9 @@ DRAIN_COLUMNS = ["load", "commands", "shows", "shards", "processors", "decided/s
 
 
 async def _baseline(settings: Settings, seconds: float) -> list[dict]:
-    rows = await run_pgbench_baseline(settings.pg_dsn, BASELINE_CLIENTS, seconds)
-    rows += [{"client": "asyncpg", **r} for r in await run_baseline(settings.pg_dsn, BASELINE_CLIENTS, seconds)]
+    dsn = owner_dsn(settings)  # the seed's design lives in a database of its own, which the owner role makes
+    rows = await run_pgbench_baseline(dsn, BASELINE_CLIENTS, seconds)
+    rows += [{"client": "asyncpg", **r} for r in await run_baseline(dsn, BASELINE_CLIENTS, seconds)]
     print(
         table(
             "Baseline: the seed's transaction (lock the show row, check, decrement, insert, commit) on one "
@@ -307,6 +308,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
             print(path)
         return 0
     settings = settings or Settings.from_env()
+    os.environ.update(pg_env(settings))  # the passwords, for pgbench and the seed's own connections
     started = time.perf_counter()
     results: dict = {}
     try:

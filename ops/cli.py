@@ -34,11 +34,11 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from runtime.clients import pg_connect
+    from runtime.clients import owner_dsn, pg_connect
     from runtime.migrate import migrate_shards
 
-    async def run() -> list[str]:
-        conns = [await pg_connect(settings, dsn) for dsn in settings.pg_shard_dsns]
+    async def run() -> list[str]:  # as the schema's owner (the services' role cannot change it)
+        conns = [await pg_connect(settings, owner_dsn(settings, dsn)) for dsn in settings.pg_shard_dsns]
         try:
             return await migrate_shards(conns, len(conns))
         finally:

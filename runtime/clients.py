@@ -6,7 +6,7 @@ Nothing here runs at import time; every service builds its clients in its own st
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -93,13 +93,34 @@ async def pg_pool(
         init=_init_connection,
         command_timeout=60,
         server_settings=server_settings,
+        passfile=_passfile(settings),
     )
 
 
 async def pg_connect(settings: Settings, dsn: str | None = None) -> asyncpg.Connection:
-    conn = await asyncpg.connect(dsn or settings.pg_dsn)
+    conn = await asyncpg.connect(dsn or settings.pg_dsn, passfile=_passfile(settings))
     await _init_connection(conn)
     return conn
+
+
+def _passfile(settings: Settings) -> str | None:
+    """The password file, once it exists (otherwise libpq's defaults: PGPASSFILE, ~/.pgpass)."""
+    path = settings.pg_passfile
+    return str(path) if path is not None and path.is_file() else None
+
+
+def owner_dsn(settings: Settings, dsn: str | None = None) -> str:
+    """`dsn` (default: shard 0's) as the schema's owner, the role migrations (and tools that make databases)
+    run as; the services never connect as it."""
+    url = urlsplit(dsn or settings.pg_dsn)
+    hosts = url.netloc.rpartition("@")[2]
+    return urlunsplit(url._replace(netloc=f"{settings.pg_owner_user}@{hosts}"))
+
+
+def pg_env(settings: Settings) -> dict[str, str]:
+    """What a libpq program or a child process needs to find the passwords (pgbench, a benchmark's server)."""
+    found = _passfile(settings)
+    return {"PGPASSFILE": found} if found is not None else {}
 
 
 def http_client(timeout_s: float = 5.0) -> httpx.AsyncClient:

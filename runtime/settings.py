@@ -37,6 +37,7 @@ STACK_AUTH_FILES = {
     "auth_signing_key": "auth/signing-key.pem",
     "auth_dev_signing_key": "auth/dev-signing-key.pem",
 }
+STACK_PG_PASSFILE = "secrets/pgpass"  # stack/lib/postgres.sh writes it (the services' and the owner's passwords)
 
 
 class SettingsError(ValueError):
@@ -56,6 +57,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     pg_shard_dsns: tuple[str, ...]  # every shard's writers' DSN, shard i at index i (space-separated; see split_list)
     pg_shard_read_dsns: tuple[str, ...]  # every shard's history readers' DSN (a standby preferred), same order
     pg_pool_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 10
+    # PostgreSQL's passwords: a libpq password file (host:port:db:user:password lines, mode 0600), never in a
+    # DSN. Unset: the local stack's, <stack dir>/secrets/pgpass, whenever there is one.
+    pg_passfile: Path | None = None
+    # The role migrations run as: it owns the schema. The DSNs' role (the services') only reads and writes rows.
+    pg_owner_user: Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[a-z_][a-z0-9_]*$")] = "boxoffice_owner"
     redis_url: str = "redis://127.0.0.1:16379/0"  # with sentinels: its path (db) and options only
     # Redis under Sentinel: the sentinels (host:port, comma- or space-separated; empty: redis_url is the server)
     # and the name of the primary they watch.
@@ -120,6 +126,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
             problems["pg_shard_dsns"] = "must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)"
         if "pg_shard_read_dsns" not in problems and len(shard_read_dsns) != len(shard_dsns):
             problems["pg_shard_read_dsns"] = "must name one replica (or primary) per shard"
+        if values.get("pg_passfile") is None:  # used once it exists (a stack may start after these settings)
+            values["pg_passfile"] = stack_dir / STACK_PG_PASSFILE
         for name, file in STACK_AUTH_FILES.items():  # the local stack's keys (stack/stack.sh generates them)
             if values.get(name) is None and (stack_dir / file).exists():
                 values[name] = str(stack_dir / file) if name == "auth_jwks" else stack_dir / file

@@ -48,6 +48,10 @@ export BOXOFFICE_PG_DSN=${BOXOFFICE_PG_DSN:-$(boxoffice_shard_dsn 0 read-write)}
 export BOXOFFICE_PG_READ_DSN=${BOXOFFICE_PG_READ_DSN:-$(boxoffice_shard_dsn 0 prefer-standby)}
 export BOXOFFICE_PG_SHARD_DSNS=${BOXOFFICE_PG_SHARD_DSNS:-$(boxoffice_shard_dsns read-write)}
 export BOXOFFICE_PG_SHARD_READ_DSNS=${BOXOFFICE_PG_SHARD_READ_DSNS:-$(boxoffice_shard_dsns prefer-standby)}
+# PostgreSQL's passwords (stack/lib/postgres.sh writes the file; the settings find it there by themselves):
+# for libpq programs (psql, pgbench) and the tests' own connections. One set by the caller wins (processes
+# of another stack dir against these engines).
+export PGPASSFILE=${PGPASSFILE:-$BOXOFFICE_STACK_DIR/secrets/pgpass}
 export BOXOFFICE_REDIS_URL=${BOXOFFICE_REDIS_URL:-redis://127.0.0.1:$BOXOFFICE_REDIS_PORT/0}
 if [ "$BOXOFFICE_TOPOLOGY" = ha ]; then
   # Clients ask the sentinels where the primary is (the URL above is then only its first address).

@@ -69,11 +69,12 @@ monitoring_up() {
     local dsns="" s n
     for ((s = 0; s < SHARDS; s++)); do
       for ((n = 0; n < PG_NODES; n++)); do
-        dsns+="${dsns:+,}postgresql://postgres@127.0.0.1:$(pg_node_port "$s" "$n")/postgres?sslmode=disable"
+        dsns+="${dsns:+,}postgresql://boxoffice_monitor:$(pg_secret boxoffice_monitor)@127.0.0.1:$(pg_node_port "$s" "$n")/postgres?sslmode=disable"
       done
     done
     # Every node through one exporter (its legacy per-server collectors; the newer database and bgwriter
-    # collectors of 0.11 take one server only and would repeat their series).
+    # collectors of 0.11 take one server only and would repeat their series), as the monitoring role
+    # (pg_monitor), its password in this process's environment only, never on a command line.
     DATA_SOURCE_NAME=$dsns nohup prometheus-postgres-exporter --web.listen-address="127.0.0.1:$PG_EXPORTER_PORT" \
       --extend.query-path="$ROOT/stack/prometheus/postgres-queries.yml" --disable-settings-metrics \
       --no-collector.database --no-collector.bgwriter \

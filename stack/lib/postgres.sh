@@ -115,26 +115,35 @@ bootstrap:
   initdb:
     - encoding: UTF8
     - locale: C.UTF-8
-    - auth: trust
-  pg_hba:
-    - local all all trust
-    - host all all 127.0.0.1/32 trust
-    - host replication replicator 127.0.0.1/32 trust
+    - auth-local: trust
+    - auth-host: scram-sha-256
 postgresql:
   listen: 127.0.0.1:$port
   connect_address: 127.0.0.1:$port
   data_dir: $dir/data
   bin_dir: $PG_BIN
   pgpass: $dir/pgpass
+  # Every TCP connection proves its password (SCRAM). Only Patroni and the stack's scripts, through the node's
+  # own socket directory ($dir/run, mode 0700, its OS user's), connect as the superuser without one.
+  pg_hba:
+    - local all postgres trust
+    - local all all scram-sha-256
+    - host all all 127.0.0.1/32 scram-sha-256
+    - host replication replicator 127.0.0.1/32 scram-sha-256
+  use_unix_socket: true
   authentication:
     superuser:
       username: postgres
+      password: $(pg_secret postgres)
     replication:
       username: replicator
+      password: $(pg_secret replicator)
     rewind:
       username: postgres
+      password: $(pg_secret postgres)
   parameters:
     unix_socket_directories: $dir/run
+    password_encryption: scram-sha-256
   remove_data_directory_on_rewind_failure: true
   remove_data_directory_on_diverged_timelines: true
 tags:
@@ -148,8 +157,21 @@ YAML
 patroni_node_up() {  # shard node
   local s=$1 n=$2 dir; dir=$(pg_node_dir "$s" "$n")
   mkdir -p "$dir/log" "$dir/run"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; chmod 700 "$dir"; fi
-  if pid_alive "$dir/patroni.pid"; then log "patroni shard $s node $n already running"; return 0; fi
+  chmod 700 "$dir" "$dir/run"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; fi
+  if pid_alive "$dir/patroni.pid"; then
+    # A changed configuration (pg_hba, passwords) is reloaded in place: Patroni rewrites pg_hba.conf on SIGHUP.
+    pg_secrets
+    if ! patroni_config "$s" "$n" | cmp -s - "$dir/patroni.yml"; then
+      (umask 077; patroni_config "$s" "$n" > "$dir/patroni.yml")
+      if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/patroni.yml"; fi
+      kill -HUP "$(cat "$dir/patroni.pid")"
+      log "patroni shard $s node $n already running: configuration reloaded"
+    else
+      log "patroni shard $s node $n already running"
+    fi
+    return 0
+  fi
   # A postgres left by a SIGKILLed Patroni keeps the port and the data directory: end it, Patroni restarts it.
   if [ -s "$dir/data/postmaster.pid" ]; then
     local pm; pm=$(head -n 1 "$dir/data/postmaster.pid")
@@ -159,7 +181,8 @@ patroni_node_up() {  # shard node
       for _ in $(seq 1 50); do running "$pm" || break; sleep 0.1; done
     fi
   fi
-  patroni_config "$s" "$n" > "$dir/patroni.yml"
+  pg_secrets
+  (umask 077; patroni_config "$s" "$n" > "$dir/patroni.yml")  # it holds the superuser's password
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/patroni.yml"; fi
   # The pid file is written by the process that becomes Patroni (exec), not taken from $!: as root, $! would be
   # runuser's, which stays between us and Patroni, and a signal to it would not reach Patroni.
@@ -193,6 +216,7 @@ sys.exit(0 if any(r.get("state") == "streaming" and r.get("sync_state") == "sync
   done
   return 1
 }
+shard_primary_up() { local port; port=$(shard_primary_port "$1") && "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port"; }
 shard_primary_port() {  # the port of the node that is primary now (fails when none is)
   local n
   for ((n = 0; n < PG_NODES; n++)); do
@@ -203,26 +227,52 @@ shard_primary_port() {  # the port of the node that is primary now (fails when n
 
 pg_up() {
   etcd_up
+  pg_secrets
   local s n
   for ((s = 0; s < SHARDS; s++)); do
     for ((n = 0; n < PG_NODES; n++)); do patroni_node_up "$s" "$n"; done
   done
   for ((s = 0; s < SHARDS; s++)); do
-    wait_for "postgres shard $s" "$(pg_node_dir "$s" 0)/log/patroni.log" shard_ready "$s"
+    # The roles' passwords first: a standby of an older stack (trust) streams once the replicator has one.
+    wait_for "postgres shard $s primary" "$(pg_node_dir "$s" 0)/log/patroni.log" shard_primary_up "$s"
     pg_prepare "$s"
+    wait_for "postgres shard $s" "$(pg_node_dir "$s" 0)/log/patroni.log" shard_ready "$s"
   done
 }
 
-# The application's role and database, made on the primary (they replicate to the standby).
+# Per-stack secrets, generated once and never committed: $SECRETS_DIR (0700), one password per role (0600),
+# and the libpq password file the services and tools read (BOXOFFICE_PG_PASSFILE: their roles only).
+SECRETS_DIR=$STACK_DIR/secrets
+pg_secret() {  # role: its password, generated the first time
+  local file="$SECRETS_DIR/pg-$1.password"
+  if [ ! -s "$file" ]; then
+    (umask 077 && mkdir -p "$SECRETS_DIR" && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$file")
+  fi
+  cat "$file"
+}
+pg_secrets() {
+  local role lines=""
+  for role in boxoffice boxoffice_owner boxoffice_monitor; do lines+="127.0.0.1:*:*:$role:$(pg_secret "$role")"$'\n'; done
+  pg_secret postgres >/dev/null && pg_secret replicator >/dev/null
+  (umask 077 && printf '%s' "$lines" > "$SECRETS_DIR/pgpass.new" && mv "$SECRETS_DIR/pgpass.new" "$SECRETS_DIR/pgpass")
+}
+
+# Least privilege (stack/postgres/roles.sql, privileges.sql), made on the primary (they replicate to the
+# standby) through its own socket as the superuser; the passwords go to psql on stdin. Idempotent: every `up`.
 pg_prepare() {
-  local port; port=$(shard_primary_port "$1")
-  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt)
-  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='boxoffice'")" != 1 ]; then
-    "${psql[@]}" -c "create role boxoffice login superuser" >/dev/null
-  fi
-  if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='boxoffice'")" != 1 ]; then
-    "${psql[@]}" -c "create database boxoffice owner boxoffice" >/dev/null
-  fi
+  local port node socket
+  port=$(shard_primary_port "$1")
+  node=$((port - PG_PORT - 2 * $1)); socket="$(pg_node_dir "$1" "$node")/run"
+  local psql=(as_postgres "$PG_BIN/psql" -h "$socket" -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  {
+    echo "ALTER ROLE postgres PASSWORD '$(pg_secret postgres)';"
+    echo "ALTER ROLE replicator PASSWORD '$(pg_secret replicator)';"
+    echo "\\set owner_password '$(pg_secret boxoffice_owner)'"
+    echo "\\set app_password '$(pg_secret boxoffice)'"
+    echo "\\set monitor_password '$(pg_secret boxoffice_monitor)'"
+    cat "$ROOT/stack/postgres/roles.sql"
+  } | "${psql[@]}" -d postgres >/dev/null
+  "${psql[@]}" -d boxoffice --single-transaction < "$ROOT/stack/postgres/privileges.sql" >/dev/null
 }
 
 patroni_node_down() {  # shard node

@@ -1,5 +1,12 @@
 #!/bin/sh
-# Patroni's post_bootstrap in compose.yaml: the application's role and database, once, on the first primary.
+# Patroni's post_bootstrap in compose.yaml, once, on the first primary: the roles of least privilege and the
+# database (roles.sql, privileges.sql: the very files the local stack runs), each role's password from its
+# secret, handed to psql on stdin.
 set -eu
-psql -v ON_ERROR_STOP=1 -d postgres -c "CREATE ROLE boxoffice LOGIN PASSWORD '$(cat /run/secrets/pg_password)'"
-psql -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE boxoffice OWNER boxoffice"
+{
+  printf "\\set owner_password '%s'\n" "$(cat /run/secrets/pg_owner_password)"
+  printf "\\set app_password '%s'\n" "$(cat /run/secrets/pg_app_password)"
+  printf "\\set monitor_password '%s'\n" "$(cat /run/secrets/pg_monitor_password)"
+  cat /usr/local/share/boxoffice/roles.sql
+} | psql -v ON_ERROR_STOP=1 -qAt -d postgres
+psql -v ON_ERROR_STOP=1 -qAt -d boxoffice --single-transaction -f /usr/local/share/boxoffice/privileges.sql

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from runtime.clients import pg_connect
+from runtime.clients import owner_dsn, pg_connect
 from runtime.migrate import load_migrations, migrate
 
 
@@ -23,7 +23,7 @@ async def _dsn_of(admin: asyncpg.Connection, database: str) -> str:
 @pytest.fixture
 async def empty_db(settings):
     name = f"mig_{secrets.token_hex(4)}"
-    admin = await pg_connect(settings)
+    admin = await pg_connect(settings, owner_dsn(settings))  # the services' role cannot make a database
     await admin.execute(f'CREATE DATABASE "{name}"')
     conn = await asyncpg.connect(await _dsn_of(admin, name))
     yield conn

@@ -11,6 +11,7 @@ import time
 import asyncpg
 import pytest
 
+from runtime.clients import owner_dsn
 from tests.support.pg_servers import nodes_per_shard
 
 pytestmark = pytest.mark.skipif(nodes_per_shard() < 2, reason="the single topology has no standby")
@@ -31,7 +32,7 @@ async def _wait_visible(replica: asyncpg.Connection, query: str, expected: objec
 
 @pytest.fixture
 async def primary(settings):
-    conn = await asyncpg.connect(settings.pg_dsn)
+    conn = await asyncpg.connect(owner_dsn(settings))  # it makes a table; it reads pg_stat_replication (pg_monitor)
     yield conn
     await conn.close()
 
@@ -39,7 +40,7 @@ async def primary(settings):
 @pytest.fixture
 async def replica(settings):
     assert "prefer-standby" in settings.pg_read_dsn, "the test stack's BOXOFFICE_PG_READ_DSN prefers a standby"
-    conn = await asyncpg.connect(settings.pg_read_dsn)
+    conn = await asyncpg.connect(owner_dsn(settings, settings.pg_read_dsn))  # pg_stat_wal_receiver: pg_monitor
     yield conn
     await conn.close()
 

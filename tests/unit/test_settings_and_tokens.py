@@ -132,6 +132,8 @@ def test_settings_defaults(tmp_path):
         "pg_shard_dsns": (primary,),
         "pg_shard_read_dsns": (primary,),
         "pg_pool_size": 10,
+        "pg_passfile": tmp_path / "secrets" / "pgpass",
+        "pg_owner_user": "boxoffice_owner",
         "redis_url": "redis://127.0.0.1:16379/0",
         "redis_sentinels": (),
         "redis_master": "boxoffice",
@@ -281,3 +283,15 @@ def test_settings_without_a_record_are_the_defaults(tmp_path):
     (tmp_path / "clients.env").write_text("garbage\n")
     settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
     assert settings.pg_shard_dsns == (settings.pg_dsn,) and settings.redis_sentinels == ()
+
+
+def test_the_owner_dsn_names_the_owner_role_on_the_same_hosts():
+    from runtime.clients import owner_dsn
+
+    dsn = "postgresql://boxoffice@127.0.0.1:5432,127.0.0.1:5433/boxoffice?target_session_attrs=read-write"
+    settings = Settings.from_env({"BOXOFFICE_PG_DSN": dsn, "BOXOFFICE_PG_OWNER_USER": "schema_owner"})
+    assert owner_dsn(settings) == (
+        "postgresql://schema_owner@127.0.0.1:5432,127.0.0.1:5433/boxoffice?target_session_attrs=read-write"
+    )
+    with pytest.raises(SettingsError, match="BOXOFFICE_PG_OWNER_USER"):
+        Settings.from_env({"BOXOFFICE_PG_OWNER_USER": "x'; drop"})
