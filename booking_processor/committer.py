@@ -6,7 +6,10 @@
   decided again one command per transaction to find it; that command is dead-lettered and its request
   decided `invalid_request` in its place (see undecidable.py).
 - Fenced / PartitionPaused are raised to the caller (another processor moved on / the partition moves).
-- Anything else is a defect: raised to the caller, which halts the partition.
+- Anything else is a defect: raised to the caller, which halts the partition — once the batch has failed
+  the same way a second time, SECOND_TRY_S later. A defect reproduces; an error a database client raises for a
+  connection that broke under it, under a name `runtime/transient.py` does not know yet, does not (a halt
+  during a failover would leave the partition stopped until a restart).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from runtime.lifecycle import Lifecycle
 from runtime.retry import Retry, Stopped
 
 log = structlog.get_logger()
+SECOND_TRY_S = 1.0
 
 
 class Halt(Exception):
@@ -38,7 +42,21 @@ class Committer:
     async def commit(self, shard: int, tp: TopicPartition, expected: int, next_offset: int, items: list[Item]) -> bool:
         """True once committed; False when stopping first (nothing advanced: the next owner starts here)."""
         try:
-            await self._commit_with_retry(shard, tp, expected, next_offset, items)
+            try:
+                await self._commit_with_retry(shard, tp, expected, next_offset, items)
+            except (Fenced, PartitionPaused, Halt):
+                raise
+            except Exception as exc:
+                log.warning(
+                    "unexpected error deciding a batch: trying it once more before halting the partition",
+                    error=repr(exc),
+                    partition=tp.partition,
+                    position=expected,
+                )
+                metrics.SECOND_TRIES.inc()
+                if await self._lifecycle.sleep(SECOND_TRY_S):
+                    return False
+                await self._commit_with_retry(shard, tp, expected, next_offset, items)
         except Stopped:
             return False
         return True

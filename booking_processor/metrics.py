@@ -28,3 +28,7 @@ KNOWN_REQUESTS = Counter(
 )
 HALTS = Counter("boxoffice_processor_halts_total", "Partitions halted by a defect (not bad input, not the network)")
 HALTED = Gauge("boxoffice_processor_halted_partitions", "Partitions halted now; they resume after a restart")
+SECOND_TRIES = Counter(
+    "boxoffice_processor_second_tries_total",
+    "Batches tried once more after an unexpected error (a second failure halts the partition)",
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import orjson
+import msgspec
 
 MAX_LINES = 40
 MAX_CHARS = 400
@@ -42,9 +42,12 @@ def errors_since(before: dict[Path, int], directory: Path) -> list[str]:
             if not any(marker in raw for marker in MARKERS):
                 continue
             try:
-                record = orjson.loads(raw)
+                record = msgspec.json.decode(raw)
+            except msgspec.DecodeError:
+                record = None
+            if isinstance(record, dict):
                 key = (str(record.get("service", path.stem)), str(record.get("event", ""))[:80])
-            except orjson.JSONDecodeError:
+            else:
                 key = (path.stem, raw[:80])
             if key in seen:
                 continue

@@ -176,6 +176,7 @@ class FakeDecisions:
     transient: int = 0
     refused: set[str] = field(default_factory=set)
     defect: set[str] = field(default_factory=set)
+    defect_once: bool = False  # the defect fails one attempt only (a glitch, not a defect)
 
     async def position(self, shard: int, group: str, tp: TopicPartition, initial: int) -> int:
         await asyncio.sleep(0)
@@ -199,6 +200,8 @@ class FakeDecisions:
         if ids & self.refused:
             raise asyncpg.DataError("value out of range for a column")
         if ids & self.defect:
+            if self.defect_once:
+                self.defect = set()
             raise TypeError("a defect in the decision code")
         batch = Batch(shows=self.shows, bookings=self.bookings, now=NOW)
         for item in items:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from booking_processor import committer
 from booking_processor.processor import CommandProcessor
 from runtime.lifecycle import Lifecycle
 from schemas import topics
@@ -154,6 +155,23 @@ async def test_fenced_by_another_owner_it_reseeks_to_the_stored_position():
     await rig.drain(partitions=[0])
     assert "s0-b2" not in rig.decisions.bookings and "s0-b3" not in rig.decisions.bookings
     assert rig.status("s0-b4")[0] == "PENDING" and rig.decisions.stored[(0, 0)] == 6
+
+
+@pytest.fixture(autouse=True)
+def _quick_second_try(monkeypatch):
+    monkeypatch.setattr(committer, "SECOND_TRY_S", 0.01)
+
+
+async def test_an_unexpected_error_that_does_not_recur_is_tried_once_more_not_halted():
+    """An error a database client raises for a connection that broke under it, under a name not known to be
+    transient, must not stop a partition until a restart: the batch is tried once more, and decided."""
+    rig = Rig()
+    rig.show(0, "glitch", 2)
+    rig.decisions.defect, rig.decisions.defect_once = {"glitch-r1"}, True
+    await rig.drain()
+    assert await rig.processor.all_partitions_running()
+    assert [rig.status(f"glitch-b{n}")[0] for n in range(2)] == ["PENDING"] * 2
+    assert rig.producer.to(topics.COMMANDS_DLQ) == []
 
 
 async def test_a_defect_halts_its_partition_only():
