@@ -58,6 +58,13 @@ def is_transient(exc: BaseException) -> bool:
         # asyncpg's protocol state after its connection died under an operation (seen across failovers).
         return True
     if isinstance(exc, asyncpg.InterfaceError):
-        # asyncpg reports a connection that died under it as an InterfaceError; misuse is a defect.
-        return "connection is closed" in str(exc) or "connection was closed" in str(exc)
+        # asyncpg reports a connection that died under it as an InterfaceError; misuse is a defect. "Another
+        # operation is in progress" is the former too when the server died mid-operation (seen killing a
+        # shard's primary under load: the processor's commit on a connection the pool was still resetting).
+        # Our connections are never shared between tasks (each is acquired from its pool for one job).
+        message = str(exc)
+        return any(
+            words in message
+            for words in ("connection is closed", "connection was closed", "another operation is in progress")
+        )
     return False
