@@ -4,7 +4,8 @@ in order, mutate that state in memory and return the events. No I/O; unit-tested
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from schemas.commands import (
     Command,
     ConfirmBooking,
     CreateShow,
+    DrawFairStart,
     ExpireBooking,
     ExtendBooking,
     RequestBooking,
@@ -40,7 +42,15 @@ class ShowState:
     version: int
     created_at: datetime
     seat_map: SeatMap
+    # The sale: requests accepted from `sale_opens_at` (None: since the creation, no check) until
+    # `sale_closes_at`; those of the first `fair_start_window_s` (only with an opening) wait as entries and
+    # are decided together, in the order `fair_start_order` draws.
+    sale_opens_at: datetime | None
+    sale_closes_at: datetime
     is_new: bool = False
+    fair_start_window_s: int = 0
+    fair_start_seed: str = ""
+    fair_start_drawn: bool = False
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: str = DEFAULT_CURRENCY
@@ -50,9 +60,17 @@ class ShowState:
     live_seats: dict[str, int] = field(default_factory=dict)
 
     @property
-    def sale_closes_at(self) -> datetime:
-        """When the show is no longer on sale (its start, until shows have a sale_closes_at of their own)."""
-        return self.starts_at
+    def fair_start_ends_at(self) -> datetime:
+        return (self.sale_opens_at or self.created_at) + timedelta(seconds=self.fair_start_window_s)
+
+    @property
+    def awaits_draw(self) -> bool:
+        """A fair start whose entries have not been drawn yet."""
+        return self.fair_start_window_s > 0 and not self.fair_start_drawn
+
+    def in_fair_start(self, issued_at: datetime) -> bool:
+        """Accepted within the fair start's window, before its draw."""
+        return self.awaits_draw and self.sale_opens_at is not None and self.sale_opens_at <= issued_at
 
     @property
     def seats_total(self) -> int:
@@ -93,6 +111,11 @@ class Batch:
     now: datetime
     # Shows whose creation was rejected before (loaded only for batches that reject a creation).
     rejected_shows: set[str] = field(default_factory=set)
+    # The stored fair-start entries of shows whose draw may come in this batch (loaded only for those).
+    entries: dict[str, list[RequestBooking]] = field(default_factory=dict)
+    new_entries: list[RequestBooking] = field(default_factory=list)
+    entry_ids: set[str] = field(default_factory=set)  # of those loaded and those new
+    drawn_shows: list[str] = field(default_factory=list)
     new_shows: list[str] = field(default_factory=list)
     new_rejected_shows: list[str] = field(default_factory=list)
     new_bookings: list[str] = field(default_factory=list)
@@ -210,9 +233,16 @@ class Batch:
             max_seats_per_customer=cmd.max_seats_per_customer,
             max_hold_extensions=cmd.max_hold_extensions,
             currency=cmd.currency,
+            # Defaults: on sale from the creation until the start (commands of before have neither).
+            sale_opens_at=cmd.sale_opens_at,
+            sale_closes_at=cmd.sale_closes_at or cmd.starts_at,
+            fair_start_window_s=cmd.fair_start_window_s,
+            fair_start_seed=cmd.fair_start_seed or "",
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
+        if show.fair_start_window_s:
+            self.entries[show.show_id] = []  # nothing stored yet: a draw may come in this very batch
         version = self._next_version(show)
         self.events.append(
             ev.ShowCreated(
@@ -231,6 +261,9 @@ class Batch:
                 max_seats_per_customer=show.max_seats_per_customer,
                 max_hold_extensions=show.max_hold_extensions,
                 currency=show.currency,
+                sale_opens_at=show.sale_opens_at or show.created_at,
+                sale_closes_at=show.sale_closes_at,
+                fair_start_window_s=show.fair_start_window_s,
             )
         )
 
@@ -238,6 +271,43 @@ class Batch:
         if cmd.booking_id in self.bookings:
             return  # the same request decided before: a retry or a redelivery
         show = self.shows.get(cmd.show_id)
+        # What counts is when the intake accepted the request, as for a confirm: a stalled pipeline or a
+        # re-decision after a crash puts every request on the same side of the window.
+        if show is not None and show.in_fair_start(cmd.issued_at):
+            if cmd.issued_at < show.fair_start_ends_at:
+                self._enter(show, cmd)
+                return
+            self._draw(show)  # the first request after the window: the window's requests go first
+        self._decide_request(show, cmd)
+
+    def draw_fair_start(self, cmd: DrawFairStart) -> None:
+        """The window is over by the sender's clock (the expiry worker's): draw, unless drawn already."""
+        show = self.shows.get(cmd.show_id)
+        if show is not None and show.awaits_draw and cmd.issued_at >= show.fair_start_ends_at:
+            self._draw(show)
+
+    def _enter(self, show: ShowState, cmd: RequestBooking) -> None:
+        """Keep a request of the fair-start window for the draw (it stays RECEIVED until then)."""
+        if cmd.booking_id in self.entry_ids:
+            return  # redelivered while it waits (a copy stored before is kept once: see store.write_batch)
+        self.entry_ids.add(cmd.booking_id)
+        self.new_entries.append(cmd)
+        if show.show_id in self.entries:
+            self.entries[show.show_id].append(cmd)
+
+    def _draw(self, show: ShowState) -> None:
+        """Decide every entry of the window, in the drawn order, then first come, first served."""
+        entries = self.entries.pop(show.show_id, None)
+        if entries is None:
+            raise AssertionError(f"show {show.show_id}: a draw in a batch that did not load its entries")
+        show.fair_start_drawn = True
+        self.drawn_shows.append(show.show_id)
+        self.new_entries = [e for e in self.new_entries if e.show_id != show.show_id]
+        for entry in fair_start_order(entries, show.fair_start_seed):
+            if entry.booking_id not in self.bookings:
+                self._decide_request(show, entry)
+
+    def _decide_request(self, show: ShowState | None, cmd: RequestBooking) -> None:
         booking = self._new_booking(
             cmd.booking_id, cmd.request_id, cmd.show_id, cmd.customer_id, cmd.email, cmd.phone, cmd.seats, cmd.quantity
         )
@@ -384,6 +454,8 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
     sense, the customer's limit, then what is left."""
     if show is None:
         return "show_not_found", []
+    if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
+        return "sale_not_open", []
     if cmd.issued_at >= show.sale_closes_at:
         return "sale_closed", []
     seat_map = show.seat_map
@@ -411,6 +483,25 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
     return None, chosen
 
 
+def fair_start_order(entries: Iterable[RequestBooking], seed: str) -> list[RequestBooking]:
+    """The order a fair start decides its window's requests in: a pure function of the requests and the
+    show's secret seed, so a re-decision after a crash draws the same. Rounds first: every customer's first
+    request (by acceptance) before anyone's second, so sending many buys nothing; within a round by a keyed
+    hash of the booking id, which neither arriving first nor choosing the idempotency key can steer (the
+    seed is never shown)."""
+    unique = {e.booking_id: e for e in entries}
+    taken: dict[str, int] = {}
+    round_of: dict[str, int] = {}
+    for entry in sorted(unique.values(), key=lambda e: (e.issued_at, e.booking_id)):
+        round_of[entry.booking_id] = taken.get(entry.customer_id, 0)
+        taken[entry.customer_id] = round_of[entry.booking_id] + 1
+
+    def key(entry: RequestBooking) -> tuple[int, bytes]:
+        return round_of[entry.booking_id], hashlib.sha256(f"{seed}\n{entry.booking_id}".encode()).digest()
+
+    return sorted(unique.values(), key=key)
+
+
 _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     CreateShow: Batch.create_show,
     RequestBooking: Batch.request_booking,
@@ -418,5 +509,6 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     CancelBooking: Batch.cancel_booking,
     ExtendBooking: Batch.extend_booking,
     ExpireBooking: Batch.expire_booking,
+    DrawFairStart: Batch.draw_fair_start,
     Undecidable: Batch.undecidable,
 }

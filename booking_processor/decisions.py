@@ -9,6 +9,7 @@ while production runs `PgDecisions`: one transaction per batch on the partition'
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Protocol
 
 import asyncpg
@@ -87,6 +88,11 @@ class PgDecisions:
             }
         )
         rejected = [i.show_id for i in items if isinstance(i, Undecidable) and i.kind == "CreateShow"]
+        latest: dict[str, datetime] = {}  # per show, the latest acceptance: whether a fair start may draw
+        for i in items:
+            issued_at = getattr(i, "issued_at", None)
+            if issued_at is not None and (i.show_id not in latest or issued_at > latest[i.show_id]):
+                latest[i.show_id] = issued_at
         phase = metrics.PHASE_SECONDS
         try:
             async with self.shards.primaries[shard].acquire() as conn:
@@ -95,7 +101,7 @@ class PgDecisions:
                     now = await claim_position(conn, group, tp.topic, tp.partition, expected, next_offset)
                     if not items:
                         return
-                    batch = await load_batch(conn, self.cache, show_ids, booking_ids, now, rejected)
+                    batch = await load_batch(conn, self.cache, show_ids, booking_ids, now, rejected, latest)
                     loaded = time.perf_counter()
                     for item in items:
                         batch.decide(item)

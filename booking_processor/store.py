@@ -10,6 +10,7 @@ from cachetools import LRUCache
 
 from booking_processor.decide import Batch, BookingState, ShowState
 from booking_processor.seat_map import SeatMap
+from schemas.commands import RequestBooking, decode_command, encode_command
 from schemas.events import Refusal, encode_event
 from schemas.layout import Layout
 
@@ -110,17 +111,24 @@ async def load_batch(
     booking_ids: list[str],
     now: datetime,
     rejected_show_ids: list[str] | None = None,
+    latest_issued: dict[str, datetime] | None = None,
 ) -> Batch:
+    """`latest_issued`: per show, the latest `issued_at` of the batch's commands, which says whether a
+    fair start's draw may come in the batch (then its stored entries are loaded)."""
     # Lock the shows in a fixed (sorted) order, once per transaction.
     rows = await conn.fetch(
         """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at,
-                  max_seats_per_customer, max_hold_extensions, currency
+                  max_seats_per_customer, max_hold_extensions, currency,
+                  sale_opens_at, coalesce(sale_closes_at, starts_at) AS sale_closes_at,
+                  fair_start_window_s, fair_start_seed, fair_start_drawn
            FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
         sorted(show_ids),
     )
     shows: dict[str, ShowState] = {}
     for row in rows:
         state = cache.get(row["show_id"], row["version"])
+        if state is not None and state.fair_start_drawn != row["fair_start_drawn"]:
+            state = None  # drawn elsewhere without a new version (a window without entries)
         if state is None:
             layout = Layout.from_dicts(row["sections"])
             owner = {
@@ -142,6 +150,11 @@ async def load_batch(
                 max_seats_per_customer=row["max_seats_per_customer"],
                 max_hold_extensions=row["max_hold_extensions"],
                 currency=row["currency"],
+                sale_opens_at=row["sale_opens_at"],
+                sale_closes_at=row["sale_closes_at"],
+                fair_start_window_s=row["fair_start_window_s"],
+                fair_start_seed=row["fair_start_seed"],
+                fair_start_drawn=row["fair_start_drawn"],
                 live_seats=await _live_seats(conn, row["show_id"]),
             )
         if state.seats_available != row["seats_available"]:
@@ -182,7 +195,28 @@ async def load_batch(
                 "SELECT show_id FROM rejected_shows WHERE show_id = ANY($1::text[])", rejected_show_ids
             )
         }
-    return Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected)
+    batch = Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected)
+    latest = latest_issued or {}
+    due = [
+        s.show_id
+        for s in shows.values()
+        if s.awaits_draw and max(latest.get(s.show_id, now), now) >= s.fair_start_ends_at
+    ]
+    if due:
+        await _load_entries(conn, batch, due)
+    return batch
+
+
+async def _load_entries(conn: asyncpg.Connection, batch: Batch, show_ids: list[str]) -> None:
+    """The stored fair-start entries of shows whose draw may come in this batch (under their row locks)."""
+    for show_id in show_ids:
+        batch.entries[show_id] = []
+    for r in await conn.fetch("SELECT command FROM fair_start_entries WHERE show_id = ANY($1::text[])", show_ids):
+        entry = decode_command(bytes(r["command"]))
+        if not isinstance(entry, RequestBooking):
+            raise IntegrityViolation(f"a fair-start entry is a {entry.type}, not a RequestBooking")
+        batch.entries[entry.show_id].append(entry)
+        batch.entry_ids.add(entry.booking_id)
 
 
 async def _live_seats(conn: asyncpg.Connection, show_id: str) -> dict[str, int]:
@@ -232,18 +266,26 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     "max_seats_per_customer": s.max_seats_per_customer,
                     "max_hold_extensions": s.max_hold_extensions,
                     "currency": s.currency,
+                    "sale_opens_at": _iso(s.sale_opens_at),
+                    "sale_closes_at": _iso(s.sale_closes_at),
+                    "fair_start_window_s": s.fair_start_window_s,
+                    "fair_start_seed": s.fair_start_seed,
                 }
             )
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
                                   seats_available, version, created_at, partition, max_seats_per_customer,
-                                  max_hold_extensions, currency)
+                                  max_hold_extensions, currency, sale_opens_at, sale_closes_at,
+                                  fair_start_window_s, fair_start_seed)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
-                      version, created_at, partition, max_seats_per_customer, max_hold_extensions, currency
+                      version, created_at, partition, max_seats_per_customer, max_hold_extensions, currency,
+                      sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
                     seats_available int, version bigint, created_at timestamptz, partition smallint,
-                    max_seats_per_customer int, max_hold_extensions int, currency text)""",
+                    max_seats_per_customer int, max_hold_extensions int, currency text,
+                    sale_opens_at timestamptz, sale_closes_at timestamptz, fair_start_window_s int,
+                    fair_start_seed text)""",
             records,
         )
     if batch.new_rejected_shows:
@@ -274,6 +316,7 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                WHERE b.booking_id = r.booking_id""",
             records,
         )
+    await _write_entries(conn, batch, partition)
     await _write_seats(conn, batch)
     changed = [batch.shows[s] for s in batch.changed_shows if not batch.shows[s].is_new]
     if changed:
@@ -292,6 +335,24 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
             records=_outbox_rows(batch, partition),
         )
         await conn.execute("SELECT pg_notify('outbox', '')")
+
+
+async def _write_entries(conn: asyncpg.Connection, batch: Batch, partition: int) -> None:
+    """Keep the batch's new fair-start entries (a copy stored before stays once), and end the drawn shows'."""
+    if batch.new_entries:
+        await conn.executemany(
+            """INSERT INTO fair_start_entries (show_id, booking_id, customer_id, issued_at, command, partition)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+            [
+                (e.show_id, e.booking_id, e.customer_id, e.issued_at, encode_command(e), partition)
+                for e in batch.new_entries
+            ],
+        )
+    if batch.drawn_shows:
+        await conn.execute("DELETE FROM fair_start_entries WHERE show_id = ANY($1::text[])", batch.drawn_shows)
+        await conn.execute(
+            "UPDATE shows SET fair_start_drawn = true WHERE show_id = ANY($1::text[])", batch.drawn_shows
+        )
 
 
 def _outbox_rows(batch: Batch, partition: int) -> list[tuple]:

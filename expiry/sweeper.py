@@ -4,6 +4,9 @@ own that could be lost: after any outage or restart, the first sweep finds every
 decide anything itself: it sends ExpireBooking through booking.commands, so the processor stays the only
 writer, and a late, repeated or concurrent expire (several instances, a confirm that got there first) is a
 no-op there. One instance sweeps at a time (an advisory lock); standbys take over when it dies.
+
+Fair starts are swept the same way: a show whose window is over and not drawn yet gets a DrawFairStart (the
+first request after the window draws too; this one makes sure a window nobody follows is decided).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from prometheus_client import Counter, Gauge
 from runtime.leadership import run_as_leader
 from runtime.lifecycle import Lifecycle
 from schemas import topics
-from schemas.commands import ExpireBooking, encode_command
+from schemas.commands import Command, DrawFairStart, ExpireBooking, encode_command
 
 log = structlog.get_logger()
 EXPIRES_SENT = Counter("boxoffice_expiry_commands_total", "ExpireBooking commands sent")
+DRAWS_SENT = Counter("boxoffice_fair_start_draws_sent_total", "DrawFairStart commands sent")
 OVERDUE = Gauge("boxoffice_expiry_overdue_holds", "PENDING holds past expires_at at the last sweep", ["shard"])
 _SWEEP_LOCK = 0x657870697279  # "expiry"
 RESEND_AFTER_S = 5.0
@@ -64,6 +68,7 @@ class ExpirySweeper:
 
     async def _sweep_forever(self, conn: asyncpg.Connection) -> None:
         while not self._lifecycle.stopping.is_set():
+            await self.sweep_draws(conn)
             sent = await self.sweep(conn)
             if sent < self._batch_max:
                 await self._lifecycle.sleep(self._interval)
@@ -77,24 +82,55 @@ class ExpirySweeper:
             self._owned(),
         )
         OVERDUE.labels(str(self._shard)).set(len(rows))
-        due = [r for r in rows if r["booking_id"] not in self._sent]
+        issued_at = datetime.now(UTC)
+        sent = await self._send(
+            {
+                r["booking_id"]: ExpireBooking(
+                    command_id=secrets.token_hex(12),
+                    show_id=r["show_id"],
+                    issued_at=issued_at,
+                    booking_id=r["booking_id"],
+                )
+                for r in rows
+            }
+        )
+        EXPIRES_SENT.inc(sent)
+        if sent:
+            log.info("expire commands sent", count=sent)
+        return sent
+
+    async def sweep_draws(self, conn: asyncpg.Connection) -> int:
+        """A DrawFairStart for each show of the shard whose fair-start window is over and not drawn."""
+        rows = await conn.fetch(
+            """SELECT show_id FROM shows
+               WHERE fair_start_window_s > 0 AND NOT fair_start_drawn AND sale_opens_at <= statement_timestamp()
+                 AND sale_opens_at + make_interval(secs => fair_start_window_s) <= statement_timestamp()
+                 AND partition = ANY($1::smallint[])""",
+            self._owned(),
+        )
+        issued_at = datetime.now(UTC)
+        sent = await self._send(
+            {
+                "draw:" + r["show_id"]: DrawFairStart(
+                    command_id=secrets.token_hex(12), show_id=r["show_id"], issued_at=issued_at
+                )
+                for r in rows
+            }
+        )
+        DRAWS_SENT.inc(sent)
+        if sent:
+            log.info("fair-start draws sent", count=sent)
+        return sent
+
+    async def _send(self, commands: dict[str, Command]) -> int:
+        """Publish the commands not sent in the last RESEND_AFTER_S (keyed by what they are about)."""
+        due = {key: c for key, c in commands.items() if key not in self._sent}
         if not due:
             return 0
-        issued_at = datetime.now(UTC)
-        futures = []
-        for row in due:
-            command = ExpireBooking(
-                command_id=secrets.token_hex(12),
-                show_id=row["show_id"],
-                issued_at=issued_at,
-                booking_id=row["booking_id"],
-            )
-            futures.append(
-                await self._producer.send(topics.COMMANDS, encode_command(command), key=row["show_id"].encode())
-            )
+        futures = [
+            await self._producer.send(topics.COMMANDS, encode_command(c), key=c.show_id.encode()) for c in due.values()
+        ]
         await asyncio.gather(*futures)
-        for row in due:
-            self._sent[row["booking_id"]] = True
-        EXPIRES_SENT.inc(len(due))
-        log.info("expire commands sent", count=len(due))
+        for key in due:
+            self._sent[key] = True
         return len(due)

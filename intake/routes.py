@@ -83,11 +83,12 @@ async def create_show(
         stored = await state.idempotency.claim(request_id, fingerprint)
         if stored is not None and stored != fingerprint:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used for a different show")
+    accepted_at = _now()
     await state.bus.send(
         cmd.CreateShow(
             command_id=_command_id(),
             show_id=show_id,
-            issued_at=_now(),
+            issued_at=accepted_at,
             title=body.title,
             venue=body.venue,
             starts_at=body.starts_at,
@@ -96,6 +97,11 @@ async def create_show(
             max_seats_per_customer=body.max_seats_per_customer,
             max_hold_extensions=body.max_hold_extensions,
             currency=body.currency,
+            sale_opens_at=body.sale_opens_at,
+            sale_closes_at=body.sale_closes_at,
+            fair_start_window_s=body.fair_start_window_s,
+            # The draw's secret, one per show and never shown: nobody can pick a key that wins it.
+            fair_start_seed=secrets.token_hex(16) if body.fair_start_window_s else None,
         ),
         call.trace,
     )
@@ -113,6 +119,9 @@ async def create_show(
             body.max_seats_per_customer,
             body.max_hold_extensions,
             body.currency,
+            sale_opens_at=body.sale_opens_at or accepted_at,
+            sale_closes_at=body.sale_closes_at or body.starts_at,
+            fair_start_window_s=body.fair_start_window_s,
         )
     )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 
 from projections.keys import Keys, changes_channel
 from schemas import events as ev
-from schemas.api import BookingView, SeatChange, ShowChange
+from schemas.api import BookingView, SeatChange, ShowChange, ShowView
 from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
 from schemas.layout import Section
 from schemas.money import DEFAULT_CURRENCY
@@ -128,6 +128,46 @@ class ShowDoc(msgspec.Struct, frozen=True):
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: str = DEFAULT_CURRENCY
+    sale_opens_at: datetime | None = None
+    sale_closes_at: datetime | None = None
+    fair_start_window_s: int = 0
+
+    def view(self, seats_available: int) -> ShowView:
+        return ShowView(
+            show_id=self.show_id,
+            title=self.title,
+            venue=self.venue,
+            starts_at=self.starts_at,
+            hold_seconds=self.hold_seconds,
+            sections=self.sections,
+            seats_total=self.seats_total,
+            seats_available=seats_available,
+            max_seats_per_customer=self.max_seats_per_customer,
+            max_hold_extensions=self.max_hold_extensions,
+            currency=self.currency,
+            sale_opens_at=self.sale_opens_at,
+            sale_closes_at=self.sale_closes_at,
+            fair_start_window_s=self.fair_start_window_s,
+        )
+
+    @classmethod
+    def of(cls, show: ShowView | ev.ShowCreated) -> ShowDoc:
+        """The document of a show (a view, or the event that created it)."""
+        return cls(
+            show_id=show.show_id,
+            title=show.title,
+            venue=show.venue,
+            starts_at=show.starts_at,
+            hold_seconds=show.hold_seconds,
+            sections=show.sections,
+            seats_total=show.seats_total,
+            max_seats_per_customer=show.max_seats_per_customer,
+            max_hold_extensions=show.max_hold_extensions,
+            currency=show.currency,
+            sale_opens_at=show.sale_opens_at,
+            sale_closes_at=show.sale_closes_at,
+            fair_start_window_s=show.fair_start_window_s,
+        )
 
 
 def booking_view(event: ev.BookingEvent) -> BookingView:
@@ -156,18 +196,7 @@ def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
     """The script's view of an event, and the booking whose document it updates."""
     if isinstance(event, ev.ShowCreated):
         starts_at = format_time(event.starts_at)
-        doc = ShowDoc(
-            event.show_id,
-            event.title,
-            event.venue,
-            event.starts_at,
-            event.hold_seconds,
-            event.sections,
-            event.seats_total,
-            event.max_seats_per_customer,
-            event.max_hold_extensions,
-            event.currency,
-        )
+        doc = ShowDoc.of(event)
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (
             ScriptEvent(

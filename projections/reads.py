@@ -45,20 +45,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def _show(doc: bytes, available: bytes) -> ShowView:
-    d = _show_doc.decode(doc)
-    return ShowView(
-        show_id=d.show_id,
-        title=d.title,
-        venue=d.venue,
-        starts_at=d.starts_at,
-        hold_seconds=d.hold_seconds,
-        sections=d.sections,
-        seats_total=d.seats_total,
-        seats_available=int(available),
-        max_seats_per_customer=d.max_seats_per_customer,
-        max_hold_extensions=d.max_hold_extensions,
-        currency=d.currency,
-    )
+    return _show_doc.decode(doc).view(int(available))
 
 
 class ShowLookup(msgspec.Struct, frozen=True):
@@ -236,18 +223,7 @@ class ReadModels:
 
     async def record_show_accepted(self, show: ShowView) -> None:
         keys = await self._current_keys()
-        doc = ShowDoc(
-            show.show_id,
-            show.title,
-            show.venue,
-            show.starts_at,
-            show.hold_seconds,
-            show.sections,
-            show.seats_total,
-            show.max_seats_per_customer,
-            show.max_hold_extensions,
-            show.currency,
-        )
+        doc = ShowDoc.of(show)
         await self._write_show_accepted(
             keys=[keys.show(show.show_id)], args=[_encoder.encode(doc), show.seats_available]
         )

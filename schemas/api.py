@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from schemas.commands import check_seat_choice
+from schemas.commands import check_sale_window, check_seat_choice
 from schemas.events import BookingStatus, Refusal
 from schemas.fields import (
     DEFAULT_MAX_HOLD_EXTENSIONS,
@@ -20,6 +20,7 @@ from schemas.fields import (
     Count,
     CustomerId,
     Email,
+    FairStartWindow,
     HoldSeconds,
     MaxHoldExtensions,
     MaxSeatsPerCustomer,
@@ -46,8 +47,12 @@ class CreateShowBody(msgspec.Struct, **_strict):
     unique, and the sections hold at most 100,000 seats in all; a section's `focus` lies within it;
     `starts_at` is in the future, within years 1..9999 in UTC. `max_seats_per_customer`: live (held or
     confirmed) seats one customer may have of the show; `max_hold_extensions`: how often one hold may be
-    extended (each by `hold_seconds`, never past `starts_at`). `currency`: ISO 4217 code of the show's prices
-    (`price_cents` are in its minor units: cents, or yen for JPY)."""
+    extended (each by `hold_seconds`, never past the sale's close). `currency`: ISO 4217 code of the show's
+    prices (`price_cents` are in its minor units: cents, or yen for JPY). The sale runs from `sale_opens_at`
+    (default: its creation) until `sale_closes_at` (default and latest: `starts_at`; the opening is before
+    the close). With `sale_opens_at`, requests accepted within `fair_start_window_s` seconds of the opening
+    (default 0: none) are decided together when that window ends, in a random order drawn per show, each
+    customer's first request before anyone's second."""
 
     title: ShowText
     venue: ShowText
@@ -57,11 +62,15 @@ class CreateShowBody(msgspec.Struct, **_strict):
     max_seats_per_customer: MaxSeatsPerCustomer = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: MaxHoldExtensions = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: Currency = DEFAULT_CURRENCY
+    sale_opens_at: Time | None = None
+    sale_closes_at: Time | None = None
+    fair_start_window_s: FairStartWindow = 0
 
     def __post_init__(self) -> None:
         normalise_text(self, "title", "venue")
-        normalise_times(self, "starts_at")
+        normalise_times(self, "starts_at", "sale_opens_at", "sale_closes_at")
         check_sections(self.sections)
+        check_sale_window(self.starts_at, self.sale_opens_at, self.sale_closes_at, self.fair_start_window_s)
 
 
 class BookingBody(msgspec.Struct, **_strict):
@@ -137,6 +146,11 @@ class ShowView(msgspec.Struct, frozen=True):
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     # Responses carry the code as text: a code added to the allow-list later still reads everywhere.
     currency: str = DEFAULT_CURRENCY
+    # When the sale opens and closes (null only for shows created before sale windows: from their creation
+    # until `starts_at`), and the fair start's window after the opening (0: none).
+    sale_opens_at: datetime | None = None
+    sale_closes_at: datetime | None = None
+    fair_start_window_s: int = 0
 
 
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):

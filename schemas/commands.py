@@ -8,6 +8,8 @@ so nothing it accepts can be undecodable at the processor.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from schemas.fields import (
@@ -17,6 +19,8 @@ from schemas.fields import (
     CommandId,
     CustomerId,
     Email,
+    FairStartSeed,
+    FairStartWindow,
     HoldSeconds,
     MaxHoldExtensions,
     MaxSeatsPerCustomer,
@@ -62,14 +66,37 @@ class CreateShow(_Command, tag="CreateShow", frozen=True):
     max_seats_per_customer: MaxSeatsPerCustomer = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: MaxHoldExtensions = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: Currency = DEFAULT_CURRENCY
+    # The sale: from `sale_opens_at` (None: from the show's creation) until `sale_closes_at` (None: its start);
+    # requests of the first `fair_start_window_s` are drawn in an order `fair_start_seed` fixes.
+    sale_opens_at: Time | None = None
+    sale_closes_at: Time | None = None
+    fair_start_window_s: FairStartWindow = 0
+    fair_start_seed: FairStartSeed | None = None
 
     def __post_init__(self) -> None:
-        normalise_times(self, "issued_at", "starts_at")
+        normalise_times(self, "issued_at", "starts_at", "sale_opens_at", "sale_closes_at")
         check_sections(self.sections)
+        check_sale_window(self.starts_at, self.sale_opens_at, self.sale_closes_at, self.fair_start_window_s)
+        if self.fair_start_window_s and self.fair_start_seed is None:
+            raise ValueError("a fair start needs its seed")
 
     @property
     def layout(self) -> Layout:
         return Layout(self.sections)
+
+
+def check_sale_window(
+    starts_at: datetime, opens_at: datetime | None, closes_at: datetime | None, fair_start_window_s: int
+) -> None:
+    """The sale closes at or before the show starts and opens before it closes, and a fair start has an
+    opening to start from: the rule a show body and command share (times in UTC already)."""
+    closes = closes_at if closes_at is not None else starts_at
+    if closes > starts_at:
+        raise ValueError("sale_closes_at must not be after starts_at")
+    if opens_at is not None and opens_at >= closes:
+        raise ValueError("sale_opens_at must be before the sale closes (sale_closes_at, else starts_at)")
+    if fair_start_window_s and opens_at is None:
+        raise ValueError("fair_start_window_s needs sale_opens_at (the window follows the opening)")
 
 
 def check_seat_choice(
@@ -124,7 +151,12 @@ class ExpireBooking(_Command, tag="ExpireBooking", frozen=True):
     booking_id: BookingId
 
 
-Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExtendBooking | ExpireBooking
+class DrawFairStart(_Command, tag="DrawFairStart", frozen=True):
+    """Decide the requests of a show's fair-start window in their drawn order, once the window is over (sent by
+    the expiry worker; the first request after the window does the same)."""
+
+
+Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExtendBooking | ExpireBooking | DrawFairStart
 
 _decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)
 _encoder = msgspec.json.Encoder()

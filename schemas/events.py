@@ -62,6 +62,10 @@ class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: str = DEFAULT_CURRENCY
+    # The sale (None in events written before sale windows: from creation until the start, no fair start).
+    sale_opens_at: datetime | None = None
+    sale_closes_at: datetime | None = None
+    fair_start_window_s: int = 0
 
 
 class ShowRejected(_Event, tag="ShowRejected", frozen=True):

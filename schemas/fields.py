@@ -73,6 +73,11 @@ DEFAULT_MAX_SEATS_PER_CUSTOMER = 10
 MaxSeatsPerCustomer = Annotated[int, Meta(ge=1, le=100)]
 DEFAULT_MAX_HOLD_EXTENSIONS = 2
 MaxHoldExtensions = Annotated[int, Meta(ge=0, le=10)]
+# Per show: requests accepted within this many seconds of the sale's opening are decided in a drawn order
+# among themselves (0: first come, first served from the opening).
+FairStartWindow = Annotated[int, Meta(ge=0, le=300)]
+# The per-show secret the draw's order derives from (hex, chosen by the intake when it accepts the show).
+FairStartSeed = Annotated[str, anchored("[0-9a-f]{16,64}")]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]
 SeatList = Annotated[
     list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING, extra_json_schema={"uniqueItems": True})

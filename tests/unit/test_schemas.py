@@ -244,6 +244,9 @@ def test_the_show_s_fields_are_one_shape_everywhere_they_travel():
         "max_seats_per_customer",
         "max_hold_extensions",
         "currency",
+        "sale_opens_at",
+        "sale_closes_at",
+        "fair_start_window_s",
     }
     for carrier in (ShowView, ShowCreated, ShowDoc):
         assert details <= set(carrier.__struct_fields__), carrier
