@@ -378,7 +378,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=False,
         params=(BOOKING_ID,),
         rate_limited=True,
-        description="At most the show's `max_hold_extensions` times, never past the show's start. An extension "
+        description="At most the show's `max_hold_extensions` times, never past the sale's close. An extension "
         "accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late "
         "confirm finds it.",
     ),

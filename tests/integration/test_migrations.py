@@ -102,6 +102,25 @@ async def test_a_show_s_currency_defaults_to_eur_and_is_three_capitals(empty_db)
         await empty_db.execute("UPDATE shows SET currency = 'eur' WHERE show_id = 's1'")
 
 
+async def test_a_show_s_sale_defaults_to_no_window_and_its_fair_start_entries_are_kept_once(empty_db):
+    await migrate(empty_db)
+    await _show(empty_db, "s1")
+    row = await empty_db.fetchrow(
+        """SELECT sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed, fair_start_drawn
+           FROM shows WHERE show_id = 's1'"""
+    )
+    assert tuple(row) == (None, None, 0, "", False)  # shows of before: on sale from creation to start
+    with pytest.raises(asyncpg.CheckViolationError):
+        await empty_db.execute("UPDATE shows SET fair_start_window_s = 301 WHERE show_id = 's1'")
+    insert = """INSERT INTO fair_start_entries (show_id, booking_id, customer_id, issued_at, command, partition)
+                VALUES ($1, 'b1', 'c1', now(), '\\x7b7d', 0) ON CONFLICT DO NOTHING"""
+    await empty_db.execute(insert, "s1")
+    await empty_db.execute(insert, "s1")  # a redelivered entry: once
+    assert await empty_db.fetchval("SELECT count(*) FROM fair_start_entries") == 1
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await empty_db.execute(insert, "no-such-show")
+
+
 async def test_request_id_is_unique(empty_db):
     await migrate(empty_db)
     await _show(empty_db, "s1")
