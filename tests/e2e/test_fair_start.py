@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiokafka import TopicPartition
 
+from booking_processor.decide import Batch
+from runtime.clients import kafka_consumer
+from schemas import topics
+from schemas.commands import Command, decode_command
 from tests.support import ids
+from tests.support.invariants import assert_no_overbooking
 from tests.support.waiting import eventually
 
 
@@ -80,6 +87,86 @@ async def test_a_fair_start_decides_its_window_in_the_drawn_order_then_first_com
         what="a request after the window decided",
     )
     assert (answer.json()["status"], answer.json()["reason"]) == ("REJECTED", "sold_out")
+
+
+async def _commands_of(settings, partition: int, show_id: str) -> list[Command]:
+    """The show's commands as they stand in its partition of booking.commands, in order."""
+    consumer = kafka_consumer(settings, group_id=None)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topics.COMMANDS, partition)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        found: list[Command] = []
+        while await consumer.position(tp) < end:
+            for message in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                if message.key == show_id.encode():
+                    found.append(decode_command(message.value, message.key))
+        return found
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.slow
+async def test_a_processor_killed_during_the_window_decides_exactly_what_a_re_decision_of_the_commands_does(
+    api, pg, system, settings
+):
+    """SIGKILL the processor while the window's requests arrive, restart it after the window: every request
+    is decided once, nothing is oversold, and the outcome is exactly what deciding the show's commands again,
+    from Kafka, in memory, gives (the draw depends on nothing but the commands and the seed they carry)."""
+    window_s = 6
+    opens = datetime.now(UTC) + timedelta(seconds=3)
+    show_id = await api.create_show(
+        [{"name": "A", "rows": 2, "seats_per_row": 8, "price_cents": 100}],
+        sale_opens_at=_rfc3339(opens),
+        fair_start_window_s=window_s,
+        max_seats_per_customer=2,
+    )
+    people = [ids.customer("crowd") for _ in range(30)]
+    bots = [ids.customer("bot") for _ in range(5)]
+    wanted = [(c, 1 + n % 2) for n, c in enumerate(people)] + [(b, 2) for b in bots for _ in range(4)]
+    random.Random(5).shuffle(wanted)  # bots before and after the kill
+
+    async def book(customer: str, quantity: int) -> tuple[str, str]:
+        r = await api.book(customer, show_id, quantity=quantity, retry_unavailable=True)
+        assert r.status_code == 202, r.text
+        return customer, r.json()["booking_id"]
+
+    await _sleep_until(opens + timedelta(milliseconds=200))
+    first = await asyncio.gather(*[book(c, q) for c, q in wanted[:25]])
+    await eventually(
+        lambda: pg.fetchval("SELECT count(*) FROM fair_start_entries WHERE show_id = $1", show_id),
+        lambda n: n >= 5,
+        timeout=3,
+        interval=0.05,
+        what="some of the window's requests kept",
+    )
+    system.processor.kill()
+    rest = await asyncio.gather(*[book(c, q) for c, q in wanted[25:]])
+    assert datetime.now(UTC) < opens + timedelta(seconds=window_s), "the requests did not fit in the window"
+    await _sleep_until(opens + timedelta(seconds=window_s))
+    system.processor.start()
+
+    accepted = first + rest
+    decided = [await api.wait_status(c, b, timeout=60) for c, b in accepted]
+    assert len({d["booking_id"] for d in decided}) == len(wanted)
+    rows = await pg.fetch("SELECT booking_id, status, reason, seats FROM bookings WHERE show_id = $1", show_id)
+    stored = {r["booking_id"]: (r["status"], r["reason"], list(r["seats"])) for r in rows}
+    assert set(stored) == {b for _, b in accepted}  # each decided once: one row per accepted request
+    assert sum(len(s) for st, _, s in stored.values() if st == "PENDING") == 16  # sold out, not oversold
+    await assert_no_overbooking(pg, show_id)
+    assert await pg.fetchval("SELECT count(*) FROM fair_start_entries WHERE show_id = $1", show_id) == 0
+
+    partition = await pg.fetchval("SELECT partition FROM shows WHERE show_id = $1", show_id)
+    again = Batch(shows={}, bookings={}, now=datetime.now(UTC))
+    for command in await _commands_of(settings, partition, show_id):
+        again.decide(command)
+    redecided = {b.booking_id: (b.status, b.reason, b.seats) for b in again.bookings.values()}
+    assert redecided == stored
+    for bot in bots:  # four requests of two seats each: no more than the limit
+        mine = [stored[b] for c, b in accepted if c == bot]
+        assert sum(len(s) for st, _, s in mine if st == "PENDING") <= 2
 
 
 async def test_a_show_with_an_impossible_sale_is_refused_with_the_rule(api):
