@@ -88,6 +88,11 @@ export const schemaLimits = {
         "USD",
         "ZAR"
       ]
+    },
+    "fair_start_window_s": {
+      "minimum": 0,
+      "maximum": 300,
+      "default": 0
     }
   },
   "Section": {
@@ -132,6 +137,9 @@ export const schemaLimits = {
     },
     "currency": {
       "default": "EUR"
+    },
+    "fair_start_window_s": {
+      "default": 0
     }
   },
   "SeatMapView": {

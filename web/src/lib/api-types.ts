@@ -241,7 +241,7 @@ export interface paths {
         put?: never;
         /**
          * extend a held booking by the show's hold time (its owner); decided asynchronously
-         * @description At most the show's `max_hold_extensions` times, never past the show's start. An extension accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late confirm finds it.
+         * @description At most the show's `max_hold_extensions` times, never past the sale's close. An extension accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late confirm finds it.
          */
         post: operations["extend_booking"];
         delete?: never;
@@ -320,8 +320,12 @@ export interface components {
          *         unique, and the sections hold at most 100,000 seats in all; a section's `focus` lies within it;
          *         `starts_at` is in the future, within years 1..9999 in UTC. `max_seats_per_customer`: live (held or
          *         confirmed) seats one customer may have of the show; `max_hold_extensions`: how often one hold may be
-         *         extended (each by `hold_seconds`, never past `starts_at`). `currency`: ISO 4217 code of the show's prices
-         *         (`price_cents` are in its minor units: cents, or yen for JPY).
+         *         extended (each by `hold_seconds`, never past the sale's close). `currency`: ISO 4217 code of the show's
+         *         prices (`price_cents` are in its minor units: cents, or yen for JPY). The sale runs from `sale_opens_at`
+         *         (default: its creation) until `sale_closes_at` (default and latest: `starts_at`; the opening is before
+         *         the close). With `sale_opens_at`, requests accepted within `fair_start_window_s` seconds of the opening
+         *         (default 0: none) are decided together when that window ends, in a random order drawn per show, each
+         *         customer's first request before anyone's second.
          */
         CreateShowBody: {
             /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
@@ -342,6 +346,12 @@ export interface components {
              * @enum {unknown}
              */
             currency?: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "COP" | "CZK" | "DKK" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "UAH" | "USD" | "ZAR";
+            /** @default null */
+            sale_opens_at?: string | null;
+            /** @default null */
+            sale_closes_at?: string | null;
+            /** @default 0 */
+            fair_start_window_s?: number;
         };
         /** Section */
         Section: {
@@ -387,6 +397,12 @@ export interface components {
             max_hold_extensions?: number;
             /** @default EUR */
             currency?: string;
+            /** @default null */
+            sale_opens_at?: string | null;
+            /** @default null */
+            sale_closes_at?: string | null;
+            /** @default 0 */
+            fair_start_window_s?: number;
         };
         /**
          * SeatMapView

@@ -77,6 +77,10 @@ export const showLimits = {
   title: text(S.CreateShowBody.title),
   venue: text(S.CreateShowBody.venue),
   holdSeconds: { ...range(S.CreateShowBody.hold_seconds), default: S.CreateShowBody.hold_seconds.default },
+  fairStartWindow: {
+    ...range(S.CreateShowBody.fair_start_window_s),
+    default: S.CreateShowBody.fair_start_window_s.default,
+  },
   sections: items(S.CreateShowBody.sections),
   seats: { max: SEATS_PER_SHOW_MAX },
   sectionName: text(S.Section.name),

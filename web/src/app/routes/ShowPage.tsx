@@ -9,7 +9,16 @@ import type { Show } from '../../lib/types';
 import { SignInForm, useSession } from '../../features/auth';
 import { BookingForm, BookingStatusPanel, useMyLiveSeats } from '../../features/bookings';
 import { Legend, LiveIndicator, SeatMapView, useLiveSeatMap, useSeatSelection } from '../../features/seat-map';
-import { ShowHeader, refusedReason, showKey, useShow } from '../../features/shows';
+import {
+  SaleNotice,
+  ShowHeader,
+  bookingBlocked,
+  drawTime,
+  refusedReason,
+  showKey,
+  useSalePhase,
+  useShow,
+} from '../../features/shows';
 
 /** /shows/:showId[?booking=bk_...]: the show, its live seat map, and booking (the booking id is in the URL). */
 export function ShowPage() {
@@ -50,6 +59,7 @@ function ShowView({ show }: { show: Show }) {
   const mine = useMyLiveSeats(show.show_id, Boolean(session));
   const selection = useSeatSelection(live.map, live.revision, mine);
   const { clear } = selection;
+  const sale = useSalePhase(show);
   // Version 0: the show's creation is accepted, not yet decided. Re-read the show meanwhile, so that a
   // refused creation (404 with its reason) replaces this page; version 1 arrives on the stream.
   const provisional = live.map.version === 0;
@@ -74,6 +84,7 @@ function ShowView({ show }: { show: Show }) {
   return (
     <>
       <ShowHeader show={show} />
+      <SaleNotice phase={sale} />
       <div className="show-layout">
         <section aria-labelledby="map-heading" className="map-column">
           <div className="map-heading">
@@ -111,13 +122,16 @@ function ShowView({ show }: { show: Show }) {
               <SignInForm />
             </>
           )}
-          {session && bookingId && <BookingStatusPanel bookingId={bookingId} onClose={() => setParams({})} />}
+          {session && bookingId && (
+            <BookingStatusPanel bookingId={bookingId} drawAt={drawTime(show)} onClose={() => setParams({})} />
+          )}
           {session && !bookingId && (
             <BookingForm
               showId={show.show_id}
               selected={selection.selected}
               sections={show.sections}
               currency={currencyOf(show)}
+              blocked={bookingBlocked(sale)}
               onClearSelection={selection.clear}
               onBooked={onBooked}
             />

@@ -4,3 +4,6 @@ export { ShowHeader } from './components/ShowHeader';
 export { ShowSummary } from './components/ShowSummary';
 export { refusedReason, useShow, useShowCreation, type ShowCreation } from './hooks/useShows';
 export { showKey, showsKey } from './api/shows';
+export { SaleNotice } from './components/SaleNotice';
+export { useSalePhase } from './hooks/useSalePhase';
+export { bookingBlocked, drawTime, salePhase, type SalePhase } from './model/sale';

@@ -24,6 +24,8 @@ const initial = (): ShowDraft => ({
   venue: '',
   startsAt: defaultStart(),
   holdSeconds: String(LIMITS.holdSeconds.default),
+  saleOpensAt: '',
+  fairStartWindow: '',
   currency: LIMITS.currency.default,
   sections: [emptySection(0)],
 });
@@ -108,6 +110,36 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
           {...field('hold_seconds')}
         />
         {error('hold_seconds')}
+      </div>
+      <div className="field">
+        <label htmlFor="show-sale-opens-at">Sales open at (empty: at once)</label>
+        <input
+          id="show-sale-opens-at"
+          type="datetime-local"
+          value={draft.saleOpensAt}
+          onChange={(e) => update({ saleOpensAt: e.target.value })}
+          data-testid="show-sale-opens-at"
+          {...field('sale_opens_at')}
+        />
+        {error('sale_opens_at')}
+      </div>
+      <div className="field">
+        <label htmlFor="show-fair-start">
+          Fair start: seconds after the opening drawn in random order ({LIMITS.fairStartWindow.min}–
+          {LIMITS.fairStartWindow.max})
+        </label>
+        <input
+          id="show-fair-start"
+          type="number"
+          min={LIMITS.fairStartWindow.min}
+          max={LIMITS.fairStartWindow.max}
+          inputMode="numeric"
+          value={draft.fairStartWindow}
+          onChange={(e) => update({ fairStartWindow: e.target.value })}
+          data-testid="show-fair-start"
+          {...field('fair_start_window_s')}
+        />
+        {error('fair_start_window_s')}
       </div>
       <div className="field">
         <label htmlFor="show-currency">Currency</label>

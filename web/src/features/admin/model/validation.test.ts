@@ -59,6 +59,23 @@ describe('show form validation', () => {
     expect(toRfc3339('2030-06-01T19:30:00+02:00')).toBe('2030-06-01T17:30:00.000Z');
   });
 
+  it('takes an opening of sales before the start and a fair start only after an opening', () => {
+    expect(errorsOf((d) => (d.saleOpensAt = '2030-05-01T10:00'))).toEqual({});
+    expect(errorsOf((d) => (d.saleOpensAt = '2030-06-01T19:30:00Z'))).toHaveProperty('sale_opens_at');
+    expect(errorsOf((d) => (d.saleOpensAt = 'soon'))).toHaveProperty('sale_opens_at');
+    expect(errorsOf((d) => (d.fairStartWindow = '10'))).toHaveProperty('fair_start_window_s');
+    const draft = { ...valid(), saleOpensAt: '2030-05-01T10:00:00Z', fairStartWindow: '10' };
+    expect(validateShow(draft)).toMatchObject({
+      ok: true,
+      body: { sale_opens_at: '2030-05-01T10:00:00.000Z', fair_start_window_s: 10 },
+    });
+    expect(errorsOf((d) => Object.assign(d, { saleOpensAt: '2030-05-01T10:00', fairStartWindow: '301' }))).toHaveProperty(
+      'fair_start_window_s',
+    );
+    const plain = validateShow(valid());
+    expect(plain.ok && 'sale_opens_at' in plain.body).toBe(false); // without an opening: on sale at once
+  });
+
   it('checks hold seconds 10..3600 (default 120 when empty)', () => {
     expect(errorsOf((d) => (d.holdSeconds = '9'))).toHaveProperty('hold_seconds');
     expect(errorsOf((d) => (d.holdSeconds = '10'))).toEqual({});

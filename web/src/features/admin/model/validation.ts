@@ -27,6 +27,10 @@ export interface ShowDraft {
   /** An <input type="datetime-local"> value (local time), or an RFC 3339 time with an offset. */
   startsAt: string;
   holdSeconds: string;
+  /** When sales open (as `startsAt`); empty: at once. */
+  saleOpensAt?: string;
+  /** Seconds after the opening whose requests are drawn in a random order ('' or '0': none). */
+  fairStartWindow?: string;
   currency: Currency;
   sections: SectionDraft[];
 }
@@ -101,6 +105,19 @@ export function validateShow(draft: ShowDraft): ValidationResult {
       ? [LIMITS.holdSeconds.default, null]
       : checkInt('Hold time', draft.holdSeconds, LIMITS.holdSeconds);
   put('hold_seconds', holdError);
+  const opensText = (draft.saleOpensAt ?? '').trim();
+  const saleOpensAt = opensText === '' ? null : toRfc3339(opensText);
+  if (opensText !== '' && !saleOpensAt) put('sale_opens_at', 'Enter the date and time sales open, or leave it empty.');
+  else if (saleOpensAt && startsAt && Date.parse(saleOpensAt) >= Date.parse(startsAt)) {
+    put('sale_opens_at', 'Sales must open before the show starts.');
+  }
+  const windowText = (draft.fairStartWindow ?? '').trim();
+  const [fairStart, fairStartError] =
+    windowText === '' ? [0, null] : checkInt('The fair start', windowText, LIMITS.fairStartWindow);
+  put('fair_start_window_s', fairStartError);
+  if (!fairStartError && fairStart && opensText === '') {
+    put('fair_start_window_s', 'A fair start follows the opening of sales: set when sales open.');
+  }
 
   if (draft.sections.length < LIMITS.sections.min || draft.sections.length > LIMITS.sections.max) {
     put('sections', `A show has from ${LIMITS.sections.min} to ${LIMITS.sections.max} sections.`);
@@ -139,6 +156,8 @@ export function validateShow(draft: ShowDraft): ValidationResult {
       hold_seconds: hold as number,
       currency: draft.currency,
       sections,
+      ...(saleOpensAt ? { sale_opens_at: saleOpensAt } : {}),
+      ...(fairStart ? { fair_start_window_s: fairStart } : {}),
     },
   };
 }

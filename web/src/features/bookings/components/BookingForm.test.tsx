@@ -16,7 +16,7 @@ const sections = [
   { name: 'Circle', rows: 5, seats_per_row: 10, price_cents: 2000 },
 ];
 
-function renderForm(selected: string[], currency = 'EUR') {
+function renderForm(selected: string[], currency = 'EUR', blocked: string | null = null) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
     <QueryClientProvider client={client}>
@@ -25,6 +25,7 @@ function renderForm(selected: string[], currency = 'EUR') {
         selected={selected}
         sections={sections}
         currency={currency}
+        blocked={blocked}
         onClearSelection={() => {}}
         onBooked={() => {}}
       />
@@ -34,6 +35,17 @@ function renderForm(selected: string[], currency = 'EUR') {
 
 describe('BookingForm', () => {
   afterEach(cleanup);
+
+  it('books nothing while the sale is not open, and says why', () => {
+    renderForm(['Stalls-3-6'], 'EUR', 'Sales have not opened yet.');
+    expect((screen.getByTestId('book-button') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('book-best-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('booking-blocked').textContent).toBe('Sales have not opened yet.');
+    cleanup();
+    renderForm(['Stalls-3-6']);
+    expect((screen.getByTestId('book-button') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.queryByTestId('booking-blocked')).toBeNull();
+  });
 
   it('names the picked seats as people read them and keeps a running total', () => {
     renderForm(['Stalls-3-6', 'Circle-1-1']);

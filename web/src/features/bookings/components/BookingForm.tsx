@@ -11,12 +11,22 @@ export interface BookingFormProps {
   /** The show's sections and currency: the picked seats' running total. */
   sections: readonly Section[];
   currency: string;
+  /** Why nothing can be booked now (the sale has not opened, or has closed); null while it can. */
+  blocked?: string | null;
   onClearSelection: () => void;
   onBooked: (bookingId: string) => void;
 }
 
 /** Book the picked seats, or ask for the best N available. */
-export function BookingForm({ showId, selected, sections, currency, onClearSelection, onBooked }: BookingFormProps) {
+export function BookingForm({
+  showId,
+  selected,
+  sections,
+  currency,
+  blocked = null,
+  onClearSelection,
+  onBooked,
+}: BookingFormProps) {
   const booking = useBookSeats(showId, onBooked);
   const [quantity, setQuantity] = useState('2');
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -60,7 +70,7 @@ export function BookingForm({ showId, selected, sections, currency, onClearSelec
           type="button"
           data-testid="book-button"
           onClick={bookSelected}
-          disabled={booking.pending || selected.length === 0}
+          disabled={booking.pending || selected.length === 0 || blocked !== null}
         >
           Book selected seats
         </button>
@@ -81,10 +91,15 @@ export function BookingForm({ showId, selected, sections, currency, onClearSelec
           onChange={(e) => setQuantity(e.target.value)}
           data-testid="best-quantity"
         />
-        <button type="submit" data-testid="book-best-button" disabled={booking.pending}>
+        <button type="submit" data-testid="book-best-button" disabled={booking.pending || blocked !== null}>
           Book best available
         </button>
       </form>
+      {blocked && (
+        <p className="notice" role="status" data-testid="booking-blocked">
+          {blocked}
+        </p>
+      )}
       {invalid && (
         <p className="error" role="alert">
           {invalid}

@@ -13,13 +13,21 @@ import { BookingTotal } from './BookingTotal';
 import { Countdown } from './Countdown';
 
 /** Follows one booking: RECEIVED (place in line) → PENDING (countdown, confirm/cancel) → outcome. */
-export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; onClose?: () => void }) {
+export interface BookingStatusPanelProps {
+  bookingId: string;
+  /** When the show's fair-start draw decides the window's requests (ms since the epoch), if it has one. */
+  drawAt?: number | null;
+  onClose?: () => void;
+}
+
+export function BookingStatusPanel({ bookingId, drawAt = null, onClose }: BookingStatusPanelProps) {
   const [awaiting, setAwaiting] = useState(false);
   const query = useBooking(bookingId, { awaitingChange: awaiting });
   const booking = query.data;
   const left = useCountdown(booking?.status === 'PENDING' ? booking.expires_at : null);
   const queryClient = useQueryClient();
   const missing = query.error instanceof ApiError && query.error.status === 404;
+  const drawn = booking?.status === 'RECEIVED' && inDraw(booking.created_at, drawAt);
   // a booking just accepted may not be readable yet: useBooking keeps polling a 404 for ~10 s
   const notYet = missing && query.errorUpdateCount < 20;
 
@@ -52,10 +60,17 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
             <span className="muted">({booking.booking_id})</span>
           </p>
           <p data-testid="booking-message" role="status" aria-live="polite">
-            {statusMessage(booking)}
+            {drawn ? 'Request received: it waits for the fair-start draw.' : statusMessage(booking)}
           </p>
           <Refused refused={booking.refused} />
-          {booking.status === 'RECEIVED' && (
+          {drawn && (
+            <p className="notice" data-testid="fair-start-draw">
+              Your request is in the fair-start draw: every request of the sale&apos;s first seconds is decided in a
+              random order at {new Date(drawAt as number).toLocaleTimeString()}, so there is nothing to gain by
+              asking again.
+            </p>
+          )}
+          {booking.status === 'RECEIVED' && !drawn && (
             <p data-testid="queue-position" data-position={booking.queue_position ?? ''}>
               {booking.queue_position != null ? 'Place in line: ' : ''}
               {booking.queue_position != null &&
@@ -88,4 +103,9 @@ export function BookingStatusPanel({ bookingId, onClose }: { bookingId: string; 
       )}
     </section>
   );
+}
+
+/** A request accepted before the draw waits for it (the server decides it then, not in arrival order). */
+function inDraw(acceptedAt: string, drawAt: number | null): boolean {
+  return drawAt !== null && Date.parse(acceptedAt) < drawAt;
 }

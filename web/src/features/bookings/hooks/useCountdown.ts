@@ -1,4 +1,7 @@
 import { useEffect, useState } from 'react';
+import { formatCountdown } from '../../../lib/countdown';
+
+export { formatCountdown };
 
 /** Whole seconds left until `expiresAt` (0 once past), or null without a deadline. */
 export function secondsLeft(expiresAt: string | null | undefined, nowMs: number): number | null {
@@ -6,15 +9,6 @@ export function secondsLeft(expiresAt: string | null | undefined, nowMs: number)
   const deadline = Date.parse(expiresAt);
   if (Number.isNaN(deadline)) return null;
   return Math.max(0, Math.ceil((deadline - nowMs) / 1000));
-}
-
-/** 125 → "2:05"; 3725 → "1:02:05". */
-export function formatCountdown(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  const ss = String(s).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
 /** A live countdown to `expiresAt`, ticking while there is time left. */

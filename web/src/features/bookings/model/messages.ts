@@ -15,7 +15,8 @@ export const REASON_MESSAGES: Record<string, string> = {
     'Your hold ran out before the payment was confirmed, so the seats were released. Please book again.',
   customer_limit:
     'You already hold as many seats of this show as one customer may. Confirm or cancel a booking, or ask for fewer seats.',
-  sale_closed: 'This show has started, so it is no longer on sale.',
+  sale_closed: 'Sales for this show have closed, so it is no longer on sale.',
+  sale_not_open: 'Sales for this show had not opened yet when this request arrived. Please book again once they open.',
 };
 
 export function reasonMessage(reason: string | null | undefined): string | null {
@@ -32,7 +33,7 @@ const REFUSAL_REASONS: Record<string, string> = {
   booking_confirmed: 'the booking was already confirmed',
   invalid_request: 'the booking system could not process the request',
   extension_limit: 'the hold has been extended as many times as this show allows',
-  sale_closed: 'the show starts before any more time could be added',
+  sale_closed: 'the sale closes before any more time could be added',
 };
 
 /** A booking's `refused`: the last confirm or cancel that could not be applied, in words. */
