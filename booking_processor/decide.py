@@ -21,14 +21,33 @@ from schemas.commands import (
     DrawFairStart,
     ExpireBooking,
     ExtendBooking,
+    JoinWaitlist,
+    LeaveWaitlist,
     RequestBooking,
 )
-from schemas.events import CANCELLED, CONFIRMED, EXPIRED, PENDING, REJECTED
-from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
+from schemas.events import CANCELLED, CONFIRMED, EXPIRED, LEFT, OFFERED, PENDING, REFUSED, REJECTED, WAITING
+from schemas.fields import (
+    DEFAULT_MAX_HOLD_EXTENSIONS,
+    DEFAULT_MAX_SEATS_PER_CUSTOMER,
+    DEFAULT_WAITLIST_OFFER_SECONDS,
+)
 from schemas.layout import Layout
 from schemas.money import DEFAULT_CURRENCY
 
 LIVE = frozenset({PENDING, CONFIRMED})
+
+
+@dataclass(slots=True)
+class WaitEntry:
+    """A customer waiting for seats of a show; `seq` orders the line (join order)."""
+
+    customer_id: str
+    seq: int
+    quantity: int
+    section: str | None
+    email: str | None
+    phone: str | None
+    joined_at: datetime
 
 
 @dataclass(slots=True)
@@ -51,6 +70,10 @@ class ShowState:
     fair_start_window_s: int = 0
     fair_start_seed: str = ""
     fair_start_drawn: bool = False
+    waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
+    # customer -> their place in line, in join order (loaded with the seat map, kept by the single writer).
+    waitlist: dict[str, WaitEntry] = field(default_factory=dict)
+    waitlist_seq: int = 0  # the next place's seq
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: str = DEFAULT_CURRENCY
@@ -116,6 +139,7 @@ class Batch:
     new_entries: list[RequestBooking] = field(default_factory=list)
     entry_ids: set[str] = field(default_factory=set)  # of those loaded and those new
     drawn_shows: list[str] = field(default_factory=list)
+    waitlist_changed: set[tuple[str, str]] = field(default_factory=set)  # (show, customer) whose place changed
     new_shows: list[str] = field(default_factory=list)
     new_rejected_shows: list[str] = field(default_factory=list)
     new_bookings: list[str] = field(default_factory=list)
@@ -135,7 +159,9 @@ class Batch:
         self.changed_shows.add(show.show_id)
         return show.version
 
-    def _booking_event(self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None) -> None:
+    def _booking_event(
+        self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None, waitlist_offer: bool = False
+    ) -> None:
         version = self._next_version(show)
         # The total is decided with the seats, from the layout they were claimed in: replays read it back.
         total, currency = (
@@ -163,6 +189,7 @@ class Batch:
                 extensions=booking.extensions,
                 total=total,
                 currency=currency,
+                waitlist_offer=waitlist_offer,
             )
         )
 
@@ -238,6 +265,7 @@ class Batch:
             sale_closes_at=cmd.sale_closes_at or cmd.starts_at,
             fair_start_window_s=cmd.fair_start_window_s,
             fair_start_seed=cmd.fair_start_seed or "",
+            waitlist_offer_seconds=cmd.waitlist_offer_seconds,
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
@@ -264,6 +292,7 @@ class Batch:
                 sale_opens_at=show.sale_opens_at or show.created_at,
                 sale_closes_at=show.sale_closes_at,
                 fair_start_window_s=show.fair_start_window_s,
+                waitlist_offer_seconds=show.waitlist_offer_seconds,
             )
         )
 
@@ -351,6 +380,7 @@ class Batch:
         self._release(show, booking)
         self._set_status(booking, CANCELLED, None)
         self._booking_event(ev.BookingCancelled, booking, show)
+        self._offer_waitlist(show)
 
     def extend_booking(self, cmd: ExtendBooking) -> None:
         """Prolong a hold by the show's hold time, at most `max_hold_extensions` times, never past the sale's
@@ -436,6 +466,93 @@ class Batch:
         self._release(show, booking)
         self._set_status(booking, EXPIRED, "hold_expired")
         self._booking_event(ev.BookingExpired, booking, show)
+        self._offer_waitlist(show)
+
+    # ------------------------------------------------------------------ the waiting list
+    def join_waitlist(self, cmd: JoinWaitlist) -> None:
+        show = self.shows.get(cmd.show_id)
+        if show is None or cmd.customer_id in show.waitlist:
+            return  # no show (the intake refuses those: 404), or waiting already: what was asked
+        entry = WaitEntry(cmd.customer_id, show.waitlist_seq, cmd.quantity, cmd.section, cmd.email, cmd.phone, self.now)
+        reason = _waitlist_refusal(show, cmd)
+        if reason is not None:
+            self._waitlist_event(show, entry, REFUSED, reason=reason)
+            return
+        show.waitlist_seq += 1
+        show.waitlist[cmd.customer_id] = entry
+        self.waitlist_changed.add((show.show_id, cmd.customer_id))
+        self._waitlist_event(show, entry, WAITING)
+        self._offer_waitlist(show)  # seats the ones ahead cannot use may fit this one
+
+    def leave_waitlist(self, cmd: LeaveWaitlist) -> None:
+        show = self.shows.get(cmd.show_id)
+        entry = show.waitlist.pop(cmd.customer_id, None) if show is not None else None
+        if show is None or entry is None:
+            return  # not waiting (left already, or offered: their hold is a booking to cancel)
+        self.waitlist_changed.add((show.show_id, cmd.customer_id))
+        self._waitlist_event(show, entry, LEFT)
+
+    def _offer_waitlist(self, show: ShowState) -> None:
+        """Offer free seats to the waiting list in join order: each waiting customer whose request the free
+        seats can meet gets them held (PENDING, `waitlist_offer_seconds`); one they cannot meet keeps its
+        place for later releases. Decided in the show's order, so exact and reproducible."""
+        if not show.waitlist or self.now >= show.sale_closes_at:
+            return
+        for entry in list(show.waitlist.values()):
+            if show.seat_map.available == 0:
+                return
+            customer = entry.customer_id
+            if show.live_seats.get(customer, 0) + entry.quantity > show.max_seats_per_customer:
+                del show.waitlist[customer]  # booked meanwhile: the offer would go beyond their limit
+                self.waitlist_changed.add((show.show_id, customer))
+                self._waitlist_event(show, entry, REFUSED, reason="customer_limit")
+                continue
+            sections = show.layout.sections_for(entry.section, None) if entry.section else None
+            seats = show.seat_map.best_available(entry.quantity, sections)
+            if seats is None:
+                continue
+            del show.waitlist[customer]
+            self.waitlist_changed.add((show.show_id, customer))
+            key = hashlib.sha256(f"waitlist\n{show.show_id}\n{entry.seq}".encode()).hexdigest()
+            booking = self._new_booking(
+                "bk_" + key[:26], "wl:" + key, show.show_id, customer, entry.email, entry.phone, None, entry.quantity
+            )
+            self._claim(show, booking, seats)
+            booking.status = PENDING
+            booking.seats = seats
+            booking.expires_at = min(self.now + timedelta(seconds=show.waitlist_offer_seconds), show.sale_closes_at)
+            self._waitlist_event(show, entry, OFFERED, booking_id=booking.booking_id)
+            self._booking_event(ev.BookingPending, booking, show, waitlist_offer=True)
+
+    def _waitlist_event(
+        self,
+        show: ShowState,
+        entry: WaitEntry,
+        status: ev.WaitlistStatus,
+        reason: str | None = None,
+        booking_id: str | None = None,
+    ) -> None:
+        version = self._next_version(show)
+        self.events.append(
+            ev.WaitlistChanged(
+                event_id=f"{show.show_id}/{version}",
+                show_id=show.show_id,
+                show_version=version,
+                occurred_at=self.now,
+                customer_id=entry.customer_id,
+                status=status,
+                quantity=entry.quantity,
+                section=entry.section,
+                seq=entry.seq,
+                reason=reason,
+                booking_id=booking_id,
+                joined_at=entry.joined_at,
+                updated_at=self.now,
+                seats_available=show.seats_available,
+                email=entry.email,
+                phone=entry.phone,
+            )
+        )
 
     def _owned(self, booking_id: str, show_id: str, customer_id: str) -> tuple[BookingState | None, ShowState | None]:
         booking = self.bookings.get(booking_id)
@@ -483,6 +600,23 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
     return None, chosen
 
 
+def _waitlist_refusal(show: ShowState, cmd: JoinWaitlist) -> str | None:
+    """Why a customer cannot join the waiting list (None: they can). As for a request: the sale, the request's
+    sense, the customer's limit; and only when the seats asked for are not free (with nobody waiting)."""
+    if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
+        return "sale_not_open"
+    if cmd.issued_at >= show.sale_closes_at:
+        return "sale_closed"
+    sections = show.layout.sections_for(cmd.section, None) if cmd.section is not None else None
+    if sections is not None and not sections:
+        return "invalid_seat"
+    if show.live_seats.get(cmd.customer_id, 0) + cmd.quantity > show.max_seats_per_customer:
+        return "customer_limit"
+    if not show.waitlist and show.seat_map.free_in(sections) >= cmd.quantity:
+        return "seats_available"  # book them instead
+    return None
+
+
 def fair_start_order(entries: Iterable[RequestBooking], seed: str) -> list[RequestBooking]:
     """The order a fair start decides its window's requests in: a pure function of the requests and the
     show's secret seed, so a re-decision after a crash draws the same. Rounds first: every customer's first
@@ -510,5 +644,7 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     ExtendBooking: Batch.extend_booking,
     ExpireBooking: Batch.expire_booking,
     DrawFairStart: Batch.draw_fair_start,
+    JoinWaitlist: Batch.join_waitlist,
+    LeaveWaitlist: Batch.leave_waitlist,
     Undecidable: Batch.undecidable,
 }

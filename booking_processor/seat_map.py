@@ -161,6 +161,12 @@ class SeatMap:
     def committed(self) -> None:
         self.dirty.clear()
 
+    def free_in(self, sections: Sequence[Section] | None = None) -> int:
+        """Free seats of `sections` (default: all)."""
+        if sections is None:
+            return self.available
+        return sum(self.section_free[self._sections[s.name].number] for s in sections)
+
     def best_available(self, quantity: int, sections: Sequence[Section] | None = None) -> list[str] | None:
         """`quantity` seats from `sections` (default: all), taken in the order given: the best block of
         adjacent seats in one row of the first section that has one (see the module docstring); else the free

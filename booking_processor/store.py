@@ -8,7 +8,7 @@ from datetime import datetime
 import asyncpg
 from cachetools import LRUCache
 
-from booking_processor.decide import Batch, BookingState, ShowState
+from booking_processor.decide import Batch, BookingState, ShowState, WaitEntry
 from booking_processor.seat_map import SeatMap
 from schemas.commands import RequestBooking, decode_command, encode_command
 from schemas.events import Refusal, encode_event
@@ -120,7 +120,7 @@ async def load_batch(
         """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at,
                   max_seats_per_customer, max_hold_extensions, currency,
                   sale_opens_at, coalesce(sale_closes_at, starts_at) AS sale_closes_at,
-                  fair_start_window_s, fair_start_seed, fair_start_drawn
+                  fair_start_window_s, fair_start_seed, fair_start_drawn, waitlist_offer_seconds, waitlist_seq
            FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
         sorted(show_ids),
     )
@@ -156,6 +156,9 @@ async def load_batch(
                 fair_start_seed=row["fair_start_seed"],
                 fair_start_drawn=row["fair_start_drawn"],
                 live_seats=await _live_seats(conn, row["show_id"]),
+                waitlist_offer_seconds=row["waitlist_offer_seconds"],
+                waitlist=await _waitlist(conn, row["show_id"]),
+                waitlist_seq=row["waitlist_seq"],
             )
         if state.seats_available != row["seats_available"]:
             raise IntegrityViolation(
@@ -230,6 +233,16 @@ async def _live_seats(conn: asyncpg.Connection, show_id: str) -> dict[str, int]:
     return {r["customer_id"]: r["seats"] for r in rows if r["seats"]}
 
 
+async def _waitlist(conn: asyncpg.Connection, show_id: str) -> dict[str, WaitEntry]:
+    """The show's waiting customers in join order, read under the show's row lock (then kept in memory)."""
+    rows = await conn.fetch(
+        """SELECT customer_id, seq, quantity, section, email, phone, joined_at FROM waitlist
+           WHERE show_id = $1 ORDER BY seq""",
+        show_id,
+    )
+    return {r["customer_id"]: WaitEntry(**dict(r)) for r in rows}
+
+
 _ISO_CACHE: LRUCache[datetime, str] = LRUCache(maxsize=4096)
 
 
@@ -270,22 +283,23 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     "sale_closes_at": _iso(s.sale_closes_at),
                     "fair_start_window_s": s.fair_start_window_s,
                     "fair_start_seed": s.fair_start_seed,
+                    "waitlist_offer_seconds": s.waitlist_offer_seconds,
                 }
             )
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
                                   seats_available, version, created_at, partition, max_seats_per_customer,
                                   max_hold_extensions, currency, sale_opens_at, sale_closes_at,
-                                  fair_start_window_s, fair_start_seed)
+                                  fair_start_window_s, fair_start_seed, waitlist_offer_seconds)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
                       version, created_at, partition, max_seats_per_customer, max_hold_extensions, currency,
-                      sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed
+                      sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed, waitlist_offer_seconds
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
                     seats_available int, version bigint, created_at timestamptz, partition smallint,
                     max_seats_per_customer int, max_hold_extensions int, currency text,
                     sale_opens_at timestamptz, sale_closes_at timestamptz, fair_start_window_s int,
-                    fair_start_seed text)""",
+                    fair_start_seed text, waitlist_offer_seconds int)""",
             records,
         )
     if batch.new_rejected_shows:
@@ -317,16 +331,19 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
             records,
         )
     await _write_entries(conn, batch, partition)
+    await _write_waitlist(conn, batch, partition)
     await _write_seats(conn, batch)
     changed = [batch.shows[s] for s in batch.changed_shows if not batch.shows[s].is_new]
     if changed:
         await conn.execute(
-            """UPDATE shows s SET version = r.version, seats_available = r.seats_available
-               FROM unnest($1::text[], $2::bigint[], $3::int[]) AS r(show_id, version, seats_available)
+            """UPDATE shows s SET version = r.version, seats_available = r.seats_available, waitlist_seq = r.seq
+               FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[])
+                    AS r(show_id, version, seats_available, seq)
                WHERE s.show_id = r.show_id""",
             [s.show_id for s in changed],
             [s.version for s in changed],
             [s.seats_available for s in changed],
+            [s.waitlist_seq for s in changed],
         )
     if batch.events:
         await conn.copy_records_to_table(
@@ -352,6 +369,40 @@ async def _write_entries(conn: asyncpg.Connection, batch: Batch, partition: int)
         await conn.execute("DELETE FROM fair_start_entries WHERE show_id = ANY($1::text[])", batch.drawn_shows)
         await conn.execute(
             "UPDATE shows SET fair_start_drawn = true WHERE show_id = ANY($1::text[])", batch.drawn_shows
+        )
+
+
+async def _write_waitlist(conn: asyncpg.Connection, batch: Batch, partition: int) -> None:
+    """The waiting places the batch changed: gone ones deleted, the ones still waiting written as they are."""
+    if not batch.waitlist_changed:
+        return
+    changed = sorted(batch.waitlist_changed)
+    await conn.execute(
+        """DELETE FROM waitlist w USING unnest($1::text[], $2::text[]) AS r(show_id, customer_id)
+           WHERE w.show_id = r.show_id AND w.customer_id = r.customer_id""",
+        [show_id for show_id, _ in changed],
+        [customer for _, customer in changed],
+    )
+    waiting = [
+        (show_id, e.customer_id, e.seq, e.quantity, e.section, e.email, e.phone, e.joined_at, partition)
+        for show_id, customer in changed
+        if (e := batch.shows[show_id].waitlist.get(customer)) is not None
+    ]
+    if waiting:
+        await conn.copy_records_to_table(
+            "waitlist",
+            columns=(
+                "show_id",
+                "customer_id",
+                "seq",
+                "quantity",
+                "section",
+                "email",
+                "phone",
+                "joined_at",
+                "partition",
+            ),
+            records=waiting,
         )
 
 

@@ -33,6 +33,9 @@ from schemas.api import (
     ShowList,
     ShowView,
     StreamMark,
+    WaitlistAccepted,
+    WaitlistBody,
+    WaitlistView,
 )
 from schemas.fields import BookingId, Cursor, IdempotencyKey, Limit, ShowId, ShowVersion
 
@@ -381,6 +384,45 @@ OPERATIONS: tuple[Operation, ...] = (
         description="At most the show's `max_hold_extensions` times, never past the sale's close. An extension "
         "accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late "
         "confirm finds it.",
+    ),
+    Operation(
+        "POST",
+        "/v1/shows/{show_id}/waitlist",
+        routes.join_waitlist,
+        "join the show's waiting list for a number of seats; decided asynchronously",
+        {202: (WaitlistAccepted, "accepted; `GET /v1/shows/{show_id}/waitlist/me` follows the place")},
+        auth="customer",
+        body=WaitlistBody,
+        params=(SHOW_ID,),
+        rate_limited=True,
+        location=True,
+        description="Taken only while the seats asked for are not free (else `REFUSED` `seats_available`: "
+        "book them), within the sale (`sale_not_open`, `sale_closed`) and the customer's limit "
+        "(`customer_limit`). Seats released later (an expiry, a cancellation) are offered in join order: each "
+        "waiting customer whose request the free seats can meet gets them held as a PENDING booking for the "
+        "show's `waitlist_offer_seconds` (`OFFERED`, with `booking_id`, and an email); one that cannot be met "
+        "keeps its place. An offer not confirmed in time expires, and its seats go to the next. Joining again "
+        "while waiting keeps the first place.",
+    ),
+    Operation(
+        "DELETE",
+        "/v1/shows/{show_id}/waitlist",
+        routes.leave_waitlist,
+        "leave the show's waiting list; decided asynchronously",
+        {202: (WaitlistAccepted, "accepted; the place becomes `LEFT` (an offer already made stays a booking)")},
+        auth="customer",
+        params=(SHOW_ID,),
+        rate_limited=True,
+        location=True,
+    ),
+    Operation(
+        "GET",
+        "/v1/shows/{show_id}/waitlist/me",
+        routes.my_waitlist,
+        "my place on the show's waiting list",
+        {200: (WaitlistView, "the place: `position` (1 = next) and `waiting` while WAITING")},
+        auth="customer",
+        params=(SHOW_ID,),
     ),
     Operation(
         "GET",

@@ -35,8 +35,11 @@ from schemas.api import (
     ShowAccepted,
     ShowList,
     ShowView,
+    WaitlistAccepted,
+    WaitlistBody,
+    WaitlistView,
 )
-from schemas.events import RECEIVED, BookingStatus
+from schemas.events import RECEIVED, BookingStatus, WaitlistStatus
 from schemas.layout import Layout
 
 DEV_TOKEN_TTL_S = 12 * 3600
@@ -209,14 +212,8 @@ async def request_booking(
                 f"seat ids outside the layout: {invalid}",
                 details={"path": "$.seats", "reason": "outside the layout", "seats": invalid},
             )
-    elif (section is not None or price is not None) and not layout.sections_for(section, price):
-        path = "$.section" if section is not None and layout.section(section) is None else "$.price_cents"
-        raise ApiError(
-            422,
-            "validation_error",
-            f"{path}: no section of the layout matches",
-            details={"path": path, "reason": "no section of the layout matches"},
-        )
+    else:
+        _check_sections(layout, section, price)
 
     # The key is the customer's: reused for anything else while its record lives, it is 422. The booking id
     # also names the show, so it is unique on the show's shard whatever happens to that record (a booking id
@@ -271,6 +268,18 @@ async def request_booking(
         placed.offset,
     )
     return _booking_accepted(booking_id, RECEIVED, 202 if stored is None else 200)
+
+
+def _check_sections(layout: Layout, section: str | None, price: int | None) -> None:
+    """A section or price the layout does not have is 422, naming which."""
+    if (section is not None or price is not None) and not layout.sections_for(section, price):
+        path = "$.section" if section is not None and layout.section(section) is None else "$.price_cents"
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{path}: no section of the layout matches",
+            details={"path": path, "reason": "no section of the layout matches"},
+        )
 
 
 def _booking_accepted(booking_id: str, status: BookingStatus, code: int) -> Response:
@@ -398,3 +407,56 @@ async def openapi(call: Call) -> Response:
     from intake.openapi import openapi_document  # built from the operations table, which names this module
 
     return Response(openapi_document(), media_type="application/json")
+
+
+# ---------------------------------------------------------------- the waiting list
+def _waitlist_accepted(show_id: str, status: WaitlistStatus) -> Response:
+    return json_response(
+        WaitlistAccepted(show_id, status), status=202, headers={"Location": f"/v1/shows/{show_id}/waitlist/me"}
+    )
+
+
+async def join_waitlist(call: Call, *, principal: Principal, show_id: str, body: WaitlistBody) -> Response:
+    """Joining again while waiting changes nothing (the processor keeps the first place)."""
+    state = call.state
+    layout = await state.layout_of(show_id)
+    if layout is None:
+        raise ApiError(404, "not_found", "no such show")
+    _check_sections(layout, body.section_or_none, None)
+    now = _now()
+    await state.bus.send(
+        cmd.JoinWaitlist(
+            command_id=_command_id(),
+            show_id=show_id,
+            issued_at=now,
+            customer_id=principal.sub,
+            quantity=body.quantity,
+            section=body.section_or_none,
+            email=principal.email,
+            phone=principal.phone,
+        ),
+        call.trace,
+    )
+    await state.reads.record_waitlist_received(
+        WaitlistView(show_id, principal.sub, RECEIVED, body.quantity, now, section=body.section_or_none)
+    )
+    return _waitlist_accepted(show_id, RECEIVED)
+
+
+async def leave_waitlist(call: Call, *, principal: Principal, show_id: str) -> Response:
+    state = call.state
+    if await state.layout_of(show_id) is None:
+        raise ApiError(404, "not_found", "no such show")
+    await state.bus.send(
+        cmd.LeaveWaitlist(command_id=_command_id(), show_id=show_id, issued_at=_now(), customer_id=principal.sub),
+        call.trace,
+    )
+    entry = await state.reads.waitlist_entry(show_id, principal.sub)
+    return _waitlist_accepted(show_id, entry.status if entry is not None else RECEIVED)
+
+
+async def my_waitlist(call: Call, *, principal: Principal, show_id: str) -> Response:
+    entry = await call.state.reads.waitlist_entry(show_id, principal.sub)
+    if entry is None:
+        raise ApiError(404, "not_found", "not on this show's waiting list")
+    return json_response(entry)

@@ -28,6 +28,7 @@ _SUBJECTS = {
     ev.BookingActionRefused: "We could not {action} your booking ({refusal})",
     ev.BookingHoldExtended: "Hold extended: {seats} (confirm before {expires_at})",
 }
+_OFFER_SUBJECT = "From the waiting list, seats held for you: {seats} (confirm before {expires_at})"
 
 
 def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
@@ -37,7 +38,8 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = event.email
-    message["Subject"] = _SUBJECTS[type(event)].format(
+    offer = isinstance(event, ev.BookingPending) and event.waitlist_offer
+    message["Subject"] = (_OFFER_SUBJECT if offer else _SUBJECTS[type(event)]).format(
         seats=seats,
         expires_at=expires_at,
         reason=event.reason,
@@ -49,7 +51,8 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     message["X-Boxoffice-Event"] = event.type
     message["X-Boxoffice-Booking"] = event.booking_id
     message.set_content(
-        f"Booking {event.booking_id} for show {event.show_id} is now {event.status}.\n"
+        ("Seats were released and you were next on the waiting list.\n" if offer else "")
+        + f"Booking {event.booking_id} for show {event.show_id} is now {event.status}.\n"
         f"Seats: {seats}\n"
         + (
             f"Total: {format_money(event.total, event.currency)}\n"

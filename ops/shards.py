@@ -74,6 +74,8 @@ TABLES = (
             "fair_start_window_s",
             "fair_start_seed",
             "fair_start_drawn",
+            "waitlist_offer_seconds",
+            "waitlist_seq",
         ),
         "partition = $1",
         "show_id",
@@ -120,6 +122,12 @@ TABLES = (
         ("show_id", "booking_id", "customer_id", "issued_at", "command", "partition"),
         "partition = $1",
         "show_id, booking_id",
+    ),
+    Table(
+        "waitlist",
+        ("show_id", "customer_id", "seq", "quantity", "section", "email", "phone", "joined_at", "partition"),
+        "partition = $1",
+        "show_id, customer_id",
     ),
     Table("rejected_shows", ("show_id", "reason", "rejected_at", "partition"), "partition = $1", "show_id"),
     Table(

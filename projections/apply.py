@@ -22,8 +22,8 @@ import redis.asyncio as aioredis
 
 from projections.keys import Keys, changes_channel
 from schemas import events as ev
-from schemas.api import BookingView, SeatChange, ShowChange, ShowView
-from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER
+from schemas.api import BookingView, SeatChange, ShowChange, ShowView, WaitlistView
+from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER, DEFAULT_WAITLIST_OFFER_SECONDS
 from schemas.layout import Section
 from schemas.money import DEFAULT_CURRENCY
 from schemas.validation import format_time
@@ -31,8 +31,9 @@ from schemas.validation import format_time
 APPLIED, DUPLICATE, GAP = 1, 0, -1
 CHANGE_LOG_LENGTH = 1000  # versions kept for clients resuming
 
-# KEYS: show, held, booked, index, change log, then one booking key per event (a placeholder for show events)
-# ARGV[1]: JSON array of ScriptEvent (below: one typed struct, encoded as an array, so e[1]..e[8] are its fields)
+# KEYS: show, held, booked, index, change log, waiting list, then one document key per event: the booking's, or
+# the waiting customer's for a WaitlistChanged (a placeholder for show events)
+# ARGV[1]: JSON array of ScriptEvent (below: one typed struct, encoded as an array, so e[1]..e[10] are its fields)
 # ARGV[2]: "1" to append and publish the applied changes, ARGV[3]: the channel, ARGV[4]: change log length
 # The show's version and availability are written once per call, and its applied changes travel as one JSON
 # array: one change-log entry (id = the last version) and one message per call, not per event.
@@ -62,7 +63,9 @@ for i, e in ipairs(events) do
     else
       if v > 0 then
         local seats = e[7]
-        if kind == 'BookingPending' then
+        if kind == 'WaitlistChanged' then
+          if e[9] >= 0 then redis.call('ZADD', KEYS[6], e[9], e[10]) else redis.call('ZREM', KEYS[6], e[10]) end
+        elseif kind == 'BookingPending' then
           for _, seat in ipairs(seats) do redis.call('SADD', KEYS[2], seat) end
         elseif kind == 'BookingConfirmed' then
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SADD', KEYS[3], seat) end
@@ -71,7 +74,7 @@ for i, e in ipairs(events) do
         end
         available_now = available
       end
-      local booking = KEYS[5 + i]
+      local booking = KEYS[6 + i]
       local bv = tonumber(redis.call('HGET', booking, 'v') or '-2')
       if v > bv then redis.call('HSET', booking, 'doc', e[5], 'v', v) end
     end
@@ -102,7 +105,7 @@ _encoder = msgspec.json.Encoder()
 
 
 class ScriptEvent(msgspec.Struct, array_like=True, frozen=True):
-    """One event as APPLY_EVENTS reads it (`e[1]` … `e[8]` in the script, in this order)."""
+    """One event as APPLY_EVENTS reads it (`e[1]` … `e[10]` in the script, in this order)."""
 
     kind: str  # the event type
     show_version: int
@@ -112,6 +115,8 @@ class ScriptEvent(msgspec.Struct, array_like=True, frozen=True):
     index_member: str  # ShowCreated: the listing index member; else ""
     seats: list[str]  # booking events: the seats whose state the event changes
     change: str  # the change published to the live seat map (ShowChange), "" for none
+    waitlist_seq: int = -1  # WaitlistChanged: the place's seq while WAITING, -1 once not (or another event)
+    customer: str = ""  # WaitlistChanged: the customer whose place it is
 
 
 class ShowDoc(msgspec.Struct, frozen=True):
@@ -131,6 +136,7 @@ class ShowDoc(msgspec.Struct, frozen=True):
     sale_opens_at: datetime | None = None
     sale_closes_at: datetime | None = None
     fair_start_window_s: int = 0
+    waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
 
     def view(self, seats_available: int) -> ShowView:
         return ShowView(
@@ -148,6 +154,7 @@ class ShowDoc(msgspec.Struct, frozen=True):
             sale_opens_at=self.sale_opens_at,
             sale_closes_at=self.sale_closes_at,
             fair_start_window_s=self.fair_start_window_s,
+            waitlist_offer_seconds=self.waitlist_offer_seconds,
         )
 
     @classmethod
@@ -167,7 +174,22 @@ class ShowDoc(msgspec.Struct, frozen=True):
             sale_opens_at=show.sale_opens_at,
             sale_closes_at=show.sale_closes_at,
             fair_start_window_s=show.fair_start_window_s,
+            waitlist_offer_seconds=show.waitlist_offer_seconds,
         )
+
+
+def waitlist_view(event: ev.WaitlistChanged) -> WaitlistView:
+    return WaitlistView(
+        show_id=event.show_id,
+        customer_id=event.customer_id,
+        status=event.status,
+        quantity=event.quantity,
+        updated_at=event.updated_at,
+        section=event.section,
+        reason=event.reason,
+        booking_id=event.booking_id,
+        joined_at=event.joined_at,
+    )
 
 
 def booking_view(event: ev.BookingEvent) -> BookingView:
@@ -192,8 +214,9 @@ def index_member(starts_at: str, show_id: str) -> str:
     return f"{starts_at}|{show_id}"
 
 
-def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
-    """The script's view of an event, and the booking whose document it updates."""
+def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
+    """The script's view of an event, and the key of the document it updates (the booking's, the waiting
+    customer's, or a placeholder)."""
     if isinstance(event, ev.ShowCreated):
         starts_at = format_time(event.starts_at)
         doc = ShowDoc.of(event)
@@ -209,10 +232,27 @@ def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
                 seats=[],
                 change=_encoder.encode(change).decode(),
             ),
-            None,
+            keys.booking("-"),
         )
     if isinstance(event, ev.ShowRejected):
-        return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), None
+        return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), keys.booking("-")
+    if isinstance(event, ev.WaitlistChanged):
+        change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
+        return (
+            ScriptEvent(
+                kind=event.type,
+                show_version=event.show_version,
+                seats_available=event.seats_available,
+                show_doc="",
+                booking_doc=_encoder.encode(waitlist_view(event)).decode(),
+                index_member="",
+                seats=[],
+                change=_encoder.encode(change).decode(),
+                waitlist_seq=event.seq if event.status == ev.WAITING else -1,
+                customer=event.customer_id,
+            ),
+            keys.waitlist_entry(event.show_id, event.customer_id),
+        )
     available = event.seats_available or 0
     state = _SEAT_STATE.get(type(event))
     change = ShowChange(
@@ -229,7 +269,7 @@ def _item(event: ev.Event) -> tuple[ScriptEvent, str | None]:
             seats=event.seats,
             change=_encoder.encode(change).decode(),
         ),
-        event.booking_id,
+        keys.booking(event.booking_id),
     )
 
 
@@ -249,11 +289,11 @@ class EventApplier:
             by_show.setdefault(event.show_id, []).append(i)
         async with self._redis.pipeline(transaction=False) as pipe:
             for show_id, indexes in by_show.items():
-                items, booking_keys = [], []
+                items, doc_keys = [], []
                 for i in indexes:
-                    item, booking_id = _item(events[i])
+                    item, doc_key = _item(events[i], keys)
                     items.append(item)
-                    booking_keys.append(keys.booking(booking_id or "-"))
+                    doc_keys.append(doc_key)
                 await self._script(
                     keys=[
                         keys.show(show_id),
@@ -261,7 +301,8 @@ class EventApplier:
                         keys.booked(show_id),
                         keys.show_index(),
                         keys.changes(show_id),
-                        *booking_keys,
+                        keys.waitlist(show_id),
+                        *doc_keys,
                     ],
                     args=[_encoder.encode(items), self._publish, changes_channel(show_id), CHANGE_LOG_LENGTH],
                     client=pipe,

@@ -56,6 +56,14 @@ class Keys:
     def booking(self, booking_id: str) -> str:
         return f"{self.namespace}:booking:{booking_id}"
 
+    def waitlist(self, show_id: str) -> str:
+        """The show's waiting customers (a sorted set: member = customer, score = their place's seq)."""
+        return f"{self.namespace}:waitlist:{{{show_id}}}"
+
+    def waitlist_entry(self, show_id: str, customer_id: str) -> str:
+        """A customer's place on a show's waiting list (their WaitlistView)."""
+        return f"{self.namespace}:waitlist:{{{show_id}}}:{customer_id}"
+
     def show_index(self) -> str:
         return f"{self.namespace}:shows"
 

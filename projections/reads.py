@@ -13,8 +13,8 @@ from cachetools import LRUCache
 
 from projections.apply import ShowDoc
 from projections.keys import ACTIVE_NAMESPACE_KEY, DECIDED_KEY, DECIDED_RATE_KEY, Keys, active_namespace
-from schemas.api import BookingView, SeatMapView, ShowView
-from schemas.events import RECEIVED
+from schemas.api import BookingView, SeatMapView, ShowView, WaitlistView
+from schemas.events import RECEIVED, WAITING
 from schemas.validation import format_time
 
 # The RECEIVED document is written by the intake when the broker acked a request; v = -1 so that any
@@ -39,8 +39,24 @@ end
 return 0
 """
 
+# A join the intake accepted reads RECEIVED until it is decided: written when the customer has no place
+# (never had one, or left, was refused or offered before), never over a decided WAITING one. `v` is kept, so
+# the decision's event (a later version) replaces it.
+WRITE_WAITLIST_RECEIVED = """
+local doc = redis.call('HGET', KEYS[1], 'doc')
+if doc then
+  local status = cjson.decode(doc).status
+  if status == 'WAITING' or status == 'RECEIVED' then return 0 end
+  redis.call('HSET', KEYS[1], 'doc', ARGV[1])
+else
+  redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'v', -1)
+end
+return 1
+"""
+
 _show_doc = msgspec.json.Decoder(ShowDoc)
 _booking_doc = msgspec.json.Decoder(BookingView)
+_waitlist_doc = msgspec.json.Decoder(WaitlistView)
 _encoder = msgspec.json.Encoder()
 
 
@@ -70,6 +86,7 @@ class ReadModels:
         # show -> ((generation, version), rendered JSON of the seat map)
         self._rendered: LRUCache[str, tuple[tuple[str, int], bytes]] = LRUCache(maxsize=1000)
         self._write_received = redis.register_script(WRITE_RECEIVED)
+        self._write_waitlist_received = redis.register_script(WRITE_WAITLIST_RECEIVED)
         self._write_show_accepted = redis.register_script(WRITE_SHOW_ACCEPTED)
 
     async def live_keys(self) -> Keys:
@@ -226,6 +243,27 @@ class ReadModels:
         doc = ShowDoc.of(show)
         await self._write_show_accepted(
             keys=[keys.show(show.show_id)], args=[_encoder.encode(doc), show.seats_available]
+        )
+
+    async def waitlist_entry(self, show_id: str, customer_id: str) -> WaitlistView | None:
+        """A customer's place on a show's waiting list, with their position (1 = next) while waiting."""
+        keys = await self._current_keys()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(keys.waitlist_entry(show_id, customer_id), "doc")
+            pipe.zrank(keys.waitlist(show_id), customer_id)
+            pipe.zcard(keys.waitlist(show_id))
+            doc, rank, waiting = await pipe.execute()
+        if doc is None:
+            return None
+        entry = _waitlist_doc.decode(doc)
+        if entry.status != WAITING or rank is None:
+            return entry
+        return msgspec.structs.replace(entry, position=rank + 1, waiting=waiting)
+
+    async def record_waitlist_received(self, entry: WaitlistView) -> None:
+        keys = await self._current_keys()
+        await self._write_waitlist_received(
+            keys=[keys.waitlist_entry(entry.show_id, entry.customer_id)], args=[_encoder.encode(entry)]
         )
 
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:

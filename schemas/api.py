@@ -13,10 +13,11 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from schemas.commands import check_sale_window, check_seat_choice
-from schemas.events import BookingStatus, Refusal
+from schemas.events import BookingStatus, Refusal, WaitlistStatus
 from schemas.fields import (
     DEFAULT_MAX_HOLD_EXTENSIONS,
     DEFAULT_MAX_SEATS_PER_CUSTOMER,
+    DEFAULT_WAITLIST_OFFER_SECONDS,
     Count,
     CustomerId,
     Email,
@@ -32,6 +33,7 @@ from schemas.fields import (
     ShowVersion,
     Text200,
     Time,
+    WaitlistOfferSeconds,
     normalise_text,
     normalise_times,
 )
@@ -52,7 +54,8 @@ class CreateShowBody(msgspec.Struct, **_strict):
     (default: its creation) until `sale_closes_at` (default and latest: `starts_at`; the opening is before
     the close). With `sale_opens_at`, requests accepted within `fair_start_window_s` seconds of the opening
     (default 0: none) are decided together when that window ends, in a random order drawn per show, each
-    customer's first request before anyone's second."""
+    customer's first request before anyone's second. `waitlist_offer_seconds`: how long seats offered to
+    someone on the waiting list are held for them."""
 
     title: ShowText
     venue: ShowText
@@ -65,6 +68,7 @@ class CreateShowBody(msgspec.Struct, **_strict):
     sale_opens_at: Time | None = None
     sale_closes_at: Time | None = None
     fair_start_window_s: FairStartWindow = 0
+    waitlist_offer_seconds: WaitlistOfferSeconds = DEFAULT_WAITLIST_OFFER_SECONDS
 
     def __post_init__(self) -> None:
         normalise_text(self, "title", "venue")
@@ -124,6 +128,17 @@ class ExtendBody(msgspec.Struct, **_strict):
     """No fields; the body may be omitted."""
 
 
+class WaitlistBody(msgspec.Struct, **_strict):
+    """Wait for `quantity` seats (1..10), of `section` if given (a section of the layout, else 422)."""
+
+    quantity: Quantity
+    section: SectionName | UnsetType = UNSET
+
+    @property
+    def section_or_none(self) -> str | None:
+        return None if self.section is UNSET else self.section
+
+
 class DevTokenBody(msgspec.Struct, **_strict):
     """Development sign-in never grants admin (`boxoffice token --role admin` does, on the local stack)."""
 
@@ -151,6 +166,7 @@ class ShowView(msgspec.Struct, frozen=True):
     sale_opens_at: datetime | None = None
     sale_closes_at: datetime | None = None
     fair_start_window_s: int = 0
+    waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
 
 
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -220,6 +236,28 @@ class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
 class BookingList(msgspec.Struct, frozen=True, omit_defaults=True):
     bookings: list[BookingView]
     next_cursor: str | None = None
+
+
+class WaitlistView(msgspec.Struct, frozen=True, omit_defaults=True):
+    """My place on a show's waiting list. `position` (1 = next) and `waiting` (how many wait) while WAITING;
+    `booking_id` once OFFERED (the hold made for me: confirm it like any booking); `reason` when REFUSED."""
+
+    show_id: str
+    customer_id: str
+    status: WaitlistStatus
+    quantity: Count
+    updated_at: datetime
+    section: str | None = None
+    reason: str | None = None
+    booking_id: str | None = None
+    joined_at: datetime | None = None
+    position: Count | None = None
+    waiting: Count | None = None
+
+
+class WaitlistAccepted(msgspec.Struct, frozen=True):
+    show_id: str
+    status: WaitlistStatus
 
 
 class Accepted(msgspec.Struct, frozen=True):

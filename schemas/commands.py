@@ -15,6 +15,7 @@ import msgspec
 from schemas.fields import (
     DEFAULT_MAX_HOLD_EXTENSIONS,
     DEFAULT_MAX_SEATS_PER_CUSTOMER,
+    DEFAULT_WAITLIST_OFFER_SECONDS,
     BookingId,
     CommandId,
     CustomerId,
@@ -33,6 +34,7 @@ from schemas.fields import (
     ShowId,
     Text200,
     Time,
+    WaitlistOfferSeconds,
     normalise_times,
 )
 from schemas.layout import Layout, Sections, check_sections
@@ -72,6 +74,7 @@ class CreateShow(_Command, tag="CreateShow", frozen=True):
     sale_closes_at: Time | None = None
     fair_start_window_s: FairStartWindow = 0
     fair_start_seed: FairStartSeed | None = None
+    waitlist_offer_seconds: WaitlistOfferSeconds = DEFAULT_WAITLIST_OFFER_SECONDS
 
     def __post_init__(self) -> None:
         normalise_times(self, "issued_at", "starts_at", "sale_opens_at", "sale_closes_at")
@@ -156,7 +159,32 @@ class DrawFairStart(_Command, tag="DrawFairStart", frozen=True):
     the expiry worker; the first request after the window does the same)."""
 
 
-Command = CreateShow | RequestBooking | ConfirmBooking | CancelBooking | ExtendBooking | ExpireBooking | DrawFairStart
+class JoinWaitlist(_Command, tag="JoinWaitlist", frozen=True):
+    """Wait for `quantity` seats (of `section`, if given) of a show that has none free: released seats are
+    offered in join order as a hold."""
+
+    customer_id: CustomerId
+    quantity: Quantity
+    section: SectionName | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class LeaveWaitlist(_Command, tag="LeaveWaitlist", frozen=True):
+    customer_id: CustomerId
+
+
+Command = (
+    CreateShow
+    | RequestBooking
+    | ConfirmBooking
+    | CancelBooking
+    | ExtendBooking
+    | ExpireBooking
+    | DrawFairStart
+    | JoinWaitlist
+    | LeaveWaitlist
+)
 
 _decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)
 _encoder = msgspec.json.Encoder()

@@ -13,7 +13,13 @@ from typing import Any, Final, Literal
 
 import msgspec
 
-from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER, Count, ShowVersion
+from schemas.fields import (
+    DEFAULT_MAX_HOLD_EXTENSIONS,
+    DEFAULT_MAX_SEATS_PER_CUSTOMER,
+    DEFAULT_WAITLIST_OFFER_SECONDS,
+    Count,
+    ShowVersion,
+)
 from schemas.layout import Section
 from schemas.money import DEFAULT_CURRENCY
 from schemas.validation import decode
@@ -26,6 +32,13 @@ EXPIRED: Final = "EXPIRED"
 CANCELLED: Final = "CANCELLED"
 RECEIVED: Final = "RECEIVED"
 BookingStatus = Literal["RECEIVED", "PENDING", "REJECTED", "CONFIRMED", "EXPIRED", "CANCELLED"]
+# A place on a show's waiting list: WAITING (in line), then OFFERED (seats held for them: a PENDING booking),
+# LEFT (they left), or REFUSED (the join could not be taken, `reason` says why). RECEIVED: accepted, not decided.
+WAITING: Final = "WAITING"
+OFFERED: Final = "OFFERED"
+LEFT: Final = "LEFT"
+REFUSED: Final = "REFUSED"
+WaitlistStatus = Literal["RECEIVED", "WAITING", "OFFERED", "LEFT", "REFUSED"]
 Action = Literal["confirm", "cancel", "extend"]
 
 
@@ -66,6 +79,7 @@ class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     sale_opens_at: datetime | None = None
     sale_closes_at: datetime | None = None
     fair_start_window_s: int = 0
+    waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
 
 
 class ShowRejected(_Event, tag="ShowRejected", frozen=True):
@@ -95,6 +109,8 @@ class _BookingEvent(_Event, kw_only=True, frozen=True):
     # or an event written before totals existed.
     total: Count | None = None
     currency: str | None = None
+    # A hold made for someone on the waiting list when seats were released (their offer), not by a request.
+    waitlist_offer: bool = False
 
 
 class BookingPending(_BookingEvent, tag="BookingPending", frozen=True):
@@ -134,7 +150,27 @@ BookingEvent = (
     | BookingActionRefused
     | BookingHoldExtended
 )
-Event = ShowCreated | ShowRejected | BookingEvent
+
+
+class WaitlistChanged(_Event, tag="WaitlistChanged", frozen=True, kw_only=True):
+    """A customer's place on the show's waiting list: joined (WAITING, `seq` orders the line), left, refused
+    (`reason`), or OFFERED: seats held for them as booking `booking_id` (its BookingPending follows)."""
+
+    customer_id: str
+    status: WaitlistStatus
+    quantity: Count
+    section: str | None = None
+    seq: int
+    reason: str | None = None
+    booking_id: str | None = None
+    joined_at: datetime | None = None
+    updated_at: datetime
+    seats_available: Count
+    email: str | None = None
+    phone: str | None = None
+
+
+Event = ShowCreated | ShowRejected | BookingEvent | WaitlistChanged
 
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _encoder = msgspec.json.Encoder()

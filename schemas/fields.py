@@ -76,6 +76,9 @@ MaxHoldExtensions = Annotated[int, Meta(ge=0, le=10)]
 # Per show: requests accepted within this many seconds of the sale's opening are decided in a drawn order
 # among themselves (0: first come, first served from the opening).
 FairStartWindow = Annotated[int, Meta(ge=0, le=300)]
+# Per show: how long seats offered to someone on the waiting list are held for them.
+DEFAULT_WAITLIST_OFFER_SECONDS = 300
+WaitlistOfferSeconds = Annotated[int, Meta(ge=10, le=86_400)]
 # The per-show secret the draw's order derives from (hex, chosen by the intake when it accepts the show).
 FairStartSeed = Annotated[str, anchored("[0-9a-f]{16,64}")]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]

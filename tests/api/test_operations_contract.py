@@ -26,7 +26,7 @@ from intake.operations import OPERATIONS
 from intake.state import IntakeState
 from intake.tokens import mint
 from runtime.settings import Settings
-from schemas.api import BookingView, ErrorBody, ShowView
+from schemas.api import BookingView, ErrorBody, ShowView, WaitlistView
 from schemas.layout import Section
 from tests.support.fakes import FakeRateLimiter, fake_state
 from tests.support.keys import key_env, session_signer
@@ -50,6 +50,7 @@ BODIES: dict[str, Any] = {
     "confirm_booking": {"payment_reference": "p-1"},
     "cancel_booking": {},
     "extend_booking": {},
+    "join_waitlist": {"quantity": 2},
     "dev_token": {"sub": "dora"},
 }
 # A valid and a bad value per parameter name (a bad path id names nothing: 404; others: 422).
@@ -126,6 +127,7 @@ def _state(probe: Probe) -> tuple[Settings, IntakeState]:
     state = fake_state(settings)
     state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)
     state.reads.bookings["bk_alice"] = BookingView("bk_alice", SHOW, "alice", "PENDING", ["A-1-1"], None, T0, T0, T0)
+    state.reads.waitlist[(SHOW, "alice")] = WaitlistView(SHOW, "alice", "WAITING", 2, T0, position=1, waiting=1)
     if probe.limiter_refuses:
         state.limiter = FakeRateLimiter(1, 0)
     if probe.stores_down:

@@ -82,3 +82,57 @@ async def test_duplicates_skipped_gaps_refused(redis):
     finally:
         async for key in redis.scan_iter(match=keys.pattern()):
             await redis.unlink(key)
+
+
+def _place(show_id: str, version: int, customer: str, status: str, seq: int, booking_id: str | None = None):
+    return event_from_dict(
+        {
+            "type": "WaitlistChanged",
+            "event_id": f"{show_id}/{version}",
+            "show_id": show_id,
+            "show_version": version,
+            "occurred_at": "2026-01-01T00:00:00.000Z",
+            "customer_id": customer,
+            "status": status,
+            "quantity": 2,
+            "seq": seq,
+            "booking_id": booking_id,
+            "joined_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z",
+            "seats_available": 0,
+        }
+    )
+
+
+async def test_the_waiting_list_s_places_and_positions(redis):
+    """Joins, a leave and an offer, applied once each: each customer's place reads with its position in line,
+    a join the intake wrote as RECEIVED is replaced by its decision and never written over a WAITING one."""
+    from projections.reads import ReadModels
+    from schemas.api import WaitlistView
+
+    keys = Keys(f"test:{secrets.token_hex(4)}")
+    applier = EventApplier(redis)
+    reads = ReadModels(redis, keys.namespace)
+    show = f"s-{secrets.token_hex(3)}"
+    t0 = _created(show).created_at
+    try:
+        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0))
+        assert (await reads.waitlist_entry(show, "ann")).status == "RECEIVED"
+        joins = [_place(show, 2 + n, name, "WAITING", n) for n, name in enumerate(("ann", "bob", "cat"))]
+        assert await applier.apply([_created(show), *joins, joins[1]], keys) == [APPLIED] * 4 + [DUPLICATE]
+        ann = await reads.waitlist_entry(show, "ann")
+        assert (ann.status, ann.position, ann.waiting) == ("WAITING", 1, 3)
+        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0))  # joining again
+        assert (await reads.waitlist_entry(show, "ann")).status == "WAITING"
+        left = _place(show, 5, "ann", "LEFT", 0)
+        offered = _place(show, 6, "bob", "OFFERED", 1, booking_id="bk_offer")
+        assert await applier.apply([left, offered], keys) == [APPLIED, APPLIED]
+        assert (await reads.waitlist_entry(show, "ann")).position is None
+        bob, cat = await reads.waitlist_entry(show, "bob"), await reads.waitlist_entry(show, "cat")
+        assert (bob.status, bob.booking_id, bob.position) == ("OFFERED", "bk_offer", None)
+        assert (cat.status, cat.position, cat.waiting) == ("WAITING", 1, 1)
+        assert await reads.waitlist_entry(show, "nobody") is None
+        assert await redis.hget(keys.show(show), "version") == b"6"
+    finally:
+        async for key in redis.scan_iter(match=keys.pattern()):
+            await redis.unlink(key)

@@ -19,7 +19,7 @@ from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
 from projections.reads import ShowLookup
 from runtime.settings import Settings
-from schemas.api import BookingView, SeatMapView, ShowView
+from schemas.api import BookingView, SeatMapView, ShowView, WaitlistView
 from schemas.commands import Command, checked_encoding, decode_command
 
 
@@ -87,6 +87,16 @@ class FakeReads:
 
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:
         self.bookings.setdefault(booking.booking_id, booking)
+
+    waitlist: dict[tuple[str, str], WaitlistView] = field(default_factory=dict)  # (show, customer) -> place
+
+    async def waitlist_entry(self, show_id: str, customer_id: str) -> WaitlistView | None:
+        return self.waitlist.get((show_id, customer_id))
+
+    async def record_waitlist_received(self, entry: WaitlistView) -> None:
+        key = (entry.show_id, entry.customer_id)
+        if key not in self.waitlist or self.waitlist[key].status not in ("WAITING", "RECEIVED"):
+            self.waitlist[key] = entry
 
     async def ping(self) -> bool:
         return True

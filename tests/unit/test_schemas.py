@@ -247,6 +247,7 @@ def test_the_show_s_fields_are_one_shape_everywhere_they_travel():
         "sale_opens_at",
         "sale_closes_at",
         "fair_start_window_s",
+        "waitlist_offer_seconds",
     }
     for carrier in (ShowView, ShowCreated, ShowDoc):
         assert details <= set(carrier.__struct_fields__), carrier
