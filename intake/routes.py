@@ -105,6 +105,7 @@ async def create_show(
             fair_start_window_s=body.fair_start_window_s,
             # The draw's secret, one per show and never shown: nobody can pick a key that wins it.
             fair_start_seed=secrets.token_hex(16) if body.fair_start_window_s else None,
+            waitlist_offer_seconds=body.waitlist_offer_seconds,
         ),
         call.trace,
     )
@@ -125,6 +126,7 @@ async def create_show(
             sale_opens_at=body.sale_opens_at or accepted_at,
             sale_closes_at=body.sale_closes_at or body.starts_at,
             fair_start_window_s=body.fair_start_window_s,
+            waitlist_offer_seconds=body.waitlist_offer_seconds,
         )
     )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})

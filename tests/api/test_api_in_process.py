@@ -561,3 +561,33 @@ async def test_a_booking_shows_its_total_once_it_has_seats_and_not_while_receive
     r = await client.post(f"/v1/shows/{SHOW}/bookings", json={"quantity": 1}, headers=booking_headers("money"))
     received = (await client.get(r.headers["Location"], headers=auth())).json()
     assert received["status"] == "RECEIVED" and "total" not in received and "currency" not in received
+
+
+async def test_every_field_of_a_show_body_travels_in_its_command_and_reads_at_once(client, app_state):
+    """Each field the admin sets reaches the processor (the command) and the show read before it is decided."""
+    from schemas.api import CreateShowBody
+
+    body = {
+        "title": "Every field",
+        "venue": "Hall",
+        "starts_at": "2099-03-01T20:00:00Z",
+        "sections": [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 700}],
+        "hold_seconds": 90,
+        "max_seats_per_customer": 4,
+        "max_hold_extensions": 1,
+        "currency": "GBP",
+        "sale_opens_at": "2099-02-01T10:00:00Z",
+        "sale_closes_at": "2099-03-01T18:00:00Z",
+        "fair_start_window_s": 30,
+        "waitlist_offer_seconds": 45,
+    }
+    assert set(body) == set(CreateShowBody.__struct_fields__)  # a new field must be added here
+    r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))
+    assert r.status_code == 202, r.text
+    (command,) = app_state[1].bus.sent
+    shown = app_state[1].reads.shows[r.json()["show_id"]]
+    decoded = msgspec.json.decode(msgspec.json.encode(body), type=CreateShowBody)
+    for name in CreateShowBody.__struct_fields__:
+        assert getattr(command, name) == getattr(decoded, name), name
+        assert getattr(shown, name) == getattr(decoded, name), name
+    assert command.fair_start_seed is not None and len(command.fair_start_seed) == 32

@@ -121,6 +121,21 @@ async def test_a_show_s_sale_defaults_to_no_window_and_its_fair_start_entries_ar
         await empty_db.execute(insert, "no-such-show")
 
 
+async def test_a_waiting_place_is_one_per_customer_and_show_in_a_line_without_ties(empty_db):
+    await migrate(empty_db)
+    await _show(empty_db, "s1")
+    assert await empty_db.fetchval("SELECT waitlist_offer_seconds FROM shows WHERE show_id = 's1'") == 300
+    insert = """INSERT INTO waitlist (show_id, customer_id, seq, quantity, joined_at, partition)
+                VALUES ('s1', $1, $2, $3, now(), 0)"""
+    await empty_db.execute(insert, "ann", 0, 2)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await empty_db.execute(insert, "ann", 1, 2)  # one place per customer
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await empty_db.execute(insert, "bob", 0, 2)  # one customer per place
+    with pytest.raises(asyncpg.CheckViolationError):
+        await empty_db.execute(insert, "cat", 2, 11)
+
+
 async def test_request_id_is_unique(empty_db):
     await migrate(empty_db)
     await _show(empty_db, "s1")
