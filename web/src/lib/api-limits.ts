@@ -93,6 +93,11 @@ export const schemaLimits = {
       "minimum": 0,
       "maximum": 300,
       "default": 0
+    },
+    "waitlist_offer_seconds": {
+      "minimum": 10,
+      "maximum": 86400,
+      "default": 300
     }
   },
   "Section": {
@@ -140,6 +145,9 @@ export const schemaLimits = {
     },
     "fair_start_window_s": {
       "default": 0
+    },
+    "waitlist_offer_seconds": {
+      "default": 300
     }
   },
   "SeatMapView": {
@@ -241,6 +249,40 @@ export const schemaLimits = {
       "minLength": 1,
       "maxLength": 200,
       "pattern": "^(?:[^\\x00-\\x1f\\x7f-\\x9f]*)$"
+    }
+  },
+  "WaitlistBody": {
+    "quantity": {
+      "minimum": 1,
+      "maximum": 10
+    },
+    "section": {
+      "pattern": "^(?:[A-Za-z0-9]{1,8})$"
+    }
+  },
+  "WaitlistAccepted": {
+    "status": {
+      "enum": [
+        "LEFT",
+        "OFFERED",
+        "RECEIVED",
+        "REFUSED",
+        "WAITING"
+      ]
+    }
+  },
+  "WaitlistView": {
+    "status": {
+      "enum": [
+        "LEFT",
+        "OFFERED",
+        "RECEIVED",
+        "REFUSED",
+        "WAITING"
+      ]
+    },
+    "quantity": {
+      "minimum": 0
     }
   },
   "DevTokenBody": {

@@ -250,6 +250,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shows/{show_id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * join the show's waiting list for a number of seats; decided asynchronously
+         * @description Taken only while the seats asked for are not free (else `REFUSED` `seats_available`: book them), within the sale (`sale_not_open`, `sale_closed`) and the customer's limit (`customer_limit`). Seats released later (an expiry, a cancellation) are offered in join order: each waiting customer whose request the free seats can meet gets them held as a PENDING booking for the show's `waitlist_offer_seconds` (`OFFERED`, with `booking_id`, and an email); one that cannot be met keeps its place. An offer not confirmed in time expires, and its seats go to the next. Joining again while waiting keeps the first place.
+         */
+        post: operations["join_waitlist"];
+        /** leave the show's waiting list; decided asynchronously */
+        delete: operations["leave_waitlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shows/{show_id}/waitlist/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** my place on the show's waiting list */
+        get: operations["my_waitlist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/bookings": {
         parameters: {
             query?: never;
@@ -325,7 +363,8 @@ export interface components {
          *         (default: its creation) until `sale_closes_at` (default and latest: `starts_at`; the opening is before
          *         the close). With `sale_opens_at`, requests accepted within `fair_start_window_s` seconds of the opening
          *         (default 0: none) are decided together when that window ends, in a random order drawn per show, each
-         *         customer's first request before anyone's second.
+         *         customer's first request before anyone's second. `waitlist_offer_seconds`: how long seats offered to
+         *         someone on the waiting list are held for them.
          */
         CreateShowBody: {
             /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
@@ -352,6 +391,8 @@ export interface components {
             sale_closes_at?: string | null;
             /** @default 0 */
             fair_start_window_s?: number;
+            /** @default 300 */
+            waitlist_offer_seconds?: number;
         };
         /** Section */
         Section: {
@@ -403,6 +444,8 @@ export interface components {
             sale_closes_at?: string | null;
             /** @default 0 */
             fair_start_window_s?: number;
+            /** @default 300 */
+            waitlist_offer_seconds?: number;
         };
         /**
          * SeatMapView
@@ -511,6 +554,45 @@ export interface components {
          * @description No fields; the body may be omitted.
          */
         ExtendBody: Record<string, never>;
+        /**
+         * WaitlistBody
+         * @description Wait for `quantity` seats (1..10), of `section` if given (a section of the layout, else 422).
+         */
+        WaitlistBody: {
+            quantity: number;
+            section?: string;
+        };
+        /** WaitlistAccepted */
+        WaitlistAccepted: {
+            show_id: string;
+            /** @enum {unknown} */
+            status: "LEFT" | "OFFERED" | "RECEIVED" | "REFUSED" | "WAITING";
+        };
+        /**
+         * WaitlistView
+         * @description My place on a show's waiting list. `position` (1 = next) and `waiting` (how many wait) while WAITING;
+         *         `booking_id` once OFFERED (the hold made for me: confirm it like any booking); `reason` when REFUSED.
+         */
+        WaitlistView: {
+            show_id: string;
+            customer_id: string;
+            /** @enum {unknown} */
+            status: "LEFT" | "OFFERED" | "RECEIVED" | "REFUSED" | "WAITING";
+            quantity: number;
+            updated_at: string;
+            /** @default null */
+            section?: string | null;
+            /** @default null */
+            reason?: string | null;
+            /** @default null */
+            booking_id?: string | null;
+            /** @default null */
+            joined_at?: string | null;
+            /** @default null */
+            position?: number | null;
+            /** @default null */
+            waiting?: number | null;
+        };
         /** BookingList */
         BookingList: {
             bookings: components["schemas"]["BookingView"][];
@@ -1620,6 +1702,261 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    join_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistBody"];
+            };
+        };
+        responses: {
+            /** @description accepted; `GET /v1/shows/{show_id}/waitlist/me` follows the place */
+            202: {
+                headers: {
+                    /** @description where to read it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistAccepted"];
+                };
+            };
+            /** @description malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body over 16 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body breaks a rule of the contract (details name the path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    leave_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description accepted; the place becomes `LEFT` (an offer already made stays a booking) */
+            202: {
+                headers: {
+                    /** @description where to read it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistAccepted"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the place: `position` (1 = next) and `waiting` while WAITING */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistView"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
                     [name: string]: unknown;
                 };
                 content: {

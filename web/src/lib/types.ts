@@ -22,6 +22,9 @@ export type ShowsPage = Schemas['ShowList'];
 export type BookingsPage = Schemas['BookingList'];
 export type DevTokenRequest = Schemas['DevTokenBody'];
 export type DevTokenResponse = Schemas['DevToken'];
+/** My place on a show's waiting list (GET /v1/shows/{id}/waitlist/me). */
+export type WaitlistPlace = Schemas['WaitlistView'];
+export type WaitlistRequest = Schemas['WaitlistBody'];
 
 /** Data of the seat stream's `change` event (`id:` is the version). */
 export type SeatChangeEvent = Schemas['ShowChange'];

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { usePageTitle } from '../../components/PageTitle';
 import { ApiError } from '../../lib/api-client';
@@ -19,6 +19,7 @@ import {
   useSalePhase,
   useShow,
 } from '../../features/shows';
+import { WaitlistPanel } from '../../features/waitlist';
 
 /** /shows/:showId[?booking=bk_...]: the show, its live seat map, and booking (the booking id is in the URL). */
 export function ShowPage() {
@@ -60,6 +61,16 @@ function ShowView({ show }: { show: Show }) {
   const selection = useSeatSelection(live.map, live.revision, mine);
   const { clear } = selection;
   const sale = useSalePhase(show);
+  // Nothing free: sold out, or every remaining seat held by someone (those may come back), as the map says.
+  const nothingFree = live.map.version >= 1 && live.map.available === 0;
+  const held = useMemo(() => (nothingFree ? live.map.countHeld() : 0), [nothingFree, live.map, live.revision]);
+  const blocked =
+    bookingBlocked(sale) ??
+    (nothingFree
+      ? held > 0
+        ? `Every remaining seat is held by someone (${held} held); held seats that are not confirmed in time are released to the waiting list.`
+        : 'Sold out: every seat is booked. Join the waiting list to be offered seats that are released.'
+      : null);
   // Version 0: the show's creation is accepted, not yet decided. Re-read the show meanwhile, so that a
   // refused creation (404 with its reason) replaces this page; version 1 arrives on the stream.
   const provisional = live.map.version === 0;
@@ -131,9 +142,17 @@ function ShowView({ show }: { show: Show }) {
               selected={selection.selected}
               sections={show.sections}
               currency={currencyOf(show)}
-              blocked={bookingBlocked(sale)}
+              blocked={blocked}
               onClearSelection={selection.clear}
               onBooked={onBooked}
+            />
+          )}
+          {session && (
+            <WaitlistPanel
+              showId={show.show_id}
+              sections={show.sections}
+              offerToJoin={nothingFree && !bookingId && (sale.kind === 'open' || sale.kind === 'fair-start')}
+              onOffer={onBooked}
             />
           )}
         </aside>

@@ -67,6 +67,13 @@ export class SeatMap {
     return this.availableCount;
   }
 
+  /** Seats held (not yet booked): a scan, for the rare moment nothing is free (sold out, or only held). */
+  countHeld(): number {
+    let held = 0;
+    for (let i = 0; i < this.states.length; i++) if (this.states[i] === HELD) held++;
+    return held;
+  }
+
   /** The dense index of a seat id, or -1 when the id is not part of this layout. */
   indexOf(seatId: string): number {
     const first = seatId.indexOf('-');
