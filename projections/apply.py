@@ -31,7 +31,7 @@ from schemas.validation import format_time
 APPLIED, DUPLICATE, GAP = 1, 0, -1
 CHANGE_LOG_LENGTH = 1000  # versions kept for clients resuming
 
-# KEYS: show, held, booked, index, change log, waiting list, then one document key per event: the booking's, or
+# KEYS: show, held, booked, index, change log, waiting list, holds, then one document key per event: the booking's, or
 # the waiting customer's for a WaitlistChanged (a placeholder for show events)
 # ARGV[1]: JSON array of ScriptEvent (below: one typed struct, encoded as an array, so e[1]..e[10] are its fields)
 # ARGV[2]: "1" to append and publish the applied changes, ARGV[3]: the channel, ARGV[4]: change log length
@@ -65,7 +65,10 @@ for i, e in ipairs(events) do
         local seats = e[7]
         if kind == 'WaitlistChanged' then
           if e[9] >= 0 then redis.call('ZADD', KEYS[6], e[9], e[10]) else redis.call('ZREM', KEYS[6], e[10]) end
-        elseif kind == 'BookingPending' then
+        elseif e[10] ~= '' then  -- a booking's hold begins, moves (score: its end) or ends (-1)
+          if e[9] >= 0 then redis.call('ZADD', KEYS[7], e[9], e[10]) else redis.call('ZREM', KEYS[7], e[10]) end
+        end
+        if kind == 'BookingPending' then
           for _, seat in ipairs(seats) do redis.call('SADD', KEYS[2], seat) end
         elseif kind == 'BookingConfirmed' then
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SADD', KEYS[3], seat) end
@@ -74,7 +77,7 @@ for i, e in ipairs(events) do
         end
         available_now = available
       end
-      local booking = KEYS[6 + i]
+      local booking = KEYS[7 + i]
       local bv = tonumber(redis.call('HGET', booking, 'v') or '-2')
       if v > bv then redis.call('HSET', booking, 'doc', e[5], 'v', v) end
     end
@@ -115,8 +118,11 @@ class ScriptEvent(msgspec.Struct, array_like=True, frozen=True):
     index_member: str  # ShowCreated: the listing index member; else ""
     seats: list[str]  # booking events: the seats whose state the event changes
     change: str  # the change published to the live seat map (ShowChange), "" for none
-    waitlist_seq: int = -1  # WaitlistChanged: the place's seq while WAITING, -1 once not (or another event)
-    customer: str = ""  # WaitlistChanged: the customer whose place it is
+    # A sorted-set entry the event sets (score >= 0) or removes (-1): WaitlistChanged, the waiting customer
+    # (score: the place's seq while WAITING); a booking event that starts, moves or ends a hold, the booking
+    # (score: when the hold ends, epoch ms). "": none (a rejection, a refused action, a show event).
+    score: int = -1
+    member: str = ""
 
 
 class ShowDoc(msgspec.Struct, frozen=True):
@@ -138,7 +144,7 @@ class ShowDoc(msgspec.Struct, frozen=True):
     fair_start_window_s: int = 0
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
 
-    def view(self, seats_available: int) -> ShowView:
+    def view(self, seats_available: int, seats_held: int = 0, next_hold_ends_at: datetime | None = None) -> ShowView:
         return ShowView(
             show_id=self.show_id,
             title=self.title,
@@ -155,6 +161,8 @@ class ShowDoc(msgspec.Struct, frozen=True):
             sale_closes_at=self.sale_closes_at,
             fair_start_window_s=self.fair_start_window_s,
             waitlist_offer_seconds=self.waitlist_offer_seconds,
+            seats_held=seats_held,
+            next_hold_ends_at=next_hold_ends_at,
         )
 
     @classmethod
@@ -248,8 +256,8 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
                 index_member="",
                 seats=[],
                 change=_encoder.encode(change).decode(),
-                waitlist_seq=event.seq if event.status == ev.WAITING else -1,
-                customer=event.customer_id,
+                score=event.seq if event.status == ev.WAITING else -1,
+                member=event.customer_id,
             ),
             keys.waitlist_entry(event.show_id, event.customer_id),
         )
@@ -268,9 +276,27 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
             index_member="",
             seats=event.seats,
             change=_encoder.encode(change).decode(),
+            score=_hold_end(event),
+            member=event.booking_id if type(event) in _HOLDS else "",
         ),
         keys.booking(event.booking_id),
     )
+
+
+# Booking events that start or move a hold (its end is the score) or end one; the others leave it as it is.
+_HOLDS = {
+    ev.BookingPending,
+    ev.BookingHoldExtended,
+    ev.BookingConfirmed,
+    ev.BookingExpired,
+    ev.BookingCancelled,
+}
+
+
+def _hold_end(event: ev.BookingEvent) -> int:
+    if isinstance(event, ev.BookingPending | ev.BookingHoldExtended) and event.expires_at is not None:
+        return int(event.expires_at.timestamp() * 1000)
+    return -1
 
 
 class EventApplier:
@@ -302,6 +328,7 @@ class EventApplier:
                         keys.show_index(),
                         keys.changes(show_id),
                         keys.waitlist(show_id),
+                        keys.holds(show_id),
                         *doc_keys,
                     ],
                     args=[_encoder.encode(items), self._publish, changes_channel(show_id), CHANGE_LOG_LENGTH],

@@ -56,6 +56,10 @@ class Keys:
     def booking(self, booking_id: str) -> str:
         return f"{self.namespace}:booking:{booking_id}"
 
+    def holds(self, show_id: str) -> str:
+        """The show's PENDING holds (a sorted set: member = booking, score = when it ends, epoch ms)."""
+        return f"{self.namespace}:holds:{{{show_id}}}"
+
     def waitlist(self, show_id: str) -> str:
         """The show's waiting customers (a sorted set: member = customer, score = their place's seq)."""
         return f"{self.namespace}:waitlist:{{{show_id}}}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
 import redis.asyncio as aioredis
@@ -60,8 +60,15 @@ _waitlist_doc = msgspec.json.Decoder(WaitlistView)
 _encoder = msgspec.json.Encoder()
 
 
-def _show(doc: bytes, available: bytes) -> ShowView:
-    return _show_doc.decode(doc).view(int(available))
+def _show(doc: bytes, available: bytes, held: int = 0, first_hold: list | None = None) -> ShowView:
+    return _show_doc.decode(doc).view(int(available), held, _hold_end(first_hold))
+
+
+def _hold_end(first_hold: list | None) -> datetime | None:
+    """When the first hold ends, from ZRANGE … 0 0 WITHSCORES of the show's holds (epoch ms)."""
+    if not first_hold:
+        return None
+    return datetime.fromtimestamp(first_hold[0][1] / 1000, UTC)
 
 
 class ShowLookup(msgspec.Struct, frozen=True):
@@ -109,12 +116,14 @@ class ReadModels:
 
     async def lookup_show(self, show_id: str) -> ShowLookup:
         keys = await self._current_keys()
-        doc, available, rejected, version = await self.redis.hmget(
-            keys.show(show_id), "doc", "available", "rejected", "version"
-        )
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hmget(keys.show(show_id), "doc", "available", "rejected", "version")
+            pipe.scard(keys.held(show_id))
+            pipe.zrange(keys.holds(show_id), 0, 0, withscores=True)
+            (doc, available, rejected, version), held, first_hold = await pipe.execute()
         if doc is None:
             return ShowLookup(None, rejected.decode() if rejected else None)
-        return ShowLookup(_show(doc, available), version=int(version or 0))
+        return ShowLookup(_show(doc, available, held, first_hold), version=int(version or 0))
 
     async def seat_map(self, show_id: str) -> SeatMapView | None:
         keys = await self._current_keys()
@@ -122,7 +131,8 @@ class ReadModels:
             pipe.hmget(keys.show(show_id), "doc", "available", "version")
             pipe.smembers(keys.held(show_id))
             pipe.smembers(keys.booked(show_id))
-            (doc, available, version), held, booked = await pipe.execute()
+            pipe.zrange(keys.holds(show_id), 0, 0, withscores=True)
+            (doc, available, version), held, booked, first_hold = await pipe.execute()
         if doc is None:
             return None
         return SeatMapView(
@@ -132,6 +142,7 @@ class ReadModels:
             seats_available=int(available),
             held=sorted(s.decode() for s in held),
             booked=sorted(s.decode() for s in booked),
+            next_hold_ends_at=_hold_end(first_hold),
         )
 
     async def seat_map_json(self, show_id: str) -> bytes | None:
@@ -179,10 +190,14 @@ class ReadModels:
         if members:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for member in members:
-                    pipe.hmget(keys.show(member.decode().rsplit("|", 1)[1]), "doc", "available")
-                for doc, available in await pipe.execute():
+                    show_id = member.decode().rsplit("|", 1)[1]
+                    pipe.hmget(keys.show(show_id), "doc", "available")
+                    pipe.scard(keys.held(show_id))
+                    pipe.zrange(keys.holds(show_id), 0, 0, withscores=True)
+                replies = await pipe.execute()
+                for (doc, available), held, first_hold in zip(replies[::3], replies[1::3], replies[2::3], strict=True):
                     if doc is not None:
-                        shows.append(_show(doc, available))
+                        shows.append(_show(doc, available, held, first_hold))
         next_cursor = _encode_cursor(members[-1].decode()) if more else None
         return shows, next_cursor
 

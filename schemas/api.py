@@ -167,6 +167,10 @@ class ShowView(msgspec.Struct, frozen=True):
     sale_closes_at: datetime | None = None
     fair_start_window_s: int = 0
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
+    # Of the seats not available, how many are held (PENDING: they may come back), and when the first of
+    # those holds ends (null when none is held). Sold out: seats_available 0 and seats_held 0.
+    seats_held: Count = 0
+    next_hold_ends_at: datetime | None = None
 
 
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -188,6 +192,8 @@ class SeatMapView(msgspec.Struct, frozen=True):
     seats_available: Count
     held: list[str]
     booked: list[str]
+    # When the first hold ends (it may be confirmed before); null when no seat is held.
+    next_hold_ends_at: datetime | None = None
 
 
 class SeatChange(msgspec.Struct, frozen=True):

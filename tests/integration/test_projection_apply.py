@@ -136,3 +136,47 @@ async def test_the_waiting_list_s_places_and_positions(redis):
     finally:
         async for key in redis.scan_iter(match=keys.pattern()):
             await redis.unlink(key)
+
+
+async def test_the_show_says_how_many_seats_are_held_and_when_the_first_hold_ends(redis):
+    """Sold out and all held read differently: holds are kept by their end, a confirm or an expiry ends one,
+    an extension moves it, a refused action leaves it."""
+    from datetime import datetime
+
+    from projections.reads import ReadModels
+
+    keys = Keys(f"test:{secrets.token_hex(4)}")
+    applier = EventApplier(redis)
+    reads = ReadModels(redis, keys.namespace)
+    show = f"s-{secrets.token_hex(3)}"
+
+    def booking(version: int, kind: str, status: str, booking_id: str, seats: list[str], available: int, ends=None):
+        event = _booking(show, version, kind, status, seats, available)
+        return msgspec.structs.replace(
+            event, booking_id=booking_id, expires_at=datetime.fromisoformat(ends) if ends else None
+        )
+
+    first = booking(2, "BookingPending", "PENDING", "b1", ["A-1-1", "A-1-2"], 2, "2027-01-01T10:05:00+00:00")
+    second = booking(3, "BookingPending", "PENDING", "b2", ["A-1-3", "A-1-4"], 0, "2027-01-01T10:02:00+00:00")
+    try:
+        await applier.apply([_created(show), first, second], keys)
+        found = (await reads.lookup_show(show)).show
+        assert (found.seats_available, found.seats_held) == (0, 4)
+        assert found.next_hold_ends_at == datetime.fromisoformat("2027-01-01T10:02:00+00:00")
+        assert (await reads.seat_map(show)).next_hold_ends_at == found.next_hold_ends_at
+        refused = booking(4, "BookingActionRefused", "PENDING", "b2", ["A-1-3", "A-1-4"], 0)
+        extended = booking(
+            5, "BookingHoldExtended", "PENDING", "b2", ["A-1-3", "A-1-4"], 0, "2027-01-01T10:09:00+00:00"
+        )
+        await applier.apply([refused, extended], keys)
+        assert (await reads.lookup_show(show)).show.next_hold_ends_at == datetime.fromisoformat(
+            "2027-01-01T10:05:00+00:00"
+        )
+        confirmed = booking(6, "BookingConfirmed", "CONFIRMED", "b1", ["A-1-1", "A-1-2"], 0)
+        confirmed2 = booking(7, "BookingConfirmed", "CONFIRMED", "b2", ["A-1-3", "A-1-4"], 0)
+        await applier.apply([confirmed, confirmed2], keys)
+        (listed,), _ = await reads.list_shows(10, None)
+        assert (listed.seats_available, listed.seats_held, listed.next_hold_ends_at) == (0, 0, None)  # sold out
+    finally:
+        async for key in redis.scan_iter(match=keys.pattern()):
+            await redis.unlink(key)

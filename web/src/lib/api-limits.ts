@@ -148,6 +148,10 @@ export const schemaLimits = {
     },
     "waitlist_offer_seconds": {
       "default": 300
+    },
+    "seats_held": {
+      "minimum": 0,
+      "default": 0
     }
   },
   "SeatMapView": {

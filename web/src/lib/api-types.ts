@@ -446,6 +446,10 @@ export interface components {
             fair_start_window_s?: number;
             /** @default 300 */
             waitlist_offer_seconds?: number;
+            /** @default 0 */
+            seats_held?: number;
+            /** @default null */
+            next_hold_ends_at?: string | null;
         };
         /**
          * SeatMapView
@@ -459,6 +463,8 @@ export interface components {
             seats_available: number;
             held: string[];
             booked: string[];
+            /** @default null */
+            next_hold_ends_at?: string | null;
         };
         /**
          * ShowChange

@@ -68,7 +68,7 @@ function ShowView({ show }: { show: Show }) {
     bookingBlocked(sale) ??
     (nothingFree
       ? held > 0
-        ? `Every remaining seat is held by someone (${held} held); held seats that are not confirmed in time are released to the waiting list.`
+        ? `Every remaining seat is held by someone (${held} held); held seats that are not confirmed in time are released to the waiting list${nextRelease(show)}.`
         : 'Sold out: every seat is booked. Join the waiting list to be offered seats that are released.'
       : null);
   // Version 0: the show's creation is accepted, not yet decided. Re-read the show meanwhile, so that a
@@ -83,6 +83,11 @@ function ShowView({ show }: { show: Show }) {
     );
     return () => clearInterval(timer);
   }, [provisional, queryClient, show.show_id]);
+
+  // When nothing is free any more, re-read the show: it says when the first hold ends.
+  useEffect(() => {
+    if (nothingFree) void queryClient.invalidateQueries({ queryKey: showKey(show.show_id), exact: true });
+  }, [nothingFree, queryClient, show.show_id]);
 
   const onBooked = useCallback(
     (id: string) => {
@@ -159,4 +164,9 @@ function ShowView({ show }: { show: Show }) {
       </div>
     </>
   );
+}
+
+/** ", the first hold ending at 20:15:03" when the show says when (its read, not the live map). */
+function nextRelease(show: Show): string {
+  return show.next_hold_ends_at ? `, the first hold ending at ${new Date(show.next_hold_ends_at).toLocaleTimeString()}` : '';
 }

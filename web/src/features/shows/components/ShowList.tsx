@@ -24,6 +24,7 @@ export function ShowList() {
       <ul className="show-list" data-testid="show-list">
         {shows.map((show) => {
           const soldOut = show.seats_available === 0;
+          const held = show.seats_held ?? 0;
           return (
             <li key={show.show_id} className="show-item" data-testid="show-item" data-show-id={show.show_id}>
               <h2>
@@ -32,10 +33,20 @@ export function ShowList() {
               <p>
                 {show.venue} · <time dateTime={show.starts_at}>{formatStart(show.starts_at)}</time>
               </p>
-              <p data-testid="show-availability" data-available={show.seats_available}>
-                {soldOut ? (
-                  <strong>Sold out</strong>
-                ) : (
+              <p
+                data-testid="show-availability"
+                data-available={show.seats_available}
+                data-held={held}
+                data-state={soldOut ? (held > 0 ? 'all-held' : 'sold-out') : 'available'}
+              >
+                {soldOut && held === 0 && <strong>Sold out</strong>}
+                {soldOut && held > 0 && (
+                  <>
+                    <strong>All remaining seats are held</strong> ({held.toLocaleString()}); some may be released
+                    {show.next_hold_ends_at ? ` from ${new Date(show.next_hold_ends_at).toLocaleTimeString()}` : ''}.
+                  </>
+                )}
+                {!soldOut && (
                   <>
                     <strong>{show.seats_available.toLocaleString()}</strong> of {show.seats_total.toLocaleString()} seats
                     available
