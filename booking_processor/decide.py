@@ -15,6 +15,8 @@ from booking_processor.undecidable import INVALID_REQUEST, Undecidable
 from schemas import events as ev
 from schemas.commands import (
     CancelBooking,
+    CancelShow,
+    CloseSales,
     Command,
     ConfirmBooking,
     CreateShow,
@@ -74,6 +76,7 @@ class ShowState:
     # customer -> their place in line, in join order (loaded with the seat map, kept by the single writer).
     waitlist: dict[str, WaitEntry] = field(default_factory=dict)
     waitlist_seq: int = 0  # the next place's seq
+    cancelled_at: datetime | None = None
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: str = DEFAULT_CURRENCY
@@ -140,6 +143,8 @@ class Batch:
     entry_ids: set[str] = field(default_factory=set)  # of those loaded and those new
     drawn_shows: list[str] = field(default_factory=list)
     waitlist_changed: set[tuple[str, str]] = field(default_factory=set)  # (show, customer) whose place changed
+    # Shows whose every live booking is loaded (only for batches that cancel a show).
+    live_loaded: set[str] = field(default_factory=set)
     new_shows: list[str] = field(default_factory=list)
     new_rejected_shows: list[str] = field(default_factory=list)
     new_bookings: list[str] = field(default_factory=list)
@@ -468,6 +473,59 @@ class Batch:
         self._booking_event(ev.BookingExpired, booking, show)
         self._offer_waitlist(show)
 
+    # ------------------------------------------------------------------ an admin's
+    def close_sales(self, cmd: CloseSales) -> None:
+        """No sale from now on: later requests are `sale_closed`; holds made before may still be confirmed
+        until they end; nobody waits for offers that can no longer come."""
+        show = self.shows.get(cmd.show_id)
+        if show is None or show.cancelled_at is not None or cmd.issued_at >= show.sale_closes_at:
+            return  # no show, cancelled, or closed already: what was asked
+        show.sale_closes_at = cmd.issued_at
+        self._show_updated(show)
+        self._answer_waitlist(show, "sale_closed")
+
+    def cancel_show(self, cmd: CancelShow) -> None:
+        show = self.shows.get(cmd.show_id)
+        if show is None or show.cancelled_at is not None:
+            return
+        if show.show_id not in self.live_loaded:
+            raise AssertionError(f"show {show.show_id}: cancelled in a batch that did not load its bookings")
+        show.cancelled_at = cmd.issued_at
+        show.sale_closes_at = min(show.sale_closes_at, cmd.issued_at)
+        self._show_updated(show)
+        if show.awaits_draw:
+            self._draw(show)  # the fair start's waiting requests get their answer: show_cancelled
+        live = sorted(
+            (b for b in self.bookings.values() if b.show_id == show.show_id and b.status in LIVE),
+            key=lambda b: b.booking_id,
+        )
+        for booking in live:
+            self._release(show, booking)
+            self._set_status(booking, CANCELLED, "show_cancelled")
+            self._booking_event(ev.BookingCancelled, booking, show)
+        self._answer_waitlist(show, "show_cancelled")
+
+    def _show_updated(self, show: ShowState) -> None:
+        version = self._next_version(show)
+        self.events.append(
+            ev.ShowUpdated(
+                event_id=f"{show.show_id}/{version}",
+                show_id=show.show_id,
+                show_version=version,
+                occurred_at=self.now,
+                sale_closes_at=show.sale_closes_at,
+                cancelled_at=show.cancelled_at,
+                seats_available=show.seats_available,
+            )
+        )
+
+    def _answer_waitlist(self, show: ShowState, reason: str) -> None:
+        """Refuse every waiting place: no offer can come any more."""
+        for entry in list(show.waitlist.values()):
+            del show.waitlist[entry.customer_id]
+            self.waitlist_changed.add((show.show_id, entry.customer_id))
+            self._waitlist_event(show, entry, REFUSED, reason=reason)
+
     # ------------------------------------------------------------------ the waiting list
     def join_waitlist(self, cmd: JoinWaitlist) -> None:
         show = self.shows.get(cmd.show_id)
@@ -496,7 +554,7 @@ class Batch:
         """Offer free seats to the waiting list in join order: each waiting customer whose request the free
         seats can meet gets them held (PENDING, `waitlist_offer_seconds`); one they cannot meet keeps its
         place for later releases. Decided in the show's order, so exact and reproducible."""
-        if not show.waitlist or self.now >= show.sale_closes_at:
+        if not show.waitlist or self.now >= show.sale_closes_at or show.cancelled_at is not None:
             return
         for entry in list(show.waitlist.values()):
             if show.seat_map.available == 0:
@@ -571,6 +629,8 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
     sense, the customer's limit, then what is left."""
     if show is None:
         return "show_not_found", []
+    if show.cancelled_at is not None:
+        return "show_cancelled", []
     if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
         return "sale_not_open", []
     if cmd.issued_at >= show.sale_closes_at:
@@ -603,6 +663,8 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
 def _waitlist_refusal(show: ShowState, cmd: JoinWaitlist) -> str | None:
     """Why a customer cannot join the waiting list (None: they can). As for a request: the sale, the request's
     sense, the customer's limit; and only when the seats asked for are not free (with nobody waiting)."""
+    if show.cancelled_at is not None:
+        return "show_cancelled"
     if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
         return "sale_not_open"
     if cmd.issued_at >= show.sale_closes_at:
@@ -646,5 +708,7 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     DrawFairStart: Batch.draw_fair_start,
     JoinWaitlist: Batch.join_waitlist,
     LeaveWaitlist: Batch.leave_waitlist,
+    CloseSales: Batch.close_sales,
+    CancelShow: Batch.cancel_show,
     Undecidable: Batch.undecidable,
 }

@@ -112,15 +112,18 @@ async def load_batch(
     now: datetime,
     rejected_show_ids: list[str] | None = None,
     latest_issued: dict[str, datetime] | None = None,
+    cancelling: list[str] | None = None,
 ) -> Batch:
     """`latest_issued`: per show, the latest `issued_at` of the batch's commands, which says whether a
-    fair start's draw may come in the batch (then its stored entries are loaded)."""
+    fair start's draw may come in the batch (then its stored entries are loaded). `cancelling`: shows the
+    batch may cancel (their live bookings and any fair start's entries are loaded)."""
     # Lock the shows in a fixed (sorted) order, once per transaction.
     rows = await conn.fetch(
         """SELECT show_id, title, venue, starts_at, hold_seconds, sections, version, seats_available, created_at,
                   max_seats_per_customer, max_hold_extensions, currency,
                   sale_opens_at, coalesce(sale_closes_at, starts_at) AS sale_closes_at,
-                  fair_start_window_s, fair_start_seed, fair_start_drawn, waitlist_offer_seconds, waitlist_seq
+                  fair_start_window_s, fair_start_seed, fair_start_drawn, waitlist_offer_seconds, waitlist_seq,
+                  cancelled_at
            FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
         sorted(show_ids),
     )
@@ -159,6 +162,7 @@ async def load_batch(
                 waitlist_offer_seconds=row["waitlist_offer_seconds"],
                 waitlist=await _waitlist(conn, row["show_id"]),
                 waitlist_seq=row["waitlist_seq"],
+                cancelled_at=row["cancelled_at"],
             )
         if state.seats_available != row["seats_available"]:
             raise IntegrityViolation(
@@ -167,8 +171,16 @@ async def load_batch(
             )
         shows[state.show_id] = state
     bookings = {}
+    cancel = sorted(set(cancelling or ()) & set(shows))
+    rows = []
     if booking_ids:
-        for r in await conn.fetch("SELECT * FROM bookings WHERE booking_id = ANY($1::text[])", booking_ids):
+        rows += await conn.fetch("SELECT * FROM bookings WHERE booking_id = ANY($1::text[])", booking_ids)
+    if cancel:
+        rows += await conn.fetch(
+            "SELECT * FROM bookings WHERE show_id = ANY($1::text[]) AND status IN ('PENDING', 'CONFIRMED')", cancel
+        )
+    if rows:
+        for r in rows:
             bookings[r["booking_id"]] = BookingState(
                 booking_id=r["booking_id"],
                 request_id=r["request_id"],
@@ -198,12 +210,12 @@ async def load_batch(
                 "SELECT show_id FROM rejected_shows WHERE show_id = ANY($1::text[])", rejected_show_ids
             )
         }
-    batch = Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected)
+    batch = Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected, live_loaded=set(cancel))
     latest = latest_issued or {}
     due = [
         s.show_id
         for s in shows.values()
-        if s.awaits_draw and max(latest.get(s.show_id, now), now) >= s.fair_start_ends_at
+        if s.awaits_draw and (s.show_id in cancel or max(latest.get(s.show_id, now), now) >= s.fair_start_ends_at)
     ]
     if due:
         await _load_entries(conn, batch, due)
@@ -336,14 +348,17 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
     changed = [batch.shows[s] for s in batch.changed_shows if not batch.shows[s].is_new]
     if changed:
         await conn.execute(
-            """UPDATE shows s SET version = r.version, seats_available = r.seats_available, waitlist_seq = r.seq
-               FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[])
-                    AS r(show_id, version, seats_available, seq)
+            """UPDATE shows s SET version = r.version, seats_available = r.seats_available, waitlist_seq = r.seq,
+                      sale_closes_at = r.closes, cancelled_at = r.cancelled
+               FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
+                    AS r(show_id, version, seats_available, seq, closes, cancelled)
                WHERE s.show_id = r.show_id""",
             [s.show_id for s in changed],
             [s.version for s in changed],
             [s.seats_available for s in changed],
             [s.waitlist_seq for s in changed],
+            [s.sale_closes_at for s in changed],
+            [s.cancelled_at for s in changed],
         )
     if batch.events:
         await conn.copy_records_to_table(

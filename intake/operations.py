@@ -387,6 +387,34 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST",
+        "/v1/shows/{show_id}/close",
+        routes.close_sales,
+        "close the show's sale now (admin); decided asynchronously",
+        {202: (ShowAccepted, "accepted; the show's `sale_closes_at` becomes the moment it was accepted")},
+        auth="admin",
+        params=(SHOW_ID,),
+        rate_limited=True,
+        location=True,
+        description="Requests accepted from then on are `REJECTED` `sale_closed`; holds made before may still be "
+        "confirmed until they end (an extension stops at the close); the waiting list is answered `REFUSED` "
+        "`sale_closed`. A sale closed already stays as it is.",
+    ),
+    Operation(
+        "POST",
+        "/v1/shows/{show_id}/cancel",
+        routes.cancel_show,
+        "cancel the show (admin); decided asynchronously",
+        {202: (ShowAccepted, "accepted; the show's `cancelled_at` is set and its live bookings are cancelled")},
+        auth="admin",
+        params=(SHOW_ID,),
+        rate_limited=True,
+        location=True,
+        description="In one decision: every PENDING and CONFIRMED booking becomes `CANCELLED` with reason "
+        "`show_cancelled` (each customer is emailed), the waiting list and any fair start's waiting requests "
+        "are answered (`show_cancelled`), and every later request is `REJECTED` `show_cancelled`. Final.",
+    ),
+    Operation(
+        "POST",
         "/v1/shows/{show_id}/waitlist",
         routes.join_waitlist,
         "join the show's waiting list for a number of seats; decided asynchronously",

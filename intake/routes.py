@@ -132,6 +132,22 @@ async def create_show(
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
 
+async def _show_command(call: Call, show_id: str, kind: type[cmd.CloseSales] | type[cmd.CancelShow]) -> Response:
+    """An admin's command about a whole show (close its sale, cancel it): 202 once sent."""
+    if await call.state.reads.show(show_id) is None:
+        raise ApiError(404, "not_found", "no such show")
+    await call.state.bus.send(kind(command_id=_command_id(), show_id=show_id, issued_at=_now()), call.trace)
+    return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
+
+
+async def close_sales(call: Call, *, principal: Principal, show_id: str) -> Response:
+    return await _show_command(call, show_id, cmd.CloseSales)
+
+
+async def cancel_show(call: Call, *, principal: Principal, show_id: str) -> Response:
+    return await _show_command(call, show_id, cmd.CancelShow)
+
+
 def _tagged(body: bytes, tag: str, if_none_match: EntityTags | None) -> Response:
     """200 with the body and its tag, or 304 when the client already holds that tag."""
     if if_none_match is not None and if_none_match.matches(tag):

@@ -28,6 +28,7 @@ _SUBJECTS = {
     ev.BookingActionRefused: "We could not {action} your booking ({refusal})",
     ev.BookingHoldExtended: "Hold extended: {seats} (confirm before {expires_at})",
 }
+_SHOW_CANCELLED_SUBJECT = "The show was cancelled, and your booking with it: {seats}"
 _OFFER_SUBJECT = "From the waiting list, seats held for you: {seats} (confirm before {expires_at})"
 
 
@@ -39,7 +40,12 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = event.email
     offer = isinstance(event, ev.BookingPending) and event.waitlist_offer
-    message["Subject"] = (_OFFER_SUBJECT if offer else _SUBJECTS[type(event)]).format(
+    subject = _SUBJECTS[type(event)]
+    if offer:
+        subject = _OFFER_SUBJECT
+    elif isinstance(event, ev.BookingCancelled) and event.reason == "show_cancelled":
+        subject = _SHOW_CANCELLED_SUBJECT
+    message["Subject"] = subject.format(
         seats=seats,
         expires_at=expires_at,
         reason=event.reason,

@@ -76,6 +76,7 @@ TABLES = (
             "fair_start_drawn",
             "waitlist_offer_seconds",
             "waitlist_seq",
+            "cancelled_at",
         ),
         "partition = $1",
         "show_id",

@@ -55,6 +55,10 @@ for i, e in ipairs(events) do
     if kind == 'ShowCreated' then
       redis.call('HSET', KEYS[1], 'doc', e[4], 'version', v, 'available', available)
       redis.call('ZADD', KEYS[4], 0, e[6])
+    elseif kind == 'ShowUpdated' then  -- the sale's close moved, or the show was cancelled: beside the doc
+      redis.call('HSET', KEYS[1], 'closes', e[4])
+      if e[6] ~= '' then redis.call('HSET', KEYS[1], 'cancelled', e[6]) end
+      available_now = available
     elseif kind == 'ShowRejected' then
       if cur == 0 then  -- never created: drop what the intake wrote when it accepted the request
         redis.call('HDEL', KEYS[1], 'doc', 'available', 'version')
@@ -113,9 +117,9 @@ class ScriptEvent(msgspec.Struct, array_like=True, frozen=True):
     kind: str  # the event type
     show_version: int
     seats_available: int
-    show_doc: str  # ShowCreated: the show's document; ShowRejected: the reason; else ""
+    show_doc: str  # ShowCreated: the show's document; ShowUpdated: sale_closes_at; ShowRejected: the reason
     booking_doc: str  # booking events: the booking's view; else ""
-    index_member: str  # ShowCreated: the listing index member; else ""
+    index_member: str  # ShowCreated: the listing index member; ShowUpdated: cancelled_at (or ""); else ""
     seats: list[str]  # booking events: the seats whose state the event changes
     change: str  # the change published to the live seat map (ShowChange), "" for none
     # A sorted-set entry the event sets (score >= 0) or removes (-1): WaitlistChanged, the waiting customer
@@ -144,7 +148,15 @@ class ShowDoc(msgspec.Struct, frozen=True):
     fair_start_window_s: int = 0
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
 
-    def view(self, seats_available: int, seats_held: int = 0, next_hold_ends_at: datetime | None = None) -> ShowView:
+    def view(
+        self,
+        seats_available: int,
+        seats_held: int = 0,
+        next_hold_ends_at: datetime | None = None,
+        sale_closes_at: datetime | None = None,
+        cancelled_at: datetime | None = None,
+    ) -> ShowView:
+        """The show as it reads now: `sale_closes_at` and `cancelled_at` as ShowUpdated last set them."""
         return ShowView(
             show_id=self.show_id,
             title=self.title,
@@ -158,9 +170,10 @@ class ShowDoc(msgspec.Struct, frozen=True):
             max_hold_extensions=self.max_hold_extensions,
             currency=self.currency,
             sale_opens_at=self.sale_opens_at,
-            sale_closes_at=self.sale_closes_at,
+            sale_closes_at=sale_closes_at or self.sale_closes_at,
             fair_start_window_s=self.fair_start_window_s,
             waitlist_offer_seconds=self.waitlist_offer_seconds,
+            cancelled_at=cancelled_at,
             seats_held=seats_held,
             next_hold_ends_at=next_hold_ends_at,
         )
@@ -244,6 +257,21 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
         )
     if isinstance(event, ev.ShowRejected):
         return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), keys.booking("-")
+    if isinstance(event, ev.ShowUpdated):
+        change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
+        return (
+            ScriptEvent(
+                kind=event.type,
+                show_version=event.show_version,
+                seats_available=event.seats_available,
+                show_doc=format_time(event.sale_closes_at) or "",
+                booking_doc="",
+                index_member=format_time(event.cancelled_at) or "",
+                seats=[],
+                change=_encoder.encode(change).decode(),
+            ),
+            keys.booking("-"),
+        )
     if isinstance(event, ev.WaitlistChanged):
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (

@@ -171,6 +171,8 @@ class ShowView(msgspec.Struct, frozen=True):
     # those holds ends (null when none is held). Sold out: seats_available 0 and seats_held 0.
     seats_held: Count = 0
     next_hold_ends_at: datetime | None = None
+    # When an admin cancelled the show (null: it is not cancelled); nothing of it is sold any more.
+    cancelled_at: datetime | None = None
 
 
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -174,6 +174,15 @@ class LeaveWaitlist(_Command, tag="LeaveWaitlist", frozen=True):
     customer_id: CustomerId
 
 
+class CloseSales(_Command, tag="CloseSales", frozen=True):
+    """An admin ends the sale now (holds made before may still be confirmed until they end)."""
+
+
+class CancelShow(_Command, tag="CancelShow", frozen=True):
+    """An admin cancels the show: every live booking cancelled (`show_cancelled`), the waiting list and the
+    fair start's waiting requests answered, and nothing of it ever sold again."""
+
+
 Command = (
     CreateShow
     | RequestBooking
@@ -184,6 +193,8 @@ Command = (
     | DrawFairStart
     | JoinWaitlist
     | LeaveWaitlist
+    | CloseSales
+    | CancelShow
 )
 
 _decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)

@@ -82,6 +82,15 @@ class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
 
 
+class ShowUpdated(_Event, tag="ShowUpdated", frozen=True, kw_only=True):
+    """The show's sale changed: closed now (`sale_closes_at`), or the show cancelled (`cancelled_at`). Carries
+    the times as they now are; the rest of the show is as ShowCreated said."""
+
+    sale_closes_at: datetime
+    cancelled_at: datetime | None = None
+    seats_available: Count
+
+
 class ShowRejected(_Event, tag="ShowRejected", frozen=True):
     """A CreateShow that could not be decided (dead-lettered); show_version 0."""
 
@@ -170,7 +179,7 @@ class WaitlistChanged(_Event, tag="WaitlistChanged", frozen=True, kw_only=True):
     phone: str | None = None
 
 
-Event = ShowCreated | ShowRejected | BookingEvent | WaitlistChanged
+Event = ShowCreated | ShowUpdated | ShowRejected | BookingEvent | WaitlistChanged
 
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _encoder = msgspec.json.Encoder()

@@ -1,0 +1,64 @@
+"""An admin closes a show's sale and cancels a show, end to end: the commands go through the show's queue,
+every live booking of a cancelled show is cancelled in the same decision, and nothing of it is sold again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.support import ids
+from tests.support.invariants import assert_no_overbooking
+
+
+async def test_a_cancelled_show_cancels_its_bookings_and_refuses_every_later_request(api, pg):
+    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 6, "price_cents": 500}])
+    customers = [ids.customer("ticketed") for _ in range(3)]
+    booked = []
+    for customer in customers:
+        r = await api.book(customer, show_id, quantity=2)
+        booked.append((customer, (await api.wait_status(customer, r.json()["booking_id"], {"PENDING"}))["booking_id"]))
+    first_customer, first = booked[0]
+    r = await api.http.post(
+        f"/v1/bookings/{first}/confirm", json={"payment_reference": "p"}, headers=api.auth(first_customer)
+    )
+    await api.wait_status(first_customer, first, {"CONFIRMED"})
+
+    r = await api.http.post(f"/v1/shows/{show_id}/cancel", headers=api.auth(customers[0]))
+    assert r.status_code == 403, r.text  # an admin's
+    r = await api.http.post(f"/v1/shows/{show_id}/cancel", headers=api.auth("admin-1", "admin"))
+    assert r.status_code == 202 and r.json() == {"show_id": show_id}, r.text
+    for customer, booking_id in booked:
+        cancelled = await api.wait_status(customer, booking_id, {"CANCELLED"})
+        assert cancelled["reason"] == "show_cancelled"
+    show = (await api.http.get(f"/v1/shows/{show_id}", headers=api.auth(customers[0]))).json()
+    assert show["cancelled_at"] is not None and show["seats_available"] == 6
+    assert datetime.fromisoformat(show["sale_closes_at"]) <= datetime.fromisoformat(show["cancelled_at"])
+
+    late = ids.customer("late")
+    r = await api.book(late, show_id, quantity=1)
+    rejected = await api.wait_status(late, r.json()["booking_id"])
+    assert (rejected["status"], rejected["reason"]) == ("REJECTED", "show_cancelled")
+    assert (
+        await pg.fetchval(
+            "SELECT count(*) FROM bookings WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED')", show_id
+        )
+        == 0
+    )
+    await assert_no_overbooking(pg, show_id)
+    r = await api.http.post("/v1/shows/sh_nosuchshow/cancel", headers=api.auth("admin-1", "admin"))
+    assert r.status_code == 404
+
+
+async def test_a_closed_sale_refuses_new_requests_and_honours_the_holds_made_before(api):
+    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 500}])
+    holder = ids.customer("holder")
+    held = (await api.book(holder, show_id, quantity=2)).json()["booking_id"]
+    await api.wait_status(holder, held, {"PENDING"})
+    r = await api.http.post(f"/v1/shows/{show_id}/close", headers=api.auth("admin-1", "admin"))
+    assert r.status_code == 202, r.text
+    late = ids.customer("late")
+    booking_id = (await api.book(late, show_id, quantity=1)).json()["booking_id"]
+    assert (await api.wait_status(late, booking_id))["reason"] == "sale_closed"
+    r = await api.http.post(f"/v1/bookings/{held}/confirm", json={"payment_reference": "p"}, headers=api.auth(holder))
+    assert (await api.wait_status(holder, held, {"CONFIRMED"}))["status"] == "CONFIRMED"
+    show = (await api.http.get(f"/v1/shows/{show_id}", headers=api.auth(holder))).json()
+    assert show["cancelled_at"] is None and show["sale_closes_at"] != "2099-01-01T20:00:00Z"

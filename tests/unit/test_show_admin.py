@@ -1,0 +1,133 @@
+"""An admin's commands about a whole show, decided (booking_processor/decide.py): closing the sale and
+cancelling the show, in the show's order, exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from booking_processor.decide import Batch
+from notifier.messages import email_for
+from schemas import events as ev
+from schemas.commands import (
+    CancelShow,
+    CloseSales,
+    ConfirmBooking,
+    CreateShow,
+    ExtendBooking,
+    JoinWaitlist,
+    RequestBooking,
+)
+from schemas.layout import Section
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _show(batch: Batch, seats: int = 4, **extra) -> None:
+    batch.decide(
+        CreateShow(
+            command_id="c0",
+            show_id="s",
+            issued_at=T0,
+            title="t",
+            venue="v",
+            starts_at=T0 + timedelta(days=30),
+            hold_seconds=120,
+            sections=[Section("A", 1, seats, 100)],
+            **extra,
+        )
+    )
+
+
+def _book(batch: Batch, n: int, quantity: int = 2, at: datetime = T0) -> str:
+    batch.decide(
+        RequestBooking(
+            command_id=f"r{n}",
+            show_id="s",
+            issued_at=at,
+            booking_id=f"b{n}",
+            request_id=f"q{n}",
+            customer_id=f"c{n}",
+            email=f"c{n}@example.com",
+            quantity=quantity,
+        )
+    )
+    return f"b{n}"
+
+
+def _batch() -> Batch:
+    batch = Batch(shows={}, bookings={}, now=T0, live_loaded={"s"})
+    _show(batch)
+    return batch
+
+
+def test_a_cancelled_show_cancels_every_live_booking_answers_the_waiting_and_sells_nothing_again():
+    batch = _batch()
+    held, sold = _book(batch, 1), _book(batch, 2)
+    batch.decide(
+        ConfirmBooking(
+            command_id="k", show_id="s", issued_at=T0, booking_id=sold, customer_id="c2", payment_reference="p"
+        )
+    )
+    batch.decide(JoinWaitlist(command_id="j", show_id="s", issued_at=T0, customer_id="w", quantity=1))
+    later = T0 + timedelta(minutes=1)
+    for _ in range(2):  # a second cancel is a no-op
+        batch.decide(CancelShow(command_id="x", show_id="s", issued_at=later))
+    show = batch.shows["s"]
+    assert show.cancelled_at == later and show.sale_closes_at == later
+    assert [(batch.bookings[b].status, batch.bookings[b].reason) for b in (held, sold)] == [
+        ("CANCELLED", "show_cancelled")
+    ] * 2
+    assert show.seats_available == 4 and show.live_seats == {} and show.waitlist == {}
+    tail = [(e.type, getattr(e, "status", None), getattr(e, "reason", None)) for e in batch.events[-4:]]
+    assert tail == [
+        ("ShowUpdated", None, None),
+        ("BookingCancelled", "CANCELLED", "show_cancelled"),
+        ("BookingCancelled", "CANCELLED", "show_cancelled"),
+        ("WaitlistChanged", "REFUSED", "show_cancelled"),
+    ]
+    assert email_for(batch.events[-2], "box@example.org")["Subject"].startswith("The show was cancelled")
+    _book(batch, 3, 1, at=later)
+    assert (batch.bookings["b3"].status, batch.bookings["b3"].reason) == ("REJECTED", "show_cancelled")
+    assert sum(1 for e in batch.events if isinstance(e, ev.ShowUpdated)) == 1
+
+
+def test_cancelling_during_a_fair_start_answers_the_window_s_waiting_requests():
+    opens = T0 + timedelta(hours=1)
+    batch = Batch(shows={}, bookings={}, now=T0, live_loaded={"s"})
+    _show(batch, sale_opens_at=opens, fair_start_window_s=10, fair_start_seed="ab" * 16)
+    _book(batch, 1, at=opens + timedelta(seconds=1))  # waits for the draw
+    assert "b1" not in batch.bookings
+    batch.decide(CancelShow(command_id="x", show_id="s", issued_at=opens + timedelta(seconds=2)))
+    assert (batch.bookings["b1"].status, batch.bookings["b1"].reason) == ("REJECTED", "show_cancelled")
+    assert batch.drawn_shows == ["s"]
+
+
+def test_a_cancel_in_a_batch_that_did_not_load_the_show_s_bookings_is_a_defect_not_a_partial_cancel():
+    batch = Batch(shows={}, bookings={}, now=T0)
+    _show(batch)
+    with pytest.raises(AssertionError, match="did not load its bookings"):
+        batch.decide(CancelShow(command_id="x", show_id="s", issued_at=T0))
+
+
+def test_closing_the_sale_stops_new_requests_keeps_holds_confirmable_and_answers_the_waiting():
+    batch = _batch()
+    held = _book(batch, 1, quantity=4)
+    batch.decide(JoinWaitlist(command_id="j", show_id="s", issued_at=T0, customer_id="w", quantity=1))
+    closes = T0 + timedelta(seconds=30)
+    batch.decide(CloseSales(command_id="z", show_id="s", issued_at=closes))
+    batch.decide(CloseSales(command_id="z2", show_id="s", issued_at=closes + timedelta(seconds=5)))  # closed already
+    assert batch.shows["s"].sale_closes_at == closes
+    assert [e.type for e in batch.events if isinstance(e, ev.ShowUpdated)] == ["ShowUpdated"]
+    assert (batch.events[-1].status, batch.events[-1].reason) == ("REFUSED", "sale_closed")
+    _book(batch, 2, 1, at=closes)
+    assert batch.bookings["b2"].reason == "sale_closed"
+    batch.decide(ExtendBooking(command_id="e", show_id="s", issued_at=closes, booking_id=held, customer_id="c1"))
+    assert batch.bookings[held].refused.reason == "sale_closed"  # no more time: the sale is over
+    batch.decide(
+        ConfirmBooking(
+            command_id="k", show_id="s", issued_at=closes, booking_id=held, customer_id="c1", payment_reference="p"
+        )
+    )
+    assert batch.bookings[held].status == "CONFIRMED"  # a hold made before the close is honoured
