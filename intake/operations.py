@@ -16,6 +16,7 @@ from intake.conditional import MAX_WAIT_S, entity_tags, prefer_wait
 from runtime.settings import Settings
 from schemas.api import (
     Accepted,
+    AdminShowList,
     BookingBody,
     BookingList,
     BookingView,
@@ -259,6 +260,20 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         headers=TAGGED,
         description="The ETag is a digest of the page: it changes whenever a listed show changes.",
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/shows",
+        routes.admin_shows,
+        "the shows with their sales (admin): per section available, held and sold seats, and revenue",
+        {200: (AdminShowList, "a page, by start time")},
+        auth="admin",
+        params=(
+            *PAGING,
+            Param("include_past", "query", bool, "`true`: also the shows that have started", default=False),
+        ),
+        description="Read from the read models (each show as of its last applied version); `revenue` is the "
+        "confirmed seats' prices in minor units of the show's currency.",
     ),
     Operation(
         "GET",

@@ -22,6 +22,7 @@ from runtime.ops_http import readiness_response
 from schemas import commands as cmd
 from schemas.api import (
     Accepted,
+    AdminShowList,
     BookingBody,
     BookingList,
     BookingView,
@@ -169,6 +170,17 @@ async def list_shows(
         raise _foreign_cursor() from None
     body = encode_json(ShowList(shows, next_cursor))
     return _tagged(body, digest_tag(body), if_none_match)
+
+
+async def admin_shows(
+    call: Call, *, principal: Principal, limit: int, cursor: str | None, include_past: bool = False
+) -> Response:
+    """The shows by start, each with its seats per section (available, held, sold) and revenue."""
+    try:
+        shows, next_cursor = await call.state.reads.list_shows(limit, cursor, None if include_past else _now())
+    except ValueError:
+        raise _foreign_cursor() from None
+    return json_response(AdminShowList(await call.state.reads.sales(shows), next_cursor))
 
 
 async def get_show(call: Call, *, show_id: str, if_none_match: EntityTags | None = None) -> Response:

@@ -5,7 +5,7 @@ only)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,7 +20,7 @@ from intake.tokens import Signer, TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
 from runtime.settings import Settings
-from schemas.api import BookingView, ShowView, WaitlistView
+from schemas.api import AdminShowView, BookingView, ShowView, WaitlistView
 from schemas.commands import Command
 from schemas.layout import Layout
 
@@ -44,6 +44,7 @@ class Reads(Protocol):
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None: ...
     async def record_show_accepted(self, show: ShowView) -> None: ...
     async def waitlist_entry(self, show_id: str, customer_id: str) -> WaitlistView | None: ...
+    async def sales(self, shows: Sequence[ShowView]) -> list[AdminShowView]: ...
     async def record_waitlist_received(self, entry: WaitlistView) -> None: ...
     async def ping(self) -> bool: ...
 

@@ -13,7 +13,7 @@ from cachetools import LRUCache
 
 from projections.apply import ShowDoc
 from projections.keys import ACTIVE_NAMESPACE_KEY, DECIDED_KEY, DECIDED_RATE_KEY, Keys, active_namespace
-from schemas.api import BookingView, SeatMapView, ShowView, WaitlistView
+from schemas.api import AdminShowView, BookingView, SeatMapView, SectionSales, ShowView, WaitlistView
 from schemas.events import RECEIVED, WAITING
 from schemas.validation import format_time
 
@@ -214,6 +214,26 @@ class ReadModels:
         next_cursor = _encode_cursor(members[-1].decode()) if more else None
         return shows, next_cursor
 
+    async def sales(self, shows: Sequence[ShowView]) -> list[AdminShowView]:
+        """Each show's seats per section (available, held, sold) and the sold seats' revenue, from its seat
+        sets (one round trip for the page; a show's sets are as of one applied version)."""
+        keys = await self._current_keys()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for show in shows:
+                pipe.smembers(keys.held(show.show_id))
+                pipe.smembers(keys.booked(show.show_id))
+            replies = await pipe.execute()
+        out = []
+        for show, held, booked in zip(shows, replies[::2], replies[1::2], strict=True):
+            held_by, sold_by = _by_section(held), _by_section(booked)
+            sections = []
+            for section in show.sections:
+                total = section.rows * section.seats_per_row
+                h, b = held_by.get(section.name, 0), sold_by.get(section.name, 0)
+                sections.append(SectionSales(section.name, total, total - h - b, h, b, b * section.price_cents))
+            out.append(AdminShowView(show, sections, sum(s.sold for s in sections), sum(s.revenue for s in sections)))
+        return out
+
     async def booking(self, booking_id: str) -> BookingView | None:
         """The booking; while RECEIVED, with its place in line: the commands of its partition still ahead
         of it (its offset minus the partition's next undecided one), and the wait the recent rate suggests."""
@@ -299,6 +319,14 @@ class ReadModels:
         await self._write_received(
             keys=[keys.booking(booking.booking_id)], args=[_encoder.encode(booking), partition, offset]
         )
+
+
+def _by_section(seats: set[bytes]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for seat in seats:
+        name = seat.split(b"-", 1)[0].decode()
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _placed(booking: BookingView, offset: bytes, decided: bytes | None, rate: bytes | None) -> BookingView:

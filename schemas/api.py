@@ -175,6 +175,30 @@ class ShowView(msgspec.Struct, frozen=True):
     cancelled_at: datetime | None = None
 
 
+class SectionSales(msgspec.Struct, frozen=True):
+    """One section of a show as an admin sees it: `sold` seats are confirmed, `held` are PENDING; `revenue` is
+    the sold seats' prices (minor units of the show's currency)."""
+
+    name: str
+    seats_total: Count
+    available: Count
+    held: Count
+    sold: Count
+    revenue: Count
+
+
+class AdminShowView(msgspec.Struct, frozen=True):
+    show: ShowView
+    sections: list[SectionSales]
+    sold: Count
+    revenue: Count
+
+
+class AdminShowList(msgspec.Struct, frozen=True, omit_defaults=True):
+    shows: list[AdminShowView]
+    next_cursor: str | None = None
+
+
 class ShowList(msgspec.Struct, frozen=True, omit_defaults=True):
     shows: list[ShowView]
     next_cursor: str | None = None

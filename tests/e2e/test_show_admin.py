@@ -62,3 +62,33 @@ async def test_a_closed_sale_refuses_new_requests_and_honours_the_holds_made_bef
     assert (await api.wait_status(holder, held, {"CONFIRMED"}))["status"] == "CONFIRMED"
     show = (await api.http.get(f"/v1/shows/{show_id}", headers=api.auth(holder))).json()
     assert show["cancelled_at"] is None and show["sale_closes_at"] != "2099-01-01T20:00:00Z"
+
+
+async def test_the_admin_list_gives_each_section_s_available_held_sold_and_revenue(api):
+    show_id = await api.create_show(
+        [
+            {"name": "A", "rows": 1, "seats_per_row": 4, "price_cents": 900},
+            {"name": "B", "rows": 1, "seats_per_row": 4, "price_cents": 300},
+        ],
+        title="Admin list",
+    )
+    buyer, holder = ids.customer("buyer"), ids.customer("holder")
+    bought = (await api.book(buyer, show_id, seats=["A-1-1", "A-1-2", "B-1-1"])).json()["booking_id"]
+    await api.wait_status(buyer, bought, {"PENDING"})
+    await api.http.post(f"/v1/bookings/{bought}/confirm", json={"payment_reference": "p"}, headers=api.auth(buyer))
+    await api.wait_status(buyer, bought, {"CONFIRMED"})
+    held = (await api.book(holder, show_id, seats=["B-1-4"])).json()["booking_id"]
+    await api.wait_status(holder, held, {"PENDING"})
+
+    assert (await api.http.get("/v1/admin/shows", headers=api.auth(holder))).status_code == 403
+    found, cursor = None, None
+    while found is None:
+        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        page = await api.http.get("/v1/admin/shows", params=params, headers=api.auth("admin-1", "admin"))
+        assert page.status_code == 200, page.text
+        found = next((s for s in page.json()["shows"] if s["show"]["show_id"] == show_id), None)
+        cursor = page.json().get("next_cursor")
+        assert found is not None or cursor is not None, "the show is not in the admin list"
+    sections = {s["name"]: (s["available"], s["held"], s["sold"], s["revenue"]) for s in found["sections"]}
+    assert sections == {"A": (2, 0, 2, 1800), "B": (2, 1, 1, 300)}
+    assert (found["sold"], found["revenue"]) == (3, 2100)

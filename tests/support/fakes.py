@@ -19,7 +19,7 @@ from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
 from projections.reads import ShowLookup
 from runtime.settings import Settings
-from schemas.api import BookingView, SeatMapView, ShowView, WaitlistView
+from schemas.api import AdminShowView, BookingView, SeatMapView, SectionSales, ShowView, WaitlistView
 from schemas.commands import Command, checked_encoding, decode_command
 
 
@@ -89,6 +89,21 @@ class FakeReads:
         self.bookings.setdefault(booking.booking_id, booking)
 
     waitlist: dict[tuple[str, str], WaitlistView] = field(default_factory=dict)  # (show, customer) -> place
+
+    async def sales(self, shows) -> list[AdminShowView]:
+        """Every seat available (the fake has no seat sets)."""
+        return [
+            AdminShowView(
+                show,
+                [
+                    SectionSales(s.name, s.rows * s.seats_per_row, s.rows * s.seats_per_row, 0, 0, 0)
+                    for s in show.sections
+                ],
+                0,
+                0,
+            )
+            for show in shows
+        ]
 
     async def waitlist_entry(self, show_id: str, customer_id: str) -> WaitlistView | None:
         return self.waitlist.get((show_id, customer_id))
