@@ -154,6 +154,31 @@ export const schemaLimits = {
       "default": 0
     }
   },
+  "AdminShowView": {
+    "sold": {
+      "minimum": 0
+    },
+    "revenue": {
+      "minimum": 0
+    }
+  },
+  "SectionSales": {
+    "seats_total": {
+      "minimum": 0
+    },
+    "available": {
+      "minimum": 0
+    },
+    "held": {
+      "minimum": 0
+    },
+    "sold": {
+      "minimum": 0
+    },
+    "revenue": {
+      "minimum": 0
+    }
+  },
   "SeatMapView": {
     "version": {
       "minimum": 0,

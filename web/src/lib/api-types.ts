@@ -99,6 +99,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/shows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * the shows with their sales (admin): per section available, held and sold seats, and revenue
+         * @description Read from the read models (each show as of its last applied version); `revenue` is the confirmed seats' prices in minor units of the show's currency.
+         */
+        get: operations["admin_shows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shows/{show_id}": {
         parameters: {
             query?: never;
@@ -244,6 +264,46 @@ export interface paths {
          * @description At most the show's `max_hold_extensions` times, never past the sale's close. An extension accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late confirm finds it.
          */
         post: operations["extend_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shows/{show_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * close the show's sale now (admin); decided asynchronously
+         * @description Requests accepted from then on are `REJECTED` `sale_closed`; holds made before may still be confirmed until they end (an extension stops at the close); the waiting list is answered `REFUSED` `sale_closed`. A sale closed already stays as it is.
+         */
+        post: operations["close_sales"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shows/{show_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * cancel the show (admin); decided asynchronously
+         * @description In one decision: every PENDING and CONFIRMED booking becomes `CANCELLED` with reason `show_cancelled` (each customer is emailed), the waiting list and any fair start's waiting requests are answered (`show_cancelled`), and every later request is `REJECTED` `show_cancelled`. Final.
+         */
+        post: operations["cancel_show"];
         delete?: never;
         options?: never;
         head?: never;
@@ -450,6 +510,34 @@ export interface components {
             seats_held?: number;
             /** @default null */
             next_hold_ends_at?: string | null;
+            /** @default null */
+            cancelled_at?: string | null;
+        };
+        /** AdminShowList */
+        AdminShowList: {
+            shows: components["schemas"]["AdminShowView"][];
+            /** @default null */
+            next_cursor?: string | null;
+        };
+        /** AdminShowView */
+        AdminShowView: {
+            show: components["schemas"]["ShowView"];
+            sections: components["schemas"]["SectionSales"][];
+            sold: number;
+            revenue: number;
+        };
+        /**
+         * SectionSales
+         * @description One section of a show as an admin sees it: `sold` seats are confirmed, `held` are PENDING; `revenue` is
+         *         the sold seats' prices (minor units of the show's currency).
+         */
+        SectionSales: {
+            name: string;
+            seats_total: number;
+            available: number;
+            held: number;
+            sold: number;
+            revenue: number;
         };
         /**
          * SeatMapView
@@ -936,6 +1024,82 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_shows: {
+        parameters: {
+            query?: {
+                /** @description page size, 1..500 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description `true`: also the shows that have started */
+                include_past?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page, by start time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminShowList"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the admin role is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or the body breaks a rule of the contract (details name the path) */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1697,6 +1861,176 @@ export interface operations {
             /** @description the body breaks a rule of the contract (details name the path) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_sales: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description accepted; the show's `sale_closes_at` becomes the moment it was accepted */
+            202: {
+                headers: {
+                    /** @description where to read it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShowAccepted"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the admin role is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description accepted; the show's `cancelled_at` is set and its live bookings are cancelled */
+            202: {
+                headers: {
+                    /** @description where to read it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShowAccepted"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the admin role is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
                     [name: string]: unknown;
                 };
                 content: {

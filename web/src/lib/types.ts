@@ -25,6 +25,8 @@ export type DevTokenResponse = Schemas['DevToken'];
 /** My place on a show's waiting list (GET /v1/shows/{id}/waitlist/me). */
 export type WaitlistPlace = Schemas['WaitlistView'];
 export type WaitlistRequest = Schemas['WaitlistBody'];
+/** A show with its sales per section (GET /v1/admin/shows). */
+export type AdminShow = Schemas['AdminShowView'];
 
 /** Data of the seat stream's `change` event (`id:` is the version). */
 export type SeatChangeEvent = Schemas['ShowChange'];

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { usePageTitle } from '../../components/PageTitle';
 import { describeError } from '../../lib/errors';
-import { CreateShowForm } from '../../features/admin';
+import { AdminShowList, CreateShowForm } from '../../features/admin';
 import { SignInForm, useSession } from '../../features/auth';
 import { showsKey, useShowCreation } from '../../features/shows';
 
@@ -31,6 +31,7 @@ export function AdminPage() {
             <CreatedShow key={id} showId={id} />
           ))}
           <CreateShowForm onCreated={(id) => setCreated((list) => [id, ...list])} />
+          <AdminShowList />
         </>
       )}
     </>

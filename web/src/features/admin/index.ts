@@ -1,2 +1,3 @@
 /** The admin feature's public surface (composed with other features in src/app). */
 export { CreateShowForm } from './components/CreateShowForm';
+export { AdminShowList } from './components/AdminShowList';

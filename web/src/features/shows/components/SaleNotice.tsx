@@ -21,6 +21,13 @@ export function SaleNotice({ phase }: { phase: SalePhase }) {
       </p>
     );
   }
+  if (phase.kind === 'cancelled') {
+    return (
+      <p className="error" role="status" data-testid="sale-notice" data-phase="cancelled">
+        This show was cancelled. Every booking of it was cancelled and its customer told.
+      </p>
+    );
+  }
   if (phase.kind === 'closed') {
     return (
       <p className="notice" role="status" data-testid="sale-notice" data-phase="closed">

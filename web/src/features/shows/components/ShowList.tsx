@@ -39,14 +39,15 @@ export function ShowList() {
                 data-held={held}
                 data-state={soldOut ? (held > 0 ? 'all-held' : 'sold-out') : 'available'}
               >
-                {soldOut && held === 0 && <strong>Sold out</strong>}
-                {soldOut && held > 0 && (
+                {show.cancelled_at && <strong data-testid="show-cancelled">Cancelled</strong>}
+                {!show.cancelled_at && soldOut && held === 0 && <strong>Sold out</strong>}
+                {!show.cancelled_at && soldOut && held > 0 && (
                   <>
                     <strong>All remaining seats are held</strong> ({held.toLocaleString()}); some may be released
                     {show.next_hold_ends_at ? ` from ${new Date(show.next_hold_ends_at).toLocaleTimeString()}` : ''}.
                   </>
                 )}
-                {!soldOut && (
+                {!show.cancelled_at && !soldOut && (
                   <>
                     <strong>{show.seats_available.toLocaleString()}</strong> of {show.seats_total.toLocaleString()} seats
                     available

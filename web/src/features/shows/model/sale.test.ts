@@ -31,4 +31,10 @@ describe('salePhase', () => {
     expect(bookingBlocked(salePhase(show, Date.parse('2027-03-01T00:00:00Z')))).toMatch(/closed/);
     expect(drawTime(show)).toBe(opens + 10_000);
   });
+
+  it('reads a cancelled show as cancelled whatever the time', () => {
+    const cancelled = { ...show, cancelled_at: '2027-01-01T09:00:00Z' };
+    expect(salePhase(cancelled, opens + 60_000)).toEqual({ kind: 'cancelled' });
+    expect(bookingBlocked(salePhase(cancelled, opens))).toMatch(/cancelled/);
+  });
 });

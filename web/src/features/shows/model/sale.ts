@@ -10,9 +10,11 @@ export type SalePhase =
   | { kind: 'before'; opensAt: number; secondsToOpen: number; fairStartS: number }
   | { kind: 'fair-start'; drawAt: number; secondsToDraw: number; fairStartS: number }
   | { kind: 'open'; closesAt: number | null }
-  | { kind: 'closed' };
+  | { kind: 'closed' }
+  | { kind: 'cancelled' };
 
-type SaleFields = Pick<Show, 'starts_at'> & Partial<Pick<Show, 'sale_opens_at' | 'sale_closes_at' | 'fair_start_window_s'>>;
+type SaleFields = Pick<Show, 'starts_at'> &
+  Partial<Pick<Show, 'sale_opens_at' | 'sale_closes_at' | 'fair_start_window_s' | 'cancelled_at'>>;
 
 const time = (value: string | null | undefined): number | null => {
   if (!value) return null;
@@ -24,6 +26,7 @@ export function salePhase(show: SaleFields, nowMs: number): SalePhase {
   const opensAt = time(show.sale_opens_at);
   const closesAt = time(show.sale_closes_at) ?? time(show.starts_at);
   const fairStartS = show.fair_start_window_s ?? 0;
+  if (show.cancelled_at) return { kind: 'cancelled' };
   if (closesAt !== null && nowMs >= closesAt) return { kind: 'closed' };
   if (opensAt !== null && nowMs < opensAt) {
     return { kind: 'before', opensAt, secondsToOpen: Math.ceil((opensAt - nowMs) / 1000), fairStartS };
@@ -46,5 +49,6 @@ export function drawTime(show: SaleFields): number | null {
 export function bookingBlocked(phase: SalePhase): string | null {
   if (phase.kind === 'before') return 'Sales have not opened yet: booking opens when the countdown ends.';
   if (phase.kind === 'closed') return 'Sales for this show are closed.';
+  if (phase.kind === 'cancelled') return 'This show was cancelled.';
   return null;
 }
