@@ -1,8 +1,9 @@
 """`boxoffice reconcile`: compare the Redis read models with PostgreSQL, the source of truth.
 
 Checks, on every shard for the partitions the shard map gives it, per show: the show document exists, its
-version and availability equal PostgreSQL's, and the held and booked sets equal the seats table; per
-booking: the status document exists with PostgreSQL's status and seats. Returns every difference found
+version and availability equal PostgreSQL's, the held and booked sets equal the seats table, the waiting
+line is the waitlist table's customers in join order, and the holds are its PENDING bookings; per booking:
+the status document exists with PostgreSQL's status and seats. Returns every difference found
 (empty = equal).
 """
 
@@ -72,15 +73,23 @@ async def _reconcile_shard(
         seats: dict[str, dict[str, set[str]]] = {sid: {"HELD": set(), "BOOKED": set()} for sid in ids}
         for row in await pool.fetch("SELECT show_id, seat_id, state FROM seats WHERE show_id = ANY($1::text[])", ids):
             seats[row["show_id"]][row["state"]].add(row["seat_id"])
+        lines, holds = await _lines_and_holds(pool, ids)
         async with redis.pipeline(transaction=False) as pipe:
             for sid in ids:
                 pipe.hmget(keys.show(sid), "version", "available", "gap")
                 pipe.smembers(keys.held(sid))
                 pipe.smembers(keys.booked(sid))
+                pipe.zrange(keys.waitlist(sid), 0, -1)
+                pipe.zrange(keys.holds(sid), 0, -1)
             replies = await pipe.execute()
         for i, row in enumerate(chunk):
             sid = row["show_id"]
-            (version, available, gap), held, booked = replies[3 * i : 3 * i + 3]
+            (version, available, gap), held, booked, line, held_ids = replies[5 * i : 5 * i + 5]
+            line_now = [m.decode() for m in line]
+            if line_now != lines.get(sid, []):
+                differences.append(f"{keys.waitlist(sid)}: {line_now[:10]} != PostgreSQL {lines.get(sid, [])[:10]}")
+            if {m.decode() for m in held_ids} != holds.get(sid, set()):
+                differences.append(f"{keys.holds(sid)}: the holds differ from PostgreSQL's PENDING bookings")
             if version is None:
                 differences.append(f"{keys.show(sid)}: missing (PostgreSQL has version {row['version']})")
                 continue
@@ -102,6 +111,21 @@ async def _reconcile_shard(
         pool, owned, redis, keys, [r["show_id"] for r in shows] if show_ids is not None else None
     )
     return differences
+
+
+async def _lines_and_holds(pool: asyncpg.Pool, ids: list[str]) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """Per show, PostgreSQL's waiting customers in join order and its PENDING bookings (the holds)."""
+    lines: dict[str, list[str]] = {}
+    for row in await pool.fetch(
+        "SELECT show_id, customer_id FROM waitlist WHERE show_id = ANY($1::text[]) ORDER BY show_id, seq", ids
+    ):
+        lines.setdefault(row["show_id"], []).append(row["customer_id"])
+    holds: dict[str, set[str]] = {}
+    for row in await pool.fetch(
+        "SELECT show_id, booking_id FROM bookings WHERE show_id = ANY($1::text[]) AND status = 'PENDING'", ids
+    ):
+        holds.setdefault(row["show_id"], set()).add(row["booking_id"])
+    return lines, holds
 
 
 async def _reconcile_bookings(

@@ -12,6 +12,7 @@ from projections.keys import live_keys
 from tests.support import ids
 from tests.support.invariants import assert_projection_matches
 from tests.support.processes import ROOT
+from tests.support.waiting import eventually
 
 
 def boxoffice(*args: str) -> subprocess.CompletedProcess:
@@ -68,6 +69,23 @@ async def test_flushall_replay_reconcile_and_a_corrupted_key(api, pg, redis):
     corrupted = boxoffice("reconcile")
     assert corrupted.returncode == 1
     assert keys.held(shows[1]) in corrupted.stdout and seat in corrupted.stdout
+
+    # So is a waiting line that lost a customer (the waiting list's read model is reconciled too).
+    await redis.sadd(keys.held(shows[1]), seat)
+    full = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}], hold_seconds=3600)
+    holder, waiter = ids.customer("holder"), ids.customer("waiter")
+    await api.wait_status(holder, (await api.book(holder, full, quantity=2)).json()["booking_id"])
+    r = await api.http.post(f"/v1/shows/{full}/waitlist", json={"quantity": 1}, headers=api.auth(waiter))
+    assert r.status_code == 202, r.text
+    await eventually(
+        lambda: api.http.get(f"/v1/shows/{full}/waitlist/me", headers=api.auth(waiter)),
+        lambda r: r.status_code == 200 and r.json()["status"] == "WAITING",
+        what="waiting",
+    )
+    assert boxoffice("reconcile").returncode == 0
+    await redis.zrem(keys.waitlist(full), waiter)
+    corrupted = boxoffice("reconcile")
+    assert corrupted.returncode == 1 and keys.waitlist(full) in corrupted.stdout, corrupted.stdout
 
     # And a second replay repairs it.
     assert boxoffice("replay", "projections").returncode == 0
