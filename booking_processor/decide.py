@@ -26,6 +26,7 @@ from schemas.commands import (
     JoinWaitlist,
     LeaveWaitlist,
     RequestBooking,
+    UpdateShow,
 )
 from schemas.events import CANCELLED, CONFIRMED, EXPIRED, LEFT, OFFERED, PENDING, REFUSED, REJECTED, WAITING
 from schemas.fields import (
@@ -276,9 +277,13 @@ class Batch:
         self.new_shows.append(cmd.show_id)
         if show.fair_start_window_s:
             self.entries[show.show_id] = []  # nothing stored yet: a draw may come in this very batch
+        self._show_event(ev.ShowCreated, show)
+
+    def _show_event(self, kind: type[ev.ShowCreated] | type[ev.ShowUpdated], show: ShowState, **extra: Any) -> None:
+        """The show as it now is (ShowCreated, or ShowUpdated with `extra`: the previous start, a refusal)."""
         version = self._next_version(show)
         self.events.append(
-            ev.ShowCreated(
+            kind(
                 event_id=f"{show.show_id}/{version}",
                 show_id=show.show_id,
                 show_version=version,
@@ -287,7 +292,7 @@ class Batch:
                 venue=show.venue,
                 starts_at=show.starts_at,
                 hold_seconds=show.hold_seconds,
-                sections=list(layout.sections),
+                sections=list(show.layout.sections),
                 seats_total=show.seats_total,
                 seats_available=show.seats_available,
                 created_at=show.created_at,
@@ -298,6 +303,8 @@ class Batch:
                 sale_closes_at=show.sale_closes_at,
                 fair_start_window_s=show.fair_start_window_s,
                 waitlist_offer_seconds=show.waitlist_offer_seconds,
+                cancelled_at=show.cancelled_at,
+                **extra,
             )
         )
 
@@ -505,19 +512,29 @@ class Batch:
             self._booking_event(ev.BookingCancelled, booking, show)
         self._answer_waitlist(show, "show_cancelled")
 
-    def _show_updated(self, show: ShowState) -> None:
-        version = self._next_version(show)
-        self.events.append(
-            ev.ShowUpdated(
-                event_id=f"{show.show_id}/{version}",
-                show_id=show.show_id,
-                show_version=version,
-                occurred_at=self.now,
-                sale_closes_at=show.sale_closes_at,
-                cancelled_at=show.cancelled_at,
-                seats_available=show.seats_available,
-            )
-        )
+    def _show_updated(
+        self, show: ShowState, previous_starts_at: datetime | None = None, refused: str | None = None
+    ) -> None:
+        self._show_event(ev.ShowUpdated, show, previous_starts_at=previous_starts_at or show.starts_at, refused=refused)
+
+    def update_show(self, cmd: UpdateShow) -> None:
+        """Title and venue may change until the show is cancelled; the start only before the sale opens, to a
+        time still ahead and after the opening. A change that cannot be made is answered (`refused`)."""
+        show = self.shows.get(cmd.show_id)
+        if show is None:
+            return
+        reason = _update_refusal(show, cmd)
+        if reason is not None:
+            self._show_updated(show, refused=reason)
+            return
+        previous = show.starts_at
+        show.title = cmd.title if cmd.title is not None else show.title
+        show.venue = cmd.venue if cmd.venue is not None else show.venue
+        if cmd.starts_at is not None:
+            if show.sale_closes_at == previous or show.sale_closes_at > cmd.starts_at:
+                show.sale_closes_at = cmd.starts_at  # a close that followed the start follows it still
+            show.starts_at = cmd.starts_at
+        self._show_updated(show, previous_starts_at=previous)
 
     def _answer_waitlist(self, show: ShowState, reason: str) -> None:
         """Refuse every waiting place: no offer can come any more."""
@@ -660,6 +677,18 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
     return None, chosen
 
 
+def _update_refusal(show: ShowState, cmd: UpdateShow) -> str | None:
+    if show.cancelled_at is not None:
+        return "show_cancelled"
+    if cmd.starts_at is None:
+        return None
+    if show.sale_opens_at is None or cmd.issued_at >= show.sale_opens_at:
+        return "sale_open"  # people may hold tickets for the time they bought
+    if cmd.starts_at <= cmd.issued_at or cmd.starts_at <= show.sale_opens_at:
+        return "invalid_start"
+    return None
+
+
 def _waitlist_refusal(show: ShowState, cmd: JoinWaitlist) -> str | None:
     """Why a customer cannot join the waiting list (None: they can). As for a request: the sale, the request's
     sense, the customer's limit; and only when the seats asked for are not free (with nobody waiting)."""
@@ -708,6 +737,7 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     DrawFairStart: Batch.draw_fair_start,
     JoinWaitlist: Batch.join_waitlist,
     LeaveWaitlist: Batch.leave_waitlist,
+    UpdateShow: Batch.update_show,
     CloseSales: Batch.close_sales,
     CancelShow: Batch.cancel_show,
     Undecidable: Batch.undecidable,

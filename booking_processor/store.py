@@ -349,9 +349,11 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
     if changed:
         await conn.execute(
             """UPDATE shows s SET version = r.version, seats_available = r.seats_available, waitlist_seq = r.seq,
-                      sale_closes_at = r.closes, cancelled_at = r.cancelled
-               FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
-                    AS r(show_id, version, seats_available, seq, closes, cancelled)
+                      sale_closes_at = r.closes, cancelled_at = r.cancelled, title = r.title, venue = r.venue,
+                      starts_at = r.starts
+               FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::timestamptz[], $6::timestamptz[],
+                           $7::text[], $8::text[], $9::timestamptz[])
+                    AS r(show_id, version, seats_available, seq, closes, cancelled, title, venue, starts)
                WHERE s.show_id = r.show_id""",
             [s.show_id for s in changed],
             [s.version for s in changed],
@@ -359,6 +361,9 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
             [s.waitlist_seq for s in changed],
             [s.sale_closes_at for s in changed],
             [s.cancelled_at for s in changed],
+            [s.title for s in changed],
+            [s.venue for s in changed],
+            [s.starts_at for s in changed],
         )
     if batch.events:
         await conn.copy_records_to_table(

@@ -34,6 +34,7 @@ from schemas.api import (
     ShowList,
     ShowView,
     StreamMark,
+    UpdateShowBody,
     WaitlistAccepted,
     WaitlistBody,
     WaitlistView,
@@ -399,6 +400,22 @@ OPERATIONS: tuple[Operation, ...] = (
         description="At most the show's `max_hold_extensions` times, never past the sale's close. An extension "
         "accepted after `expires_at` finds the hold over: the booking is `EXPIRED` (`hold_expired`), as a late "
         "confirm finds it.",
+    ),
+    Operation(
+        "PATCH",
+        "/v1/shows/{show_id}",
+        routes.update_show,
+        "change a show's title, venue or start (admin); decided asynchronously",
+        {202: (ShowAccepted, "accepted; the show reads changed, or with `update_refused` saying why it is not")},
+        auth="admin",
+        body=UpdateShowBody,
+        params=(SHOW_ID,),
+        rate_limited=True,
+        location=True,
+        description="Title and venue may change until the show is cancelled (`update_refused`: "
+        "`show_cancelled`); the start only before the sale opens (`sale_open`: people may hold tickets for "
+        "the time they bought; a show without `sale_opens_at` was on sale from its creation), to a time ahead "
+        "and after the opening (`invalid_start`; a start in the past is 422 at once).",
     ),
     Operation(
         "POST",

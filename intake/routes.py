@@ -36,6 +36,7 @@ from schemas.api import (
     ShowAccepted,
     ShowList,
     ShowView,
+    UpdateShowBody,
     WaitlistAccepted,
     WaitlistBody,
     WaitlistView,
@@ -138,6 +139,33 @@ async def _show_command(call: Call, show_id: str, kind: type[cmd.CloseSales] | t
     if await call.state.reads.show(show_id) is None:
         raise ApiError(404, "not_found", "no such show")
     await call.state.bus.send(kind(command_id=_command_id(), show_id=show_id, issued_at=_now()), call.trace)
+    return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
+
+
+async def update_show(call: Call, *, principal: Principal, show_id: str, body: UpdateShowBody) -> Response:
+    """Decided in the show's queue: a change that cannot be made leaves `update_refused` on the show."""
+    show = await call.state.reads.show(show_id)
+    if show is None:
+        raise ApiError(404, "not_found", "no such show")
+    starts_at = body.value("starts_at")
+    if starts_at is not None and starts_at <= _now():
+        raise ApiError(
+            422,
+            "validation_error",
+            "$.starts_at: must be in the future",
+            details={"path": "$.starts_at", "reason": "must be in the future"},
+        )
+    await call.state.bus.send(
+        cmd.UpdateShow(
+            command_id=_command_id(),
+            show_id=show_id,
+            issued_at=_now(),
+            title=body.value("title"),
+            venue=body.value("venue"),
+            starts_at=starts_at,
+        ),
+        call.trace,
+    )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
 
 

@@ -55,9 +55,12 @@ for i, e in ipairs(events) do
     if kind == 'ShowCreated' then
       redis.call('HSET', KEYS[1], 'doc', e[4], 'version', v, 'available', available)
       redis.call('ZADD', KEYS[4], 0, e[6])
-    elseif kind == 'ShowUpdated' then  -- the sale's close moved, or the show was cancelled: beside the doc
-      redis.call('HSET', KEYS[1], 'closes', e[4])
-      if e[6] ~= '' then redis.call('HSET', KEYS[1], 'cancelled', e[6]) end
+    elseif kind == 'ShowUpdated' then  -- the whole show as it now is; the listing follows a new start
+      redis.call('HSET', KEYS[1], 'doc', e[4])
+      if e[10] ~= e[6] then
+        redis.call('ZREM', KEYS[4], e[10])
+        redis.call('ZADD', KEYS[4], 0, e[6])
+      end
       available_now = available
     elseif kind == 'ShowRejected' then
       if cur == 0 then  -- never created: drop what the intake wrote when it accepted the request
@@ -117,14 +120,15 @@ class ScriptEvent(msgspec.Struct, array_like=True, frozen=True):
     kind: str  # the event type
     show_version: int
     seats_available: int
-    show_doc: str  # ShowCreated: the show's document; ShowUpdated: sale_closes_at; ShowRejected: the reason
+    show_doc: str  # ShowCreated, ShowUpdated: the show's document; ShowRejected: the reason; else ""
     booking_doc: str  # booking events: the booking's view; else ""
-    index_member: str  # ShowCreated: the listing index member; ShowUpdated: cancelled_at (or ""); else ""
+    index_member: str  # ShowCreated, ShowUpdated: the listing index member; else ""
     seats: list[str]  # booking events: the seats whose state the event changes
     change: str  # the change published to the live seat map (ShowChange), "" for none
     # A sorted-set entry the event sets (score >= 0) or removes (-1): WaitlistChanged, the waiting customer
     # (score: the place's seq while WAITING); a booking event that starts, moves or ends a hold, the booking
-    # (score: when the hold ends, epoch ms). "": none (a rejection, a refused action, a show event).
+    # (score: when the hold ends, epoch ms). "": none (a rejection, a refused action, a show event). For a
+    # ShowUpdated, `member` is the listing index member it replaces.
     score: int = -1
     member: str = ""
 
@@ -147,16 +151,10 @@ class ShowDoc(msgspec.Struct, frozen=True):
     sale_closes_at: datetime | None = None
     fair_start_window_s: int = 0
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
+    cancelled_at: datetime | None = None
+    update_refused: str | None = None  # why the last change an admin asked for could not be made
 
-    def view(
-        self,
-        seats_available: int,
-        seats_held: int = 0,
-        next_hold_ends_at: datetime | None = None,
-        sale_closes_at: datetime | None = None,
-        cancelled_at: datetime | None = None,
-    ) -> ShowView:
-        """The show as it reads now: `sale_closes_at` and `cancelled_at` as ShowUpdated last set them."""
+    def view(self, seats_available: int, seats_held: int = 0, next_hold_ends_at: datetime | None = None) -> ShowView:
         return ShowView(
             show_id=self.show_id,
             title=self.title,
@@ -170,17 +168,18 @@ class ShowDoc(msgspec.Struct, frozen=True):
             max_hold_extensions=self.max_hold_extensions,
             currency=self.currency,
             sale_opens_at=self.sale_opens_at,
-            sale_closes_at=sale_closes_at or self.sale_closes_at,
+            sale_closes_at=self.sale_closes_at,
             fair_start_window_s=self.fair_start_window_s,
             waitlist_offer_seconds=self.waitlist_offer_seconds,
-            cancelled_at=cancelled_at,
+            cancelled_at=self.cancelled_at,
+            update_refused=self.update_refused,
             seats_held=seats_held,
             next_hold_ends_at=next_hold_ends_at,
         )
 
     @classmethod
-    def of(cls, show: ShowView | ev.ShowCreated) -> ShowDoc:
-        """The document of a show (a view, or the event that created it)."""
+    def of(cls, show: ShowView | ev.ShowCreated | ev.ShowUpdated) -> ShowDoc:
+        """The document of a show (a view, or the event that created or last changed it)."""
         return cls(
             show_id=show.show_id,
             title=show.title,
@@ -196,6 +195,8 @@ class ShowDoc(msgspec.Struct, frozen=True):
             sale_closes_at=show.sale_closes_at,
             fair_start_window_s=show.fair_start_window_s,
             waitlist_offer_seconds=show.waitlist_offer_seconds,
+            cancelled_at=show.cancelled_at,
+            update_refused=show.refused if isinstance(show, ev.ShowUpdated) else None,
         )
 
 
@@ -259,16 +260,18 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
         return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), keys.booking("-")
     if isinstance(event, ev.ShowUpdated):
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
+        previous = format_time(event.previous_starts_at or event.starts_at) or ""
         return (
             ScriptEvent(
                 kind=event.type,
                 show_version=event.show_version,
                 seats_available=event.seats_available,
-                show_doc=format_time(event.sale_closes_at) or "",
+                show_doc=_encoder.encode(ShowDoc.of(event)).decode(),
                 booking_doc="",
-                index_member=format_time(event.cancelled_at) or "",
+                index_member=index_member(format_time(event.starts_at) or "", event.show_id),
                 seats=[],
                 change=_encoder.encode(change).decode(),
+                member=index_member(previous, event.show_id),
             ),
             keys.booking("-"),
         )

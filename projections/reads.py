@@ -60,19 +60,8 @@ _waitlist_doc = msgspec.json.Decoder(WaitlistView)
 _encoder = msgspec.json.Encoder()
 
 
-def _show(
-    doc: bytes,
-    available: bytes,
-    held: int = 0,
-    first_hold: list | None = None,
-    closes: bytes | None = None,
-    cancelled: bytes | None = None,
-) -> ShowView:
-    return _show_doc.decode(doc).view(int(available), held, _hold_end(first_hold), _time(closes), _time(cancelled))
-
-
-def _time(raw: bytes | None) -> datetime | None:
-    return datetime.fromisoformat(raw.decode()) if raw else None
+def _show(doc: bytes, available: bytes, held: int = 0, first_hold: list | None = None) -> ShowView:
+    return _show_doc.decode(doc).view(int(available), held, _hold_end(first_hold))
 
 
 def _hold_end(first_hold: list | None) -> datetime | None:
@@ -128,13 +117,13 @@ class ReadModels:
     async def lookup_show(self, show_id: str) -> ShowLookup:
         keys = await self._current_keys()
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hmget(keys.show(show_id), "doc", "available", "rejected", "version", "closes", "cancelled")
+            pipe.hmget(keys.show(show_id), "doc", "available", "rejected", "version")
             pipe.scard(keys.held(show_id))
             pipe.zrange(keys.holds(show_id), 0, 0, withscores=True)
-            (doc, available, rejected, version, closes, cancelled), held, first_hold = await pipe.execute()
+            (doc, available, rejected, version), held, first_hold = await pipe.execute()
         if doc is None:
             return ShowLookup(None, rejected.decode() if rejected else None)
-        return ShowLookup(_show(doc, available, held, first_hold, closes, cancelled), version=int(version or 0))
+        return ShowLookup(_show(doc, available, held, first_hold), version=int(version or 0))
 
     async def seat_map(self, show_id: str) -> SeatMapView | None:
         keys = await self._current_keys()
@@ -202,15 +191,13 @@ class ReadModels:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for member in members:
                     show_id = member.decode().rsplit("|", 1)[1]
-                    pipe.hmget(keys.show(show_id), "doc", "available", "closes", "cancelled")
+                    pipe.hmget(keys.show(show_id), "doc", "available")
                     pipe.scard(keys.held(show_id))
                     pipe.zrange(keys.holds(show_id), 0, 0, withscores=True)
                 replies = await pipe.execute()
-                for (doc, available, closes, cancelled), held, first_hold in zip(
-                    replies[::3], replies[1::3], replies[2::3], strict=True
-                ):
+                for (doc, available), held, first_hold in zip(replies[::3], replies[1::3], replies[2::3], strict=True):
                     if doc is not None:
-                        shows.append(_show(doc, available, held, first_hold, closes, cancelled))
+                        shows.append(_show(doc, available, held, first_hold))
         next_cursor = _encode_cursor(members[-1].decode()) if more else None
         return shows, next_cursor
 

@@ -77,6 +77,29 @@ class CreateShowBody(msgspec.Struct, **_strict):
         check_sale_window(self.starts_at, self.sale_opens_at, self.sale_closes_at, self.fair_start_window_s)
 
 
+class UpdateShowBody(msgspec.Struct, **_strict):
+    """At least one of `title`, `venue` (any time until the show is cancelled) and `starts_at` (only before the
+    sale opens, to a time ahead and after the opening; a close that followed the start follows it)."""
+
+    json_schema_extra: ClassVar[dict[str, Any]] = {"minProperties": 1}
+    title: ShowText | UnsetType = UNSET
+    venue: ShowText | UnsetType = UNSET
+    starts_at: Time | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if self.title is UNSET and self.venue is UNSET and self.starts_at is UNSET:
+            raise ValueError("give at least one of title, venue, starts_at")
+        for name in ("title", "venue"):
+            if getattr(self, name) is not UNSET:
+                normalise_text(self, name)
+        if self.starts_at is not UNSET:
+            normalise_times(self, "starts_at")
+
+    def value(self, name: str) -> Any:
+        found = getattr(self, name)
+        return None if found is UNSET else found
+
+
 class BookingBody(msgspec.Struct, **_strict):
     """Exactly one of `seats` (1..10 distinct seat ids of the show's layout) or `quantity` (best available:
     adjacent seats in one row, as close to the section's best point as they can be, leaving no single seat
@@ -173,6 +196,8 @@ class ShowView(msgspec.Struct, frozen=True):
     next_hold_ends_at: datetime | None = None
     # When an admin cancelled the show (null: it is not cancelled); nothing of it is sold any more.
     cancelled_at: datetime | None = None
+    # Why the last change an admin asked for (PATCH) could not be made; null when it was, or none was asked.
+    update_refused: str | None = None
 
 
 class SectionSales(msgspec.Struct, frozen=True):

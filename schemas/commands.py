@@ -174,6 +174,18 @@ class LeaveWaitlist(_Command, tag="LeaveWaitlist", frozen=True):
     customer_id: CustomerId
 
 
+class UpdateShow(_Command, tag="UpdateShow", frozen=True):
+    """An admin changes the show's title or venue (any time before it is cancelled), or its start (only
+    before its sale opens, to a time still ahead)."""
+
+    title: Text200 | None = None
+    venue: Text200 | None = None
+    starts_at: Time | None = None
+
+    def __post_init__(self) -> None:
+        normalise_times(self, "issued_at", "starts_at")
+
+
 class CloseSales(_Command, tag="CloseSales", frozen=True):
     """An admin ends the sale now (holds made before may still be confirmed until they end)."""
 
@@ -193,6 +205,7 @@ Command = (
     | DrawFairStart
     | JoinWaitlist
     | LeaveWaitlist
+    | UpdateShow
     | CloseSales
     | CancelShow
 )

@@ -62,7 +62,9 @@ class _Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
         return self.__struct_config__.tag  # type: ignore[return-value]
 
 
-class ShowCreated(_Event, tag="ShowCreated", frozen=True):
+class _ShowDetails(_Event, frozen=True):
+    """A show as it is after the event: what ShowCreated said, and every later ShowUpdated."""
+
     title: str
     venue: str
     starts_at: datetime
@@ -80,15 +82,20 @@ class ShowCreated(_Event, tag="ShowCreated", frozen=True):
     sale_closes_at: datetime | None = None
     fair_start_window_s: int = 0
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
-
-
-class ShowUpdated(_Event, tag="ShowUpdated", frozen=True, kw_only=True):
-    """The show's sale changed: closed now (`sale_closes_at`), or the show cancelled (`cancelled_at`). Carries
-    the times as they now are; the rest of the show is as ShowCreated said."""
-
-    sale_closes_at: datetime
     cancelled_at: datetime | None = None
-    seats_available: Count
+
+
+class ShowCreated(_ShowDetails, tag="ShowCreated", frozen=True):
+    pass
+
+
+class ShowUpdated(_ShowDetails, tag="ShowUpdated", frozen=True):
+    """An admin changed the show (its title, venue or start; its sale closed; it was cancelled), or asked for a
+    change that could not be made: then `refused` says why and the show is as it was. The whole show as it now
+    is; `previous_starts_at` is the start before (the listing is ordered by start)."""
+
+    previous_starts_at: datetime | None = None
+    refused: str | None = None
 
 
 class ShowRejected(_Event, tag="ShowRejected", frozen=True):

@@ -3,8 +3,10 @@ every live booking of a cancelled show is cancelled in the same decision, and no
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
+from projections.keys import live_keys
 from tests.support import ids
 from tests.support.invariants import assert_no_overbooking
 
@@ -92,3 +94,54 @@ async def test_the_admin_list_gives_each_section_s_available_held_sold_and_reven
     sections = {s["name"]: (s["available"], s["held"], s["sold"], s["revenue"]) for s in found["sections"]}
     assert sections == {"A": (2, 0, 2, 1800), "B": (2, 1, 1, 300)}
     assert (found["sold"], found["revenue"]) == (3, 2100)
+
+
+async def test_an_admin_renames_and_moves_a_show_before_its_sale_opens_and_the_listing_follows(api, redis):
+    admin = api.auth("admin-1", "admin")
+    show_id = await api.create_show(
+        [{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}],
+        starts_at="2098-06-01T20:00:00Z",
+        sale_opens_at="2098-01-01T10:00:00Z",
+    )
+    r = await api.http.patch(
+        f"/v1/shows/{show_id}", json={"title": "Moved", "starts_at": "2098-07-01T20:00:00Z"}, headers=admin
+    )
+    assert r.status_code == 202, r.text
+
+    async def read() -> dict:
+        return (await api.http.get(f"/v1/shows/{show_id}", headers=admin)).json()
+
+    async def changed() -> dict:
+        for _ in range(100):
+            show = await read()
+            if show["title"] == "Moved":
+                return show
+            await asyncio.sleep(0.1)
+        raise AssertionError("the change was not applied")
+
+    show = await changed()
+    assert (show["starts_at"], show["sale_closes_at"]) == ("2098-07-01T20:00:00Z", "2098-07-01T20:00:00Z")
+    assert show["update_refused"] is None
+    # The listing is by start: its index has the show at the new start, no longer at the old one.
+    index = {m.decode() for m in await redis.zrangebylex((await live_keys(redis)).show_index(), "-", "+")}
+    assert f"2098-07-01T20:00:00.000Z|{show_id}" in index
+    assert f"2098-06-01T20:00:00.000Z|{show_id}" not in index
+    r = await api.http.patch(f"/v1/shows/{show_id}", json={}, headers=admin)
+    assert r.status_code == 422, r.text
+    r = await api.http.patch(f"/v1/shows/{show_id}", json={"starts_at": "2001-01-01T00:00:00Z"}, headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["details"]["path"] == "$.starts_at", r.text
+    r = await api.http.patch(f"/v1/shows/{show_id}", json={"title": "x"}, headers=api.auth(ids.customer("c")))
+    assert r.status_code == 403
+
+
+async def test_a_show_on_sale_keeps_its_start_and_says_why(api):
+    admin = api.auth("admin-1", "admin")
+    show_id = await api.create_show([{"name": "A", "rows": 1, "seats_per_row": 2, "price_cents": 1}])
+    r = await api.http.patch(f"/v1/shows/{show_id}", json={"starts_at": "2099-02-01T20:00:00Z"}, headers=admin)
+    assert r.status_code == 202, r.text
+    for _ in range(100):
+        show = (await api.http.get(f"/v1/shows/{show_id}", headers=admin)).json()
+        if show["update_refused"]:
+            break
+        await asyncio.sleep(0.1)
+    assert (show["update_refused"], show["starts_at"]) == ("sale_open", "2099-01-01T20:00:00Z")

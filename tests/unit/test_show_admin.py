@@ -131,3 +131,35 @@ def test_closing_the_sale_stops_new_requests_keeps_holds_confirmable_and_answers
         )
     )
     assert batch.bookings[held].status == "CONFIRMED"  # a hold made before the close is honoured
+
+
+def _update(batch: Batch, at: datetime = T0, **change) -> ev.Event:
+    from schemas.commands import UpdateShow
+
+    batch.decide(UpdateShow(command_id="u", show_id="s", issued_at=at, **change))
+    return batch.events[-1]
+
+
+def test_title_and_venue_change_any_time_the_start_only_before_the_sale_opens():
+    opens = T0 + timedelta(days=1)
+    batch = Batch(shows={}, bookings={}, now=T0, live_loaded={"s"})
+    _show(batch, sale_opens_at=opens)
+    old_start = batch.shows["s"].starts_at
+    moved = old_start + timedelta(days=2)
+    event = _update(batch, title="New title", starts_at=moved)
+    assert isinstance(event, ev.ShowUpdated) and event.refused is None
+    assert (event.title, event.venue, event.starts_at, event.previous_starts_at) == ("New title", "v", moved, old_start)
+    assert event.sale_closes_at == moved  # the close followed the start: it follows it still
+    assert _update(batch, at=opens, starts_at=moved + timedelta(days=1)).refused == "sale_open"
+    assert batch.shows["s"].starts_at == moved
+    assert _update(batch, at=opens, venue="Other hall").venue == "Other hall"  # the venue may change on sale
+    assert _update(batch, starts_at=opens - timedelta(hours=1)).refused == "invalid_start"  # before the opening
+    batch.decide(CancelShow(command_id="x", show_id="s", issued_at=opens))
+    assert _update(batch, at=opens, title="Too late").refused == "show_cancelled"
+    assert batch.shows["s"].title == "New title"
+
+
+def test_a_show_on_sale_since_its_creation_keeps_its_start():
+    batch = _batch()
+    event = _update(batch, starts_at=T0 + timedelta(days=40))
+    assert event.refused == "sale_open" and event.starts_at == T0 + timedelta(days=30)
