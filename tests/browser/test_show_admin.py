@@ -1,5 +1,5 @@
-"""An administrator sees each show's sales per section and cancels a show from /admin; its customer's
-booking reads cancelled."""
+"""An administrator sees each show's sales per section, renames a show and cancels it from /admin; its
+customer's booking reads cancelled."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ async def test_an_admin_sees_the_sales_and_cancels_a_show(api, session, shots):
     await expect(row.get_by_test_id("admin-revenue")).to_contain_text("40.00")
     await row.scroll_into_view_if_needed()
     await shots(page, "the show's sales")
+    await row.get_by_text("Edit", exact=True).click()
+    await row.get_by_label("New name").fill(title + " (renamed)")
+    await row.get_by_test_id("admin-edit-submit").click()
+    await expect(row.get_by_role("link", name=title + " (renamed)")).to_be_visible(timeout=15_000)
     await row.get_by_test_id("admin-cancel-show").click()
     await expect(row.get_by_test_id("admin-show-state")).to_have_text("(cancelled)", timeout=15_000)
     await expect(row.get_by_test_id("admin-sold")).to_have_text("0")

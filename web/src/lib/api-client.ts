@@ -68,7 +68,7 @@ export interface ApiClientDeps {
   baseUrl?: string;
 }
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 type Raw = Client<paths, 'application/json'>;
 type OperationInit<P extends keyof paths, M extends Method> = NonNullable<MaybeOptionalInit<paths[P], M>>;
 /** The operation's `params` (path, query, header) and `body`, as the generated types have them, and ours. */
@@ -89,6 +89,7 @@ export interface ApiClient {
     ...init: InitArgs<P, 'get'>
   ): Promise<Tagged<ResponseData<P, 'get'>>>;
   POST<P extends ClientPathsWithMethod<Raw, 'post'>>(path: P, ...init: InitArgs<P, 'post'>): Promise<ResponseData<P, 'post'>>;
+  PATCH<P extends ClientPathsWithMethod<Raw, 'patch'>>(path: P, ...init: InitArgs<P, 'patch'>): Promise<ResponseData<P, 'patch'>>;
   DELETE<P extends ClientPathsWithMethod<Raw, 'delete'>>(
     path: P,
     ...init: InitArgs<P, 'delete'>
@@ -207,6 +208,7 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
     GET: async (path, ...init) => (await call('get', path, init[0])).data,
     GET_TAGGED: (path, ...init) => tagged(path, init[0]),
     POST: async (path, ...init) => (await call('post', path, init[0])).data,
+    PATCH: async (path, ...init) => (await call('patch', path, init[0])).data,
     DELETE: async (path, ...init) => (await call('delete', path, init[0])).data,
   } as ApiClient;
 }

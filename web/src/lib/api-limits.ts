@@ -280,6 +280,18 @@ export const schemaLimits = {
       "pattern": "^(?:[^\\x00-\\x1f\\x7f-\\x9f]*)$"
     }
   },
+  "UpdateShowBody": {
+    "title": {
+      "minLength": 1,
+      "maxLength": 200,
+      "pattern": "^(?:[^\\S\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*)$"
+    },
+    "venue": {
+      "minLength": 1,
+      "maxLength": 200,
+      "pattern": "^(?:[^\\S\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*)$"
+    }
+  },
   "WaitlistBody": {
     "quantity": {
       "minimum": 1,

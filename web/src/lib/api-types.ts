@@ -136,7 +136,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * change a show's title, venue or start (admin); decided asynchronously
+         * @description Title and venue may change until the show is cancelled (`update_refused`: `show_cancelled`); the start only before the sale opens (`sale_open`: people may hold tickets for the time they bought; a show without `sale_opens_at` was on sale from its creation), to a time ahead and after the opening (`invalid_start`; a start in the past is 422 at once).
+         */
+        patch: operations["update_show"];
         trace?: never;
     };
     "/v1/shows/{show_id}/seats": {
@@ -512,6 +516,8 @@ export interface components {
             next_hold_ends_at?: string | null;
             /** @default null */
             cancelled_at?: string | null;
+            /** @default null */
+            update_refused?: string | null;
         };
         /** AdminShowList */
         AdminShowList: {
@@ -648,6 +654,19 @@ export interface components {
          * @description No fields; the body may be omitted.
          */
         ExtendBody: Record<string, never>;
+        /**
+         * UpdateShowBody
+         * @description At least one of `title`, `venue` (any time until the show is cancelled) and `starts_at` (only before the
+         *         sale opens, to a time ahead and after the opening; a close that followed the start follows it).
+         */
+        UpdateShowBody: {
+            /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
+            title?: string;
+            /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
+            venue?: string;
+            /** Format: date-time */
+            starts_at?: string;
+        };
         /**
          * WaitlistBody
          * @description Wait for `quantity` seats (1..10), of `section` if given (a section of the layout, else 422).
@@ -1168,6 +1187,131 @@ export interface operations {
                 headers: {
                     /** @description the methods this path supports */
                     Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateShowBody"];
+            };
+        };
+        responses: {
+            /** @description accepted; the show reads changed, or with `update_refused` saying why it is not */
+            202: {
+                headers: {
+                    /** @description where to read it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShowAccepted"];
+                };
+            };
+            /** @description malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the admin role is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body over 16 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body breaks a rule of the contract (details name the path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

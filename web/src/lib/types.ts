@@ -16,6 +16,7 @@ export type Refusal = Schemas['Refusal'];
 export type Accepted = Schemas['Accepted'];
 export type ShowAccepted = Schemas['ShowAccepted'];
 export type CreateShowBody = Schemas['CreateShowBody'];
+export type UpdateShowBody = Schemas['UpdateShowBody'];
 export type BookingRequest = Schemas['BookingBody'];
 export type ApiErrorBody = Schemas['ErrorBody'];
 export type ShowsPage = Schemas['ShowList'];

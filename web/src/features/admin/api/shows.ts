@@ -1,5 +1,5 @@
 import { api } from '../../../lib/api-client';
-import type { CreateShowBody } from '../../../lib/types';
+import type { CreateShowBody, UpdateShowBody } from '../../../lib/types';
 
 /** POST /v1/shows (admin) → 202 {show_id}; the show exists once the processor has created it. */
 export function createShow(body: CreateShowBody) {
@@ -21,4 +21,9 @@ export function closeSales(showId: string) {
 /** POST /v1/shows/{id}/cancel: every live booking cancelled, nothing sold again. Final. */
 export function cancelShow(showId: string) {
   return api.POST('/v1/shows/{show_id}/cancel', { params: { path: { show_id: showId } } });
+}
+
+/** PATCH /v1/shows/{id}: title, venue, or (before the sale opens) the start; a refusal reads as `update_refused`. */
+export function updateShow(showId: string, body: UpdateShowBody) {
+  return api.PATCH('/v1/shows/{show_id}', { params: { path: { show_id: showId } }, body });
 }

@@ -1,9 +1,11 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { describeError } from '../../../lib/errors';
 import { formatMoney } from '../../../lib/money';
 import type { AdminShow } from '../../../lib/types';
-import { adminShowsKey, cancelShow, closeSales, listAdminShows } from '../api/shows';
+import { adminShowsKey, cancelShow, closeSales, listAdminShows, updateShow } from '../api/shows';
+import { toRfc3339 } from '../model/validation';
 
 const PAGE = 50;
 
@@ -111,11 +113,84 @@ function AdminShowRow({ row }: { row: AdminShow }) {
           </button>
         </div>
       )}
+      {!cancelled && <EditShow row={row} onDone={refresh} />}
+      {show.update_refused && (
+        <p className="notice" data-testid="admin-update-refused" data-reason={show.update_refused}>
+          The last change could not be made ({REFUSED[show.update_refused] ?? show.update_refused}).
+        </p>
+      )}
       {(close.error || cancel.error) && (
         <p className="error" role="alert">
           {describeError(close.error ?? cancel.error)}
         </p>
       )}
     </article>
+  );
+}
+
+const REFUSED: Record<string, string> = {
+  sale_open: 'the sale has opened, so the start stays as people bought it',
+  invalid_start: 'the start must be ahead, and after the sale opens',
+  show_cancelled: 'the show is cancelled',
+};
+
+/** Rename the show, move its venue, or (before its sale opens) its start. */
+function EditShow({ row, onDone }: { row: AdminShow; onDone: () => void }) {
+  const { show } = row;
+  const [title, setTitle] = useState(show.title);
+  const [venue, setVenue] = useState(show.venue);
+  const [startsAt, setStartsAt] = useState('');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const edit = useMutation({ mutationFn: (body: Parameters<typeof updateShow>[1]) => updateShow(show.show_id, body), onSuccess: onDone });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const body: Parameters<typeof updateShow>[1] = {};
+    if (title.trim() && title !== show.title) body.title = title;
+    if (venue.trim() && venue !== show.venue) body.venue = venue;
+    if (startsAt.trim()) {
+      const at = toRfc3339(startsAt);
+      if (!at) {
+        setInvalid('Enter the new start as a date and time.');
+        return;
+      }
+      body.starts_at = at;
+    }
+    if (Object.keys(body).length === 0) {
+      setInvalid('Change the title, the venue or the start first.');
+      return;
+    }
+    setInvalid(null);
+    edit.mutate(body);
+  };
+  return (
+    <details className="admin-edit">
+      <summary>Edit</summary>
+      <form className="inline-form" onSubmit={onSubmit} noValidate data-testid="admin-edit-show">
+        <label htmlFor={`title-${show.show_id}`}>New name</label>
+        <input id={`title-${show.show_id}`} value={title} onChange={(e) => setTitle(e.target.value)} />
+        <label htmlFor={`venue-${show.show_id}`}>New place</label>
+        <input id={`venue-${show.show_id}`} value={venue} onChange={(e) => setVenue(e.target.value)} />
+        <label htmlFor={`start-${show.show_id}`}>New start (only before the sale opens)</label>
+        <input
+          id={`start-${show.show_id}`}
+          type="datetime-local"
+          value={startsAt}
+          onChange={(e) => setStartsAt(e.target.value)}
+        />
+        <button type="submit" disabled={edit.isPending} data-testid="admin-edit-submit">
+          Save
+        </button>
+        {invalid && (
+          <p className="error" role="alert">
+            {invalid}
+          </p>
+        )}
+        {edit.error && (
+          <p className="error" role="alert">
+            {describeError(edit.error)}
+          </p>
+        )}
+      </form>
+    </details>
   );
 }
