@@ -168,6 +168,8 @@ class Batch:
     def _booking_event(
         self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None, waitlist_offer: bool = False
     ) -> None:
+        # A request too early is told when to come back (the opening is the show's; see _choose_seats).
+        opens = show.sale_opens_at if show is not None and booking.reason == "sale_not_open" else None
         version = self._next_version(show)
         # The total is decided with the seats, from the layout they were claimed in: replays read it back.
         total, currency = (
@@ -196,6 +198,7 @@ class Batch:
                 total=total,
                 currency=currency,
                 waitlist_offer=waitlist_offer,
+                sale_opens_at=opens,
             )
         )
 

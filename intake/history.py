@@ -45,7 +45,7 @@ MONITOR_INTERVAL_S = 1.0
 _COLUMNS = (
     "b.booking_id, b.show_id, b.customer_id, b.status, b.seats, b.reason, b.expires_at, b.created_at, "
     "b.updated_at, b.refused_action, b.refused_reason, b.refused_at, b.extensions, "
-    "s.currency, s.sections AS show_sections"
+    "s.currency, s.sections AS show_sections, s.sale_opens_at"
 )
 # The show (same shard: rows live with their show's partition) gives the booking's total: its seats' prices.
 # pg_is_in_recovery(): the server that answered says whether it is a standby (what the metric counts).
@@ -215,6 +215,7 @@ def history_view(r: Mapping[str, Any], layouts: dict[str, Layout]) -> BookingVie
         extensions=r["extensions"],
         total=total,
         currency=currency,
+        sale_opens_at=r["sale_opens_at"] if r["reason"] == "sale_not_open" else None,
     )
 
 

@@ -229,6 +229,7 @@ def booking_view(event: ev.BookingEvent) -> BookingView:
         extensions=event.extensions,
         total=event.total,
         currency=event.currency,
+        sale_opens_at=event.sale_opens_at,
     )
 
 

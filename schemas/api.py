@@ -288,6 +288,8 @@ class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
     # prices, in minor units of `currency`, the show's.
     total: Count | None = None
     currency: str | None = None
+    # Only when REJECTED `sale_not_open`: when the show's sale opens (come back then).
+    sale_opens_at: datetime | None = None
 
 
 class BookingList(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -127,6 +127,8 @@ class _BookingEvent(_Event, kw_only=True, frozen=True):
     currency: str | None = None
     # A hold made for someone on the waiting list when seats were released (their offer), not by a request.
     waitlist_offer: bool = False
+    # A rejection `sale_not_open`: when the sale opens (None otherwise, and in events written before).
+    sale_opens_at: datetime | None = None
 
 
 class BookingPending(_BookingEvent, tag="BookingPending", frozen=True):

@@ -49,6 +49,9 @@ async def test_a_fair_start_decides_its_window_in_the_drawn_order_then_first_com
     assert r.status_code == 202, r.text
     too_early = await api.wait_status(early, r.json()["booking_id"])
     assert (too_early["status"], too_early["reason"]) == ("REJECTED", "sale_not_open")
+    assert datetime.fromisoformat(too_early["sale_opens_at"]) == datetime.fromisoformat(show["sale_opens_at"])
+    history = (await api.http.get("/v1/me/bookings", headers=api.auth(early))).json()["bookings"]
+    assert [b.get("sale_opens_at") for b in history] == [too_early["sale_opens_at"]]
 
     # Ten customers, one after the other inside the window: the order they arrive in is known.
     await _sleep_until(opens + timedelta(milliseconds=200))

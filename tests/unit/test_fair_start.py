@@ -100,6 +100,8 @@ def test_before_the_opening_a_request_is_sale_not_open_and_after_the_close_sale_
     batch.decide(_req(3, OPENS + timedelta(days=1)))
     answers = [(batch.bookings[f"b{n}"].status, batch.bookings[f"b{n}"].reason) for n in (1, 2, 3)]
     assert answers == [("REJECTED", "sale_not_open"), ("PENDING", None), ("REJECTED", "sale_closed")]
+    told = {e.booking_id: e.sale_opens_at for e in batch.events if e.type == "BookingRejected"}
+    assert told == {"b1": OPENS, "b3": None}  # a request too early is told when the sale opens
 
 
 def test_a_show_without_an_opening_is_on_sale_from_its_creation_and_says_so():

@@ -629,6 +629,8 @@ export interface components {
             total?: number | null;
             /** @default null */
             currency?: string | null;
+            /** @default null */
+            sale_opens_at?: string | null;
         };
         /**
          * Refusal

@@ -52,6 +52,18 @@ describe('booking messages', () => {
     );
   });
 
+  it('tells a request that came too early when the sale opens', () => {
+    const early = statusMessage({
+      status: 'REJECTED',
+      reason: 'sale_not_open',
+      queue_position: null,
+      estimated_wait_s: null,
+      sale_opens_at: '2030-01-01T10:00:00Z',
+    });
+    expect(early).toContain('had not opened yet');
+    expect(early).toContain(`Sales open at ${new Date('2030-01-01T10:00:00Z').toLocaleString()}.`);
+  });
+
   it('allows confirm only when PENDING and cancel when PENDING or CONFIRMED', () => {
     const all = ['RECEIVED', 'PENDING', 'REJECTED', 'CONFIRMED', 'EXPIRED', 'CANCELLED'] as const;
     expect(all.filter(canConfirm)).toEqual(['PENDING']);

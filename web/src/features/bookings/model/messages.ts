@@ -56,12 +56,15 @@ export function queueMessage(position: number | null | undefined, waitS: number 
   return `${position} ahead of you${wait}.`;
 }
 
-export function statusMessage(booking: Pick<Booking, 'status' | 'reason' | 'queue_position' | 'estimated_wait_s'>) {
+export function statusMessage(
+  booking: Pick<Booking, 'status' | 'reason' | 'queue_position' | 'estimated_wait_s'> & Partial<Pick<Booking, 'sale_opens_at'>>,
+) {
+  const opens = booking.sale_opens_at ? ` Sales open at ${new Date(booking.sale_opens_at).toLocaleString()}.` : '';
   const messages: Record<BookingStatus, string> = {
     RECEIVED: `Request received and waiting in line. ${queueMessage(booking.queue_position, booking.estimated_wait_s)}`,
     PENDING: 'Your seats are held for you. Confirm with your payment reference before the hold runs out.',
     CONFIRMED: 'Booked: your seats are confirmed.',
-    REJECTED: reasonMessage(booking.reason) ?? 'The booking was not made.',
+    REJECTED: (reasonMessage(booking.reason) ?? 'The booking was not made.') + opens,
     EXPIRED: reasonMessage(booking.reason ?? 'hold_expired') ?? 'Your hold ran out.',
     CANCELLED: 'This booking was cancelled and its seats released.',
   };
