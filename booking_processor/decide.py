@@ -96,8 +96,17 @@ class ShowState:
         return self.fair_start_window_s > 0 and not self.fair_start_drawn
 
     def in_fair_start(self, issued_at: datetime) -> bool:
-        """Accepted within the fair start's window, before its draw."""
-        return self.awaits_draw and self.sale_opens_at is not None and self.sale_opens_at <= issued_at
+        """Accepted after the opening of a fair start not drawn yet (and before the sale closed)."""
+        return (
+            self.awaits_draw
+            and self.sale_opens_at is not None
+            and self.sale_opens_at <= issued_at < self.sale_closes_at
+        )
+
+    def draw_may_come(self, latest_issued: datetime | None, now: datetime) -> bool:
+        """Whether a batch whose latest command was accepted at `latest_issued` (decided at `now`) may draw
+        this show's fair start: then its stored entries must be loaded (store.load_batch)."""
+        return self.awaits_draw and max(latest_issued or now, now) >= self.fair_start_ends_at
 
     @property
     def seats_total(self) -> int:
@@ -280,6 +289,7 @@ class Batch:
         self.new_shows.append(cmd.show_id)
         if show.fair_start_window_s:
             self.entries[show.show_id] = []  # nothing stored yet: a draw may come in this very batch
+        self.live_loaded.add(show.show_id)  # every booking of a new show is in this batch
         self._show_event(ev.ShowCreated, show)
 
     def _show_event(self, kind: type[ev.ShowCreated] | type[ev.ShowUpdated], show: ShowState, **extra: Any) -> None:
@@ -322,6 +332,8 @@ class Batch:
                 self._enter(show, cmd)
                 return
             self._draw(show)  # the first request after the window: the window's requests go first
+            if cmd.booking_id in self.bookings:
+                return  # a later copy of a request the draw has just decided
         self._decide_request(show, cmd)
 
     def draw_fair_start(self, cmd: DrawFairStart) -> None:
@@ -488,10 +500,13 @@ class Batch:
         """No sale from now on: later requests are `sale_closed`; holds made before may still be confirmed
         until they end; nobody waits for offers that can no longer come."""
         show = self.shows.get(cmd.show_id)
-        if show is None or show.cancelled_at is not None or cmd.issued_at >= show.sale_closes_at:
-            return  # no show, cancelled, or closed already: what was asked
-        show.sale_closes_at = cmd.issued_at
-        self._show_updated(show)
+        if show is None or show.cancelled_at is not None:
+            return  # no show, or cancelled (everyone was answered then)
+        if cmd.issued_at < show.sale_closes_at:
+            show.sale_closes_at = cmd.issued_at
+            self._show_updated(show)
+        # Closed now, or closed on its own before (the expiry worker sends a CloseSales for a show whose sale
+        # is over while people still wait): nobody waits for offers that can no longer come.
         self._answer_waitlist(show, "sale_closed")
 
     def cancel_show(self, cmd: CancelShow) -> None:
@@ -651,10 +666,10 @@ def _choose_seats(show: ShowState | None, cmd: RequestBooking) -> tuple[str | No
         return "show_not_found", []
     if show.cancelled_at is not None:
         return "show_cancelled", []
+    if cmd.issued_at >= show.sale_closes_at:
+        return "sale_closed", []  # first: a sale closed before it opened will not open
     if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
         return "sale_not_open", []
-    if cmd.issued_at >= show.sale_closes_at:
-        return "sale_closed", []
     seat_map = show.seat_map
     wanted = len(cmd.seats) if cmd.seats is not None else cmd.quantity
     assert wanted is not None
@@ -697,10 +712,10 @@ def _waitlist_refusal(show: ShowState, cmd: JoinWaitlist) -> str | None:
     sense, the customer's limit; and only when the seats asked for are not free (with nobody waiting)."""
     if show.cancelled_at is not None:
         return "show_cancelled"
-    if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
-        return "sale_not_open"
     if cmd.issued_at >= show.sale_closes_at:
         return "sale_closed"
+    if show.sale_opens_at is not None and cmd.issued_at < show.sale_opens_at:
+        return "sale_not_open"
     sections = show.layout.sections_for(cmd.section, None) if cmd.section is not None else None
     if sections is not None and not sections:
         return "invalid_seat"

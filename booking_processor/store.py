@@ -215,7 +215,7 @@ async def load_batch(
     due = [
         s.show_id
         for s in shows.values()
-        if s.awaits_draw and (s.show_id in cancel or max(latest.get(s.show_id, now), now) >= s.fair_start_ends_at)
+        if s.awaits_draw and (s.show_id in cancel or s.draw_may_come(latest.get(s.show_id), now))
     ]
     if due:
         await _load_entries(conn, batch, due)
@@ -226,12 +226,18 @@ async def _load_entries(conn: asyncpg.Connection, batch: Batch, show_ids: list[s
     """The stored fair-start entries of shows whose draw may come in this batch (under their row locks)."""
     for show_id in show_ids:
         batch.entries[show_id] = []
-    for r in await conn.fetch("SELECT command FROM fair_start_entries WHERE show_id = ANY($1::text[])", show_ids):
+    rows = await conn.fetch(
+        """SELECT e.command, b.booking_id IS NOT NULL AS decided FROM fair_start_entries e
+           LEFT JOIN bookings b ON b.booking_id = e.booking_id WHERE e.show_id = ANY($1::text[])""",
+        show_ids,
+    )
+    for r in rows:
         entry = decode_command(bytes(r["command"]))
         if not isinstance(entry, RequestBooking):
             raise IntegrityViolation(f"a fair-start entry is a {entry.type}, not a RequestBooking")
-        batch.entries[entry.show_id].append(entry)
         batch.entry_ids.add(entry.booking_id)
+        if not r["decided"]:  # one decided otherwise (dead-lettered: invalid_request) is not drawn again
+            batch.entries[entry.show_id].append(entry)
 
 
 async def _live_seats(conn: asyncpg.Connection, show_id: str) -> dict[str, int]:
@@ -296,22 +302,28 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     "fair_start_window_s": s.fair_start_window_s,
                     "fair_start_seed": s.fair_start_seed,
                     "waitlist_offer_seconds": s.waitlist_offer_seconds,
+                    "waitlist_seq": s.waitlist_seq,
+                    "cancelled_at": _iso(s.cancelled_at),
+                    "fair_start_drawn": s.fair_start_drawn,
                 }
             )
         await conn.execute(
             """INSERT INTO shows (show_id, title, venue, starts_at, hold_seconds, sections, seats_total,
                                   seats_available, version, created_at, partition, max_seats_per_customer,
                                   max_hold_extensions, currency, sale_opens_at, sale_closes_at,
-                                  fair_start_window_s, fair_start_seed, waitlist_offer_seconds)
+                                  fair_start_window_s, fair_start_seed, waitlist_offer_seconds, waitlist_seq,
+                                  cancelled_at, fair_start_drawn)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
                       version, created_at, partition, max_seats_per_customer, max_hold_extensions, currency,
-                      sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed, waitlist_offer_seconds
+                      sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed, waitlist_offer_seconds,
+                      waitlist_seq, cancelled_at, fair_start_drawn
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
                     seats_available int, version bigint, created_at timestamptz, partition smallint,
                     max_seats_per_customer int, max_hold_extensions int, currency text,
                     sale_opens_at timestamptz, sale_closes_at timestamptz, fair_start_window_s int,
-                    fair_start_seed text, waitlist_offer_seconds int)""",
+                    fair_start_seed text, waitlist_offer_seconds int, waitlist_seq bigint,
+                    cancelled_at timestamptz, fair_start_drawn boolean)""",
             records,
         )
     if batch.new_rejected_shows:

@@ -6,7 +6,9 @@ writer, and a late, repeated or concurrent expire (several instances, a confirm 
 no-op there. One instance sweeps at a time (an advisory lock); standbys take over when it dies.
 
 Fair starts are swept the same way: a show whose window is over and not drawn yet gets a DrawFairStart (the
-first request after the window draws too; this one makes sure a window nobody follows is decided).
+first request after the window draws too; this one makes sure a window nobody follows is decided). And a show
+whose sale is over while customers still wait on its waiting list gets a CloseSales: the processor answers
+their places (`sale_closed`), so nobody waits for an offer that can no longer come.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from prometheus_client import Counter, Gauge
 from runtime.leadership import run_as_leader
 from runtime.lifecycle import Lifecycle
 from schemas import topics
-from schemas.commands import Command, DrawFairStart, ExpireBooking, encode_command
+from schemas.commands import CloseSales, Command, DrawFairStart, ExpireBooking, encode_command
 
 log = structlog.get_logger()
 EXPIRES_SENT = Counter("boxoffice_expiry_commands_total", "ExpireBooking commands sent")
@@ -69,6 +71,7 @@ class ExpirySweeper:
     async def _sweep_forever(self, conn: asyncpg.Connection) -> None:
         while not self._lifecycle.stopping.is_set():
             await self.sweep_draws(conn)
+            await self.sweep_closed_waitlists(conn)
             sent = await self.sweep(conn)
             if sent < self._batch_max:
                 await self._lifecycle.sleep(self._interval)
@@ -120,6 +123,27 @@ class ExpirySweeper:
         DRAWS_SENT.inc(sent)
         if sent:
             log.info("fair-start draws sent", count=sent)
+        return sent
+
+    async def sweep_closed_waitlists(self, conn: asyncpg.Connection) -> int:
+        """A CloseSales for each show of the shard whose sale is over while someone still waits."""
+        rows = await conn.fetch(
+            """SELECT DISTINCT w.show_id FROM waitlist w JOIN shows s ON s.show_id = w.show_id
+               WHERE coalesce(s.sale_closes_at, s.starts_at) <= statement_timestamp()
+                 AND w.partition = ANY($1::smallint[])""",
+            self._owned(),
+        )
+        issued_at = datetime.now(UTC)
+        sent = await self._send(
+            {
+                "closed:" + r["show_id"]: CloseSales(
+                    command_id=secrets.token_hex(12), show_id=r["show_id"], issued_at=issued_at
+                )
+                for r in rows
+            }
+        )
+        if sent:
+            log.info("closed sales' waiting lists answered", count=sent)
         return sent
 
     async def _send(self, commands: dict[str, Command]) -> int:

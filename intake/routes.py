@@ -481,6 +481,7 @@ async def join_waitlist(call: Call, *, principal: Principal, show_id: str, body:
     if layout is None:
         raise ApiError(404, "not_found", "no such show")
     _check_sections(layout, body.section_or_none, None)
+    mark = await state.reads.waitlist_mark(show_id, principal.sub)  # what the place is before the command
     now = _now()
     await state.bus.send(
         cmd.JoinWaitlist(
@@ -496,7 +497,7 @@ async def join_waitlist(call: Call, *, principal: Principal, show_id: str, body:
         call.trace,
     )
     await state.reads.record_waitlist_received(
-        WaitlistView(show_id, principal.sub, RECEIVED, body.quantity, now, section=body.section_or_none)
+        WaitlistView(show_id, principal.sub, RECEIVED, body.quantity, now, section=body.section_or_none), mark
     )
     return _waitlist_accepted(show_id, RECEIVED)
 

@@ -240,28 +240,10 @@ def index_member(starts_at: str, show_id: str) -> str:
 def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
     """The script's view of an event, and the key of the document it updates (the booking's, the waiting
     customer's, or a placeholder)."""
-    if isinstance(event, ev.ShowCreated):
-        starts_at = format_time(event.starts_at)
-        doc = ShowDoc.of(event)
+    if isinstance(event, ev.ShowCreated | ev.ShowUpdated):
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
-        return (
-            ScriptEvent(
-                kind=event.type,
-                show_version=event.show_version,
-                seats_available=event.seats_available,
-                show_doc=_encoder.encode(doc).decode(),
-                booking_doc="",
-                index_member=index_member(starts_at or "", event.show_id),
-                seats=[],
-                change=_encoder.encode(change).decode(),
-            ),
-            keys.booking("-"),
-        )
-    if isinstance(event, ev.ShowRejected):
-        return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), keys.booking("-")
-    if isinstance(event, ev.ShowUpdated):
-        change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
-        previous = format_time(event.previous_starts_at or event.starts_at) or ""
+        # A ShowUpdated names the index member it replaces (the start before it); ShowCreated has none.
+        previous = event.previous_starts_at or event.starts_at if isinstance(event, ev.ShowUpdated) else None
         return (
             ScriptEvent(
                 kind=event.type,
@@ -272,10 +254,12 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
                 index_member=index_member(format_time(event.starts_at) or "", event.show_id),
                 seats=[],
                 change=_encoder.encode(change).decode(),
-                member=index_member(previous, event.show_id),
+                member=index_member(format_time(previous) or "", event.show_id) if previous else "",
             ),
             keys.booking("-"),
         )
+    if isinstance(event, ev.ShowRejected):
+        return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), keys.booking("-")
     if isinstance(event, ev.WaitlistChanged):
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (

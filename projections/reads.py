@@ -40,9 +40,11 @@ return 0
 """
 
 # A join the intake accepted reads RECEIVED until it is decided: written when the customer has no place
-# (never had one, or left, was refused or offered before), never over a decided WAITING one. `v` is kept, so
-# the decision's event (a later version) replaces it.
+# (never had one, or left, was refused or offered before), never over a WAITING one, and only if no event of
+# the customer's place was applied since the intake looked before sending (ARGV[2], the `v` it saw, "" for
+# none): the join's own decision may be applied first. `v` is kept, so the decision (a later version) wins.
 WRITE_WAITLIST_RECEIVED = """
+if (redis.call('HGET', KEYS[1], 'v') or '') ~= ARGV[2] then return 0 end
 local doc = redis.call('HGET', KEYS[1], 'doc')
 if doc then
   local status = cjson.decode(doc).status
@@ -295,10 +297,16 @@ class ReadModels:
             return entry
         return msgspec.structs.replace(entry, position=rank + 1, waiting=waiting)
 
-    async def record_waitlist_received(self, entry: WaitlistView) -> None:
+    async def waitlist_mark(self, show_id: str, customer_id: str) -> str:
+        """The version of the customer's place as applied now ("" for none), for record_waitlist_received."""
+        keys = await self._current_keys()
+        v = await self.redis.hget(keys.waitlist_entry(show_id, customer_id), "v")
+        return v.decode() if v is not None else ""
+
+    async def record_waitlist_received(self, entry: WaitlistView, mark: str) -> None:
         keys = await self._current_keys()
         await self._write_waitlist_received(
-            keys=[keys.waitlist_entry(entry.show_id, entry.customer_id)], args=[_encoder.encode(entry)]
+            keys=[keys.waitlist_entry(entry.show_id, entry.customer_id)], args=[_encoder.encode(entry), mark]
         )
 
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:

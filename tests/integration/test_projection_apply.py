@@ -116,23 +116,35 @@ async def test_the_waiting_list_s_places_and_positions(redis):
     show = f"s-{secrets.token_hex(3)}"
     t0 = _created(show).created_at
     try:
-        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0))
+        assert await reads.waitlist_mark(show, "ann") == ""
+        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0), "")
         assert (await reads.waitlist_entry(show, "ann")).status == "RECEIVED"
         joins = [_place(show, 2 + n, name, "WAITING", n) for n, name in enumerate(("ann", "bob", "cat"))]
         assert await applier.apply([_created(show), *joins, joins[1]], keys) == [APPLIED] * 4 + [DUPLICATE]
         ann = await reads.waitlist_entry(show, "ann")
         assert (ann.status, ann.position, ann.waiting) == ("WAITING", 1, 3)
-        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0))  # joining again
+        mark = await reads.waitlist_mark(show, "ann")
+        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0), mark)  # again
         assert (await reads.waitlist_entry(show, "ann")).status == "WAITING"
         left = _place(show, 5, "ann", "LEFT", 0)
         offered = _place(show, 6, "bob", "OFFERED", 1, booking_id="bk_offer")
         assert await applier.apply([left, offered], keys) == [APPLIED, APPLIED]
         assert (await reads.waitlist_entry(show, "ann")).position is None
+        # ann joins again and her join is decided (and applied) before the intake writes RECEIVED: kept.
+        mark = await reads.waitlist_mark(show, "ann")
+        refused = msgspec.structs.replace(_place(show, 7, "ann", "REFUSED", 0), reason="seats_available")
+        assert await applier.apply([refused], keys) == [APPLIED]
+        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0), mark)
+        assert (await reads.waitlist_entry(show, "ann")).status == "REFUSED"
+        # with nothing applied in between, a place that ended reads RECEIVED again at a new join
+        mark = await reads.waitlist_mark(show, "ann")
+        await reads.record_waitlist_received(WaitlistView(show, "ann", "RECEIVED", 2, t0), mark)
+        assert (await reads.waitlist_entry(show, "ann")).status == "RECEIVED"
         bob, cat = await reads.waitlist_entry(show, "bob"), await reads.waitlist_entry(show, "cat")
         assert (bob.status, bob.booking_id, bob.position) == ("OFFERED", "bk_offer", None)
         assert (cat.status, cat.position, cat.waiting) == ("WAITING", 1, 1)
         assert await reads.waitlist_entry(show, "nobody") is None
-        assert await redis.hget(keys.show(show), "version") == b"6"
+        assert await redis.hget(keys.show(show), "version") == b"7"
     finally:
         async for key in redis.scan_iter(match=keys.pattern()):
             await redis.unlink(key)

@@ -108,7 +108,10 @@ class FakeReads:
     async def waitlist_entry(self, show_id: str, customer_id: str) -> WaitlistView | None:
         return self.waitlist.get((show_id, customer_id))
 
-    async def record_waitlist_received(self, entry: WaitlistView) -> None:
+    async def waitlist_mark(self, show_id: str, customer_id: str) -> str:
+        return ""
+
+    async def record_waitlist_received(self, entry: WaitlistView, mark: str) -> None:
         key = (entry.show_id, entry.customer_id)
         if key not in self.waitlist or self.waitlist[key].status not in ("WAITING", "RECEIVED"):
             self.waitlist[key] = entry

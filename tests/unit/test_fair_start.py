@@ -6,7 +6,7 @@ served."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 import pytest
@@ -15,29 +15,21 @@ from booking_processor.decide import Batch, fair_start_order
 from schemas.api import CreateShowBody
 from schemas.commands import CreateShow, DrawFairStart, RequestBooking
 from schemas.layout import Section
+from tests.support.decisions import T0, create_show
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 OPENS = T0 + timedelta(hours=1)
 WINDOW = 10
 ENDS = OPENS + timedelta(seconds=WINDOW)
 
 
 def _show(batch: Batch, seats: int = 4, seed: str = "00" * 16, window: int = WINDOW, opens=OPENS, limit=10):
-    batch.decide(
-        CreateShow(
-            command_id="c0",
-            show_id="s",
-            issued_at=T0,
-            title="t",
-            venue="v",
-            starts_at=T0 + timedelta(days=30),
-            hold_seconds=120,
-            sections=[Section("A", 1, seats, 100)],
-            sale_opens_at=opens,
-            fair_start_window_s=window,
-            fair_start_seed=seed,
-            max_seats_per_customer=limit,
-        )
+    create_show(
+        batch,
+        seats,
+        sale_opens_at=opens,
+        fair_start_window_s=window,
+        fair_start_seed=seed,
+        max_seats_per_customer=limit,
     )
 
 
@@ -57,15 +49,16 @@ def _draw(at: datetime = ENDS) -> DrawFairStart:
     return DrawFairStart(command_id="d", show_id="s", issued_at=at)
 
 
-def _next_batch(batch: Batch, stored: list[RequestBooking], now: datetime) -> Batch:
+def _next_batch(batch: Batch, stored: list[RequestBooking], now: datetime, latest: datetime | None = None) -> Batch:
     """The next transaction, as store.py would load it: the same show state (the processor's cache), the
-    entries stored so far loaded for a draw that may come."""
+    entries stored so far loaded when a draw may come (`latest`: the batch's latest acceptance; default
+    `now`)."""
     stored.extend(batch.new_entries)
     stored[:] = [e for e in stored if e.show_id not in batch.drawn_shows]
     nxt = Batch(shows=batch.shows, bookings=batch.bookings, now=now)
-    if batch.shows["s"].awaits_draw:
+    nxt.entry_ids = {e.booking_id for e in stored}
+    if batch.shows["s"].draw_may_come(latest, now):  # the rule store.load_batch loads them by
         nxt.entries["s"] = list(stored)
-        nxt.entry_ids = {e.booking_id for e in stored}
     return nxt
 
 
@@ -260,3 +253,37 @@ def test_a_show_body_with_an_impossible_sale_is_refused(extra, message):
     }
     with pytest.raises(msgspec.ValidationError, match=message):
         msgspec.json.decode(msgspec.json.encode(body), type=CreateShowBody)
+
+
+def test_a_later_copy_of_a_waiting_request_that_draws_is_decided_once():
+    """The intake may publish a request again (its first copy's answer was lost): a copy accepted after the
+    window draws, and the draw decides the first copy; the copy itself is then the same booking."""
+    batch = Batch(shows={}, bookings={}, now=T0)
+    _show(batch)
+    first = _req(1, OPENS + timedelta(seconds=1))
+    batch.decide(first)
+    batch = _next_batch(batch, stored := [], ENDS, latest=ENDS)
+    batch.decide(msgspec.structs.replace(first, command_id="again", issued_at=ENDS))
+    assert batch.new_bookings == ["b1"] and [e.booking_id for e in batch.events] == ["b1"]
+    assert stored == [first]
+
+
+def test_a_draw_loads_the_entries_only_when_it_may_come():
+    batch = Batch(shows={}, bookings={}, now=T0)
+    _show(batch)
+    show = batch.shows["s"]
+    assert not show.draw_may_come(OPENS + timedelta(seconds=3), OPENS + timedelta(seconds=3))
+    assert show.draw_may_come(ENDS, OPENS)  # a command accepted after the window, by the intake's clock
+    assert show.draw_may_come(None, ENDS)  # or the database's clock says the window is over
+    show.fair_start_drawn = True
+    assert not show.draw_may_come(ENDS, ENDS)
+
+
+def test_a_request_after_a_sale_closed_during_the_window_is_not_kept_for_the_draw():
+    from schemas.commands import CloseSales
+
+    batch = Batch(shows={}, bookings={}, now=T0)
+    _show(batch)
+    batch.decide(CloseSales(command_id="z", show_id="s", issued_at=OPENS + timedelta(seconds=2)))
+    batch.decide(_req(1, OPENS + timedelta(seconds=3)))
+    assert batch.new_entries == [] and batch.bookings["b1"].reason == "sale_closed"

@@ -3,7 +3,7 @@ cancelling the show, in the show's order, exactly once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,30 +14,15 @@ from schemas.commands import (
     CancelShow,
     CloseSales,
     ConfirmBooking,
-    CreateShow,
     ExtendBooking,
     JoinWaitlist,
     RequestBooking,
 )
-from schemas.layout import Section
-
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+from tests.support.decisions import T0, create_show
 
 
 def _show(batch: Batch, seats: int = 4, **extra) -> None:
-    batch.decide(
-        CreateShow(
-            command_id="c0",
-            show_id="s",
-            issued_at=T0,
-            title="t",
-            venue="v",
-            starts_at=T0 + timedelta(days=30),
-            hold_seconds=120,
-            sections=[Section("A", 1, seats, 100)],
-            **extra,
-        )
-    )
+    create_show(batch, seats, **extra)
 
 
 def _book(batch: Batch, n: int, quantity: int = 2, at: datetime = T0) -> str:
@@ -57,7 +42,8 @@ def _book(batch: Batch, n: int, quantity: int = 2, at: datetime = T0) -> str:
 
 
 def _batch() -> Batch:
-    batch = Batch(shows={}, bookings={}, now=T0, live_loaded={"s"})
+    """A batch that creates the show: every booking of it is in the batch (live_loaded)."""
+    batch = Batch(shows={}, bookings={}, now=T0)
     _show(batch)
     return batch
 
@@ -95,7 +81,7 @@ def test_a_cancelled_show_cancels_every_live_booking_answers_the_waiting_and_sel
 
 def test_cancelling_during_a_fair_start_answers_the_window_s_waiting_requests():
     opens = T0 + timedelta(hours=1)
-    batch = Batch(shows={}, bookings={}, now=T0, live_loaded={"s"})
+    batch = Batch(shows={}, bookings={}, now=T0)
     _show(batch, sale_opens_at=opens, fair_start_window_s=10, fair_start_seed="ab" * 16)
     _book(batch, 1, at=opens + timedelta(seconds=1))  # waits for the draw
     assert "b1" not in batch.bookings
@@ -105,10 +91,17 @@ def test_cancelling_during_a_fair_start_answers_the_window_s_waiting_requests():
 
 
 def test_a_cancel_in_a_batch_that_did_not_load_the_show_s_bookings_is_a_defect_not_a_partial_cancel():
-    batch = Batch(shows={}, bookings={}, now=T0)
-    _show(batch)
+    created = _batch()
+    later = Batch(shows=created.shows, bookings={}, now=T0)  # a show of before, its bookings not loaded
     with pytest.raises(AssertionError, match="did not load its bookings"):
-        batch.decide(CancelShow(command_id="x", show_id="s", issued_at=T0))
+        later.decide(CancelShow(command_id="x", show_id="s", issued_at=T0))
+
+
+def test_a_show_created_and_cancelled_in_one_batch_is_cancelled():
+    batch = _batch()
+    _book(batch, 1)
+    batch.decide(CancelShow(command_id="x", show_id="s", issued_at=T0))
+    assert batch.bookings["b1"].reason == "show_cancelled" and batch.shows["s"].cancelled_at == T0
 
 
 def test_closing_the_sale_stops_new_requests_keeps_holds_confirmable_and_answers_the_waiting():
@@ -133,6 +126,16 @@ def test_closing_the_sale_stops_new_requests_keeps_holds_confirmable_and_answers
     assert batch.bookings[held].status == "CONFIRMED"  # a hold made before the close is honoured
 
 
+def test_a_sale_closed_before_it_opens_says_closed_not_come_back_later():
+    opens = T0 + timedelta(days=1)
+    batch = Batch(shows={}, bookings={}, now=T0)
+    _show(batch, sale_opens_at=opens)
+    batch.decide(CloseSales(command_id="z", show_id="s", issued_at=T0))
+    _book(batch, 1, 1, at=T0 + timedelta(hours=1))
+    _book(batch, 2, 1, at=opens)
+    assert [batch.bookings[b].reason for b in ("b1", "b2")] == ["sale_closed", "sale_closed"]
+
+
 def _update(batch: Batch, at: datetime = T0, **change) -> ev.Event:
     from schemas.commands import UpdateShow
 
@@ -142,7 +145,7 @@ def _update(batch: Batch, at: datetime = T0, **change) -> ev.Event:
 
 def test_title_and_venue_change_any_time_the_start_only_before_the_sale_opens():
     opens = T0 + timedelta(days=1)
-    batch = Batch(shows={}, bookings={}, now=T0, live_loaded={"s"})
+    batch = Batch(shows={}, bookings={}, now=T0)
     _show(batch, sale_opens_at=opens)
     old_start = batch.shows["s"].starts_at
     moved = old_start + timedelta(days=2)

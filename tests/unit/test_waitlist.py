@@ -4,33 +4,20 @@ its place) as a PENDING hold of `waitlist_offer_seconds`; an offer that expires 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from booking_processor.decide import Batch
 from schemas import events as ev
-from schemas.commands import CancelBooking, CreateShow, ExpireBooking, JoinWaitlist, LeaveWaitlist, RequestBooking
+from schemas.commands import CancelBooking, CloseSales, ExpireBooking, JoinWaitlist, LeaveWaitlist, RequestBooking
 from schemas.layout import Section
+from tests.support.decisions import T0, create_show
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 OFFER_S = 60
 
 
 def _show(batch: Batch, seats: int = 4, limit: int = 10, sections=None, **sale) -> None:
-    batch.decide(
-        CreateShow(
-            command_id="c0",
-            show_id="s",
-            issued_at=T0,
-            title="t",
-            venue="v",
-            starts_at=T0 + timedelta(days=30),
-            hold_seconds=120,
-            sections=sections or [Section("A", 1, seats, 100)],
-            max_seats_per_customer=limit,
-            waitlist_offer_seconds=OFFER_S,
-            **sale,
-        )
-    )
+    create_show(batch, seats, sections, max_seats_per_customer=limit, waitlist_offer_seconds=OFFER_S, **sale)
 
 
 def _book(batch: Batch, n: int, quantity: int, customer: str | None = None) -> str:
@@ -204,6 +191,12 @@ def test_nobody_joins_outside_the_sale_and_no_offer_is_made_after_it_closes():
         ("ann", "WAITING", None),
         ("late", "REFUSED", "sale_closed"),
     ]  # and the released seats are offered to nobody: the sale is over
+    # The sale ended on its own: the expiry worker's CloseSales answers whoever still waits, once.
+    for _ in range(2):
+        batch.decide(CloseSales(command_id="z", show_id="s", issued_at=closes + timedelta(seconds=1)))
+    assert _places(batch)[-1] == ("ann", "REFUSED", "sale_closed") and len(_places(batch)) == 4
+    assert batch.shows["s"].waitlist == {}
+    assert not any(isinstance(e, ev.ShowUpdated) for e in batch.events)  # the close itself was not moved
 
 
 def test_a_section_is_waited_for_on_its_own():
@@ -216,16 +209,34 @@ def test_a_section_is_waited_for_on_its_own():
     assert all(s.startswith("B-") for s in batch.events[-1].seats)
 
 
-def test_deciding_the_same_commands_again_gives_the_same_offers():
-    def run() -> list[tuple]:
-        batch = _sold_out(seats=6)
+def test_deciding_the_same_commands_again_gives_the_same_offers_across_a_reload():
+    """All in one batch, or in batches with the line reloaded between them as store.py loads it (by seq, into a
+    fresh state): the same offers, the same booking ids, the same seats."""
+
+    def joins(batch: Batch) -> None:
         for name, quantity in (("ann", 3), ("bob", 1), ("cat", 2)):
             _join(batch, name, quantity)
-        _cancel(batch, "b2")
-        _cancel(batch, "b0")
+
+    def outcome(batch: Batch) -> list[tuple]:
         return [(e.type, getattr(e, "booking_id", None), getattr(e, "seats", None)) for e in batch.events]
 
-    assert run() == run()
+    one = _sold_out(seats=6)
+    joins(one)
+    _cancel(one, "b2")
+    _cancel(one, "b0")
+
+    first = _sold_out(seats=6)
+    joins(first)
+    show = first.shows["s"]
+    reloaded = replace(
+        show,
+        waitlist={e.customer_id: replace(e) for e in sorted(show.waitlist.values(), key=lambda e: e.seq)},
+        live_seats=dict(show.live_seats),
+    )
+    second = Batch(shows={"s": reloaded}, bookings=first.bookings, now=T0)
+    _cancel(second, "b2")
+    _cancel(second, "b0")
+    assert outcome(first) + outcome(second) == outcome(one)
 
 
 def test_the_offer_s_email_says_it_comes_from_the_waiting_list():

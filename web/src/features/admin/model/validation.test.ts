@@ -73,6 +73,7 @@ describe('show form validation', () => {
       'fair_start_window_s',
     );
     const plain = validateShow(valid());
+    expect(plain.ok).toBe(true);
     expect(plain.ok && 'sale_opens_at' in plain.body).toBe(false); // without an opening: on sale at once
   });
 
