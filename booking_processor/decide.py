@@ -456,6 +456,13 @@ class Batch:
             )
             booking.reason = INVALID_REQUEST
             self._booking_event(ev.BookingRejected, booking, self.shows.get(cmd.show_id))
+        elif cmd.kind == "JoinWaitlist" and cmd.customer_id and cmd.show_id in self.shows:
+            show = self.shows[cmd.show_id]
+            if cmd.customer_id not in show.waitlist:  # waiting already: that place stands
+                entry = WaitEntry(cmd.customer_id, show.waitlist_seq, 0, None, None, None, self.now)
+                self._waitlist_event(show, entry, REFUSED, reason=INVALID_REQUEST)
+        elif cmd.kind == "UpdateShow" and cmd.show_id in self.shows:
+            self._show_updated(self.shows[cmd.show_id], refused=INVALID_REQUEST)
         elif cmd.kind in _REFUSABLE and cmd.booking_id and cmd.customer_id:
             booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
             if booking is not None and show is not None:

@@ -166,3 +166,19 @@ def test_a_show_on_sale_since_its_creation_keeps_its_start():
     batch = _batch()
     event = _update(batch, starts_at=T0 + timedelta(days=40))
     assert event.refused == "sale_open" and event.starts_at == T0 + timedelta(days=30)
+
+
+def test_an_undecidable_join_or_change_is_answered_invalid_request():
+    from booking_processor.undecidable import Undecidable
+
+    batch = _batch()
+    batch.decide(Undecidable("s", "JoinWaitlist", None, "ann", "refused by the database"))
+    batch.decide(Undecidable("s", "UpdateShow", None, None, "refused by the database"))
+    place, change = batch.events[-2:]
+    assert (place.type, place.customer_id, place.status, place.reason) == (
+        "WaitlistChanged",
+        "ann",
+        "REFUSED",
+        "invalid_request",
+    )
+    assert (change.type, change.refused) == ("ShowUpdated", "invalid_request")
