@@ -457,10 +457,10 @@ class Batch:
             booking.reason = INVALID_REQUEST
             self._booking_event(ev.BookingRejected, booking, self.shows.get(cmd.show_id))
         elif cmd.kind == "JoinWaitlist" and cmd.customer_id and cmd.show_id in self.shows:
-            show = self.shows[cmd.show_id]
-            if cmd.customer_id not in show.waitlist:  # waiting already: that place stands
-                entry = WaitEntry(cmd.customer_id, show.waitlist_seq, 0, None, None, None, self.now)
-                self._waitlist_event(show, entry, REFUSED, reason=INVALID_REQUEST)
+            waiting = self.shows[cmd.show_id]
+            if cmd.customer_id not in waiting.waitlist:  # waiting already: that place stands
+                entry = WaitEntry(cmd.customer_id, waiting.waitlist_seq, 0, None, None, None, self.now)
+                self._waitlist_event(waiting, entry, REFUSED, reason=INVALID_REQUEST)
         elif cmd.kind == "UpdateShow" and cmd.show_id in self.shows:
             self._show_updated(self.shows[cmd.show_id], refused=INVALID_REQUEST)
         elif cmd.kind in _REFUSABLE and cmd.booking_id and cmd.customer_id:
