@@ -78,7 +78,9 @@ def test_nginx_s_own_405_names_the_path_s_methods(front):
         for method, path, allow in [
             ("TRACE", "/v1/shows", "GET, HEAD, POST"),
             ("TRACE", "/v1/shows?limit=2", "GET, HEAD, POST"),
-            ("TRACE", "/v1/shows/sh_1", "GET, HEAD"),
+            ("TRACE", "/v1/shows/sh_1", "GET, HEAD, PATCH"),
+            ("TRACE", "/v1/shows/sh_1/waitlist", "DELETE, POST"),
+            ("TRACE", "/v1/shows/sh_1/cancel", "POST"),
             ("TRACE", "/v1/shows/sh_1/bookings", "POST"),
             ("TRACE", "/v1/bookings/bk_1/confirm", "POST"),
             ("TRACE", "/v1/dev/token", "POST"),
