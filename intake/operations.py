@@ -456,7 +456,8 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(SHOW_ID,),
         rate_limited=True,
         location=True,
-        description="Taken only while the seats asked for are not free (else `REFUSED` `seats_available`: "
+        description="A `section` the show's layout does not have is 422 (`$.section`). "
+        "Taken only while the seats asked for are not free (else `REFUSED` `seats_available`: "
         "book them), within the sale (`sale_not_open`, `sale_closed`) and the customer's limit "
         "(`customer_limit`). Seats released later (an expiry, a cancellation) are offered in join order: each "
         "waiting customer whose request the free seats can meet gets them held as a PENDING booking for the "

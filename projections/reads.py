@@ -133,8 +133,7 @@ class ReadModels:
             pipe.hmget(keys.show(show_id), "doc", "available", "version")
             pipe.smembers(keys.held(show_id))
             pipe.smembers(keys.booked(show_id))
-            pipe.zrange(keys.holds(show_id), 0, 0, withscores=True)
-            (doc, available, version), held, booked, first_hold = await pipe.execute()
+            (doc, available, version), held, booked = await pipe.execute()
         if doc is None:
             return None
         return SeatMapView(
@@ -144,7 +143,6 @@ class ReadModels:
             seats_available=int(available),
             held=sorted(s.decode() for s in held),
             booked=sorted(s.decode() for s in booked),
-            next_hold_ends_at=_hold_end(first_hold),
         )
 
     async def seat_map_json(self, show_id: str) -> bytes | None:

@@ -243,8 +243,6 @@ class SeatMapView(msgspec.Struct, frozen=True):
     seats_available: Count
     held: list[str]
     booked: list[str]
-    # When the first hold ends (it may be confirmed before); null when no seat is held.
-    next_hold_ends_at: datetime | None = None
 
 
 class SeatChange(msgspec.Struct, frozen=True):

@@ -325,7 +325,7 @@ export interface paths {
         put?: never;
         /**
          * join the show's waiting list for a number of seats; decided asynchronously
-         * @description Taken only while the seats asked for are not free (else `REFUSED` `seats_available`: book them), within the sale (`sale_not_open`, `sale_closed`) and the customer's limit (`customer_limit`). Seats released later (an expiry, a cancellation) are offered in join order: each waiting customer whose request the free seats can meet gets them held as a PENDING booking for the show's `waitlist_offer_seconds` (`OFFERED`, with `booking_id`, and an email); one that cannot be met keeps its place. An offer not confirmed in time expires, and its seats go to the next. Joining again while waiting keeps the first place.
+         * @description A `section` the show's layout does not have is 422 (`$.section`). Taken only while the seats asked for are not free (else `REFUSED` `seats_available`: book them), within the sale (`sale_not_open`, `sale_closed`) and the customer's limit (`customer_limit`). Seats released later (an expiry, a cancellation) are offered in join order: each waiting customer whose request the free seats can meet gets them held as a PENDING booking for the show's `waitlist_offer_seconds` (`OFFERED`, with `booking_id`, and an email); one that cannot be met keeps its place. An offer not confirmed in time expires, and its seats go to the next. Joining again while waiting keeps the first place.
          */
         post: operations["join_waitlist"];
         /** leave the show's waiting list; decided asynchronously */
@@ -557,8 +557,6 @@ export interface components {
             seats_available: number;
             held: string[];
             booked: string[];
-            /** @default null */
-            next_hold_ends_at?: string | null;
         };
         /**
          * ShowChange
