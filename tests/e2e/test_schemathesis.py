@@ -43,6 +43,9 @@ def test_schemathesis_finds_nothing(fuzzed_intake, api, role, tmp_path):
             f"{fuzzed_intake.url}/openapi.json",
             "--checks",
             "all",
+            # The one DELETE (leaving a waiting list) answers the place, by design: see schemathesis.toml.
+            "--exclude-checks",
+            "use_after_free",
             "--max-examples",
             "50",
             "--seed",
