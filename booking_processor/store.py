@@ -179,29 +179,26 @@ async def load_batch(
         rows += await conn.fetch(
             "SELECT * FROM bookings WHERE show_id = ANY($1::text[]) AND status IN ('PENDING', 'CONFIRMED')", cancel
         )
-    if rows:
-        for r in rows:
-            bookings[r["booking_id"]] = BookingState(
-                booking_id=r["booking_id"],
-                request_id=r["request_id"],
-                show_id=r["show_id"],
-                customer_id=r["customer_id"],
-                email=r["email"],
-                phone=r["phone"],
-                status=r["status"],
-                requested_seats=r["requested_seats"],
-                requested_quantity=r["requested_quantity"],
-                seats=list(r["seats"]),
-                reason=r["reason"],
-                expires_at=r["expires_at"],
-                payment_reference=r["payment_reference"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"])
-                if r["refused_action"]
-                else None,
-                extensions=r["extensions"],
-            )
+    for r in rows:
+        bookings[r["booking_id"]] = BookingState(
+            booking_id=r["booking_id"],
+            request_id=r["request_id"],
+            show_id=r["show_id"],
+            customer_id=r["customer_id"],
+            email=r["email"],
+            phone=r["phone"],
+            status=r["status"],
+            requested_seats=r["requested_seats"],
+            requested_quantity=r["requested_quantity"],
+            seats=list(r["seats"]),
+            reason=r["reason"],
+            expires_at=r["expires_at"],
+            payment_reference=r["payment_reference"],
+            created_at=r["created_at"],
+            updated_at=r["updated_at"],
+            refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
+            extensions=r["extensions"],
+        )
     rejected: set[str] = set()
     if rejected_show_ids:
         rejected = {

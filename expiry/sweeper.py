@@ -33,6 +33,7 @@ from schemas.commands import CloseSales, Command, DrawFairStart, ExpireBooking, 
 log = structlog.get_logger()
 EXPIRES_SENT = Counter("boxoffice_expiry_commands_total", "ExpireBooking commands sent")
 DRAWS_SENT = Counter("boxoffice_fair_start_draws_sent_total", "DrawFairStart commands sent")
+CLOSES_SENT = Counter("boxoffice_ended_sale_closes_sent_total", "CloseSales sent for ended sales with waiting places")
 OVERDUE = Gauge("boxoffice_expiry_overdue_holds", "PENDING holds past expires_at at the last sweep", ["shard"])
 _SWEEP_LOCK = 0x657870697279  # "expiry"
 RESEND_AFTER_S = 5.0
@@ -104,46 +105,43 @@ class ExpirySweeper:
 
     async def sweep_draws(self, conn: asyncpg.Connection) -> int:
         """A DrawFairStart for each show of the shard whose fair-start window is over and not drawn."""
-        rows = await conn.fetch(
+        return await self._per_show(
+            conn,
             """SELECT show_id FROM shows
                WHERE fair_start_window_s > 0 AND NOT fair_start_drawn AND sale_opens_at <= statement_timestamp()
                  AND sale_opens_at + make_interval(secs => fair_start_window_s) <= statement_timestamp()
                  AND partition = ANY($1::smallint[])""",
-            self._owned(),
+            DrawFairStart,
+            DRAWS_SENT,
         )
-        issued_at = datetime.now(UTC)
-        sent = await self._send(
-            {
-                "draw:" + r["show_id"]: DrawFairStart(
-                    command_id=secrets.token_hex(12), show_id=r["show_id"], issued_at=issued_at
-                )
-                for r in rows
-            }
-        )
-        DRAWS_SENT.inc(sent)
-        if sent:
-            log.info("fair-start draws sent", count=sent)
-        return sent
 
     async def sweep_closed_waitlists(self, conn: asyncpg.Connection) -> int:
         """A CloseSales for each show of the shard whose sale is over while someone still waits."""
-        rows = await conn.fetch(
+        return await self._per_show(
+            conn,
             """SELECT DISTINCT w.show_id FROM waitlist w JOIN shows s ON s.show_id = w.show_id
                WHERE coalesce(s.sale_closes_at, s.starts_at) <= statement_timestamp()
                  AND w.partition = ANY($1::smallint[])""",
-            self._owned(),
+            CloseSales,
+            CLOSES_SENT,
         )
+
+    async def _per_show(
+        self, conn: asyncpg.Connection, query: str, kind: type[DrawFairStart] | type[CloseSales], sent_total: Counter
+    ) -> int:
+        """One `kind` command for each show the query finds (among the shard's owned partitions)."""
         issued_at = datetime.now(UTC)
         sent = await self._send(
             {
-                "closed:" + r["show_id"]: CloseSales(
+                f"{kind.__name__}:{r['show_id']}": kind(
                     command_id=secrets.token_hex(12), show_id=r["show_id"], issued_at=issued_at
                 )
-                for r in rows
+                for r in await conn.fetch(query, self._owned())
             }
         )
+        sent_total.inc(sent)
         if sent:
-            log.info("closed sales' waiting lists answered", count=sent)
+            log.info("show commands sent", kind=kind.__name__, count=sent)
         return sent
 
     async def _send(self, commands: dict[str, Command]) -> int:

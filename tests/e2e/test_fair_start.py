@@ -18,7 +18,7 @@ from runtime.clients import kafka_consumer
 from schemas import topics
 from schemas.commands import Command, decode_command
 from tests.support import ids
-from tests.support.invariants import assert_no_overbooking
+from tests.support.invariants import assert_no_overbooking, assert_projection_matches
 from tests.support.waiting import eventually
 
 
@@ -113,7 +113,7 @@ async def _commands_of(settings, partition: int, show_id: str) -> list[Command]:
 
 @pytest.mark.slow
 async def test_a_processor_killed_during_the_window_decides_exactly_what_a_re_decision_of_the_commands_does(
-    api, pg, system, settings
+    api, pg, redis, system, settings
 ):
     """SIGKILL the processor while the window's requests arrive, restart it after the window: every request
     is decided once, nothing is oversold, and the outcome is exactly what deciding the show's commands again,
@@ -167,6 +167,7 @@ async def test_a_processor_killed_during_the_window_decides_exactly_what_a_re_de
         again.decide(command)
     redecided = {b.booking_id: (b.status, b.reason, b.seats) for b in again.bookings.values()}
     assert redecided == stored
+    await assert_projection_matches(pg, redis, [show_id])  # and the read models agree with PostgreSQL
     for bot in bots:  # four requests of two seats each: no more than the limit
         mine = [stored[b] for c, b in accepted if c == bot]
         assert sum(len(s) for st, _, s in mine if st == "PENDING") <= 2
