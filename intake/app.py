@@ -24,6 +24,7 @@ from intake.credentials import check_dev_signin, dev_signer, token_verifier
 from intake.errors import ApiError, error_response, handle_api_error, handle_http_exception
 from intake.history import BookingHistory
 from intake.idempotency import IdempotencyStore
+from intake.jwks import JwksRefresher, is_url
 from intake.operations import OPERATIONS
 from intake.rate_limit import RedisRateLimiter
 from intake.router import Endpoint, endpoint
@@ -155,7 +156,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     settings = service.settings
     # Every shard's primary (3 connections) and standby (5); not part of /readyz (API.md: Kafka and Redis).
     shards = await service.shards(3, replicas=True, replica_size=5, checks=False)
-    redis = service.redis(max_connections=200)
+    redis = service.redis(user="intake", max_connections=200)  # (every instance: one ACL user)
     history = BookingHistory(shards, settings.replica_max_lag_s)
     history.start()
     service.defer(history.stop)
@@ -164,6 +165,18 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     service.defer(feed.close)
     waits = BookingWaits(reads, feed)
     service.defer(waits.close)  # before the feed closes (deferred work is undone in reverse order)
+    source = settings.require_auth_jwks()
+    if is_url(source):  # the provider rotates its keys: keep them current
+        refresher = JwksRefresher(
+            source,
+            settings.auth_issuer,
+            tokens,
+            service.http_client(10.0),
+            settings.auth_jwks_refresh_s,
+            extra_keys=[dev_tokens.trusted()] if dev_tokens else None,
+        )
+        refresher.start()
+        service.defer(refresher.stop)
     bus = CommandBus()
     bus.start(lambda: service.kafka_producer(linger_ms=0))
     service.defer(bus.stop)

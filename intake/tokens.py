@@ -156,6 +156,15 @@ class Verifier:
         self._audience = audience
         self._max_ttl_s = max_ttl_s
         self.clock = clock
+        self.on_unknown_kid: Callable[[], None] | None = None  # a key set that may have rotated (intake/jwks.py)
+
+    @property
+    def kids(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
+    def replace_keys(self, keys: Iterable[TrustedKey]) -> None:
+        """Trust exactly `keys` from now on (a refreshed JWKS): tokens of a key that left are refused."""
+        self._keys = {key.kid: key for key in keys}
 
     def verify(self, token: str) -> tuple[Principal, float]:
         """The principal and the time its token expires (judged by `clock`, not PyJWT's own reading of the
@@ -168,6 +177,8 @@ class Verifier:
             raise InvalidToken(f"the token must be signed with {ALGORITHM}")
         trusted = self._keys.get(header["kid"]) if isinstance(header.get("kid"), str) else None
         if trusted is None:
+            if self.on_unknown_kid is not None:
+                self.on_unknown_kid()
             raise InvalidToken("the token's kid names no key this API trusts")
         try:
             claims = jwt.decode(
@@ -218,6 +229,18 @@ class TokenVerifier:
         self._cache: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
             maxsize=capacity, ttu=lambda _key, value, _now: value[1], timer=verifier.clock
         )
+
+    @property
+    def verifier(self) -> Verifier:
+        return self._verifier
+
+    def replace_keys(self, keys: Iterable[TrustedKey]) -> None:
+        """Trust exactly `keys`; a key that left takes its cached tokens with it (the cache is emptied)."""
+        keys = list(keys)
+        gone = self._verifier.kids - {key.kid for key in keys}
+        self._verifier.replace_keys(keys)
+        if gone:
+            self._cache.clear()
 
     def verify(self, token: str) -> Principal:
         hit = self._cache.get(token)

@@ -128,19 +128,35 @@ def http_client(timeout_s: float = 5.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout_s, trust_env=False)
 
 
-def redis_client(settings: Settings, **overrides: Any) -> aioredis.Redis:
-    """The Redis primary. Under Sentinel (`redis_sentinels`), a client that asks the sentinels where the primary
-    is whenever it connects: after a failover its connections to the old primary fail (a demoted primary's
-    READONLY answer included: redis-py turns it into a ConnectionError), which every caller treats as
-    transient, and the next connection goes to the new primary."""
+def redis_credentials(settings: Settings, user: str) -> dict[str, str]:
+    """AUTH as `user` (Redis ACL) with the password in its file under `redis_secrets`; nothing when there is no
+    such file (a Redis without users)."""
+    if settings.redis_secrets is None:
+        return {}
+    try:
+        password = (settings.redis_secrets / f"redis-{user}.password").read_text().strip()
+    except FileNotFoundError:
+        return {}
+    return {"username": user, "password": password}
+
+
+def redis_client(settings: Settings, user: str = "admin", **overrides: Any) -> aioredis.Redis:
+    """The Redis primary, as the ACL user `user` (a service's own name; `admin` for the operators' tools and
+    the tests). Under Sentinel (`redis_sentinels`), a client that asks the sentinels (as the same user) where
+    the primary is whenever it connects: after a failover its connections to the old primary fail (a demoted
+    primary's READONLY answer included: redis-py turns it into a ConnectionError), which every caller treats
+    as transient, and the next connection goes to the new primary."""
+    credentials = redis_credentials(settings, user)
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 15}
+    options.update(credentials)
     options.update(overrides)
     if not settings.redis_sentinels:
         return aioredis.Redis.from_url(settings.redis_url, **options)
     url = urlparse(settings.redis_url)
     db = int(url.path.strip("/") or 0)
     sentinels = [(host, int(port)) for host, _, port in (s.rpartition(":") for s in settings.redis_sentinels)]
-    sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1, "socket_connect_timeout": 1})  # type: ignore[no-untyped-call]
+    asking = {"socket_timeout": 1, "socket_connect_timeout": 1, **credentials}
+    sentinel = Sentinel(sentinels, sentinel_kwargs=asking)  # type: ignore[no-untyped-call]
     client: aioredis.Redis = sentinel.master_for(settings.redis_master, redis_class=aioredis.Redis, db=db, **options)
     return client
 

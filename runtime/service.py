@@ -69,14 +69,15 @@ class Service:
         self._checks[name] = probe
 
     async def readiness(self) -> dict[str, bool]:
-        async def run(probe: Check) -> bool:
+        async def run(name: str, probe: Check) -> bool:
             try:
                 return bool(await asyncio.wait_for(probe(), CHECK_TIMEOUT_S))
-            except Exception:
+            except Exception as exc:
+                self.log.debug("readiness check failed", check=name, error=repr(exc))
                 return False
 
         names = list(self._checks)
-        results = await asyncio.gather(*[run(self._checks[n]) for n in names])
+        results = await asyncio.gather(*[run(n, self._checks[n]) for n in names])
         return dict(zip(names, results, strict=True))
 
     async def serve_ops(self) -> None:
@@ -177,8 +178,9 @@ class Service:
         self.defer(client.aclose)
         return client
 
-    def redis(self, ready_needs_it: bool = True, **kw: Any) -> aioredis.Redis:
-        client = clients.redis_client(self.settings, **kw)
+    def redis(self, ready_needs_it: bool = True, user: str | None = None, **kw: Any) -> aioredis.Redis:
+        """A Redis client as the ACL user `user` (default: this service's name; stack/lib/redis.sh)."""
+        client = clients.redis_client(self.settings, user or self.name, **kw)
         self.defer(client.aclose)
         if ready_needs_it:
             self.check("redis", client.ping)

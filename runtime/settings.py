@@ -37,6 +37,7 @@ STACK_AUTH_FILES = {
     "auth_signing_key": "auth/signing-key.pem",
     "auth_dev_signing_key": "auth/dev-signing-key.pem",
 }
+STACK_SECRETS_DIR = "secrets"  # stack/stack.sh's per-stack passwords
 STACK_PG_PASSFILE = "secrets/pgpass"  # stack/lib/postgres.sh writes it (the services' and the owner's passwords)
 
 
@@ -67,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     # and the name of the primary they watch.
     redis_sentinels: tuple[str, ...] = ()
     redis_master: str = "boxoffice"
+    # Redis's ACL users' passwords: a directory of files `redis-<user>.password` (mode 0600), one per user a
+    # process connects as (its service's name; the CLI and tools: `admin`). A missing file: no AUTH. Unset: the
+    # local stack's, <stack dir>/secrets.
+    redis_secrets: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: Port = 8000
     http_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
@@ -80,6 +85,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     auth_issuer: Annotated[str, msgspec.Meta(min_length=1)] = "boxoffice"
     auth_audience: Annotated[str, msgspec.Meta(min_length=1)] = "boxoffice-api"
     auth_max_ttl_s: Annotated[int, msgspec.Meta(ge=60, le=7 * 86400)] = 86400
+    # A JWKS URL is fetched again this often, and early when a token names a kid it lacks (intake/jwks.py).
+    auth_jwks_refresh_s: Annotated[float, msgspec.Meta(ge=10.0, le=86400.0)] = 300.0
     auth_signing_key: Path | None = None  # the private key `boxoffice token` signs with (PEM, mode 0600)
     auth_dev_signing_key: Path | None = None  # the development sign-in's own key (iss boxoffice-dev; PEM, 0600)
     log_level: LogLevel = "info"  # any case in the environment
@@ -126,6 +133,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
             problems["pg_shard_dsns"] = "must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)"
         if "pg_shard_read_dsns" not in problems and len(shard_read_dsns) != len(shard_dsns):
             problems["pg_shard_read_dsns"] = "must name one replica (or primary) per shard"
+        if values.get("redis_secrets") is None:
+            values["redis_secrets"] = stack_dir / STACK_SECRETS_DIR
         if values.get("pg_passfile") is None:  # used once it exists (a stack may start after these settings)
             values["pg_passfile"] = stack_dir / STACK_PG_PASSFILE
         for name, file in STACK_AUTH_FILES.items():  # the local stack's keys (stack/stack.sh generates them)

@@ -167,6 +167,17 @@ install_web() {
 cmd_install() { install_debian; install_kafka; install_python; install_web; }
 
 # ---------------------------------------------------------------- engines
+# Per-stack secrets, generated once and never committed: $SECRETS_DIR (0700), one password per file (0600):
+# PostgreSQL's roles (pg-<role>), Redis's ACL users (redis-<user>).
+SECRETS_DIR=$STACK_DIR/secrets
+stack_secret() {  # name: its password, generated the first time
+  local file="$SECRETS_DIR/$1.password"
+  if [ ! -s "$file" ]; then
+    (umask 077 && mkdir -p "$SECRETS_DIR" && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$file")
+  fi
+  cat "$file"
+}
+
 # Each engine in a file of its own (stack/lib/), for the topology $TOPOLOGY (BOXOFFICE_TOPOLOGY): `ha` (the
 # default, what production runs) or `single` (one process per engine, for small machines).
 . "$ROOT/stack/lib/postgres.sh"
@@ -209,6 +220,8 @@ case $cmd in
       "$VENV/bin/boxoffice" migrate  # every shard's primary
     fi
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
+    # Logs for their owner and group only (the engines start with umask 027; this catches older stacks' files).
+    find "$STACK_DIR" -name '*.log' -type f -perm /o=r -exec chmod o-rwx {} + 2>/dev/null || true
     log "ready ($TOPOLOGY): kafka $BOXOFFICE_KAFKA_BOOTSTRAP  postgres $SHARDS shard(s) × $PG_NODES node(s) from 127.0.0.1:$PG_PORT (etcd $(etcd_hosts))  redis 127.0.0.1:$REDIS_PORT$([ "$REDIS_SENTINELS" -gt 0 ] && echo " (+replica, $REDIS_SENTINELS sentinels)")  (data: $STACK_DIR)"
     ;;
   down)

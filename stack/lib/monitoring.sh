@@ -82,7 +82,8 @@ monitoring_up() {
     echo $! > "$PROM_DIR/pg-exporter.pid"
   fi
   if ! pid_alive "$PROM_DIR/redis-exporter.pid"; then
-    nohup prometheus-redis-exporter -web.listen-address "127.0.0.1:$REDIS_EXPORTER_PORT" \
+    # Its ACL user's password through the environment (not its command line, which every process can read).
+    REDIS_USER=exporter REDIS_PASSWORD=$(redis_secret exporter) nohup prometheus-redis-exporter -web.listen-address "127.0.0.1:$REDIS_EXPORTER_PORT" \
       -redis.addr "" > "$PROM_DIR/redis-exporter.log" 2>&1 &
     echo $! > "$PROM_DIR/redis-exporter.pid"
   fi

@@ -33,6 +33,7 @@ etcd_member_up() {
   mkdir -p "$dir"
   if pid_alive "$dir/etcd.pid"; then log "etcd $i already running on port $client"; return 0; fi
   local state=new; [ -d "$dir/data/member" ] && state=existing
+  local mask; mask=$(umask); umask 027  # its log 0640
   nohup etcd --name "etcd$i" --data-dir "$dir/data" \
     --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
     --listen-peer-urls "http://127.0.0.1:$((client + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((client + 1))" \
@@ -42,6 +43,7 @@ etcd_member_up() {
     --listen-metrics-urls "http://127.0.0.1:$((ETCD_PORT + 40 + i))" \
     > "$dir/etcd.log" 2>&1 &
   echo $! > "$dir/etcd.pid"
+  umask "$mask"
 }
 etcd_member_ready() { curl -fsS "http://127.0.0.1:$(etcd_client_port "$1")/health" 2>/dev/null | grep -q '"health":"true"'; }
 etcd_up() {
@@ -240,16 +242,9 @@ pg_up() {
   done
 }
 
-# Per-stack secrets, generated once and never committed: $SECRETS_DIR (0700), one password per role (0600),
-# and the libpq password file the services and tools read (BOXOFFICE_PG_PASSFILE: their roles only).
-SECRETS_DIR=$STACK_DIR/secrets
-pg_secret() {  # role: its password, generated the first time
-  local file="$SECRETS_DIR/pg-$1.password"
-  if [ ! -s "$file" ]; then
-    (umask 077 && mkdir -p "$SECRETS_DIR" && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$file")
-  fi
-  cat "$file"
-}
+# The roles' passwords (stack_secret, stack/stack.sh) and the libpq password file the services and tools read
+# (BOXOFFICE_PG_PASSFILE: their roles only).
+pg_secret() { stack_secret "pg-$1"; }  # role: its password
 pg_secrets() {
   local role lines=""
   for role in boxoffice boxoffice_owner boxoffice_monitor; do lines+="127.0.0.1:*:*:$role:$(pg_secret "$role")"$'\n'; done

@@ -14,11 +14,54 @@ redis_node_dir() { echo "$REDIS_DIR/$1"; }  # server-<i> or sentinel-<i>
 redis_server_port() { echo $((REDIS_PORT + $1 - 1)); }
 redis_sentinel_port() { echo $((REDIS_PORT + REDIS_SERVERS + $1 - 1)); }
 
+# ACL users (one password each, stack_secret redis-<user>): no anonymous access anywhere. On the servers each
+# service may run only the commands and touch only the keys and channels it needs (the scripts' calls are
+# checked too); on the sentinels the services may only ask where the primary is. `admin` is the operators'
+# (the CLI's replay and reconcile, the tests, these scripts).
+REDIS_ACL_USERS="admin intake booking_processor projections replica sentinel exporter"
+redis_secret() { stack_secret "redis-$1"; }
+redis_server_acl() {
+  local discover='-@all +@connection -client|kill -client|pause -client|no-evict'
+  echo "user default off"
+  echo "user admin on >$(redis_secret admin) ~* &* +@all"
+  # Reads every read model; writes its RECEIVED records and accepted docs, its claims and its rate limits.
+  # (A script's keys must each be readable and writable through one pattern: ~, not %W~.)
+  echo "user intake on >$(redis_secret intake) %R~bo:* ~bo:idem:* ~bo:rl:* ~bo:g*:booking:* ~bo:g*:show:*" \
+       "~bo:g*:waitlist:* &bo:changes:* $discover +@read +@scripting +@transaction +time +set +hset +pexpire" \
+       "+subscribe +unsubscribe +psubscribe +punsubscribe -@dangerous"
+  # Where each partition's decisions stand (booking_processor/positions.py).
+  echo "user booking_processor on >$(redis_secret booking_processor) ~bo:decided ~bo:decided_rate $discover +hset"
+  # The read models of every generation and their change notifications.
+  echo "user projections on >$(redis_secret projections) ~bo:* &bo:changes:* $discover +@read +@write +@scripting" \
+       "+@transaction +publish -@dangerous"
+  echo "user replica on >$(redis_secret replica) -@all +psync +replconf +ping"
+  # What a sentinel runs on the servers it watches (Redis's documentation, "Redis Sentinel": ACL).
+  echo "user sentinel on >$(redis_secret sentinel) &__sentinel__:hello -@all +multi +slaveof +ping +exec" \
+       "+subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill"
+  echo "user exporter on >$(redis_secret exporter) -@all +@connection -client|kill +info +ping +config|get" \
+       "+slowlog|get +slowlog|len +latency|latest +latency|histogram +select +cluster|info +memory|stats"
+}
+redis_sentinel_acl() {
+  local where='-@all +@connection -client|kill +sentinel|get-master-addr-by-name +sentinel|masters +sentinel|master'
+  where+=' +sentinel|slaves +sentinel|replicas +sentinel|sentinels'
+  local u
+  echo "user default off"
+  echo "user admin on >$(redis_secret admin) +@all"
+  echo "user sentinel on >$(redis_secret sentinel) +@all"  # the other sentinels
+  for u in intake booking_processor projections; do echo "user $u on >$(redis_secret "$u") $where"; done
+  echo "user exporter on >$(redis_secret exporter) $where +info +ping +sentinel|ckquorum"
+}
+# redis-cli as the operators' user (the password through the environment, never the command line).
+redis_cli() { REDISCLI_AUTH=$(redis_secret admin) redis-cli --no-auth-warning --user admin -h 127.0.0.1 "$@"; }
+
 redis_server_up() {
   local i=$1 dir port
   dir=$(redis_node_dir "server-$i"); port=$(redis_server_port "$i")
   mkdir -p "$dir"
-  if pid_alive "$dir/redis.pid"; then log "redis $i already running on port $port"; return 0; fi
+  (umask 077 && redis_server_acl > "$REDIS_DIR/users.acl.new" && mv "$REDIS_DIR/users.acl.new" "$REDIS_DIR/users.acl")
+  if pid_alive "$dir/redis.pid"; then  # its users as the file now says
+    log "redis $i already running on port $port"; redis_cli -p "$port" acl load >/dev/null || true; return 0
+  fi
   if [ ! -f "$dir/redis.conf" ]; then
     {
       echo "bind 127.0.0.1"
@@ -36,7 +79,13 @@ redis_server_up() {
       if [ "$i" != 1 ]; then echo "replicaof 127.0.0.1 $(redis_server_port 1)"; fi
     } > "$dir/redis.conf"
   fi
-  redis-server "$dir/redis.conf" >/dev/null
+  # Users and the replication's credentials (every server: a failover turns a primary into a replica); added
+  # to a config file an older stack wrote (the sentinels rewrite the rest of it).
+  if ! grep -q '^aclfile ' "$dir/redis.conf"; then
+    { echo "aclfile $REDIS_DIR/users.acl"; echo "masteruser replica"; echo "masterauth $(redis_secret replica)"; } >> "$dir/redis.conf"
+  fi
+  chmod 600 "$dir/redis.conf"
+  (umask 027; redis-server "$dir/redis.conf" >/dev/null)  # its log 0640
 }
 
 redis_sentinel_up() {
@@ -59,14 +108,25 @@ sentinel failover-timeout $REDIS_MASTER 10000
 sentinel parallel-syncs $REDIS_MASTER 1
 CONF
   fi
-  redis-sentinel "$dir/sentinel.conf" >/dev/null
+  if ! grep -q '^sentinel auth-user ' "$dir/sentinel.conf"; then  # (a sentinel rewrites its users hashed)
+    sed -i '/^user /d' "$dir/sentinel.conf"  # an older stack's sentinel wrote its open default user
+    {
+      redis_sentinel_acl
+      echo "sentinel auth-user $REDIS_MASTER sentinel"
+      echo "sentinel auth-pass $REDIS_MASTER $(redis_secret sentinel)"
+      echo "sentinel sentinel-user sentinel"
+      echo "sentinel sentinel-pass $(redis_secret sentinel)"
+    } >> "$dir/sentinel.conf"
+  fi
+  chmod 600 "$dir/sentinel.conf"
+  (umask 027; redis-sentinel "$dir/sentinel.conf" >/dev/null)
 }
 
 # `redis-cli ping` exits 0 on an error reply too (LOADING while the AOF loads): only PONG is ready.
-redis_port_ready() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
+redis_port_ready() { [ "$(redis_cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 # The sentinels agree on a primary that answers.
 redis_primary() {
-  redis-cli -h 127.0.0.1 -p "$(redis_sentinel_port 1)" sentinel get-master-addr-by-name "$REDIS_MASTER" 2>/dev/null | sed -n 2p
+  redis_cli -p "$(redis_sentinel_port 1)" sentinel get-master-addr-by-name "$REDIS_MASTER" 2>/dev/null | sed -n 2p
 }
 redis_ha_ready() { local p; p=$(redis_primary); [ -n "$p" ] && redis_port_ready "$p"; }
 
@@ -85,7 +145,7 @@ redis_up() {
 
 redis_stop_pidfile() {  # pidfile port
   if pid_alive "$1"; then
-    redis-cli -h 127.0.0.1 -p "$2" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$1")" 2>/dev/null || true
+    redis_cli -p "$2" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$1")" 2>/dev/null || true
     for _ in $(seq 1 50); do pid_alive "$1" || break; sleep 0.1; done
   fi
 }

@@ -25,7 +25,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ops.invariants import overbooking_violations, projection_differences
-from runtime.clients import kafka_admin
+from runtime.clients import kafka_admin, redis_credentials
 from runtime.retry import Retry
 from runtime.shards import partition_of
 from schemas import topics
@@ -337,7 +337,7 @@ async def test_the_redis_primary_is_lost(api, system, pg, redis, settings, notif
     host, _, port = sentinel.rpartition(":")
 
     async def primary_port() -> int:
-        client = aioredis.Redis(host=host, port=int(port))
+        client = aioredis.Redis(host=host, port=int(port), **redis_credentials(settings, "admin"))
         try:
             return int((await client.sentinel_get_master_addr_by_name(settings.redis_master))[1])
         finally:
