@@ -56,6 +56,9 @@ OPS_LISTEN=${OPS_LISTEN:-$((LISTEN + 100))}
 if [ ${#UPSTREAMS[@]} -eq 0 ]; then
   for ((i = 0; i < BOXOFFICE_INTAKE_INSTANCES; i++)); do UPSTREAMS+=("$((BOXOFFICE_INTAKE_BASE_PORT + i))"); done
 fi
+# What NGINX writes (its logs name clients' addresses) is for its owner and group only (logs 0640); what its
+# workers must reach is opened up explicitly in render.
+umask 027
 mkdir -p "$PREFIX"
 PREFIX=$(cd "$PREFIX" && pwd)
 CONF=$PREFIX/nginx.conf
@@ -77,8 +80,22 @@ The API is under <a href="/openapi.json">/v1</a>.</p></body></html>
 HTML
   fi
   root=$(cd "$root" && pwd)
-  # Run as root, NGINX would drop its workers to `nobody`, who may not read the stack's files.
-  [ "$(id -u)" = 0 ] && user_line="user $(id -un) $(id -gn);"
+  chmod -R a+rX "$PREFIX/html"
+  # Started as root, the master keeps root (to bind and to open the logs) and the workers, which talk to
+  # clients, run as an unprivileged user ($BOXOFFICE_NGINX_USER; Debian's www-data, else nobody): they read
+  # the web root and write only the cache and the temp files (theirs, mode 0700).
+  # A prefix under a directory only root may enter (a test's private temp dir) leaves them as root, and says so.
+  if [ "$(id -u)" = 0 ]; then
+    local worker=${BOXOFFICE_NGINX_USER:-$(id -u www-data >/dev/null 2>&1 && echo www-data || echo nobody)}
+    chmod 711 "$PREFIX"
+    chown -R "$worker" "$PREFIX/cache" "$PREFIX/temp" && chmod 700 "$PREFIX/cache" "$PREFIX"/temp/*
+    if runuser -u "$worker" -- test -r "$root/index.html" -a -w "$PREFIX/cache" -a -w "$PREFIX/temp/proxy"; then
+      user_line="user $worker $(id -gn "$worker");"
+    else
+      log "WARNING: $worker cannot reach the web root ($root) or $PREFIX: NGINX's workers run as root"
+      user_line="user root root;"
+    fi
+  fi
   [ -f /etc/nginx/mime.types ] || mime='types { text/html html; text/css css; application/javascript js mjs; application/json json; image/svg+xml svg; image/png png; image/x-icon ico; font/woff2 woff2; }'
   {
     echo "# Rendered by stack/nginx.sh; do not edit (the server block is $SHARED_CONF)."

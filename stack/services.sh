@@ -15,6 +15,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/stack/procs.sh"
 STACK_DIR=$BOXOFFICE_STACK_DIR
 mkdir -p "$STACK_DIR/run" "$STACK_DIR/logs"
+# The services' logs are for their owner and group only (0640): they name customers and bookings.
+umask 027
+chmod 640 "$STACK_DIR"/logs/*.log 2>/dev/null || true
 PY=$ROOT/.venv/bin/python
 HTTP_PORT=$BOXOFFICE_HTTP_PORT
 INSTANCES=$BOXOFFICE_INTAKE_INSTANCES

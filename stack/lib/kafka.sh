@@ -76,8 +76,10 @@ PROPS
   fi
   # Where this run's log starts: "Kafka Server started" of an earlier run must not count as ready.
   stat -c %s "$dir/logs/server.log" > "$dir/logs/start-offset" 2>/dev/null || echo 0 > "$dir/logs/start-offset"
+  local mask; mask=$(umask); umask 027  # its logs 0640
   nohup "${java[@]}" kafka.Kafka "$dir/server.properties" > "$dir/logs/stdout.log" 2>&1 &
   echo $! > "$dir/kafka.pid"
+  umask "$mask"
 }
 
 # One cluster id for all nodes, made once and kept with the stack (every node is formatted with it).

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
+import pwd
+import shutil
 import socket
+import stat
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.front_door import NamedUpstream, Nginx
+from tests.support.processes import ROOT
 
 INDEX = "<!doctype html><title>boxoffice web</title><div id=root></div>"
 SECURITY_HEADERS = {
@@ -216,3 +222,42 @@ def test_one_request_fills_an_entry_while_the_others_wait(front):
             answers = list(pool.map(lambda _: other.get("/v1/shows/sh_5?n=1"), range(40)))
     assert {r.status_code for r in answers} == {200}
     assert len({json.dumps(r.json()["at"]) for r in answers}) == 1  # one answer from the instance, shared
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="NGINX changes users only when started as root")
+def test_the_workers_run_unprivileged_and_the_logs_are_private(tmp_path, settings):
+    """Started as root (as `make up` is here), only NGINX's master keeps root: the workers, which parse every
+    client's bytes, run as www-data (or nobody). A prefix they can reach: under the stack dir, not pytest's
+    private temp dir, and the repository's own web build as the root."""
+    web_root = ROOT / "web" / "dist"
+    assert (web_root / "index.html").exists(), "make install builds web/dist"
+    prefix = settings.stack_dir / "nginx-unprivileged-test"
+    shutil.rmtree(prefix, ignore_errors=True)
+    upstream = NamedUpstream("a", tmp_path)
+    nginx = Nginx(prefix, [upstream.port], web_root, uncached=[]).start()
+    try:
+        master = nginx.pid()
+        assert master is not None
+        workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+        assert workers
+        uids = {_uid(master), *(_uid(w) for w in workers)}
+        assert _uid(master) == 0
+        worker_uids = {_uid(w) for w in workers}
+        assert 0 not in worker_uids and worker_uids <= {pwd.getpwnam(u).pw_uid for u in ("www-data", "nobody")}, uids
+        with httpx.Client(base_url=nginx.url, timeout=10) as client:
+            assert client.get("/").status_code == 200  # the workers read the web root
+            for _ in range(2):  # and write the micro-cache
+                assert client.get("/v1/shows").status_code == 200
+        for log in ("access.log", "error.log"):
+            assert stat.S_IMODE((prefix / "logs" / log).stat().st_mode) == 0o640, log
+    finally:
+        nginx.stop()
+        upstream.kill()
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def _uid(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid in /proc/{pid}/status")
