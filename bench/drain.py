@@ -2,7 +2,7 @@
 processor(s) started; decided bookings/s from the first decision committed to the last event published
 (database timestamps), and the same including start-up and group join.
 
-Each run has a topic of its own (`bench.drain.<run>`, 12 partitions like booking.commands) with a shard map
+Each run has a topic of its own (`booking.commands.bench.<run>`, 12 partitions like booking.commands) with a shard map
 of its own in the catalog (one shard, or p % K), decided by processors of its own group: the stack's
 processor, the data of booking.commands and its shard map are not touched, and runs with 1 and 2 shards, or
 1 and 2 processors, can follow each other. The rest of the system (relay, projections, notifier, both
@@ -123,7 +123,7 @@ async def run_drain(
     per_show = -(-commands // shows)
     if per_show > MAX_SEATS:
         raise ValueError(f"{per_show} bookings per show: a show has at most {MAX_SEATS} seats")
-    topic, group = f"bench.drain.{run}", f"bench-drain-{run}"
+    topic, group = f"booking.commands.bench.{run}", f"booking-processor-bench-{run}"  # (the processor's ACL prefixes)
     await _bench_topic(settings, pg, topic, shards)
     on_map = await open_shards(settings, size=4, kind=AllShards, topic=topic)  # the run's own shard map
     show_ids = [f"bench-{run}-{i}" for i in range(shows)]

@@ -156,7 +156,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     settings = service.settings
     # Every shard's primary (3 connections) and standby (5); not part of /readyz (API.md: Kafka and Redis).
     shards = await service.shards(3, replicas=True, replica_size=5, checks=False)
-    redis = service.redis(user="intake", max_connections=200)  # (every instance: one ACL user)
+    redis = service.redis(max_connections=200)
     history = BookingHistory(shards, settings.replica_max_lag_s)
     history.start()
     service.defer(history.stop)
@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None, state: IntakeState | None = Non
             return
         # The runner every worker uses; uvicorn owns SIGTERM (the end of the lifespan is the stop) and serves
         # /healthz, /readyz and /metrics on the API port itself.
-        async with serving(settings.instance or "intake", settings, ops=False, signals=False) as service:
+        async with serving(settings.instance or "intake", settings, ops=False, signals=False, user="intake") as service:
             tokens, dev_tokens = token_verifier(settings), dev_signer(settings) if settings.dev_signin else None
             app.state.intake = await adapters(service, tokens, dev_tokens)
             yield

@@ -21,8 +21,9 @@ from runtime.shards import Shards
 from schemas import topics
 
 
-def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
-    """Idempotent producer: acks=all, retries without duplicates or reordering within a partition."""
+def kafka_producer(settings: Settings, user: str = "admin", **overrides: Any) -> AIOKafkaProducer:
+    """Idempotent producer: acks=all, retries without duplicates or reordering within a partition. As the
+    SASL user `user` (a service's own name; `admin` for the tools and tests)."""
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,
         "enable_idempotence": True,
@@ -31,6 +32,7 @@ def kafka_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
         "max_batch_size": 256 * 1024,
         "request_timeout_ms": 15_000,
         "client_id": "boxoffice",
+        **kafka_credentials(settings, user),
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
@@ -45,10 +47,15 @@ BATCHING_FETCH: dict[str, int] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_
 
 
 def kafka_admin(settings: Settings, client_id: str = "boxoffice-admin") -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id=client_id)
+    """An admin client: the operators' (`admin`, a super user)."""
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=client_id, **kafka_credentials(settings, "admin")
+    )
 
 
-def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:
+def kafka_consumer(
+    settings: Settings, *topics: str, group_id: str | None, user: str = "admin", **overrides: Any
+) -> AIOKafkaConsumer:
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,
         "group_id": group_id,
@@ -65,6 +72,7 @@ def kafka_consumer(settings: Settings, *topics: str, group_id: str | None, **ove
         "heartbeat_interval_ms": 1_000,
         "max_poll_interval_ms": 300_000,
         "client_id": "boxoffice",
+        **kafka_credentials(settings, user),
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)
@@ -128,16 +136,35 @@ def http_client(timeout_s: float = 5.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout_s, trust_env=False)
 
 
-def redis_credentials(settings: Settings, user: str) -> dict[str, str]:
-    """AUTH as `user` (Redis ACL) with the password in its file under `redis_secrets`; nothing when there is no
-    such file (a Redis without users)."""
-    if settings.redis_secrets is None:
-        return {}
+def secret(settings: Settings, name: str) -> str | None:
+    """The password in `<secrets_dir>/<name>.password`, None when there is no such file."""
+    if settings.secrets_dir is None:
+        return None
     try:
-        password = (settings.redis_secrets / f"redis-{user}.password").read_text().strip()
+        return (settings.secrets_dir / f"{name}.password").read_text().strip()
     except FileNotFoundError:
+        return None
+
+
+def redis_credentials(settings: Settings, user: str) -> dict[str, str]:
+    """AUTH as `user` (Redis ACL) with its password (secret `redis-<user>`); nothing without one (a Redis
+    without users)."""
+    password = secret(settings, f"redis-{user}")
+    return {} if password is None else {"username": user, "password": password}
+
+
+def kafka_credentials(settings: Settings, user: str) -> dict[str, str]:
+    """SASL/SCRAM as `user` with its password (secret `kafka-<user>`); PLAINTEXT without one (a cluster
+    formatted before SASL: stack/lib/kafka.sh)."""
+    password = secret(settings, f"kafka-{user}")
+    if password is None:
         return {}
-    return {"username": user, "password": password}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": user,
+        "sasl_plain_password": password,
+    }
 
 
 def redis_client(settings: Settings, user: str = "admin", **overrides: Any) -> aioredis.Redis:

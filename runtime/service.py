@@ -56,8 +56,18 @@ class Stopping(Exception):
 
 
 class Service:
-    def __init__(self, name: str, settings: Settings, lifecycle: Lifecycle, stack: contextlib.AsyncExitStack):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        lifecycle: Lifecycle,
+        stack: contextlib.AsyncExitStack,
+        user: str | None = None,
+    ):
+        """`user`: whom it connects to Redis and Kafka as (their ACLs; default: `name`; every intake instance
+        is `intake`)."""
         self.name, self.settings, self.lifecycle = name, settings, lifecycle
+        self.user = user or name
         self.log = structlog.get_logger()
         self._stack = stack
         self._checks: dict[str, Check] = {}
@@ -178,9 +188,9 @@ class Service:
         self.defer(client.aclose)
         return client
 
-    def redis(self, ready_needs_it: bool = True, user: str | None = None, **kw: Any) -> aioredis.Redis:
-        """A Redis client as the ACL user `user` (default: this service's name; stack/lib/redis.sh)."""
-        client = clients.redis_client(self.settings, user or self.name, **kw)
+    def redis(self, ready_needs_it: bool = True, **kw: Any) -> aioredis.Redis:
+        """A Redis client as this service's ACL user (stack/lib/redis.sh)."""
+        client = clients.redis_client(self.settings, self.user, **kw)
         self.defer(client.aclose)
         if ready_needs_it:
             self.check("redis", client.ping)
@@ -190,7 +200,7 @@ class Service:
         """A started idempotent producer that replaces itself when it can never send again (runtime/producer.py)."""
 
         async def start() -> HealingProducer:
-            producer = HealingProducer(lambda: clients.kafka_producer(self.settings, **overrides))
+            producer = HealingProducer(lambda: clients.kafka_producer(self.settings, self.user, **overrides))
             try:
                 await producer.start()
             except BaseException:
@@ -224,7 +234,7 @@ class Service:
             overrides.setdefault("group_instance_id", instance)
 
         async def start() -> AIOKafkaConsumer:
-            consumer = clients.kafka_consumer(self.settings, group_id=group_id, **overrides)
+            consumer = clients.kafka_consumer(self.settings, group_id=group_id, user=self.user, **overrides)
             consumer.subscribe(list(topics), listener=listener)
             try:
                 await consumer.start()
@@ -261,7 +271,7 @@ class Service:
 
 @contextlib.asynccontextmanager
 async def serving(
-    name: str, settings: Settings | None = None, *, ops: bool = True, signals: bool = True
+    name: str, settings: Settings | None = None, *, ops: bool = True, signals: bool = True, user: str | None = None
 ) -> AsyncIterator[Service]:
     """A process's runner: settings, JSON logs, the collector tuned, the lifecycle (SIGTERM/SIGINT handled when
     `signals`; the intake's uvicorn owns them), the ops server (health, readiness, metrics) when `ops`, and the
@@ -273,7 +283,7 @@ async def serving(
     if signals:
         lifecycle.install_signal_handlers()
     async with contextlib.AsyncExitStack() as stack:
-        service = Service(name, settings, lifecycle, stack)
+        service = Service(name, settings, lifecycle, stack, user)
         if ops:
             await service.serve_ops()
         log.info(f"{name} starting", metrics_port=service.ops.port if service.ops else None)

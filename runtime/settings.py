@@ -68,10 +68,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     # and the name of the primary they watch.
     redis_sentinels: tuple[str, ...] = ()
     redis_master: str = "boxoffice"
-    # Redis's ACL users' passwords: a directory of files `redis-<user>.password` (mode 0600), one per user a
-    # process connects as (its service's name; the CLI and tools: `admin`). A missing file: no AUTH. Unset: the
-    # local stack's, <stack dir>/secrets.
-    redis_secrets: Path | None = None
+    # The engines' passwords for the users processes connect as (a service's own name; the CLI, tools and
+    # tests: `admin`): a directory of files `redis-<user>.password` (Redis ACL) and `kafka-<user>.password`
+    # (Kafka SASL/SCRAM), mode 0600. A missing file: that engine without authentication. Unset: the local
+    # stack's, <stack dir>/secrets.
+    secrets_dir: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: Port = 8000
     http_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
@@ -133,8 +134,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
             problems["pg_shard_dsns"] = "must start with BOXOFFICE_PG_DSN (shard 0 holds the catalog)"
         if "pg_shard_read_dsns" not in problems and len(shard_read_dsns) != len(shard_dsns):
             problems["pg_shard_read_dsns"] = "must name one replica (or primary) per shard"
-        if values.get("redis_secrets") is None:
-            values["redis_secrets"] = stack_dir / STACK_SECRETS_DIR
+        if values.get("secrets_dir") is None:
+            values["secrets_dir"] = stack_dir / STACK_SECRETS_DIR
         if values.get("pg_passfile") is None:  # used once it exists (a stack may start after these settings)
             values["pg_passfile"] = stack_dir / STACK_PG_PASSFILE
         for name, file in STACK_AUTH_FILES.items():  # the local stack's keys (stack/stack.sh generates them)

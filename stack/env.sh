@@ -52,8 +52,8 @@ export BOXOFFICE_PG_SHARD_READ_DSNS=${BOXOFFICE_PG_SHARD_READ_DSNS:-$(boxoffice_
 # for libpq programs (psql, pgbench) and the tests' own connections. One set by the caller wins (processes
 # of another stack dir against these engines).
 export PGPASSFILE=${PGPASSFILE:-$BOXOFFICE_STACK_DIR/secrets/pgpass}
-# Redis's ACL users' passwords (stack/lib/redis.sh writes them; the same rule as PGPASSFILE).
-export BOXOFFICE_REDIS_SECRETS=${BOXOFFICE_REDIS_SECRETS:-$BOXOFFICE_STACK_DIR/secrets}
+# Redis's and Kafka's users' passwords (stack/lib/{redis,kafka}.sh write them; the same rule as PGPASSFILE).
+export BOXOFFICE_SECRETS_DIR=${BOXOFFICE_SECRETS_DIR:-$BOXOFFICE_STACK_DIR/secrets}
 export BOXOFFICE_REDIS_URL=${BOXOFFICE_REDIS_URL:-redis://127.0.0.1:$BOXOFFICE_REDIS_PORT/0}
 if [ "$BOXOFFICE_TOPOLOGY" = ha ]; then
   # Clients ask the sentinels where the primary is (the URL above is then only its first address).

@@ -21,22 +21,112 @@ kafka_min_isr() { if [ "$KAFKA_NODES" -ge 3 ]; then echo 2; else echo 1; fi; }
 # turned HA) is re-formatted, and says so.
 kafka_shape() { echo "nodes=$KAFKA_NODES voters=$(kafka_voters)"; }
 
+# SASL/SCRAM (SCRAM-SHA-512) for every client and between brokers, PLAIN between the controllers, and ACLs
+# (StandardAuthorizer; nothing is allowed that no ACL allows): each service is a user of its own name that may
+# produce and consume only its topics and join only its consumer groups (kafka_acls); `admin` (the operators'
+# tools, the tests) and the brokers are super users. The users' SCRAM credentials are written when a node's
+# storage is formatted, so a cluster formatted before SASL stays PLAINTEXT (and its clients, which find no
+# kafka-<user> secret, too) until it is made anew.
+KAFKA_SERVICE_USERS="intake expiry booking_processor outbox_relay projections notifier"
+kafka_secret() { stack_secret "kafka-$1"; }
+kafka_sasl() { [ -f "$SECRETS_DIR/kafka-admin.password" ]; }  # this stack's cluster was formatted with SASL
+
+kafka_listeners() {  # port controller-port
+  if kafka_sasl; then
+    cat <<PROPS
+listeners=SASL_PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$1
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$(kafka_secret broker)";
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="$(kafka_secret controller)" user_controller="$(kafka_secret controller)";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:broker;User:controller;User:admin
+allow.everyone.if.no.acl.found=false
+PROPS
+  else
+    cat <<PROPS
+listeners=PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
+advertised.listeners=PLAINTEXT://127.0.0.1:$1
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+PROPS
+  fi
+}
+
+# The admin's client properties, for Kafka's own tools (mode 0600: it holds the password).
+kafka_admin_properties() {
+  local file=$SECRETS_DIR/kafka-admin.properties
+  (umask 077 && cat > "$file" <<PROPS
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(kafka_secret admin)";
+PROPS
+  )
+  echo "$file"
+}
+
+# Who may do what (kafka_acls applies them): "principal|operations|resource options" per line. Consumer groups
+# and the processor's topics are prefixes, so a benchmark's or a test's own group (notifier-<run>) or topic
+# (booking.commands.bench.<run>) is covered by the same rule.
+kafka_acl_spec() {
+  cat <<SPEC
+intake|Write Describe|--topic booking.commands
+expiry|Write Describe|--topic booking.commands
+booking_processor|Read Describe|--resource-pattern-type prefixed --topic booking.commands
+booking_processor|Read|--resource-pattern-type prefixed --group booking-processor
+booking_processor|Write Describe|--topic booking.commands.dlq
+outbox_relay|Write Describe|--topic booking.events
+projections|Read Describe|--topic booking.events
+projections|Read|--resource-pattern-type prefixed --group projections
+notifier|Read Describe|--topic booking.events
+notifier|Read|--resource-pattern-type prefixed --group notifier
+notifier|Write Describe|--topic booking.notifications.dlq
+SPEC
+}
+
+kafka_acls() {
+  kafka_sasl || return 0
+  local marker=$STACK_DIR/kafka-acls.applied spec line principal ops resource op args
+  spec=$(kafka_acl_spec)
+  [ "$(cat "$marker" 2>/dev/null)" = "$spec" ] && return 0
+  local config; config=$(kafka_admin_properties)
+  while IFS='|' read -r principal ops resource; do
+    args=()
+    for op in $ops; do args+=(--operation "$op"); done
+    # shellcheck disable=SC2086  # the resource's options are words
+    java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/stack/kafka/log4j2.properties" "-Dkafka.logs.dir=$STACK_DIR/kafka/logs" \
+      org.apache.kafka.tools.AclCommand --bootstrap-server "127.0.0.1:$(kafka_port 1)" --command-config "$config" \
+      --add --allow-principal "User:$principal" "${args[@]}" $resource >> "$STACK_DIR/kafka/logs/acls.log" 2>&1 \
+      || { tail -n 20 "$STACK_DIR/kafka/logs/acls.log" >&2; die "kafka ACLs for $principal could not be set"; }
+  done <<< "$spec"
+  echo "$spec" > "$marker"
+  log "kafka ACLs set ($(echo "$spec" | wc -l) rules)"
+}
+
 kafka_node_up() {
-  local i=$1 dir port controller
+  local i=$1 dir port controller u
   dir=$(kafka_dir "$i"); port=$(kafka_port "$i"); controller=$((port + 1))
   mkdir -p "$dir/logs" "$dir/data"
   if pid_alive "$dir/kafka.pid"; then log "kafka node $i already running on port $port"; return 0; fi
   [ -f "$KAFKA_LIBS/.complete" ] || die "kafka jars missing in $KAFKA_LIBS: run 'stack/stack.sh install'"
   local rf min_isr; rf=$(kafka_replication); min_isr=$(kafka_min_isr)
-  cat > "$dir/server.properties" <<PROPS
+  # A fresh cluster (no node formatted yet) gets SASL: its users' secrets are made now.
+  if [ ! -f "$(kafka_dir 1)/data/meta.properties" ] && [ "$i" = 1 ]; then
+    for u in admin broker controller $KAFKA_SERVICE_USERS; do kafka_secret "$u" >/dev/null; done
+  fi
+  (umask 077 && cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$(kafka_voters)
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+$(kafka_listeners "$port" "$controller")
 log.dirs=$dir/data
 num.partitions=12
 auto.create.topics.enable=false
@@ -56,6 +146,7 @@ replica.lag.time.max.ms=10000
 broker.session.timeout.ms=9000
 broker.heartbeat.interval.ms=2000
 PROPS
+  )  # (mode 0600: it holds the brokers' passwords)
   local java=(java "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
               -Djava.awt.headless=true "-Dkafka.logs.dir=$dir/logs"
               "-Dlog4j2.configurationFile=$ROOT/stack/kafka/log4j2.properties"
@@ -70,7 +161,11 @@ PROPS
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster_id
     cluster_id=$(kafka_cluster_id)
-    "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+    local scram=()
+    if kafka_sasl; then
+      for u in admin broker $KAFKA_SERVICE_USERS; do scram+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$(kafka_secret "$u")]"); done
+    fi
+    "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" "${scram[@]}" \
       > "$dir/logs/format.log" 2>&1 || { cat "$dir/logs/format.log" >&2; die "kafka storage format failed (node $i)"; }
     kafka_shape > "$dir/shape"
   fi
@@ -111,6 +206,7 @@ kafka_up() {
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     wait_for "kafka node $i" "$(kafka_dir "$i")/logs/server.log" kafka_node_ready "$i"
   done
+  kafka_acls
 }
 
 kafka_node_down() {

@@ -96,7 +96,7 @@ async def notifier_sink(system):
         notifier = Service(
             "notifier-ha",
             "notifier",
-            {"BOXOFFICE_SMTP_PORT": str(sink.port), "BOXOFFICE_NOTIFIER_GROUP": f"ha-{secrets.token_hex(3)}"},
+            {"BOXOFFICE_SMTP_PORT": str(sink.port), "BOXOFFICE_NOTIFIER_GROUP": f"notifier-ha-{secrets.token_hex(3)}"},
             system.log_dir,
         ).start()
         yield notifier, sink

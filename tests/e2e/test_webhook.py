@@ -51,7 +51,7 @@ async def test_signed_webhook_per_event(api, system):
                 "BOXOFFICE_WEBHOOK_URL": f"http://127.0.0.1:{receiver.port}/sms",
                 "BOXOFFICE_WEBHOOK_SECRET": secret,
                 "BOXOFFICE_SMTP_PORT": str(free_port()),
-                "BOXOFFICE_NOTIFIER_GROUP": f"webhook-{secrets.token_hex(3)}",
+                "BOXOFFICE_NOTIFIER_GROUP": f"notifier-webhook-{secrets.token_hex(3)}",
             },
             system.log_dir,
         ).start()

@@ -13,6 +13,7 @@ from tests.support.processes import ROOT
 
 DERIVED = (
     "PGPASSFILE",  # a stack of its own has passwords of its own
+    "BOXOFFICE_SECRETS_DIR",
     "BOXOFFICE_KAFKA_BOOTSTRAP",
     "BOXOFFICE_PG_DSN",
     "BOXOFFICE_PG_READ_DSN",

@@ -137,7 +137,7 @@ def test_settings_defaults(tmp_path):
         "redis_url": "redis://127.0.0.1:16379/0",
         "redis_sentinels": (),
         "redis_master": "boxoffice",
-        "redis_secrets": tmp_path / "secrets",
+        "secrets_dir": tmp_path / "secrets",
         "http_host": "127.0.0.1",
         "http_port": 8000,
         "http_workers": 1,
