@@ -43,6 +43,35 @@ EXPORTER="nginx_exporter prometheus-nginx-exporter $((METRICS_BASE + 5))"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
+# Started as root, the services drop to an OS user of their own ($BOXOFFICE_SERVICE_USER, `boxoffice`, made by
+# `make install`) that reads its passwords from service-secrets/ beside $BOXOFFICE_SECRETS_DIR (stack/stack.sh:
+# the services' own, never an administrator's). A stack it cannot reach (a test's private temp dir) leaves them as root,
+# and says so. NGINX's workers drop to www-data in stack/nginx.sh.
+RUN_AS=() RUN_ENV=()
+if [ "$(id -u)" = 0 ]; then
+  SERVICE_USER=${BOXOFFICE_SERVICE_USER:-boxoffice}
+  own=$(dirname "${BOXOFFICE_SECRETS_DIR:-$STACK_DIR/secrets}")/service-secrets
+  as_user=(setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups --inh-caps=-all --)
+  # The token keys: the ones the environment names when the user may read them (or a JWKS URL), else the
+  # stack's copies.
+  readable_or() { if [[ ${1:-} == http*://* ]] || { [ -n "${1:-}" ] && "${as_user[@]}" test -r "$1"; }; then echo "$1"; else echo "$2"; fi; }
+  if id -u "$SERVICE_USER" >/dev/null 2>&1; then
+    jwks=$(readable_or "${BOXOFFICE_AUTH_JWKS:-}" "$own/jwks.json")
+    dev_key=$(readable_or "${BOXOFFICE_AUTH_DEV_SIGNING_KEY:-}" "$own/dev-signing-key.pem")
+  fi
+  if id -u "$SERVICE_USER" >/dev/null 2>&1 && "${as_user[@]}" test -x "$STACK_DIR" -a -r "$own/pgpass" \
+       -a -r "$ROOT/runtime/settings.py" -a \( -r "$jwks" -o ! -e "$jwks" \) \
+       && "${as_user[@]}" "$PY" -c "import runtime.settings" 2>/dev/null; then  # (test -x misjudges a pyenv under /root)
+    RUN_AS=("${as_user[@]}")  # last before the program: setpriv executes it itself
+    # HOME its own: clients look there for files (libpq's ~/.postgresql), and root's is closed to it.
+    RUN_ENV=(HOME="$(getent passwd "$SERVICE_USER" | cut -d: -f6)" BOXOFFICE_SECRETS_DIR="$own" BOXOFFICE_PG_PASSFILE="$own/pgpass" PGPASSFILE="$own/pgpass"
+             BOXOFFICE_AUTH_JWKS="$jwks" BOXOFFICE_AUTH_DEV_SIGNING_KEY="$dev_key")
+    mkdir -p "$STACK_DIR/mail" && chown "$SERVICE_USER:" "$STACK_DIR/mail"  # the development mail sink's
+  else
+    log "WARNING: $SERVICE_USER cannot reach $STACK_DIR, $own or the interpreter $PY (or does not exist: make install): the services run as root"
+  fi
+fi
+
 ready_url() {  # name port -> URL to poll, or empty
   case $1 in mailsink) echo "" ;; nginx_exporter) echo "http://127.0.0.1:$2/metrics" ;; *) echo "http://127.0.0.1:$2/readyz" ;; esac
 }
@@ -51,7 +80,7 @@ start_one() {
   local name=$1 module=$2 port=$3 pidfile=$STACK_DIR/run/$1.pid
   if pid_alive "$pidfile"; then log "$name already running"; return 0; fi
   if [ "$name" = nginx_exporter ]; then
-    (nohup "$module" -nginx.scrape-uri "http://127.0.0.1:$BOXOFFICE_NGINX_OPS_PORT/nginx-status" -web.listen-address "127.0.0.1:$port" \
+    (nohup "${RUN_AS[@]}" "$module" -nginx.scrape-uri "http://127.0.0.1:$BOXOFFICE_NGINX_OPS_PORT/nginx-status" -web.listen-address "127.0.0.1:$port" \
        >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
     return 0
   fi
@@ -67,8 +96,8 @@ start_one() {
     intake-*) env=(BOXOFFICE_HTTP_PORT="$port" BOXOFFICE_INSTANCE="$name" BOXOFFICE_DEV_SIGNIN="${BOXOFFICE_DEV_SIGNIN:-1}") ;;
     mailsink) env=(BOXOFFICE_SMTP_PORT="$port") ;;
   esac
-  # nohup and env exec into python, so $! is the python process itself (what `down` signals).
-  (cd "$ROOT"; nohup env "${env[@]}" "$PY" -m "$module" >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
+  # nohup, env and setpriv exec into python, so $! is the python process itself (what `down` signals).
+  (cd "$ROOT"; nohup env "${env[@]}" "${RUN_ENV[@]}" "${RUN_AS[@]}" "$PY" -m "$module" >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
 }
 
 wait_ready() {

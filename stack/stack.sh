@@ -164,7 +164,35 @@ install_web() {
   echo "$hash" > "$WEB_STAMP"
 }
 
-cmd_install() { install_debian; install_kafka; install_python; install_web; }
+# The OS user the services run as when the stack is started as root (stack/services.sh): a system user that
+# owns the stack's secrets and nothing else.
+SERVICE_USER=${BOXOFFICE_SERVICE_USER:-boxoffice}
+install_service_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  id -u "$SERVICE_USER" >/dev/null 2>&1 && return 0
+  log "adding the system user $SERVICE_USER (the services run as it)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
+}
+
+# What the services' OS user may read (stack/services.sh points them there): $STACK_DIR/service-secrets/, its own
+# (0700, files 0600), with copies of the services' passwords only: the pgpass lines of the services' role,
+# the Redis and Kafka passwords of the services' users, the JWKS and the development sign-in's key. Never the
+# superusers', the migrations' owner's, `admin`'s, the brokers' or the signing key that mints admin tokens.
+service_secrets() {
+  [ "$(id -u)" = 0 ] && id -u "$SERVICE_USER" >/dev/null 2>&1 || return 0
+  local dir=$STACK_DIR/service-secrets f  # beside $SECRETS_DIR, which stays root's alone (0700)
+  rm -rf "$dir.new"; (umask 077 && mkdir -p "$dir.new")
+  if [ -f "$SECRETS_DIR/pgpass" ]; then grep ':boxoffice:' "$SECRETS_DIR/pgpass" > "$dir.new/pgpass" || true; fi
+  for f in "$SECRETS_DIR"/redis-{intake,booking_processor,projections}.password "$SECRETS_DIR"/kafka-{intake,expiry,booking_processor,outbox_relay,projections,notifier}.password \
+           "$STACK_DIR/auth/jwks.json" "$STACK_DIR/auth/dev-signing-key.pem"; do
+    if [ -f "$f" ]; then cp "$f" "$dir.new/"; fi
+  done
+  chmod 600 "$dir.new"/* 2>/dev/null || true
+  chown -R "$SERVICE_USER:" "$dir.new"
+  rm -rf "$dir"; mv "$dir.new" "$dir"
+}
+
+cmd_install() { install_debian; install_service_user; install_kafka; install_python; install_web; }
 
 # ---------------------------------------------------------------- engines
 # Per-stack secrets, generated once and never committed: $SECRETS_DIR (0700), one password per file (0600):
@@ -220,6 +248,7 @@ case $cmd in
       "$VENV/bin/boxoffice" migrate  # every shard's primary
     fi
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
+    service_secrets
     # Logs for their owner and group only (the engines start with umask 027; this catches older stacks' files).
     find "$STACK_DIR" -name '*.log' -type f -perm /o=r -exec chmod o-rwx {} + 2>/dev/null || true
     log "ready ($TOPOLOGY): kafka $BOXOFFICE_KAFKA_BOOTSTRAP  postgres $SHARDS shard(s) × $PG_NODES node(s) from 127.0.0.1:$PG_PORT (etcd $(etcd_hosts))  redis 127.0.0.1:$REDIS_PORT$([ "$REDIS_SENTINELS" -gt 0 ] && echo " (+replica, $REDIS_SENTINELS sentinels)")  (data: $STACK_DIR)"

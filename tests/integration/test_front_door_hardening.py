@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.support.front_door import NamedUpstream, Nginx
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, uid_of
 
 INDEX = "<!doctype html><title>boxoffice web</title><div id=root></div>"
 SECURITY_HEADERS = {
@@ -240,9 +240,9 @@ def test_the_workers_run_unprivileged_and_the_logs_are_private(tmp_path, setting
         assert master is not None
         workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
         assert workers
-        uids = {_uid(master), *(_uid(w) for w in workers)}
-        assert _uid(master) == 0
-        worker_uids = {_uid(w) for w in workers}
+        uids = {uid_of(master), *(uid_of(w) for w in workers)}
+        assert uid_of(master) == 0
+        worker_uids = {uid_of(w) for w in workers}
         assert 0 not in worker_uids and worker_uids <= {pwd.getpwnam(u).pw_uid for u in ("www-data", "nobody")}, uids
         with httpx.Client(base_url=nginx.url, timeout=10) as client:
             assert client.get("/").status_code == 200  # the workers read the web root
@@ -254,10 +254,3 @@ def test_the_workers_run_unprivileged_and_the_logs_are_private(tmp_path, setting
         nginx.stop()
         upstream.kill()
         shutil.rmtree(prefix, ignore_errors=True)
-
-
-def _uid(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no Uid in /proc/{pid}/status")

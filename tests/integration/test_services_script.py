@@ -5,6 +5,9 @@ own."""
 from __future__ import annotations
 
 import os
+import pwd
+import secrets
+import shutil
 import signal
 import subprocess
 import threading
@@ -16,21 +19,37 @@ import pytest
 
 from bench.processes import alive as running
 from bench.processes import free_ports
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, free_port, uid_of
+
+
+def _service_user_runs(interpreter: Path) -> bool:
+    probe = ["setpriv", "--reuid=boxoffice", "--regid=boxoffice", "--init-groups", "--", str(interpreter), "-c", ""]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def stack_dir(settings):
+    """A stack dir of its own, under the test stack's (which the services' user may enter; pytest's own temp
+    dirs are root's alone)."""
+    directory = settings.stack_dir / f"services-test-{secrets.token_hex(3)}"
+    directory.mkdir()
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.mark.slow
-def test_services_up_then_down_leaves_no_process(tmp_path, settings):
+def test_services_up_then_down_leaves_no_process(stack_dir, settings):
     http_port, intake_base, metrics_base = free_port(), free_ports(2), free_ports(6)
     env = {
         **os.environ,
-        "BOXOFFICE_STACK_DIR": str(tmp_path),
+        "BOXOFFICE_STACK_DIR": str(stack_dir),
         "BOXOFFICE_HTTP_PORT": str(http_port),
         "BOXOFFICE_INTAKE_INSTANCES": "2",
         "BOXOFFICE_INTAKE_BASE_PORT": str(intake_base),
         "BOXOFFICE_METRICS_BASE": str(metrics_base),
         "BOXOFFICE_SMTP_PORT": str(free_port()),
-        # The session's token keys come with os.environ (tests/conftest.py), as every process's do.
+        # The session's token keys come with os.environ (tests/conftest.py); services.sh gives the services'
+        # user the stack's copies instead when it may not read them.
     }
     script = str(ROOT / "stack" / "services.sh")
     pids: dict[str, int] = {}
@@ -41,7 +60,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         assert listed_names[:2] == [["intake-1", "intake"], ["intake-2", "intake"]]
         up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=180)
         assert up.returncode == 0, up.stderr
-        pids = {p.stem: int(p.read_text()) for p in (tmp_path / "run").glob("*.pid")}
+        pids = {p.stem: int(p.read_text()) for p in (stack_dir / "run").glob("*.pid")}
         assert set(pids) == {
             "intake-1",
             "intake-2",
@@ -54,9 +73,19 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
             "nginx_exporter",
         }
         assert all(running(pid) for pid in pids.values())
-        master = int((tmp_path / "nginx" / "nginx.pid").read_text())
+        master = int((stack_dir / "nginx" / "nginx.pid").read_text())
         nginx_pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
         assert all(running(pid) for pid in nginx_pids) and len(nginx_pids) >= 2
+        if os.geteuid() == 0:  # started as root: NGINX's workers drop to www-data, the services to boxoffice
+            users = {u.pw_name: u.pw_uid for u in pwd.getpwall()}
+            assert "boxoffice" in users, "make install adds the services' system user"
+            assert uid_of(master) == 0 and 0 not in {uid_of(pid) for pid in nginx_pids[1:]}
+            uids = {name: uid_of(pid) for name, pid in pids.items()}
+            if _service_user_runs(ROOT / ".venv" / "bin" / "python"):
+                assert uids == dict.fromkeys(pids, users["boxoffice"]) and "run as root" not in up.stderr
+            else:  # an interpreter under a home only root may enter (pyenv in /root): root, and it says so
+                print("the services' user cannot run this interpreter: the services ran as root")
+                assert uids == dict.fromkeys(pids, 0) and "the services run as root" in up.stderr
 
         # The public port is NGINX's, balancing over both instances, each on its own port.
         for port in (intake_base, intake_base + 1):
@@ -69,7 +98,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
             assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         upstreams = {
             line.split('"upstream_addr":"')[1].split('"')[0]
-            for line in (tmp_path / "nginx" / "logs" / "access.log").read_text().splitlines()
+            for line in (stack_dir / "nginx" / "logs" / "access.log").read_text().splitlines()
         }
         assert {f"127.0.0.1:{intake_base}", f"127.0.0.1:{intake_base + 1}"} <= upstreams
 
@@ -107,7 +136,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
         loader.start()
         try:
             time.sleep(0.5)
-            master = int((tmp_path / "nginx" / "nginx.pid").read_text())
+            master = int((stack_dir / "nginx" / "nginx.pid").read_text())
             workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
             os.kill(master, signal.SIGKILL)
             time.sleep(0.5)
@@ -126,7 +155,7 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
             assert served_again is not None, "NGINX not serving again within 10 s of its master's SIGKILL"
             print(f"NGINX serving again {served_again:.1f} s after its master was SIGKILLed")
             assert not any(running(w) for w in workers)
-            nginx_pids = [int((tmp_path / "nginx" / "nginx.pid").read_text())]
+            nginx_pids = [int((stack_dir / "nginx" / "nginx.pid").read_text())]
             time.sleep(0.5)
         finally:
             stop_load.set()
@@ -137,5 +166,5 @@ def test_services_up_then_down_leaves_no_process(tmp_path, settings):
     assert down.returncode == 0, down.stderr
     assert down.stderr.index("nginx stopped") < down.stderr.index("intake-1 stopped")
     assert not any(running(pid) for pid in [*pids.values(), *nginx_pids])
-    assert list((tmp_path / "run").glob("*.pid")) == []
-    assert not (tmp_path / "nginx" / "nginx.pid").exists()
+    assert list((stack_dir / "run").glob("*.pid")) == []
+    assert not (stack_dir / "nginx" / "nginx.pid").exists()

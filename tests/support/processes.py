@@ -91,3 +91,11 @@ class Service:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def uid_of(pid: int) -> int:
+    """The real user id a process runs as (/proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid in /proc/{pid}/status")
