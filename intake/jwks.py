@@ -66,7 +66,7 @@ class JwksRefresher:
             if not isinstance(document, dict):
                 raise ValueError("not a JWKS (an object with a `keys` list)")
             keys = jwks_keys(document, self._issuer)
-        except (httpx.HTTPError, ValueError) as exc:
+        except Exception as exc:  # whatever the provider answers: the keys in hand stay, the loop goes on
             log.warning("token keys not refreshed: keeping the ones in hand", source=self._source, error=str(exc))
             return False
         before = self._tokens.verifier.kids

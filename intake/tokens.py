@@ -64,12 +64,16 @@ def jwks_keys(jwks: Mapping[str, Any], issuer: str) -> list[TrustedKey]:
     """The Ed25519 keys of a JWKS, trusted for `issuer`. Keys of other types are skipped (the algorithm is
     pinned to EdDSA); a set with no usable key is an error, not an intake that refuses every token."""
     keys = []
-    for jwk in jwks.get("keys", []):
+    listed = jwks.get("keys")
+    for jwk in listed if isinstance(listed, list) else []:
         if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
             continue
         if jwk.get("use", "sig") != "sig" or not isinstance(jwk.get("kid"), str):
             continue
-        key = OKPAlgorithm.from_jwk(json.dumps(jwk))
+        try:
+            key = OKPAlgorithm.from_jwk(json.dumps(jwk))
+        except (jwt.PyJWTError, ValueError, TypeError):
+            continue  # a malformed key (no `x`, a bad one) is skipped, not the whole set
         if isinstance(key, Ed25519PublicKey):
             keys.append(TrustedKey(jwk["kid"], key, issuer))
     if not keys:

@@ -29,7 +29,11 @@ kafka_shape() { echo "nodes=$KAFKA_NODES voters=$(kafka_voters)"; }
 # kafka-<user> secret, too) until it is made anew.
 KAFKA_SERVICE_USERS="intake expiry booking_processor outbox_relay projections notifier"
 kafka_secret() { stack_secret "kafka-$1"; }
-kafka_sasl() { [ -f "$SECRETS_DIR/kafka-admin.password" ]; }  # this stack's cluster was formatted with SASL
+# SASL is on for a cluster formatted with it (a marker beside node 1's data) and for one not formatted yet.
+kafka_sasl() {
+  local data; data=$(kafka_dir 1)/data
+  if [ -f "$data/meta.properties" ]; then [ -f "$data/boxoffice-sasl" ]; else return 0; fi
+}
 
 kafka_listeners() {  # port controller-port
   if kafka_sasl; then
@@ -94,18 +98,21 @@ SPEC
 
 kafka_acls() {
   kafka_sasl || return 0
-  local marker=$STACK_DIR/kafka-acls.applied spec line principal ops resource op args
+  # The marker lives with node 1's data: a cluster formatted anew gets its ACLs anew.
+  local marker; marker=$(kafka_dir 1)/data/boxoffice-acls.applied
+  local spec principal ops resource op args
   spec=$(kafka_acl_spec)
   [ "$(cat "$marker" 2>/dev/null)" = "$spec" ] && return 0
   local config; config=$(kafka_admin_properties)
+  mkdir -p "$STACK_DIR/kafka/acl-logs"
   while IFS='|' read -r principal ops resource; do
     args=()
     for op in $ops; do args+=(--operation "$op"); done
     # shellcheck disable=SC2086  # the resource's options are words
-    java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/stack/kafka/log4j2.properties" "-Dkafka.logs.dir=$STACK_DIR/kafka/logs" \
+    java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/stack/kafka/log4j2.properties" "-Dkafka.logs.dir=$STACK_DIR/kafka/acl-logs" \
       org.apache.kafka.tools.AclCommand --bootstrap-server "127.0.0.1:$(kafka_port 1)" --command-config "$config" \
-      --add --allow-principal "User:$principal" "${args[@]}" $resource >> "$STACK_DIR/kafka/logs/acls.log" 2>&1 \
-      || { tail -n 20 "$STACK_DIR/kafka/logs/acls.log" >&2; die "kafka ACLs for $principal could not be set"; }
+      --add --allow-principal "User:$principal" "${args[@]}" $resource >> "$STACK_DIR/kafka/acl-logs/acls.log" 2>&1 \
+      || { tail -n 20 "$STACK_DIR/kafka/acl-logs/acls.log" >&2; die "kafka ACLs for $principal could not be set"; }
   done <<< "$spec"
   echo "$spec" > "$marker"
   log "kafka ACLs set ($(echo "$spec" | wc -l) rules)"
@@ -118,8 +125,15 @@ kafka_node_up() {
   if pid_alive "$dir/kafka.pid"; then log "kafka node $i already running on port $port"; return 0; fi
   [ -f "$KAFKA_LIBS/.complete" ] || die "kafka jars missing in $KAFKA_LIBS: run 'stack/stack.sh install'"
   local rf min_isr; rf=$(kafka_replication); min_isr=$(kafka_min_isr)
-  # A fresh cluster (no node formatted yet) gets SASL: its users' secrets are made now.
-  if [ ! -f "$(kafka_dir 1)/data/meta.properties" ] && [ "$i" = 1 ]; then
+  if [ -f "$dir/data/meta.properties" ] && [ "$(cat "$dir/shape" 2>/dev/null)" != "$(kafka_shape)" ]; then
+    log "kafka node $i was formatted for another cluster shape ($(cat "$dir/shape" 2>/dev/null || echo unknown)): re-formatting its data"
+    rm -rf "$dir/data"; mkdir -p "$dir/data"
+  fi
+  # A cluster with SASL has its users' secrets (a fresh one: made now, before node 1 is formatted).
+  if kafka_sasl; then
+    if [ -f "$(kafka_dir 1)/data/meta.properties" ] && [ ! -s "$SECRETS_DIR/kafka-admin.password" ]; then
+      die "kafka's cluster was formatted with SASL but $SECRETS_DIR holds no kafka passwords: restore them, or remove the cluster's data"
+    fi
     for u in admin broker controller $KAFKA_SERVICE_USERS; do kafka_secret "$u" >/dev/null; done
   fi
   (umask 077 && cat > "$dir/server.properties" <<PROPS
@@ -154,10 +168,6 @@ PROPS
   if [ -f "$KAFKA_JMX_AGENT" ] && [ -n "${KAFKA_JMX_BASE:-}" ]; then
     java+=("-javaagent:$KAFKA_JMX_AGENT=127.0.0.1:$((KAFKA_JMX_BASE + i - 1)):$ROOT/stack/kafka/jmx-exporter.yaml")
   fi
-  if [ -f "$dir/data/meta.properties" ] && [ "$(cat "$dir/shape" 2>/dev/null)" != "$(kafka_shape)" ]; then
-    log "kafka node $i was formatted for another cluster shape ($(cat "$dir/shape" 2>/dev/null || echo unknown)): re-formatting its data"
-    rm -rf "$dir/data"; mkdir -p "$dir/data"
-  fi
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster_id
     cluster_id=$(kafka_cluster_id)
@@ -165,8 +175,11 @@ PROPS
     if kafka_sasl; then
       for u in admin broker $KAFKA_SERVICE_USERS; do scram+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$(kafka_secret "$u")]"); done
     fi
+    # (The SCRAM passwords are on this one command line while it runs, about 2 s: StorageTool takes them no
+    # other way. docs/DESIGN-NOTES.md, least privilege.)
     "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" "${scram[@]}" \
       > "$dir/logs/format.log" 2>&1 || { cat "$dir/logs/format.log" >&2; die "kafka storage format failed (node $i)"; }
+    if [ ${#scram[@]} -gt 0 ]; then touch "$dir/data/boxoffice-sasl"; fi
     kafka_shape > "$dir/shape"
   fi
   # Where this run's log starts: "Kafka Server started" of an earlier run must not count as ready.

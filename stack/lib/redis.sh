@@ -21,35 +21,45 @@ redis_sentinel_port() { echo $((REDIS_PORT + REDIS_SERVERS + $1 - 1)); }
 REDIS_ACL_USERS="admin intake booking_processor projections replica sentinel exporter"
 redis_secret() { stack_secret "redis-$1"; }
 redis_server_acl() {
-  local discover='-@all +@connection -client|kill -client|pause -client|no-evict'
-  echo "user default off"
+  # What every client needs to connect (AUTH, HELLO, PING, CLIENT SETNAME, SELECT…), without CLIENT LIST,
+  # KILL, PAUSE and the other @dangerous ones; scripts by EVAL/EVALSHA and SCRIPT LOAD only (no SCRIPT FLUSH,
+  # no FUNCTION).
+  local base='-@all +@connection -@dangerous' scripts='+eval +evalsha +script|load +script|exists'
+  # The default user keeps every right but gets a password nobody is given: a client that does not AUTH is
+  # refused (NOAUTH) all the same. It cannot be `off`: Redis replays the AOF at start as the default user and
+  # re-checks a transaction's ACLs at its EXEC, so with `default off` every MULTI/EXEC in the AOF (each Lua
+  # script's effects) is silently dropped at a restart (redis/redis#14541, fixed after Debian's 7.0.15;
+  # tests/integration/test_ride_through_restarts.py caught it).
+  echo "user default on >$(redis_secret default) ~* &* +@all"
   echo "user admin on >$(redis_secret admin) ~* &* +@all"
-  # Reads every read model; writes its RECEIVED records and accepted docs, its claims and its rate limits.
+  # Reads every read model. Writes only: its claims and rate limits, the RECEIVED records (bookings), the
+  # documents of shows it accepted and the places it took on waiting lists (not the lines). It cannot touch
+  # a seat set, a hold, a line, a change log or a position, nor publish a change.
   # (A script's keys must each be readable and writable through one pattern: ~, not %W~.)
   echo "user intake on >$(redis_secret intake) %R~bo:* ~bo:idem:* ~bo:rl:* ~bo:g*:booking:* ~bo:g*:show:*" \
-       "~bo:g*:waitlist:* &bo:changes:* $discover +@read +@scripting +@transaction +time +set +hset +pexpire" \
-       "+subscribe +unsubscribe +psubscribe +punsubscribe -@dangerous"
+       "~bo:g*:waitlist:{*}:* &bo:changes:* $base +@read -@dangerous $scripts +multi +exec +discard +time +set" \
+       "+hset +pexpire +subscribe +unsubscribe +psubscribe +punsubscribe"
   # Where each partition's decisions stand (booking_processor/positions.py).
-  echo "user booking_processor on >$(redis_secret booking_processor) ~bo:decided ~bo:decided_rate $discover +hset"
+  echo "user booking_processor on >$(redis_secret booking_processor) ~bo:decided ~bo:decided_rate $base +hset"
   # The read models of every generation and their change notifications.
-  echo "user projections on >$(redis_secret projections) ~bo:* &bo:changes:* $discover +@read +@write +@scripting" \
-       "+@transaction +publish -@dangerous"
+  echo "user projections on >$(redis_secret projections) ~bo:* &bo:changes:* $base +@read +@write -@dangerous" \
+       "$scripts +multi +exec +discard +publish"
   echo "user replica on >$(redis_secret replica) -@all +psync +replconf +ping"
   # What a sentinel runs on the servers it watches (Redis's documentation, "Redis Sentinel": ACL).
   echo "user sentinel on >$(redis_secret sentinel) &__sentinel__:hello -@all +multi +slaveof +ping +exec" \
        "+subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill"
-  echo "user exporter on >$(redis_secret exporter) -@all +@connection -client|kill +info +ping +config|get" \
-       "+slowlog|get +slowlog|len +latency|latest +latency|histogram +select +cluster|info +memory|stats"
+  echo "user exporter on >$(redis_secret exporter) $base +info +config|get +slowlog|get +slowlog|len" \
+       "+latency|latest +latency|histogram +cluster|info +memory|stats"
 }
 redis_sentinel_acl() {
-  local where='-@all +@connection -client|kill +sentinel|get-master-addr-by-name +sentinel|masters +sentinel|master'
+  local where='-@all +@connection -@dangerous +sentinel|get-master-addr-by-name +sentinel|masters +sentinel|master'
   where+=' +sentinel|slaves +sentinel|replicas +sentinel|sentinels'
   local u
   echo "user default off"
   echo "user admin on >$(redis_secret admin) +@all"
   echo "user sentinel on >$(redis_secret sentinel) +@all"  # the other sentinels
   for u in intake booking_processor projections; do echo "user $u on >$(redis_secret "$u") $where"; done
-  echo "user exporter on >$(redis_secret exporter) $where +info +ping +sentinel|ckquorum"
+  echo "user exporter on >$(redis_secret exporter) $where +info +sentinel|ckquorum"
 }
 # redis-cli as the operators' user (the password through the environment, never the command line).
 redis_cli() { REDISCLI_AUTH=$(redis_secret admin) redis-cli --no-auth-warning --user admin -h 127.0.0.1 "$@"; }
@@ -60,10 +70,13 @@ redis_server_up() {
   mkdir -p "$dir"
   (umask 077 && redis_server_acl > "$REDIS_DIR/users.acl.new" && mv "$REDIS_DIR/users.acl.new" "$REDIS_DIR/users.acl")
   if pid_alive "$dir/redis.pid"; then  # its users as the file now says
-    log "redis $i already running on port $port"; redis_cli -p "$port" acl load >/dev/null || true; return 0
+    log "redis $i already running on port $port"
+    [ "$(redis_cli -p "$port" acl load 2>&1)" = OK ] \
+      || die "redis $i (port $port) runs without the stack's users (an older stack's server): make down, then make up"
+    return 0
   fi
   if [ ! -f "$dir/redis.conf" ]; then
-    {
+    (umask 077; {
       echo "bind 127.0.0.1"
       echo "port $port"
       echo "dir $dir"
@@ -77,15 +90,17 @@ redis_server_up() {
       # A replica that lost its primary still answers reads (the sentinels move writers to the new primary).
       echo "replica-serve-stale-data yes"
       if [ "$i" != 1 ]; then echo "replicaof 127.0.0.1 $(redis_server_port 1)"; fi
-    } > "$dir/redis.conf"
+    } > "$dir/redis.conf")
   fi
   # Users and the replication's credentials (every server: a failover turns a primary into a replica); added
   # to a config file an older stack wrote (the sentinels rewrite the rest of it).
+  chmod 600 "$dir/redis.conf"
   if ! grep -q '^aclfile ' "$dir/redis.conf"; then
+    sed -i '/^user /d' "$dir/redis.conf"  # users a sentinel's CONFIG REWRITE wrote there (they live in the aclfile)
     { echo "aclfile $REDIS_DIR/users.acl"; echo "masteruser replica"; echo "masterauth $(redis_secret replica)"; } >> "$dir/redis.conf"
   fi
-  chmod 600 "$dir/redis.conf"
-  (umask 027; redis-server "$dir/redis.conf" >/dev/null)  # its log 0640
+  # umask 077: its log, and the config files it (and the sentinels) rewrite, which hold passwords.
+  (umask 077; redis-server "$dir/redis.conf" >/dev/null)
 }
 
 redis_sentinel_up() {
@@ -108,6 +123,7 @@ sentinel failover-timeout $REDIS_MASTER 10000
 sentinel parallel-syncs $REDIS_MASTER 1
 CONF
   fi
+  chmod 600 "$dir/sentinel.conf"  # before its passwords are added
   if ! grep -q '^sentinel auth-user ' "$dir/sentinel.conf"; then  # (a sentinel rewrites its users hashed)
     sed -i '/^user /d' "$dir/sentinel.conf"  # an older stack's sentinel wrote its open default user
     {
@@ -118,8 +134,7 @@ CONF
       echo "sentinel sentinel-pass $(redis_secret sentinel)"
     } >> "$dir/sentinel.conf"
   fi
-  chmod 600 "$dir/sentinel.conf"
-  (umask 027; redis-sentinel "$dir/sentinel.conf" >/dev/null)
+  (umask 077; redis-sentinel "$dir/sentinel.conf" >/dev/null)
 }
 
 # `redis-cli ping` exits 0 on an error reply too (LOADING while the AOF loads): only PONG is ready.

@@ -77,6 +77,33 @@ async def test_a_failed_refetch_keeps_the_keys_in_hand(provider):
     assert tokens.verify(provider.token(key, "c2")).sub == "c2"
 
 
+async def test_a_malformed_key_is_skipped_and_a_malformed_set_keeps_the_keys(provider):
+    tokens, refresher = _refresher(provider)
+    old, new = provider.keys[0], Ed25519PrivateKey.generate()
+    good = public_jwk(new.public_key())
+    answers = iter(
+        [
+            {"keys": [{**good, "x": "%%%"}, {"kty": "OKP", "crv": "Ed25519", "kid": "no-x"}, good]},
+            {"keys": 5},
+            [good],
+            "not json at all",
+        ]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = next(answers)
+        return httpx.Response(200, text=body) if isinstance(body, str) else httpx.Response(200, json=body)
+
+    refresher._http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    assert await refresher.refresh() is True  # the two bad keys skipped, the good one taken
+    assert tokens.verify(provider.token(new)).sub == "c1"
+    with pytest.raises(InvalidToken):
+        tokens.verify(provider.token(old))  # the set no longer lists it
+    for _ in range(3):  # keys not a list, a list for a set, not JSON: refused, the keys in hand stay
+        assert await refresher.refresh() is False
+        assert tokens.verify(provider.token(new, "c2")).sub == "c2"
+
+
 async def test_an_unknown_kid_wakes_an_early_refetch_no_more_often_than_the_gap(provider):
     tokens, refresher = _refresher(provider, min_gap_s=0.2)
     refresher.start()
