@@ -36,13 +36,16 @@ kafka_sasl() {
 }
 
 kafka_listeners() {  # port controller-port
-  if kafka_sasl; then
-    cat <<PROPS
-listeners=SASL_PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
-advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$1
+  local protocol=PLAINTEXT; if kafka_sasl; then protocol=SASL_PLAINTEXT; fi
+  cat <<PROPS
+listeners=$protocol://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
+advertised.listeners=$protocol://127.0.0.1:$1
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=SASL_PLAINTEXT
-listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+inter.broker.listener.name=$protocol
+listener.security.protocol.map=$protocol:$protocol,CONTROLLER:$protocol
+PROPS
+  [ "$protocol" = SASL_PLAINTEXT ] || return 0
+  cat <<PROPS
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
@@ -54,15 +57,6 @@ authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:broker;User:controller;User:admin
 allow.everyone.if.no.acl.found=false
 PROPS
-  else
-    cat <<PROPS
-listeners=PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
-advertised.listeners=PLAINTEXT://127.0.0.1:$1
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-PROPS
-  fi
 }
 
 # The admin's client properties, for Kafka's own tools (mode 0600: it holds the password).
