@@ -16,6 +16,7 @@ from schemas import events as ev
 from schemas.commands import (
     CancelBooking,
     CancelShow,
+    CheckIn,
     CloseSales,
     Command,
     ConfirmBooking,
@@ -36,6 +37,7 @@ from schemas.fields import (
 )
 from schemas.layout import Layout
 from schemas.money import DEFAULT_CURRENCY
+from schemas.tickets import ticket_id
 
 LIVE = frozenset({PENDING, CONFIRMED})
 
@@ -138,6 +140,20 @@ class BookingState:
     extensions: int = 0
 
 
+@dataclass(slots=True, frozen=True)
+class Checkin:
+    """A ticket's admission: the first scan that found it valid (a row of `checkins`)."""
+
+    show_id: str
+    ticket_id: str
+    booking_id: str
+    seat: str
+    gate: str
+    checked_in_at: datetime
+    command_id: str
+    scanner_id: str
+
+
 @dataclass
 class Batch:
     """The state one transaction decides over, and what it changed."""
@@ -155,6 +171,10 @@ class Batch:
     waitlist_changed: set[tuple[str, str]] = field(default_factory=set)  # (show, customer) whose place changed
     # Shows whose every live booking is loaded (only for batches that cancel a show).
     live_loaded: set[str] = field(default_factory=set)
+    # The admissions of the tickets this batch's scans name (ticket id -> its admission), loaded under the
+    # show's row lock, and those it makes.
+    checkins: dict[str, Checkin] = field(default_factory=dict)
+    new_checkins: list[Checkin] = field(default_factory=list)
     new_shows: list[str] = field(default_factory=list)
     new_rejected_shows: list[str] = field(default_factory=list)
     new_bookings: list[str] = field(default_factory=list)
@@ -467,6 +487,8 @@ class Batch:
             booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
             if booking is not None and show is not None:
                 self._refuse(booking, show, _REFUSABLE[cmd.kind], INVALID_REQUEST)
+        elif cmd.kind == "CheckIn" and cmd.command_id:
+            self._scan_answer(cmd.show_id, cmd.command_id, "", cmd.booking_id or "", "", "", ev.INVALID)
         elif cmd.kind == "CreateShow":
             if cmd.show_id in self.shows or cmd.show_id in self.rejected_shows:
                 return
@@ -654,6 +676,72 @@ class Batch:
             )
         )
 
+    # ------------------------------------------------------------------ the door
+    def check_in(self, cmd: CheckIn) -> None:
+        """One scan, one answer. The show's commands are decided one after the other, so of any number of
+        concurrent scans of a ticket exactly one finds it unused."""
+        show = self.shows.get(cmd.show_id)
+        booking = self.bookings.get(cmd.booking_id)
+        first = self.checkins.get(cmd.ticket_id)
+        if (
+            show is None
+            or booking is None
+            or booking.show_id != show.show_id
+            or cmd.seat not in booking.seats
+            or cmd.ticket_id != ticket_id(cmd.booking_id, cmd.seat)
+        ):
+            result: ev.CheckinResult = ev.INVALID  # signed, yet no such ticket here: never admit it
+        elif first is not None:
+            # A copy of the admitting scan itself (a redelivered command) gets the same answer.
+            result = ev.ADMITTED if first.command_id == cmd.command_id else ev.ALREADY_USED
+        elif booking.status != CONFIRMED:
+            result = ev.REVOKED  # cancelled, expired, or never paid for
+        else:
+            result = ev.ADMITTED
+            first = Checkin(
+                cmd.show_id, cmd.ticket_id, cmd.booking_id, cmd.seat, cmd.gate, self.now, cmd.command_id, cmd.scanner_id
+            )
+            self.checkins[cmd.ticket_id] = first
+            self.new_checkins.append(first)
+        status = booking.status if booking is not None and result != ev.INVALID else None
+        self._scan_answer(
+            cmd.show_id, cmd.command_id, cmd.ticket_id, cmd.booking_id, cmd.seat, cmd.gate, result, first, status
+        )
+
+    def _scan_answer(
+        self,
+        show_id: str,
+        checkin_id: str,
+        ticket_id: str,
+        booking_id: str,
+        seat: str,
+        gate: str,
+        result: ev.CheckinResult,
+        admission: Checkin | None = None,
+        status: ev.BookingStatus | None = None,
+    ) -> None:
+        show = self.shows.get(show_id)
+        version = self._next_version(show)
+        self.events.append(
+            ev.TicketCheckedIn(
+                event_id=f"{show_id}/{version}" if version else f"{checkin_id}/checkin",
+                show_id=show_id,
+                show_version=version,
+                occurred_at=self.now,
+                checkin_id=checkin_id,
+                ticket_id=ticket_id,
+                booking_id=booking_id,
+                seat=seat,
+                gate=gate,
+                result=result,
+                scanned_at=self.now,
+                checked_in_at=admission.checked_in_at if admission is not None else None,
+                checked_in_gate=admission.gate if admission is not None else None,
+                booking_status=status,
+                seats_available=show.seats_available if show is not None else 0,
+            )
+        )
+
     def _owned(self, booking_id: str, show_id: str, customer_id: str) -> tuple[BookingState | None, ShowState | None]:
         booking = self.bookings.get(booking_id)
         if booking is None or booking.show_id != show_id or booking.customer_id != customer_id:
@@ -765,5 +853,6 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     UpdateShow: Batch.update_show,
     CloseSales: Batch.close_sales,
     CancelShow: Batch.cancel_show,
+    CheckIn: Batch.check_in,
     Undecidable: Batch.undecidable,
 }

@@ -19,7 +19,7 @@ from booking_processor import metrics
 from booking_processor.store import ShowCache, claim_position, load_batch, load_position, write_batch
 from booking_processor.undecidable import Undecidable
 from runtime.shards import Shards
-from schemas.commands import CancelShow, Command, RequestBooking
+from schemas.commands import CancelShow, CheckIn, Command, RequestBooking
 
 Item = Command | Undecidable
 _BOOKING_KEYS = frozenset({"bookings_pkey", "bookings_request_id_key"})
@@ -89,6 +89,7 @@ class PgDecisions:
         )
         rejected = [i.show_id for i in items if isinstance(i, Undecidable) and i.kind == "CreateShow"]
         cancelling = [i.show_id for i in items if isinstance(i, CancelShow)]
+        ticket_ids = [i.ticket_id for i in items if isinstance(i, CheckIn)]
         latest: dict[str, datetime] = {}  # per show, the latest acceptance: whether a fair start may draw
         for i in items:
             issued_at = getattr(i, "issued_at", None)
@@ -102,7 +103,9 @@ class PgDecisions:
                     now = await claim_position(conn, group, tp.topic, tp.partition, expected, next_offset)
                     if not items:
                         return
-                    batch = await load_batch(conn, self.cache, show_ids, booking_ids, now, rejected, latest, cancelling)
+                    batch = await load_batch(
+                        conn, self.cache, show_ids, booking_ids, now, rejected, latest, cancelling, ticket_ids
+                    )
                     loaded = time.perf_counter()
                     for item in items:
                         batch.decide(item)

@@ -8,7 +8,7 @@ from datetime import datetime
 import asyncpg
 from cachetools import LRUCache
 
-from booking_processor.decide import Batch, BookingState, ShowState, WaitEntry
+from booking_processor.decide import Batch, BookingState, Checkin, ShowState, WaitEntry
 from booking_processor.seat_map import SeatMap
 from schemas.commands import RequestBooking, decode_command, encode_command
 from schemas.events import Refusal, encode_event
@@ -113,6 +113,7 @@ async def load_batch(
     rejected_show_ids: list[str] | None = None,
     latest_issued: dict[str, datetime] | None = None,
     cancelling: list[str] | None = None,
+    ticket_ids: list[str] | None = None,
 ) -> Batch:
     """`latest_issued`: per show, the latest `issued_at` of the batch's commands, which says whether a
     fair start's draw may come in the batch (then its stored entries are loaded). `cancelling`: shows the
@@ -208,6 +209,14 @@ async def load_batch(
             )
         }
     batch = Batch(shows=shows, bookings=bookings, now=now, rejected_shows=rejected, live_loaded=set(cancel))
+    if ticket_ids:  # the admissions of the tickets scanned, read under their shows' row locks
+        for r in await conn.fetch(
+            """SELECT show_id, ticket_id, booking_id, seat, gate, checked_in_at, command_id, scanner_id
+               FROM checkins WHERE show_id = ANY($1::text[]) AND ticket_id = ANY($2::text[])""",
+            list(shows),
+            ticket_ids,
+        ):
+            batch.checkins[r["ticket_id"]] = Checkin(**dict(r))
     latest = latest_issued or {}
     due = [
         s.show_id
@@ -350,6 +359,13 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     refused_action text, refused_reason text, refused_at timestamptz, extensions int)
                WHERE b.booking_id = r.booking_id""",
             records,
+        )
+    if batch.new_checkins:
+        # The primary key refuses a second admission of a ticket, whatever the decision thought.
+        await conn.copy_records_to_table(
+            "checkins",
+            columns=(*_CHECKIN_COLUMNS, "partition"),
+            records=[(*(getattr(c, f) for f in _CHECKIN_COLUMNS), partition) for c in batch.new_checkins],
         )
     await _write_entries(conn, batch, partition)
     await _write_waitlist(conn, batch, partition)
@@ -514,6 +530,7 @@ async def _write_seats(conn: asyncpg.Connection, batch: Batch) -> None:
         )
 
 
+_CHECKIN_COLUMNS = ("show_id", "ticket_id", "booking_id", "seat", "gate", "checked_in_at", "command_id", "scanner_id")
 _BOOKING_COLUMNS = (
     "booking_id",
     "request_id",

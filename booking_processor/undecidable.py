@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from schemas.commands import Command
-from schemas.fields import BookingId, CustomerId, ShowId
+from schemas.fields import BookingId, CommandId, CustomerId, ShowId
 
 INVALID_REQUEST = "invalid_request"
 
@@ -35,6 +35,7 @@ class Undecidable:
     booking_id: str | None
     customer_id: str | None
     error: str
+    command_id: str | None = None  # a scan's answer names its command (CheckIn)
 
     @classmethod
     def from_record(cls, value: bytes | None, key: bytes | None, error: str) -> Undecidable | None:
@@ -56,6 +57,7 @@ class Undecidable:
             booking_id=_valid(obj.get("booking_id"), BookingId),
             customer_id=_valid(obj.get("customer_id"), CustomerId),
             error=error,
+            command_id=_valid(obj.get("command_id"), CommandId),
         )
 
     @classmethod
@@ -66,4 +68,5 @@ class Undecidable:
             booking_id=getattr(command, "booking_id", None),
             customer_id=getattr(command, "customer_id", None),
             error=error,
+            command_id=command.command_id,
         )

@@ -30,6 +30,7 @@ from intake.rate_limit import RedisRateLimiter
 from intake.router import Endpoint, endpoint
 from intake.seat_stream import ChangeFeed, RedisSeatStreams
 from intake.state import IntakeState
+from intake.tickets import TicketKeys
 from intake.tokens import Signer, TokenVerifier
 from projections.reads import ReadModels
 from runtime.service import Service, serving
@@ -193,6 +194,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
         waits=waits,
         service=service,
         dev_tokens=dev_tokens,
+        tickets=TicketKeys.load(settings.require_ticket_key()),
     )
 
 

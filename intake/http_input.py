@@ -40,6 +40,11 @@ def require_admin(principal: Principal) -> None:
         raise ApiError(403, "forbidden", "this route needs the admin role")
 
 
+def require_scanner(principal: Principal) -> None:
+    if principal.role not in ("scanner", "admin"):
+        raise ApiError(403, "forbidden", "this route needs the scanner (or admin) role")
+
+
 @cache
 def _decoder(kind: type[T]) -> msgspec.json.Decoder[T]:
     return msgspec.json.Decoder(kind)

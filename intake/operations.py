@@ -21,6 +21,8 @@ from schemas.api import (
     BookingList,
     BookingView,
     CancelBody,
+    CheckinBody,
+    CheckinView,
     ConfirmBody,
     CreateShowBody,
     DevToken,
@@ -34,12 +36,14 @@ from schemas.api import (
     ShowList,
     ShowView,
     StreamMark,
+    TicketKey,
+    TicketList,
     UpdateShowBody,
     WaitlistAccepted,
     WaitlistBody,
     WaitlistView,
 )
-from schemas.fields import BookingId, Cursor, IdempotencyKey, Limit, ShowId, ShowVersion
+from schemas.fields import BookingId, CommandId, Cursor, IdempotencyKey, Limit, ShowId, ShowVersion
 
 # Called as handler(call, **arguments): `principal` when authenticated, `body` when the operation has one,
 # and each parameter under its `arg` name, all decoded and checked by the router.
@@ -52,7 +56,7 @@ class EventStream:
     events: ClassVar[dict[str, Any]] = {"change": ShowChange, "reset": StreamMark, "heartbeat": StreamMark}
 
 
-Auth = Literal["public", "customer", "admin"]
+Auth = Literal["public", "customer", "admin", "scanner"]  # scanner: the scanner or the admin role
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class Operation:
             out[401] = "no bearer token, or a bad one"
         if self.auth == "admin":
             out[403] = "the admin role is required"
+        if self.auth == "scanner":
+            out[403] = "the scanner (or admin) role is required"
         if any(p.location == "path" for p in self.params):
             out[404] = "no such resource (or not yours)"
         if self.rate_limited:
@@ -484,6 +490,55 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: (WaitlistView, "the place: `position` (1 = next) and `waiting` while WAITING")},
         auth="customer",
         params=(SHOW_ID,),
+    ),
+    Operation(
+        "GET",
+        "/v1/bookings/{booking_id}/tickets",
+        routes.get_tickets,
+        "the tickets of a booking (its owner or an admin): one per seat while CONFIRMED, with its signed code",
+        {200: (TicketList, "the tickets; show each code as a QR code")},
+        auth="customer",
+        params=(BOOKING_ID,),
+        description="No tickets while the booking is not CONFIRMED (not paid for yet, or cancelled). A code is "
+        "`BX1.<payload>.<signature>`, signed with the show's Ed25519 key (`GET /v1/shows/{show_id}/ticket-key`).",
+    ),
+    Operation(
+        "GET",
+        "/v1/shows/{show_id}/ticket-key",
+        routes.ticket_key,
+        "the show's ticket verification key (Ed25519), for scanners that check codes offline",
+        {200: (TicketKey, "the public key")},
+        params=(SHOW_ID,),
+    ),
+    Operation(
+        "POST",
+        "/v1/checkins",
+        routes.check_in,
+        "check a ticket in at a gate (scanner or admin)",
+        {
+            200: (
+                CheckinView,
+                "`status` DECIDED with `result` admitted, already_used, revoked or invalid; or RECEIVED: queued, "
+                "not decided within the wait (follow `GET /v1/checkins/{checkin_id}`)",
+            )
+        },
+        auth="scanner",
+        body=CheckinBody,
+        rate_limited=True,
+        description="A code that is not one of ours (malformed, or its signature does not verify with its show's "
+        "key) is `invalid` at once. A signed one is decided in the show's queue: the first scan of a ticket of a "
+        "CONFIRMED booking is `admitted`; every later scan of it, at any gate, `already_used` with when and "
+        "where it was admitted; a ticket of a booking no longer CONFIRMED (cancelled, expired) `revoked`.",
+    ),
+    Operation(
+        "GET",
+        "/v1/checkins/{checkin_id}",
+        routes.get_checkin,
+        "the answer to a scan (scanner or admin)",
+        {200: (CheckinView, "decided")},
+        auth="scanner",
+        params=(Param("checkin_id", "path", CommandId, "a check-in id (`ci_…`)", required=True),),
+        description="404 until it is decided.",
     ),
     Operation(
         "GET",

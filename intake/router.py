@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from intake.errors import ApiError
-from intake.http_input import authenticate, header, path_id, query, read_body, require_admin
+from intake.http_input import authenticate, header, path_id, query, read_body, require_admin, require_scanner
 from intake.state import IntakeState
 from intake.tokens import Principal
 
@@ -94,6 +94,8 @@ def endpoint(op: Operation) -> Endpoint:
             principal = args["principal"] = call.principal = authenticate(request, state.tokens)
             if op.auth == "admin":
                 require_admin(principal)
+            elif op.auth == "scanner":
+                require_scanner(principal)
             if op.limit_with_claim:
                 call.limit_pending = True
                 try:

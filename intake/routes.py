@@ -4,8 +4,10 @@ parameters, bodies and statuses, is the table in intake/operations.py."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -27,6 +29,8 @@ from schemas.api import (
     BookingList,
     BookingView,
     CancelBody,
+    CheckinBody,
+    CheckinView,
     ConfirmBody,
     CreateShowBody,
     DevToken,
@@ -36,13 +40,17 @@ from schemas.api import (
     ShowAccepted,
     ShowList,
     ShowView,
+    TicketKey,
+    TicketList,
+    TicketView,
     UpdateShowBody,
     WaitlistAccepted,
     WaitlistBody,
     WaitlistView,
 )
-from schemas.events import RECEIVED, BookingStatus, WaitlistStatus
+from schemas.events import CONFIRMED, INVALID, RECEIVED, BookingStatus, WaitlistStatus
 from schemas.layout import Layout
+from schemas.tickets import InvalidTicket, ticket_id
 
 DEV_TOKEN_TTL_S = 12 * 3600
 
@@ -519,3 +527,85 @@ async def my_waitlist(call: Call, *, principal: Principal, show_id: str) -> Resp
     if entry is None:
         raise ApiError(404, "not_found", "not on this show's waiting list")
     return json_response(entry)
+
+
+# ---------------------------------------------------------------- tickets and the door
+def _ticket_keys(call: Call):
+    keys = call.state.tickets
+    if keys is None:
+        raise unavailable("this intake holds no ticket key (BOXOFFICE_TICKET_SIGNING_KEY)", retry_after=60)
+    return keys
+
+
+async def get_tickets(call: Call, *, principal: Principal, booking_id: str) -> Response:
+    """One ticket per seat while the booking is CONFIRMED (its owner or an admin); none in any other state (not
+    yet paid for, or cancelled: its codes are revoked at the door)."""
+    booking = await _own_booking(call, principal, booking_id, allow_admin=True)
+    tickets = []
+    if booking.status == CONFIRMED:
+        keys = _ticket_keys(call)
+        tickets = [
+            TicketView(ticket_id(booking.booking_id, s), s, keys.sign(booking.show_id, booking.booking_id, s))
+            for s in booking.seats
+        ]
+    return json_response(TicketList(booking.booking_id, booking.show_id, booking.status, tickets))
+
+
+async def ticket_key(call: Call, *, show_id: str) -> Response:
+    if await call.state.reads.show(show_id) is None:
+        raise ApiError(404, "not_found", "no such show")
+    return json_response(TicketKey(show_id, "Ed25519", _ticket_keys(call).public_key(show_id)))
+
+
+def _invalid(reason: str) -> Response:
+    return json_response(CheckinView(checkin_id="ci_" + _command_id(), status="DECIDED", result=INVALID, reason=reason))
+
+
+async def check_in(call: Call, *, principal: Principal, body: CheckinBody) -> Response:
+    """A code that does not verify is `invalid` at once; a signed one is decided in its show's queue (once per
+    ticket, whatever the number of gates), and its answer waited for up to `checkin_wait_s`."""
+    state = call.state
+    try:
+        ticket = _ticket_keys(call).verify(body.code)
+    except InvalidTicket as exc:
+        return _invalid(f"not a valid ticket code: {exc}")
+    if await state.reads.show(ticket.show_id) is None:
+        return _invalid("no such show")
+    checkin_id = "ci_" + _command_id()
+    await state.bus.send(
+        cmd.CheckIn(
+            command_id=checkin_id,
+            show_id=ticket.show_id,
+            issued_at=_now(),
+            ticket_id=ticket.ticket_id,
+            booking_id=ticket.booking_id,
+            seat=ticket.seat,
+            gate=body.gate,
+            scanner_id=principal.sub,
+        ),
+        call.trace,
+    )
+    view = await _await_checkin(call, checkin_id, state.settings.checkin_wait_s)
+    if view is None:  # queued, not decided in time (the pipeline is slow): GET /v1/checkins/{id} follows it
+        view = CheckinView(checkin_id, "RECEIVED", ticket_id=ticket.ticket_id, show_id=ticket.show_id, gate=body.gate)
+    return json_response(view)
+
+
+async def _await_checkin(call: Call, checkin_id: str, seconds: float) -> CheckinView | None:
+    """The scan's answer once the projections applied it: read again with a growing pause (a scan is decided
+    in tens of milliseconds when the pipeline flows), None when it is not there within `seconds`."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        view = await call.state.reads.checkin(checkin_id)
+        if view is not None or time.monotonic() >= deadline:
+            return view
+        await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.2)
+
+
+async def get_checkin(call: Call, *, principal: Principal, checkin_id: str) -> Response:
+    view = await call.state.reads.checkin(checkin_id)
+    if view is None:
+        raise ApiError(404, "not_found", "no such check-in decided (yet)")
+    return json_response(view)

@@ -16,11 +16,12 @@ from intake.admission import Admitted
 from intake.booking_waits import Waited
 from intake.conditional import EntityTags
 from intake.seat_stream import StreamSlots
+from intake.tickets import TicketKeys
 from intake.tokens import Signer, TokenVerifier
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
 from runtime.settings import Settings
-from schemas.api import AdminShowView, BookingView, ShowView, WaitlistView
+from schemas.api import AdminShowView, BookingView, CheckinView, ShowView, WaitlistView
 from schemas.commands import Command
 from schemas.layout import Layout
 
@@ -47,6 +48,7 @@ class Reads(Protocol):
     async def sales(self, shows: Sequence[ShowView]) -> list[AdminShowView]: ...
     async def waitlist_mark(self, show_id: str, customer_id: str) -> str: ...
     async def record_waitlist_received(self, entry: WaitlistView, mark: str) -> None: ...
+    async def checkin(self, checkin_id: str) -> CheckinView | None: ...
     async def ping(self) -> bool: ...
 
 
@@ -101,6 +103,7 @@ class IntakeState:
     admission: Admission | None = None  # None: the limiter, then the claim store (two calls)
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     dev_tokens: Signer | None = None  # the development sign-in's signer (only while dev sign-in is on)
+    tickets: TicketKeys | None = None  # the ticket keys (None: this intake signs and checks no ticket)
     stream_slots: StreamSlots = field(default_factory=StreamSlots)  # open seat-map streams, against the cap
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 

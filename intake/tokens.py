@@ -29,7 +29,7 @@ from schemas.fields import CustomerId, Email, Phone
 from schemas.validation import SchemaError, convert
 
 ALGORITHM = "EdDSA"
-ROLES = frozenset({"customer", "admin"})
+ROLES = frozenset({"customer", "admin", "scanner"})  # scanner: check-in at the door (POST /v1/checkins)
 CLOCK_SKEW_S = 60  # how far in the future `iat` and `nbf` may be: the issuer's clock is not ours
 Clock = Callable[[], float]  # seconds since the epoch, like time.time (tests give their own)
 

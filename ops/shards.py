@@ -132,6 +132,22 @@ TABLES = (
     ),
     Table("rejected_shows", ("show_id", "reason", "rejected_at", "partition"), "partition = $1", "show_id"),
     Table(
+        "checkins",
+        (
+            "show_id",
+            "ticket_id",
+            "booking_id",
+            "seat",
+            "gate",
+            "checked_in_at",
+            "command_id",
+            "scanner_id",
+            "partition",
+        ),
+        "partition = $1",
+        "show_id, ticket_id",
+    ),
+    Table(
         "notifications",
         (
             "event_id",

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 
 from projections.keys import Keys, changes_channel
 from schemas import events as ev
-from schemas.api import BookingView, SeatChange, ShowChange, ShowView, WaitlistView
+from schemas.api import BookingView, CheckinView, SeatChange, ShowChange, ShowView, WaitlistView
 from schemas.fields import DEFAULT_MAX_HOLD_EXTENSIONS, DEFAULT_MAX_SEATS_PER_CUSTOMER, DEFAULT_WAITLIST_OFFER_SECONDS
 from schemas.layout import Section
 from schemas.money import DEFAULT_CURRENCY
@@ -31,8 +31,8 @@ from schemas.validation import format_time
 APPLIED, DUPLICATE, GAP = 1, 0, -1
 CHANGE_LOG_LENGTH = 1000  # versions kept for clients resuming
 
-# KEYS: show, held, booked, index, change log, waiting list, holds, then one document key per event: the booking's, or
-# the waiting customer's for a WaitlistChanged (a placeholder for show events)
+# KEYS: show, held, booked, index, change log, waiting list, holds, then one document key per event: the booking's,
+# the waiting customer's for a WaitlistChanged, the scan's answer for a TicketCheckedIn (a placeholder for show events)
 # ARGV[1]: JSON array of ScriptEvent (below: one typed struct, encoded as an array, so e[1]..e[10] are its fields)
 # ARGV[2]: "1" to append and publish the applied changes, ARGV[3]: the channel, ARGV[4]: change log length
 # The show's version and availability are written once per call, and its applied changes travel as one JSON
@@ -81,6 +81,8 @@ for i, e in ipairs(events) do
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SADD', KEYS[3], seat) end
         elseif kind == 'BookingExpired' or kind == 'BookingCancelled' then
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SREM', KEYS[3], seat) end
+        elseif kind == 'TicketCheckedIn' and e[9] == 1 then  -- an admission: the show's door count
+          redis.call('HINCRBY', KEYS[1], 'checked_in', 1)
         end
         available_now = available
       end
@@ -214,6 +216,24 @@ def waitlist_view(event: ev.WaitlistChanged) -> WaitlistView:
     )
 
 
+def checkin_view(event: ev.TicketCheckedIn) -> CheckinView:
+    return CheckinView(
+        checkin_id=event.checkin_id,
+        status="DECIDED",
+        result=event.result,
+        ticket_id=event.ticket_id or None,
+        show_id=event.show_id,
+        booking_id=event.booking_id or None,
+        seat=event.seat or None,
+        gate=event.gate or None,
+        scanned_at=event.scanned_at,
+        checked_in_at=event.checked_in_at,
+        checked_in_gate=event.checked_in_gate,
+        booking_status=event.booking_status,
+        reason="not a seat of such a booking of this show" if event.result == ev.INVALID else None,
+    )
+
+
 def booking_view(event: ev.BookingEvent) -> BookingView:
     return BookingView(
         booking_id=event.booking_id,
@@ -260,6 +280,22 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
         )
     if isinstance(event, ev.ShowRejected):
         return ScriptEvent(event.type, 0, 0, event.reason, "", "", [], ""), keys.booking("-")
+    if isinstance(event, ev.TicketCheckedIn):
+        change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
+        return (
+            ScriptEvent(
+                kind=event.type,
+                show_version=event.show_version,
+                seats_available=event.seats_available,
+                show_doc="",
+                booking_doc=_encoder.encode(checkin_view(event)).decode(),
+                index_member="",
+                seats=[],
+                change=_encoder.encode(change).decode() if event.show_version else "",
+                score=1 if event.result == ev.ADMITTED and event.show_version else -1,  # counted at the door
+            ),
+            keys.checkin(event.checkin_id),
+        )
     if isinstance(event, ev.WaitlistChanged):
         change = ShowChange(event.show_id, event.show_version, event.seats_available, [])
         return (

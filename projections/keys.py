@@ -68,6 +68,10 @@ class Keys:
         """A customer's place on a show's waiting list (their WaitlistView)."""
         return f"{self.namespace}:waitlist:{{{show_id}}}:{customer_id}"
 
+    def checkin(self, checkin_id: str) -> str:
+        """The answer to one scan (its CheckinView), by the scan's command id."""
+        return f"{self.namespace}:checkin:{checkin_id}"
+
     def show_index(self) -> str:
         return f"{self.namespace}:shows"
 

@@ -13,7 +13,7 @@ from cachetools import LRUCache
 
 from projections.apply import ShowDoc
 from projections.keys import ACTIVE_NAMESPACE_KEY, DECIDED_KEY, DECIDED_RATE_KEY, Keys, active_namespace
-from schemas.api import AdminShowView, BookingView, SeatMapView, SectionSales, ShowView, WaitlistView
+from schemas.api import AdminShowView, BookingView, CheckinView, SeatMapView, SectionSales, ShowView, WaitlistView
 from schemas.events import RECEIVED, WAITING
 from schemas.validation import format_time
 
@@ -58,6 +58,7 @@ return 1
 
 _show_doc = msgspec.json.Decoder(ShowDoc)
 _booking_doc = msgspec.json.Decoder(BookingView)
+_checkin_doc = msgspec.json.Decoder(CheckinView)
 _waitlist_doc = msgspec.json.Decoder(WaitlistView)
 _encoder = msgspec.json.Encoder()
 
@@ -209,16 +210,18 @@ class ReadModels:
             for show in shows:
                 pipe.smembers(keys.held(show.show_id))
                 pipe.smembers(keys.booked(show.show_id))
+                pipe.hget(keys.show(show.show_id), "checked_in")
             replies = await pipe.execute()
         out = []
-        for show, held, booked in zip(shows, replies[::2], replies[1::2], strict=True):
+        for show, held, booked, checked_in in zip(shows, replies[::3], replies[1::3], replies[2::3], strict=True):
             held_by, sold_by = _by_section(held), _by_section(booked)
             sections = []
             for section in show.sections:
                 total = section.rows * section.seats_per_row
                 h, b = held_by.get(section.name, 0), sold_by.get(section.name, 0)
                 sections.append(SectionSales(section.name, total, total - h - b, h, b, b * section.price_cents))
-            out.append(AdminShowView(show, sections, sum(s.sold for s in sections), sum(s.revenue for s in sections)))
+            sold, revenue = sum(s.sold for s in sections), sum(s.revenue for s in sections)
+            out.append(AdminShowView(show, sections, sold, revenue, int(checked_in or 0)))
         return out
 
     async def booking(self, booking_id: str) -> BookingView | None:
@@ -236,6 +239,12 @@ class ReadModels:
             pipe.hget(DECIDED_RATE_KEY, partition)
             decided, rate = await pipe.execute()
         return _placed(booking, offset, decided, rate)
+
+    async def checkin(self, checkin_id: str) -> CheckinView | None:
+        """The answer to a scan, once the projections applied it."""
+        keys = await self._current_keys()
+        doc = await self.redis.hget(keys.checkin(checkin_id), "doc")
+        return None if doc is None else _checkin_doc.decode(doc)
 
     async def bookings(self, booking_ids: Sequence[str]) -> list[BookingView | None]:
         """Several bookings, as `booking` reads each, in two round trips whatever their number (the bookings,

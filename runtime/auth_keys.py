@@ -73,14 +73,14 @@ def _write_private_key(path: Path) -> Ed25519PrivateKey:
 
 def ensure_stack_keys(stack_dir: Path) -> list[Path]:
     """The local stack's keys, generated where missing: the signing key `boxoffice token` uses, the
-    development sign-in's key, and the JWKS the intake verifies with (the signing key's public half only:
-    development tokens are trusted through the dev key itself, and only while dev sign-in is on). Returns
-    the files it wrote."""
+    development sign-in's key, the tickets' master key, and the JWKS the intake verifies with (the signing
+    key's public half only: development tokens are trusted through the dev key itself, and only while dev
+    sign-in is on). Returns the files it wrote."""
     directory = stack_dir / Path(STACK_AUTH_FILES["auth_jwks"]).parent
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = []
     keys: dict[str, Ed25519PrivateKey] = {}
-    for name in ("auth_signing_key", "auth_dev_signing_key"):
+    for name in ("auth_signing_key", "auth_dev_signing_key", "ticket_signing_key"):
         path = stack_dir / STACK_AUTH_FILES[name]
         if path.exists():
             keys[name] = read_private_key(path)

@@ -36,6 +36,7 @@ STACK_AUTH_FILES = {
     "auth_jwks": "auth/jwks.json",
     "auth_signing_key": "auth/signing-key.pem",
     "auth_dev_signing_key": "auth/dev-signing-key.pem",
+    "ticket_signing_key": "auth/ticket-key.pem",
 }
 STACK_SECRETS_DIR = "secrets"  # stack/stack.sh's per-stack passwords
 STACK_PG_PASSFILE = "secrets/pgpass"  # stack/lib/postgres.sh writes it (the services' and the owner's passwords)
@@ -90,6 +91,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     auth_jwks_refresh_s: Annotated[float, msgspec.Meta(ge=10.0, le=86400.0)] = 300.0
     auth_signing_key: Path | None = None  # the private key `boxoffice token` signs with (PEM, mode 0600)
     auth_dev_signing_key: Path | None = None  # the development sign-in's own key (iss boxoffice-dev; PEM, 0600)
+    # The tickets' master key (PEM, Ed25519, 0600): each show's ticket key derives from it (schemas/tickets.py).
+    ticket_signing_key: Path | None = None
+    checkin_wait_s: Annotated[float, msgspec.Meta(ge=0.0, le=30.0)] = 5.0  # a scan waits this long for its answer
     log_level: LogLevel = "info"  # any case in the environment
     processor_group: str = "booking-processor"
     processor_topic: str = topics.COMMANDS  # a benchmark's own topic (with its own shard map) otherwise
@@ -158,6 +162,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
                 f"in {self.stack_dir} (stack/stack.sh up, or boxoffice keys, makes one)"
             )
         return self.auth_jwks
+
+    def require_ticket_key(self) -> Path:
+        """The tickets' master key file (each show's ticket key derives from it)."""
+        if self.ticket_signing_key is None:
+            raise SettingsError(
+                f"{env_name('ticket_signing_key')} is not set and the local stack has no "
+                f"{STACK_AUTH_FILES['ticket_signing_key']} in {self.stack_dir} (stack/stack.sh up, or boxoffice keys)"
+            )
+        return self.ticket_signing_key
 
     def require_signing_key(self, dev: bool = False) -> Path:
         """The private key file `boxoffice token` (or, `dev`, the development sign-in) signs with."""

@@ -7,13 +7,13 @@ as the commands they become, and what they get back. `intake.openapi` generates 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from schemas.commands import check_sale_window, check_seat_choice
-from schemas.events import BookingStatus, Refusal, WaitlistStatus
+from schemas.events import BookingStatus, CheckinResult, Refusal, WaitlistStatus
 from schemas.fields import (
     DEFAULT_MAX_HOLD_EXTENSIONS,
     DEFAULT_MAX_SEATS_PER_CUSTOMER,
@@ -22,6 +22,7 @@ from schemas.fields import (
     CustomerId,
     Email,
     FairStartWindow,
+    Gate,
     HoldSeconds,
     MaxHoldExtensions,
     MaxSeatsPerCustomer,
@@ -143,6 +144,13 @@ class ConfirmBody(msgspec.Struct, **_strict):
     payment_reference: Text200
 
 
+class CheckinBody(msgspec.Struct, **_strict):
+    """A ticket code as its QR code holds it (`BX1.…`), and the gate scanning it."""
+
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    gate: Gate = "main"
+
+
 class CancelBody(msgspec.Struct, **_strict):
     """No fields; the body may be omitted."""
 
@@ -210,6 +218,7 @@ class SectionSales(msgspec.Struct, frozen=True):
     held: Count
     sold: Count
     revenue: Count
+    checked_in: Count = 0  # tickets admitted at the door (POST /v1/checkins)
 
 
 class AdminShowView(msgspec.Struct, frozen=True):
@@ -217,6 +226,7 @@ class AdminShowView(msgspec.Struct, frozen=True):
     sections: list[SectionSales]
     sold: Count
     revenue: Count
+    checked_in: Count = 0  # tickets admitted at the door (POST /v1/checkins)
 
 
 class AdminShowList(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -288,6 +298,54 @@ class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
     currency: str | None = None
     # Only when REJECTED `sale_not_open`: when the show's sale opens (come back then).
     sale_opens_at: datetime | None = None
+
+
+class CheckinView(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The answer to one scan. `admitted`: let them in. `already_used`: `checked_in_at` and `checked_in_gate` say
+    when and where the ticket was admitted. `revoked`: the booking is no longer CONFIRMED (`booking_status`).
+    `invalid`: not a ticket of ours (`reason`: what is wrong with the code), or of no seat of such a booking.
+    `status` RECEIVED: queued but not decided within the wait (no `result` yet); `GET /v1/checkins/{checkin_id}`
+    follows it."""
+
+    checkin_id: str
+    status: Literal["RECEIVED", "DECIDED"]
+    result: CheckinResult | None = None
+    ticket_id: str | None = None
+    show_id: str | None = None
+    booking_id: str | None = None
+    seat: str | None = None
+    gate: str | None = None
+    scanned_at: datetime | None = None
+    checked_in_at: datetime | None = None
+    checked_in_gate: str | None = None
+    booking_status: BookingStatus | None = None
+    reason: str | None = None
+
+
+class TicketView(msgspec.Struct, frozen=True):
+    ticket_id: str
+    seat: str
+    code: str  # what the QR code holds
+
+
+class TicketList(msgspec.Struct, frozen=True):
+    """One ticket per seat while the booking is CONFIRMED (empty in any other state), each code signed with the
+    show's key (Ed25519)."""
+
+    booking_id: str
+    show_id: str
+    status: BookingStatus
+    tickets: list[TicketView]
+
+
+class TicketKey(msgspec.Struct, frozen=True):
+    """What a scanner verifies a show's ticket codes with, offline: `BX1.<payload>.<signature>` where the
+    payload is base64url of show id, booking id and seat id joined by newlines and the signature is Ed25519
+    over `BX1.<payload>`."""
+
+    show_id: str
+    algorithm: Literal["Ed25519"]
+    public_key: str  # base64url of the 32 raw bytes
 
 
 class BookingList(msgspec.Struct, frozen=True, omit_defaults=True):

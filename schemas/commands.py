@@ -22,6 +22,7 @@ from schemas.fields import (
     Email,
     FairStartSeed,
     FairStartWindow,
+    Gate,
     HoldSeconds,
     MaxHoldExtensions,
     MaxSeatsPerCustomer,
@@ -29,10 +30,12 @@ from schemas.fields import (
     PriceCents,
     Quantity,
     RequestId,
+    SeatId,
     SeatList,
     SectionName,
     ShowId,
     Text200,
+    TicketId,
     Time,
     WaitlistOfferSeconds,
     normalise_times,
@@ -195,6 +198,18 @@ class CancelShow(_Command, tag="CancelShow", frozen=True):
     fair start's waiting requests answered, and nothing of it ever sold again."""
 
 
+class CheckIn(_Command, tag="CheckIn", frozen=True):
+    """A scanner at a gate presents a ticket whose signature the intake verified: admitted the first time its
+    booking is CONFIRMED, else already used (when, at which gate) or revoked. Decided in the show's queue, so
+    two gates scanning the same ticket at once admit it once."""
+
+    ticket_id: TicketId
+    booking_id: BookingId
+    seat: SeatId
+    gate: Gate
+    scanner_id: CustomerId
+
+
 Command = (
     CreateShow
     | RequestBooking
@@ -208,6 +223,7 @@ Command = (
     | UpdateShow
     | CloseSales
     | CancelShow
+    | CheckIn
 )
 
 _decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)

@@ -188,7 +188,33 @@ class WaitlistChanged(_Event, tag="WaitlistChanged", frozen=True, kw_only=True):
     phone: str | None = None
 
 
-Event = ShowCreated | ShowUpdated | ShowRejected | BookingEvent | WaitlistChanged
+ADMITTED: Final = "admitted"
+ALREADY_USED: Final = "already_used"
+REVOKED: Final = "revoked"
+INVALID: Final = "invalid"
+CheckinResult = Literal["admitted", "already_used", "revoked", "invalid"]
+
+
+class TicketCheckedIn(_Event, tag="TicketCheckedIn", frozen=True, kw_only=True):
+    """The answer to one scan (`checkin_id`: its command): `admitted` (the first scan of a ticket of a
+    CONFIRMED booking), `already_used` (`checked_in_at`/`checked_in_gate`: the admission's), `revoked` (the
+    booking is not CONFIRMED: cancelled, expired), `invalid` (no such seat in such a booking of the show).
+    show_version 0 when the show does not exist."""
+
+    checkin_id: str
+    ticket_id: str
+    booking_id: str
+    seat: str
+    gate: str
+    result: CheckinResult
+    scanned_at: datetime
+    checked_in_at: datetime | None = None
+    checked_in_gate: str | None = None
+    booking_status: BookingStatus | None = None
+    seats_available: Count = 0
+
+
+Event = ShowCreated | ShowUpdated | ShowRejected | BookingEvent | WaitlistChanged | TicketCheckedIn
 
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _encoder = msgspec.json.Encoder()

@@ -57,7 +57,12 @@ CUSTOMER_GRAMMAR = "[A-Za-z0-9_.-]{1,64}"
 CustomerId = Annotated[str, anchored(CUSTOMER_GRAMMAR)]
 SectionName = Annotated[str, anchored("[A-Za-z0-9]{1,8}")]
 # `{section}-{row}-{seat}`, 1-based, ASCII digits only (rows and seats per row are at most 200).
-SeatId = Annotated[str, anchored("[A-Za-z0-9]{1,8}-[1-9][0-9]{0,2}-[1-9][0-9]{0,2}")]
+SEAT_GRAMMAR = "[A-Za-z0-9]{1,8}-[1-9][0-9]{0,2}-[1-9][0-9]{0,2}"
+SeatId = Annotated[str, anchored(SEAT_GRAMMAR)]
+TicketId = Annotated[str, anchored("tk_[0-9a-f]{24}")]
+Gate = Annotated[
+    str, anchored("[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,39}", description="a gate's name: 1..40 of [A-Za-z0-9 _.-]")
+]
 IdempotencyKey = Annotated[str, anchored(r"[\x20-\x7e]{1,128}")]
 Cursor = Annotated[str, anchored("[A-Za-z0-9_-]{1,512}")]
 

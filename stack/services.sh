@@ -58,6 +58,7 @@ if [ "$(id -u)" = 0 ]; then
   if id -u "$SERVICE_USER" >/dev/null 2>&1; then
     jwks=$(readable_or "${BOXOFFICE_AUTH_JWKS:-}" "$own/jwks.json")
     dev_key=$(readable_or "${BOXOFFICE_AUTH_DEV_SIGNING_KEY:-}" "$own/dev-signing-key.pem")
+    ticket_key=$(readable_or "${BOXOFFICE_TICKET_SIGNING_KEY:-}" "$own/ticket-key.pem")
   fi
   if id -u "$SERVICE_USER" >/dev/null 2>&1 && "${as_user[@]}" test -x "$STACK_DIR" -a -r "$own/pgpass" \
        -a -r "$ROOT/runtime/settings.py" -a \( -r "$jwks" -o ! -e "$jwks" \) \
@@ -65,7 +66,7 @@ if [ "$(id -u)" = 0 ]; then
     RUN_AS=("${as_user[@]}")  # last before the program: setpriv executes it itself
     # HOME its own: clients look there for files (libpq's ~/.postgresql), and root's is closed to it.
     RUN_ENV=(HOME="$(getent passwd "$SERVICE_USER" | cut -d: -f6)" BOXOFFICE_SECRETS_DIR="$own" BOXOFFICE_PG_PASSFILE="$own/pgpass" PGPASSFILE="$own/pgpass"
-             BOXOFFICE_AUTH_JWKS="$jwks" BOXOFFICE_AUTH_DEV_SIGNING_KEY="$dev_key")
+             BOXOFFICE_AUTH_JWKS="$jwks" BOXOFFICE_AUTH_DEV_SIGNING_KEY="$dev_key" BOXOFFICE_TICKET_SIGNING_KEY="$ticket_key")
     mkdir -p "$STACK_DIR/mail" && chown "$SERVICE_USER:" "$STACK_DIR/mail"  # the development mail sink's
   else
     log "WARNING: $SERVICE_USER cannot reach $STACK_DIR, $own or the interpreter $PY (or does not exist: make install): the services run as root"

@@ -176,7 +176,8 @@ install_service_user() {
 
 # What the services' OS user may read (stack/services.sh points them there): $STACK_DIR/service-secrets/, its own
 # (0700, files 0600), with copies of the services' passwords only: the pgpass lines of the services' role,
-# the Redis and Kafka passwords of the services' users, the JWKS and the development sign-in's key. Never the
+# the Redis and Kafka passwords of the services' users, the JWKS, the development sign-in's key and the tickets'
+# master key (the intake signs and verifies tickets with it). Never the
 # superusers', the migrations' owner's, `admin`'s, the brokers' or the signing key that mints admin tokens.
 service_secrets() {
   [ "$(id -u)" = 0 ] && id -u "$SERVICE_USER" >/dev/null 2>&1 || return 0
@@ -184,7 +185,7 @@ service_secrets() {
   rm -rf "$dir.new"; (umask 077 && mkdir -p "$dir.new")
   if [ -f "$SECRETS_DIR/pgpass" ]; then grep ':boxoffice:' "$SECRETS_DIR/pgpass" > "$dir.new/pgpass" || true; fi
   for f in "$SECRETS_DIR"/redis-{intake,booking_processor,projections}.password "$SECRETS_DIR"/kafka-{intake,expiry,booking_processor,outbox_relay,projections,notifier}.password \
-           "$STACK_DIR/auth/jwks.json" "$STACK_DIR/auth/dev-signing-key.pem"; do
+           "$STACK_DIR/auth/jwks.json" "$STACK_DIR/auth/dev-signing-key.pem" "$STACK_DIR/auth/ticket-key.pem"; do
     if [ -f "$f" ]; then cp "$f" "$dir.new/"; fi
   done
   chmod 600 "$dir.new"/* 2>/dev/null || true

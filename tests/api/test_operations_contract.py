@@ -24,9 +24,10 @@ from intake.app import create_app
 from intake.openapi import openapi_document
 from intake.operations import OPERATIONS
 from intake.state import IntakeState
+from intake.tickets import TicketKeys
 from intake.tokens import mint
 from runtime.settings import Settings
-from schemas.api import BookingView, ErrorBody, ShowView, WaitlistView
+from schemas.api import BookingView, CheckinView, ErrorBody, ShowView, WaitlistView
 from schemas.layout import Section
 from tests.support.fakes import FakeRateLimiter, fake_state
 from tests.support.keys import key_env, session_signer
@@ -53,6 +54,7 @@ BODIES: dict[str, Any] = {
     "join_waitlist": {"quantity": 2},
     "update_show": {"title": "Renamed"},
     "dev_token": {"sub": "dora"},
+    "check_in": {"code": "signed in _valid", "gate": "north"},
 }
 # A valid and a bad value per parameter name (a bad path id names nothing: 404; others: 422).
 GOOD = {
@@ -63,6 +65,7 @@ GOOD = {
     "after": "0",
     "Idempotency-Key": "k",
     "include_past": "true",
+    "checkin_id": "ci_known",
 }
 BAD = {
     "show_id": "sh_\x00",
@@ -72,6 +75,7 @@ BAD = {
     "after": "\u0661",
     "Idempotency-Key": "x" * 129,
     "include_past": "yes",
+    "checkin_id": "ci_\x00",
 }
 LENIENT = {"If-None-Match": "nonsense", "Prefer": "wait=forever"}  # malformed values, read as absent
 ROLE = {"admin": ("ops", "admin"), "customer": ("alice", "customer")}
@@ -119,16 +123,20 @@ def _valid(operation_id: str) -> Probe:
     if "security" in spec:
         token = ROLE["admin" if "403" in spec["responses"] else "customer"]
     body = msgspec.json.encode(BODIES[operation_id]) if "requestBody" in spec else None
+    if operation_id == "check_in":  # a code the test stack's ticket key signed, of a seat of a known booking
+        keys = TicketKeys.load(Settings.from_env(key_env()).require_ticket_key())
+        body = msgspec.json.encode({**BODIES[operation_id], "code": keys.sign(SHOW, "bk_alice", "A-1-1")})
     return Probe(operation_id, method, params, token, body)
 
 
 def _state(probe: Probe) -> tuple[Settings, IntakeState]:
-    env = {**key_env(), "BOXOFFICE_DEV_SIGNIN": "0" if probe.switch_off else "1"}
+    env = {**key_env(), "BOXOFFICE_DEV_SIGNIN": "0" if probe.switch_off else "1", "BOXOFFICE_CHECKIN_WAIT_S": "0"}
     settings = Settings.from_env(env)
     state = fake_state(settings)
     state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)
     state.reads.bookings["bk_alice"] = BookingView("bk_alice", SHOW, "alice", "PENDING", ["A-1-1"], None, T0, T0, T0)
     state.reads.waitlist[(SHOW, "alice")] = WaitlistView(SHOW, "alice", "WAITING", 2, T0, position=1, waiting=1)
+    state.reads.checkins["ci_known"] = CheckinView("ci_known", "DECIDED", "admitted", show_id=SHOW)
     if probe.limiter_refuses:
         state.limiter = FakeRateLimiter(1, 0)
     if probe.stores_down:

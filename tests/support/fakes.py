@@ -17,9 +17,10 @@ from intake.credentials import dev_signer, token_verifier
 from intake.errors import unavailable
 from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
+from intake.tickets import TicketKeys
 from projections.reads import ShowLookup
 from runtime.settings import Settings
-from schemas.api import AdminShowView, BookingView, SeatMapView, SectionSales, ShowView, WaitlistView
+from schemas.api import AdminShowView, BookingView, CheckinView, SeatMapView, SectionSales, ShowView, WaitlistView
 from schemas.commands import Command, checked_encoding, decode_command
 
 
@@ -47,9 +48,13 @@ class FakeReads:
     shows: dict[str, ShowView] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
     bookings: dict[str, BookingView] = field(default_factory=dict)
+    checkins: dict[str, CheckinView] = field(default_factory=dict)
 
     async def show(self, show_id: str) -> ShowView | None:
         return self.shows.get(show_id)
+
+    async def checkin(self, checkin_id: str) -> CheckinView | None:
+        return self.checkins.get(checkin_id)
 
     versions: dict[str, int] = field(default_factory=dict)  # show id -> its version (1 unless set)
 
@@ -212,4 +217,5 @@ def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> I
         streams=FakeStreams(),
         waits=FakeWaits(reads),
         dev_tokens=dev_signer(settings) if settings.dev_signin else None,
+        tickets=TicketKeys.load(settings.ticket_signing_key) if settings.ticket_signing_key else None,
     )

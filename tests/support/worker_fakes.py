@@ -18,6 +18,7 @@ from aiokafka.structs import ConsumerRecord
 from booking_processor.decide import Batch, BookingState, ShowState
 from booking_processor.decisions import Item
 from booking_processor.store import Fenced, PartitionPaused
+from booking_processor.undecidable import Undecidable
 from notifier.channels import DeliveryError
 from notifier.ledger import Claim, Due
 from runtime.shards import ShardMap
@@ -196,7 +197,7 @@ class FakeDecisions:
             raise PartitionPaused(f"{tp} paused on shard {shard}")
         if self.stored.get(key) != expected:
             raise Fenced(f"{tp} is not at {expected}")
-        ids = {getattr(i, "command_id", None) for i in items}
+        ids = {getattr(i, "command_id", None) for i in items if not isinstance(i, Undecidable)}
         if ids & self.refused:
             raise asyncpg.DataError("value out of range for a column")
         if ids & self.defect:

@@ -24,9 +24,9 @@ def test_settings_defaults_and_overrides(tmp_path):
 
 def test_the_stack_keys_are_generated_once_private_and_found_by_the_settings(tmp_path):
     written = ensure_stack_keys(tmp_path)
-    assert sorted(p.name for p in written) == ["dev-signing-key.pem", "jwks.json", "signing-key.pem"]
+    assert sorted(p.name for p in written) == ["dev-signing-key.pem", "jwks.json", "signing-key.pem", "ticket-key.pem"]
     assert ensure_stack_keys(tmp_path) == []  # nothing replaced on the next `up`
-    for name in ("signing-key.pem", "dev-signing-key.pem"):
+    for name in ("signing-key.pem", "dev-signing-key.pem", "ticket-key.pem"):
         assert stat.S_IMODE((tmp_path / "auth" / name).stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "auth").stat().st_mode) == 0o700
     settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
@@ -151,6 +151,8 @@ def test_settings_defaults(tmp_path):
         "auth_jwks_refresh_s": 300.0,
         "auth_signing_key": None,
         "auth_dev_signing_key": None,
+        "ticket_signing_key": None,
+        "checkin_wait_s": 5.0,
         "log_level": "info",
         "processor_group": "booking-processor",
         "processor_topic": "booking.commands",
