@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from booking_processor.seat_map import SeatMap
 from booking_processor.undecidable import INVALID_REQUEST, Undecidable
 from schemas import events as ev
@@ -26,7 +28,10 @@ from schemas.commands import (
     ExtendBooking,
     JoinWaitlist,
     LeaveWaitlist,
+    RecordRefund,
     RequestBooking,
+    SettlePayment,
+    StartCheckout,
     UpdateShow,
 )
 from schemas.events import CANCELLED, CONFIRMED, EXPIRED, LEFT, OFFERED, PENDING, REFUSED, REJECTED, WAITING
@@ -37,6 +42,7 @@ from schemas.fields import (
 )
 from schemas.layout import Layout
 from schemas.money import DEFAULT_CURRENCY
+from schemas.payments import Payment, Settlement
 from schemas.tickets import ticket_id
 
 LIVE = frozenset({PENDING, CONFIRMED})
@@ -83,6 +89,10 @@ class ShowState:
     max_seats_per_customer: int = DEFAULT_MAX_SEATS_PER_CUSTOMER
     max_hold_extensions: int = DEFAULT_MAX_HOLD_EXTENSIONS
     currency: str = DEFAULT_CURRENCY
+    # The cancellation terms: a CONFIRMED booking may be cancelled until `cancellable_until_hours` before the
+    # start (None: never), and `refund_percent` of what was paid goes back.
+    cancellable_until_hours: int | None = 0
+    refund_percent: int = 100
     # customer -> seats of their PENDING and CONFIRMED bookings of this show. Loaded with the seat map under
     # the show's row lock and kept by the same single writer with every claim and release, so the limit is
     # exact: the show's commands are decided one after the other, each seeing every decision before it.
@@ -109,6 +119,18 @@ class ShowState:
         """Whether a batch whose latest command was accepted at `latest_issued` (decided at `now`) may draw
         this show's fair start: then its stored entries must be loaded (store.load_batch)."""
         return self.awaits_draw and max(latest_issued or now, now) >= self.fair_start_ends_at
+
+    @property
+    def cancellation_closes_at(self) -> datetime | None:
+        """Until when a CONFIRMED booking may be cancelled (None: it may not)."""
+        if self.cancellable_until_hours is None:
+            return None
+        return self.starts_at - timedelta(hours=self.cancellable_until_hours)
+
+    def refund_of(self, booking: BookingState) -> int:
+        """What the terms give back of the booking's payment (minor units, rounded down)."""
+        paid = booking.payment.amount if booking.payment is not None and booking.payment.status == "paid" else 0
+        return paid * self.refund_percent // 100
 
     @property
     def seats_total(self) -> int:
@@ -138,6 +160,7 @@ class BookingState:
     updated_at: datetime
     refused: ev.Refusal | None = None
     extensions: int = 0
+    payment: Payment | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -195,7 +218,12 @@ class Batch:
         return show.version
 
     def _booking_event(
-        self, kind: type[ev.BookingEvent], booking: BookingState, show: ShowState | None, waitlist_offer: bool = False
+        self,
+        kind: type[ev.BookingEvent],
+        booking: BookingState,
+        show: ShowState | None,
+        waitlist_offer: bool = False,
+        settle: Settlement | None = None,
     ) -> None:
         # A request too early is told when to come back (the opening is the show's; see _choose_seats).
         opens = show.sale_opens_at if show is not None and booking.reason == "sale_not_open" else None
@@ -228,6 +256,8 @@ class Batch:
                 currency=currency,
                 waitlist_offer=waitlist_offer,
                 sale_opens_at=opens,
+                payment=booking.payment,
+                settle=settle,
             )
         )
 
@@ -304,6 +334,8 @@ class Batch:
             fair_start_window_s=cmd.fair_start_window_s,
             fair_start_seed=cmd.fair_start_seed or "",
             waitlist_offer_seconds=cmd.waitlist_offer_seconds,
+            cancellable_until_hours=cmd.cancellable_until_hours,
+            refund_percent=cmd.refund_percent,
         )
         self.shows[cmd.show_id] = show
         self.new_shows.append(cmd.show_id)
@@ -337,6 +369,8 @@ class Batch:
                 fair_start_window_s=show.fair_start_window_s,
                 waitlist_offer_seconds=show.waitlist_offer_seconds,
                 cancelled_at=show.cancelled_at,
+                cancellable_until_hours=show.cancellable_until_hours,
+                refund_percent=show.refund_percent,
                 **extra,
             )
         )
@@ -424,9 +458,17 @@ class Batch:
         if booking.status not in LIVE:
             self._refuse(booking, show, "cancel", f"booking_{booking.status.lower()}")
             return
+        if booking.status == CONFIRMED:
+            closed = show.cancellation_closes_at
+            if closed is None or cmd.issued_at >= closed:
+                self._refuse(booking, show, "cancel", "cancellation_closed")  # the show's terms
+                return
+            settle = self._refund(booking, show.refund_of(booking), "cancelled")
+        else:
+            settle = self._void_open_checkout(booking, "cancelled")
         self._release(show, booking)
         self._set_status(booking, CANCELLED, None)
-        self._booking_event(ev.BookingCancelled, booking, show)
+        self._booking_event(ev.BookingCancelled, booking, show, settle=settle)
         self._offer_waitlist(show)
 
     def extend_booking(self, cmd: ExtendBooking) -> None:
@@ -521,8 +563,96 @@ class Batch:
     def _expire(self, booking: BookingState, show: ShowState) -> None:
         self._release(show, booking)
         self._set_status(booking, EXPIRED, "hold_expired")
-        self._booking_event(ev.BookingExpired, booking, show)
+        self._booking_event(ev.BookingExpired, booking, show, settle=self._void_open_checkout(booking, "hold_expired"))
         self._offer_waitlist(show)
+
+    # ------------------------------------------------------------------ payments
+    def _void_open_checkout(self, booking: BookingState, reason: str) -> Settlement | None:
+        """A hold that ends with its checkout still open has it voided (if it was paid meanwhile, the provider
+        says so and the payment's notice is refunded: settle_payment)."""
+        p = booking.payment
+        if p is None or p.status != "open":
+            return None
+        booking.payment = msgspec.structs.replace(p, status="void_requested")
+        return Settlement("void", p.provider, p.checkout_id, None, 0, p.currency, reason)
+
+    def _refund(self, booking: BookingState, amount: int, reason: str) -> Settlement | None:
+        """Ask the provider to give back `amount` of the booking's payment (nothing when nothing was paid)."""
+        p = booking.payment
+        if p is None or p.payment_id is None or p.status != "paid" or amount <= 0:
+            return None
+        booking.payment = msgspec.structs.replace(p, status="refund_requested", refund_amount=amount)
+        return Settlement("refund", p.provider, p.checkout_id, p.payment_id, amount, p.currency, reason)
+
+    def start_checkout(self, cmd: StartCheckout) -> None:
+        booking, show = self._owned(cmd.booking_id, cmd.show_id, cmd.customer_id)
+        if booking is None or show is None:
+            return
+        current = booking.payment
+        if current is not None and current.checkout_id == cmd.checkout_id:
+            return  # recorded already (a retry of the same checkout)
+        if current is not None and current.status not in ("open", "void_requested"):
+            return  # paid (or being refunded) already: a second checkout is never recorded
+        void_new = Settlement("void", cmd.provider, cmd.checkout_id, None, 0, cmd.currency, "")
+        assert booking.expires_at is not None or booking.status != PENDING
+        if booking.status != PENDING or cmd.issued_at >= (booking.expires_at or cmd.issued_at):
+            # The hold ended before the checkout was recorded: nobody may pay for it.
+            ended = msgspec.structs.replace(void_new, reason=f"booking_{booking.status.lower()}")
+            self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=ended)
+            return
+        total = show.layout.price_of(booking.seats)
+        if cmd.amount != total or cmd.currency != show.currency:
+            self._booking_event(
+                ev.BookingPaymentUpdated,
+                booking,
+                show,
+                settle=msgspec.structs.replace(void_new, reason="amount_mismatch"),
+            )
+            return
+        settle = self._void_open_checkout(booking, "replaced")  # a newer checkout replaces an unpaid one
+        booking.payment = Payment(cmd.provider, cmd.checkout_id, "open", cmd.amount, cmd.currency)
+        self._changed(booking)
+        self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=settle)
+
+    def settle_payment(self, cmd: SettlePayment) -> None:
+        """Money was taken. It confirms the booking when the webhook was accepted before the hold ended and the
+        amount is the booking's total; otherwise it is refunded, in full. A redelivered notice is a no-op."""
+        booking, show = self.bookings.get(cmd.booking_id), self.shows.get(cmd.show_id)
+        if booking is None or show is None or booking.show_id != show.show_id:
+            return  # not a booking of ours (the webhook named it): nothing to confirm, nobody to tell
+        p = booking.payment
+        if p is not None and p.payment_id == cmd.payment_id:
+            return  # this payment was settled already
+        paid = Payment(cmd.provider, cmd.checkout_id, "paid", cmd.amount, cmd.currency, cmd.payment_id)
+        mine = p is None or p.checkout_id == cmd.checkout_id or p.status in ("open", "void_requested")
+        if booking.status == PENDING and mine:
+            assert booking.expires_at is not None
+            if cmd.issued_at >= booking.expires_at:
+                self._expire(booking, show)  # paid too late: the seats are gone, the money goes back
+            elif cmd.amount == show.layout.price_of(booking.seats) and cmd.currency == show.currency:
+                show.seat_map.book(booking.seats, booking.booking_id)
+                booking.payment = paid
+                booking.payment_reference = cmd.payment_id
+                self._set_status(booking, CONFIRMED, None)
+                self._booking_event(ev.BookingConfirmed, booking, show)
+                return
+        reason = {PENDING: "amount_mismatch", CONFIRMED: "paid_twice"}.get(booking.status, "late_payment")
+        if mine and booking.status != CONFIRMED:
+            booking.payment = msgspec.structs.replace(paid, status="refund_requested", refund_amount=cmd.amount)
+            self._changed(booking)
+        settle = Settlement("refund", cmd.provider, cmd.checkout_id, cmd.payment_id, cmd.amount, cmd.currency, reason)
+        self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=settle)
+
+    def record_refund(self, cmd: RecordRefund) -> None:
+        booking, show = self.bookings.get(cmd.booking_id), self.shows.get(cmd.show_id)
+        if booking is None or show is None or booking.payment is None:
+            return
+        p = booking.payment
+        if p.payment_id != cmd.payment_id or (p.status == "refunded" and p.refund_amount >= cmd.amount):
+            return  # another payment's (a second one, refunded on its own) or recorded already
+        booking.payment = msgspec.structs.replace(p, status="refunded", refund_amount=cmd.amount)
+        self._changed(booking)
+        self._booking_event(ev.BookingPaymentUpdated, booking, show)
 
     # ------------------------------------------------------------------ an admin's
     def close_sales(self, cmd: CloseSales) -> None:
@@ -554,9 +684,12 @@ class Batch:
             key=lambda b: b.booking_id,
         )
         for booking in live:
+            # The show's cancellation gives everything back, whatever the terms of a customer's own.
+            settle = self._refund(booking, booking.payment.amount if booking.payment else 0, "show_cancelled")
+            settle = settle or self._void_open_checkout(booking, "show_cancelled")
             self._release(show, booking)
             self._set_status(booking, CANCELLED, "show_cancelled")
-            self._booking_event(ev.BookingCancelled, booking, show)
+            self._booking_event(ev.BookingCancelled, booking, show, settle=settle)
         self._answer_waitlist(show, "show_cancelled")
 
     def _show_updated(
@@ -854,5 +987,8 @@ _HANDLERS: dict[type, Callable[[Batch, Any], None]] = {
     CloseSales: Batch.close_sales,
     CancelShow: Batch.cancel_show,
     CheckIn: Batch.check_in,
+    StartCheckout: Batch.start_checkout,
+    SettlePayment: Batch.settle_payment,
+    RecordRefund: Batch.record_refund,
     Undecidable: Batch.undecidable,
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import asyncpg
+import msgspec
 from cachetools import LRUCache
 
 from booking_processor.decide import Batch, BookingState, Checkin, ShowState, WaitEntry
@@ -13,6 +14,7 @@ from booking_processor.seat_map import SeatMap
 from schemas.commands import RequestBooking, decode_command, encode_command
 from schemas.events import Refusal, encode_event
 from schemas.layout import Layout
+from schemas.payments import Payment
 
 
 class Fenced(Exception):
@@ -124,7 +126,7 @@ async def load_batch(
                   max_seats_per_customer, max_hold_extensions, currency,
                   sale_opens_at, coalesce(sale_closes_at, starts_at) AS sale_closes_at,
                   fair_start_window_s, fair_start_seed, fair_start_drawn, waitlist_offer_seconds, waitlist_seq,
-                  cancelled_at
+                  cancelled_at, cancellable_until_hours, refund_percent
            FROM shows WHERE show_id = ANY($1::text[]) ORDER BY show_id FOR UPDATE""",
         sorted(show_ids),
     )
@@ -164,6 +166,8 @@ async def load_batch(
                 waitlist=await _waitlist(conn, row["show_id"]),
                 waitlist_seq=row["waitlist_seq"],
                 cancelled_at=row["cancelled_at"],
+                cancellable_until_hours=row["cancellable_until_hours"],
+                refund_percent=row["refund_percent"],
             )
         if state.seats_available != row["seats_available"]:
             raise IntegrityViolation(
@@ -199,6 +203,7 @@ async def load_batch(
             updated_at=r["updated_at"],
             refused=Refusal(r["refused_action"], r["refused_reason"], r["refused_at"]) if r["refused_action"] else None,
             extensions=r["extensions"],
+            payment=msgspec.convert(r["payment"], Payment) if r["payment"] else None,
         )
     rejected: set[str] = set()
     if rejected_show_ids:
@@ -311,6 +316,8 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                     "waitlist_seq": s.waitlist_seq,
                     "cancelled_at": _iso(s.cancelled_at),
                     "fair_start_drawn": s.fair_start_drawn,
+                    "cancellable_until_hours": s.cancellable_until_hours,
+                    "refund_percent": s.refund_percent,
                 }
             )
         await conn.execute(
@@ -318,18 +325,19 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
                                   seats_available, version, created_at, partition, max_seats_per_customer,
                                   max_hold_extensions, currency, sale_opens_at, sale_closes_at,
                                   fair_start_window_s, fair_start_seed, waitlist_offer_seconds, waitlist_seq,
-                                  cancelled_at, fair_start_drawn)
+                                  cancelled_at, fair_start_drawn, cancellable_until_hours, refund_percent)
                SELECT show_id, title, venue, starts_at, hold_seconds, sections, seats_total, seats_available,
                       version, created_at, partition, max_seats_per_customer, max_hold_extensions, currency,
                       sale_opens_at, sale_closes_at, fair_start_window_s, fair_start_seed, waitlist_offer_seconds,
-                      waitlist_seq, cancelled_at, fair_start_drawn
+                      waitlist_seq, cancelled_at, fair_start_drawn, cancellable_until_hours, refund_percent
                FROM jsonb_to_recordset($1::jsonb) AS r(show_id text, title text, venue text,
                     starts_at timestamptz, hold_seconds int, sections jsonb, seats_total int,
                     seats_available int, version bigint, created_at timestamptz, partition smallint,
                     max_seats_per_customer int, max_hold_extensions int, currency text,
                     sale_opens_at timestamptz, sale_closes_at timestamptz, fair_start_window_s int,
                     fair_start_seed text, waitlist_offer_seconds int, waitlist_seq bigint,
-                    cancelled_at timestamptz, fair_start_drawn boolean)""",
+                    cancelled_at timestamptz, fair_start_drawn boolean, cancellable_until_hours int,
+                    refund_percent int)""",
             records,
         )
     if batch.new_rejected_shows:
@@ -353,10 +361,11 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, partition: int) ->
             """UPDATE bookings b SET status = r.status, reason = r.reason, seats = r.seats,
                       expires_at = r.expires_at, payment_reference = r.payment_reference,
                       updated_at = r.updated_at, refused_action = r.refused_action,
-                      refused_reason = r.refused_reason, refused_at = r.refused_at, extensions = r.extensions
+                      refused_reason = r.refused_reason, refused_at = r.refused_at, extensions = r.extensions,
+                      payment = r.payment
                FROM jsonb_to_recordset($1::jsonb) AS r(booking_id text, status text, reason text, seats text[],
                     expires_at timestamptz, payment_reference text, updated_at timestamptz,
-                    refused_action text, refused_reason text, refused_at timestamptz, extensions int)
+                    refused_action text, refused_reason text, refused_at timestamptz, extensions int, payment jsonb)
                WHERE b.booking_id = r.booking_id""",
             records,
         )
@@ -593,4 +602,5 @@ def _booking_record(b: BookingState) -> dict:
         "refused_reason": b.refused.reason if b.refused else None,
         "refused_at": _iso(b.refused.at) if b.refused else None,
         "extensions": b.extensions,
+        "payment": msgspec.to_builtins(b.payment) if b.payment is not None else None,
     }

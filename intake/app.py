@@ -33,6 +33,7 @@ from intake.state import IntakeState
 from intake.tickets import TicketKeys
 from intake.tokens import Signer, TokenVerifier
 from projections.reads import ReadModels
+from runtime.clients import payment_provider
 from runtime.service import Service, serving
 from runtime.settings import Settings
 from runtime.transient import STORE_ERRORS, is_transient
@@ -178,6 +179,8 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
         )
         refresher.start()
         service.defer(refresher.stop)
+    payments = payment_provider(settings)
+    service.defer(payments.close)
     bus = CommandBus()
     bus.start(lambda: service.kafka_producer(linger_ms=0))
     service.defer(bus.stop)
@@ -195,6 +198,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
         service=service,
         dev_tokens=dev_tokens,
         tickets=TicketKeys.load(settings.require_ticket_key()),
+        payments=payments,
     )
 
 

@@ -61,7 +61,7 @@ async def read_body(request: Request, kind: type[T], *, optional: bool = False) 
         if size > MAX_BODY:
             raise ApiError(413, "payload_too_large", f"bodies are limited to {MAX_BODY} bytes")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = request.state.raw_body = b"".join(chunks)  # as sent: what a signed webhook's signature covers
     if not raw:
         if optional:
             return None

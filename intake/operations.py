@@ -23,12 +23,14 @@ from schemas.api import (
     CancelBody,
     CheckinBody,
     CheckinView,
+    CheckoutView,
     ConfirmBody,
     CreateShowBody,
     DevToken,
     DevTokenBody,
     ExtendBody,
     Health,
+    ProviderEventBody,
     Readiness,
     SeatMapView,
     ShowAccepted,
@@ -42,8 +44,9 @@ from schemas.api import (
     WaitlistAccepted,
     WaitlistBody,
     WaitlistView,
+    WebhookReceived,
 )
-from schemas.fields import BookingId, CommandId, Cursor, IdempotencyKey, Limit, ShowId, ShowVersion
+from schemas.fields import BookingId, CommandId, Cursor, IdempotencyKey, Limit, ProviderName, ShowId, ShowVersion
 
 # Called as handler(call, **arguments): `principal` when authenticated, `body` when the operation has one,
 # and each parameter under its `arg` name, all decoded and checked by the router.
@@ -116,6 +119,7 @@ class Operation:
     description: str = ""
     switch: Switch | None = None
     headers: dict[int, tuple[Header, ...]] = field(default_factory=dict)  # status -> headers its answers carry
+    refusals: dict[int, str] = field(default_factory=dict)  # status -> why: refusals of the handler's own
 
     def __post_init__(self) -> None:
         assert not (self.rate_limited and self.auth == "public" and self.limit_by == "customer"), (
@@ -154,6 +158,8 @@ class Operation:
             out[503] = "a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After"
         if self.switch is not None:
             out[404] = self.switch.off
+        for status, why in self.refusals.items():
+            out[status] = f"{out[status]}; or {why}" if status in out else why
         return out
 
 
@@ -490,6 +496,37 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: (WaitlistView, "the place: `position` (1 = next) and `waiting` while WAITING")},
         auth="customer",
         params=(SHOW_ID,),
+    ),
+    Operation(
+        "POST",
+        "/v1/bookings/{booking_id}/checkout",
+        routes.checkout,
+        "pay for a held booking (its owner): a hosted checkout at the payment provider for the hold's total",
+        {200: (CheckoutView, "send the buyer to `url`; the booking is confirmed by the provider's signed webhook")},
+        auth="customer",
+        params=(BOOKING_ID,),
+        rate_limited=True,
+        refusals={409: "`not_pending`: the booking is not a PENDING hold; `nothing_to_pay`: its seats are free"},
+        description="The same hold asked again gets the same checkout; after an extension, a new one (the old is "
+        "voided). Paid before `expires_at` for the hold's total, the booking becomes CONFIRMED with `payment` "
+        "`paid`; paid too late (or for another amount) the money is refunded (`payment.status` "
+        "`refund_requested`, then `refunded`). A hold that ends with its checkout unpaid has it voided.",
+    ),
+    Operation(
+        "POST",
+        "/v1/payments/webhook/{provider}",
+        routes.payment_webhook,
+        "the payment provider's signed webhook (no bearer token: its signature authenticates it)",
+        {200: (WebhookReceived, "taken (queued as a command), or an event type boxoffice does not act on")},
+        body=ProviderEventBody,
+        params=(
+            Param("provider", "path", ProviderName, "the provider's name (`dev` on the local stack)", required=True),
+        ),
+        refusals={
+            400: "`invalid_signature`, `stale_webhook` (signed more than 300 s away: a replay), `invalid_webhook`"
+        },
+        description='Stripe\'s scheme: `Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` '
+        "with the endpoint's secret. A copy of a notice is decided as a no-op (a payment settles once).",
     ),
     Operation(
         "GET",

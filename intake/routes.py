@@ -20,6 +20,7 @@ from intake.responses import encode_json, json_response
 from intake.router import Call
 from intake.seat_stream import SlottedStream
 from intake.tokens import Principal, mint
+from payments.provider import PaymentProvider, ProviderError, WebhookRefused
 from runtime.ops_http import readiness_response
 from schemas import commands as cmd
 from schemas.api import (
@@ -31,12 +32,14 @@ from schemas.api import (
     CancelBody,
     CheckinBody,
     CheckinView,
+    CheckoutView,
     ConfirmBody,
     CreateShowBody,
     DevToken,
     DevTokenBody,
     ExtendBody,
     Health,
+    ProviderEventBody,
     ShowAccepted,
     ShowList,
     ShowView,
@@ -47,10 +50,12 @@ from schemas.api import (
     WaitlistAccepted,
     WaitlistBody,
     WaitlistView,
+    WebhookReceived,
 )
-from schemas.events import CONFIRMED, INVALID, RECEIVED, BookingStatus, WaitlistStatus
+from schemas.events import CONFIRMED, INVALID, PENDING, RECEIVED, BookingStatus, WaitlistStatus
 from schemas.layout import Layout
 from schemas.tickets import InvalidTicket, ticket_id
+from schemas.validation import SchemaError
 
 DEV_TOKEN_TTL_S = 12 * 3600
 
@@ -116,6 +121,8 @@ async def create_show(
             # The draw's secret, one per show and never shown: nobody can pick a key that wins it.
             fair_start_seed=secrets.token_hex(16) if body.fair_start_window_s else None,
             waitlist_offer_seconds=body.waitlist_offer_seconds,
+            cancellable_until_hours=body.cancellable_until_hours,
+            refund_percent=body.refund_percent,
         ),
         call.trace,
     )
@@ -137,6 +144,8 @@ async def create_show(
             sale_closes_at=body.sale_closes_at or body.starts_at,
             fair_start_window_s=body.fair_start_window_s,
             waitlist_offer_seconds=body.waitlist_offer_seconds,
+            cancellable_until_hours=body.cancellable_until_hours,
+            refund_percent=body.refund_percent,
         )
     )
     return json_response(ShowAccepted(show_id), status=202, headers={"Location": f"/v1/shows/{show_id}"})
@@ -609,3 +618,122 @@ async def get_checkin(call: Call, *, principal: Principal, checkin_id: str) -> R
     if view is None:
         raise ApiError(404, "not_found", "no such check-in decided (yet)")
     return json_response(view)
+
+
+# ---------------------------------------------------------------- payments
+def _payments(call: Call) -> PaymentProvider:
+    provider = call.state.payments
+    if provider is None:
+        raise unavailable("this intake has no payment provider", retry_after=60)
+    return provider
+
+
+async def checkout(call: Call, *, principal: Principal, booking_id: str) -> Response:
+    """A hosted checkout at the provider for the hold's total (its owner). The same hold, asked again, gets the
+    same checkout (the provider's idempotency key); an extension of the hold makes a new one, which replaces
+    the old (voided). The booking is confirmed by the provider's signed webhook, not by this call."""
+    booking = await _own_booking(call, principal, booking_id, allow_admin=False)
+    if booking.status != PENDING or booking.expires_at is None or booking.expires_at <= _now():
+        raise ApiError(
+            409,
+            "not_pending",
+            f"only a PENDING hold can be paid for (this booking is {booking.status})",
+            details={"status": booking.status},
+        )
+    if not booking.total or not booking.currency:
+        raise ApiError(409, "nothing_to_pay", "these seats are free: confirm the booking instead")
+    provider = _payments(call)
+    show = await call.state.reads.show(booking.show_id)
+    title = show.title if show is not None else booking.show_id
+    base = call.state.settings.public_url.rstrip("/")
+    try:
+        made = await provider.create_checkout(
+            booking_id=booking.booking_id,
+            show_id=booking.show_id,
+            amount=booking.total,
+            currency=booking.currency,
+            description=f"{title}: {len(booking.seats)} seat(s) ({', '.join(booking.seats)})",
+            success_url=f"{base}/me/bookings/{booking.booking_id}?paid=1",
+            cancel_url=f"{base}/me/bookings/{booking.booking_id}",
+            expires_at=booking.expires_at,
+            idempotency_key=f"checkout:{booking.booking_id}:{booking.extensions}",
+        )
+    except ProviderError as exc:
+        raise unavailable(f"the payment provider did not answer ({exc}); retry shortly", retry_after=5) from None
+    await call.state.bus.send(
+        cmd.StartCheckout(
+            command_id=_command_id(),
+            show_id=booking.show_id,
+            issued_at=_now(),
+            booking_id=booking.booking_id,
+            customer_id=principal.sub,
+            provider=provider.name,
+            checkout_id=made.checkout_id,
+            amount=booking.total,
+            currency=booking.currency,  # type: ignore[arg-type]  # the show's, from the allow-list
+        ),
+        call.trace,
+    )
+    return json_response(
+        CheckoutView(
+            booking.booking_id,
+            made.checkout_id,
+            made.url,
+            provider.name,
+            booking.total,
+            booking.currency,
+            booking.expires_at,
+        )
+    )
+
+
+async def payment_webhook(call: Call, *, provider: str, body: ProviderEventBody) -> Response:
+    """The provider's notice, verified (signature, timestamp) before anything else, then a command in the
+    booking's show's queue, answered 200 once Kafka has it (else 503: the provider retries). A copy of a notice
+    (the provider's retry, a replay within the signature's tolerance) is queued again and decided as a no-op:
+    the decision, not this door, is what is idempotent. An event type boxoffice does not act on is answered 200
+    too, so the provider stops sending it."""
+    adapter = call.state.payments
+    if adapter is None or adapter.name != provider:
+        raise ApiError(404, "not_found", f"no payment provider {provider!r} here")
+    try:  # the body as sent (the router kept it): what the signature covers
+        notice = adapter.read_webhook(call.request.state.raw_body, call.request.headers, time.time())
+    except WebhookRefused as refused:
+        raise ApiError(400, refused.code, str(refused)) from None
+    if notice is None or notice.kind == "expired":  # an expired checkout: the hold's own expiry decides
+        return json_response(WebhookReceived(received=True, handled=False))
+    layout = await call.state.layout_of(notice.show_id)
+    if layout is None:
+        raise ApiError(400, "invalid_webhook", "the event names no show of ours")
+    common = {"command_id": _command_id(), "show_id": notice.show_id, "issued_at": _now()}
+    command: cmd.Command
+    if notice.kind == "paid":
+        if notice.payment_id is None:
+            raise ApiError(400, "invalid_webhook", "a paid checkout without its payment")
+        command = cmd.SettlePayment(
+            **common,
+            booking_id=notice.booking_id,
+            provider=provider,
+            checkout_id=notice.checkout_id,
+            payment_id=notice.payment_id,
+            amount=notice.amount,
+            currency=notice.currency,  # type: ignore[arg-type]
+            provider_event_id=notice.event_id,
+        )
+    else:
+        if notice.payment_id is None:
+            raise ApiError(400, "invalid_webhook", "a refund without its payment")
+        command = cmd.RecordRefund(
+            **common,
+            booking_id=notice.booking_id,
+            provider=provider,
+            payment_id=notice.payment_id,
+            amount=notice.amount,
+            provider_event_id=notice.event_id,
+        )
+    try:
+        cmd.checked_encoding(command)
+    except SchemaError as exc:
+        raise ApiError(400, "invalid_webhook", f"the event does not make a valid command: {exc}") from None
+    await call.state.bus.send(command, call.trace)  # a copy (the provider retries) is decided as a no-op
+    return json_response(WebhookReceived(received=True, handled=True))

@@ -18,6 +18,7 @@ from intake.conditional import EntityTags
 from intake.seat_stream import StreamSlots
 from intake.tickets import TicketKeys
 from intake.tokens import Signer, TokenVerifier
+from payments.provider import PaymentProvider
 from runtime.lifecycle import Lifecycle
 from runtime.service import Service
 from runtime.settings import Settings
@@ -104,6 +105,7 @@ class IntakeState:
     service: Service | None = None  # the runner the adapters were built on (None: handed in by a test)
     dev_tokens: Signer | None = None  # the development sign-in's signer (only while dev sign-in is on)
     tickets: TicketKeys | None = None  # the ticket keys (None: this intake signs and checks no ticket)
+    payments: PaymentProvider | None = None  # the payment provider's adapter (None: no checkout here)
     stream_slots: StreamSlots = field(default_factory=StreamSlots)  # open seat-map streams, against the cap
     _layouts: LRUCache[str, Layout] = field(default_factory=lambda: LRUCache(maxsize=10_000))
 

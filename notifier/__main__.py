@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from notifier.channels import SmtpChannel, WebhookChannel
+from notifier.channels import PaymentChannel, SmtpChannel, WebhookChannel
 from notifier.dispatcher import Dispatcher
 from notifier.ledger import PgLedger
+from runtime.clients import payment_provider
 from runtime.service import Service, run_service
 from runtime.settings import SettingsError
 from schemas import topics
@@ -23,7 +24,16 @@ async def main(service: Service) -> None:
     if settings.webhook_url and settings.webhook_secret:
         webhook = WebhookChannel(settings.webhook_url, settings.webhook_secret)
         service.defer(webhook.close)
-    service.log.info("notifier started", smtp=f"{settings.smtp_host}:{settings.smtp_port}", webhook=bool(webhook))
+    # Refunds and voids are deliveries like emails: without the provider's keys the notifier does not start
+    # (it would commit past settlements it cannot carry out).
+    payments = PaymentChannel(payment_provider(settings))
+    service.defer(payments.close)
+    service.log.info(
+        "notifier started",
+        smtp=f"{settings.smtp_host}:{settings.smtp_port}",
+        webhook=bool(webhook),
+        payments=bool(payments),
+    )
     await service.shard_map_loaded(shards)
     await Dispatcher(
         consumer,
@@ -36,6 +46,7 @@ async def main(service: Service) -> None:
         settings.notify_backoff_s,
         service.lifecycle,
         lease_s=settings.notify_lease_s,
+        payments=payments,
     ).run()
 
 

@@ -14,6 +14,8 @@ from email.message import EmailMessage
 import httpx
 import msgspec
 
+from payments.provider import PaymentProvider, ProviderError
+from schemas.events import BookingEvent
 from schemas.notifications import WebhookPayload
 
 SIGNATURE_HEADER = "X-Boxoffice-Signature"
@@ -76,3 +78,30 @@ class WebhookChannel:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+class PaymentChannel:
+    """The provider's side of a booking event's settlement (schemas/payments.py): void a checkout or refund a
+    payment through the adapter, with an idempotency key derived from the event, so the rare repeat a crash
+    may cause voids or refunds once at the provider."""
+
+    def __init__(self, provider: PaymentProvider) -> None:
+        self._provider = provider
+
+    async def send(self, event: BookingEvent) -> None:
+        settle = event.settle
+        if settle is None:
+            return
+        if settle.provider != self._provider.name:
+            raise DeliveryError(f"no adapter here for provider {settle.provider!r} (this one is {self._provider.name})")
+        key = f"{event.event_id}/{settle.action}"
+        try:
+            if settle.action == "void":
+                await self._provider.void(settle.checkout_id, key)  # False: paid meanwhile, its refund follows
+            elif settle.payment_id is not None:
+                await self._provider.refund(settle.payment_id, settle.amount, key)
+        except ProviderError as exc:
+            raise DeliveryError(str(exc)) from None
+
+    async def close(self) -> None:
+        await self._provider.close()

@@ -33,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from notifier.channels import DeliveryError, SmtpChannel, WebhookChannel
+from notifier.channels import DeliveryError, PaymentChannel, SmtpChannel, WebhookChannel
 from notifier.ledger import Claim, Due, PartitionMoving
 from notifier.messages import NOTIFIED, email_for, webhook_body
 from notifier.offsets import Offsets
@@ -69,6 +69,7 @@ class _Addressed(msgspec.Struct):
     type: str
     email: str | None = None
     phone: str | None = None
+    settle: dict | None = None
 
 
 _addressed = msgspec.json.Decoder(_Addressed)
@@ -116,9 +117,11 @@ class Dispatcher:
         lease_s: float = 60.0,
         burst: bool = False,
         stop_grace_s: float = STOP_GRACE_S,
+        payments: PaymentChannel | None = None,
     ) -> None:
         self._consumer, self._producer, self._ledger = consumer, producer, ledger
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
+        self._payments = payments
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
         self._lease_s = lease_s  # a delivery in progress keeps its row this long (then anyone may retry it)
         self._slots = asyncio.Semaphore(concurrency)
@@ -218,6 +221,8 @@ class Dispatcher:
             head = _addressed.decode(raw)
         except msgspec.DecodeError:
             return True  # let the full decoding say what is wrong
+        if head.settle is not None and self._payments is not None:
+            return True
         return head.type in NOTIFIED_TYPES and bool(head.email or (self._webhook is not None and head.phone))
 
     async def _handle(self, tp: TopicPartition, record) -> None:
@@ -227,10 +232,14 @@ class Dispatcher:
                 event = decode_event(record.value)
             except SchemaError as exc:
                 log.error("undecodable event skipped", offset=record.offset, error=str(exc))
+        channels: list[str] = []
         if isinstance(event, NOTIFIED):
-            channels = ["email"] if event.email else []
+            channels += ["email"] if event.email else []
             if self._webhook is not None and event.phone:  # the SMS channel: customers with a phone
                 channels.append("webhook")
+        if isinstance(event, BookingEvent) and event.settle is not None and self._payments is not None:
+            channels.append("payment")  # void or refund at the provider, once, like a notification
+        if isinstance(event, BookingEvent):
             for channel in channels:
                 delivery = Delivery(event, channel)
                 if not await self._deliver(delivery, lambda d=delivery: self._claim(d)):
@@ -334,6 +343,10 @@ class Dispatcher:
         try:
             if delivery.channel == "email":
                 await self._smtp.send(email_for(delivery.event, self._sender))
+            elif delivery.channel == "payment":
+                if self._payments is None:
+                    raise DeliveryError("no payment provider is configured in this process")
+                await self._payments.send(delivery.event)
             elif self._webhook is not None:
                 await self._webhook.send(
                     webhook_body(delivery.event), idempotency_key=f"{delivery.event.event_id}/webhook"

@@ -67,6 +67,7 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
         )
         + (f"Reason: {event.reason}\n" if event.reason else "")
         + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending | ev.BookingHoldExtended) else "")
+        + _payment_lines(event)
         + (
             f"Your {refusal.action} could not be applied: {refusal.reason}\n"
             if isinstance(event, ev.BookingActionRefused) and refusal
@@ -74,6 +75,20 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
         )
     )
     return message
+
+
+def _payment_lines(event: ev.BookingEvent) -> str:
+    """What the customer paid and gets back, and where the tickets are."""
+    lines = ""
+    p, settle = event.payment, event.settle
+    if p is not None and p.status == "paid" and isinstance(event, ev.BookingConfirmed):
+        lines += f"Paid: {format_money(p.amount, p.currency)} (payment {p.payment_id})\n"
+        lines += f"Your tickets (one QR code per seat): /me/bookings/{event.booking_id}\n"
+    if settle is not None and settle.action == "refund":
+        lines += f"Refund: {format_money(settle.amount, settle.currency)} to the card you paid with\n"
+    elif isinstance(event, ev.BookingCancelled) and p is not None and p.status == "paid":
+        lines += "No refund: this show's terms give nothing back for this cancellation.\n"
+    return lines
 
 
 def webhook_body(event: ev.BookingEvent) -> WebhookPayload:

@@ -155,6 +155,8 @@ class ShowDoc(msgspec.Struct, frozen=True):
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
     cancelled_at: datetime | None = None
     update_refused: str | None = None  # why the last change an admin asked for could not be made
+    cancellable_until_hours: int | None = 0
+    refund_percent: int = 100
 
     def view(self, seats_available: int, seats_held: int = 0, next_hold_ends_at: datetime | None = None) -> ShowView:
         return ShowView(
@@ -175,6 +177,8 @@ class ShowDoc(msgspec.Struct, frozen=True):
             waitlist_offer_seconds=self.waitlist_offer_seconds,
             cancelled_at=self.cancelled_at,
             update_refused=self.update_refused,
+            cancellable_until_hours=self.cancellable_until_hours,
+            refund_percent=self.refund_percent,
             seats_held=seats_held,
             next_hold_ends_at=next_hold_ends_at,
         )
@@ -199,6 +203,8 @@ class ShowDoc(msgspec.Struct, frozen=True):
             waitlist_offer_seconds=show.waitlist_offer_seconds,
             cancelled_at=show.cancelled_at,
             update_refused=show.refused if isinstance(show, ev.ShowUpdated) else None,
+            cancellable_until_hours=show.cancellable_until_hours,
+            refund_percent=show.refund_percent,
         )
 
 
@@ -250,6 +256,7 @@ def booking_view(event: ev.BookingEvent) -> BookingView:
         total=event.total,
         currency=event.currency,
         sale_opens_at=event.sale_opens_at,
+        payment=event.payment,
     )
 
 

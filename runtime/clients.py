@@ -16,7 +16,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio.sentinel import Sentinel
 
-from runtime.settings import Settings
+from payments.stripe import StripeAdapter
+from runtime.settings import Settings, SettingsError
 from runtime.shards import Shards
 from schemas import topics
 
@@ -144,6 +145,30 @@ def secret(settings: Settings, name: str) -> str | None:
         return (settings.secrets_dir / f"{name}.password").read_text().strip()
     except FileNotFoundError:
         return None
+
+
+def payment_keys(settings: Settings) -> tuple[str, str]:
+    """The payment provider's API key and webhook secret: the settings', else the stack's secrets."""
+    api_key = settings.payment_api_key or secret(settings, "payments-api")
+    webhook_secret = settings.payment_webhook_secret or secret(settings, "payments-webhook")
+    if not api_key or not webhook_secret:
+        raise SettingsError(
+            "no payment provider keys: set BOXOFFICE_PAYMENT_API_KEY and BOXOFFICE_PAYMENT_WEBHOOK_SECRET "
+            "(the local stack keeps them as the secrets payments-api and payments-webhook)"
+        )
+    return api_key, webhook_secret
+
+
+def payment_provider(settings: Settings) -> StripeAdapter:
+    """The adapter of the configured provider (Stripe's API: the development provider speaks it too)."""
+    api_key, webhook_secret = payment_keys(settings)
+    return StripeAdapter(
+        settings.payment_provider,
+        settings.payment_api_url,
+        api_key,
+        webhook_secret,
+        tolerance_s=settings.payment_webhook_tolerance_s,
+    )
 
 
 def redis_credentials(settings: Settings, user: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 
 import msgspec
 import uvicorn
@@ -16,7 +16,7 @@ from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.api import Health, Readiness
@@ -45,7 +45,10 @@ class _AsgiEndpoint:
         await self._app(scope, receive, send)
 
 
-def ops_app(ready: ReadinessProbe) -> Starlette:
+def ops_app(ready: ReadinessProbe, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """Health, readiness and metrics, and `routes` of a process that serves more (the development payment
+    provider: its API and page)."""
+
     async def healthz(request: Request) -> Response:
         return _json(Health(status="ok"))
 
@@ -57,6 +60,7 @@ def ops_app(ready: ReadinessProbe) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", _AsgiEndpoint(make_asgi_app()), methods=["GET"]),
+            *routes,
         ]
     )
 
@@ -68,9 +72,9 @@ class _Server(uvicorn.Server):
 
 
 class OpsServer:
-    def __init__(self, host: str, port: int, ready: ReadinessProbe) -> None:
+    def __init__(self, host: str, port: int, ready: ReadinessProbe, routes: Sequence[BaseRoute] = ()) -> None:
         config = uvicorn.Config(
-            ops_app(ready),
+            ops_app(ready, routes),
             host=host,
             port=port,
             lifespan="off",

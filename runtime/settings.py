@@ -107,6 +107,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     smtp_sender: str = "tickets@boxoffice.local"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Payments (payments/): the provider's name (the `{provider}` of its webhook URL), its API, and its keys
+    # (else the stack's secrets `payments-api` and `payments-webhook`). The local stack runs the development
+    # provider (payments/devprovider.py) at payment_api_url; production points it at https://api.stripe.com.
+    payment_provider: Annotated[str, msgspec.Meta(pattern=r"\A[a-z0-9_-]{1,32}\Z")] = "dev"
+    payment_api_url: str = "http://127.0.0.1:9107"
+    payment_api_key: str | None = None
+    payment_webhook_secret: str | None = None
+    payment_webhook_tolerance_s: Annotated[float, msgspec.Meta(ge=1.0, le=3600.0)] = 300.0
+    # Where the buyer comes back to after paying (the web client's origin), and where the development
+    # provider posts its webhooks (NGINX in front of the intakes).
+    public_url: str = "http://127.0.0.1:8000"
+    payment_webhook_url: str = "http://127.0.0.1:8000/v1/payments/webhook/dev"
     notify_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     notify_backoff_s: Annotated[float, msgspec.Meta(ge=0.01, le=3600.0)] = 0.5
     notify_lease_s: Annotated[float, msgspec.Meta(ge=1.0, le=3600.0)] = 60.0

@@ -18,6 +18,7 @@ from schemas.fields import (
     DEFAULT_MAX_HOLD_EXTENSIONS,
     DEFAULT_MAX_SEATS_PER_CUSTOMER,
     DEFAULT_WAITLIST_OFFER_SECONDS,
+    CancellableUntilHours,
     Count,
     CustomerId,
     Email,
@@ -28,6 +29,7 @@ from schemas.fields import (
     MaxSeatsPerCustomer,
     PriceCents,
     Quantity,
+    RefundPercent,
     SeatList,
     SectionName,
     ShowText,
@@ -40,6 +42,7 @@ from schemas.fields import (
 )
 from schemas.layout import Section, Sections, check_sections
 from schemas.money import DEFAULT_CURRENCY, Currency
+from schemas.payments import Payment
 
 _strict = {"frozen": True, "forbid_unknown_fields": True}
 
@@ -56,7 +59,9 @@ class CreateShowBody(msgspec.Struct, **_strict):
     the close). With `sale_opens_at`, requests accepted within `fair_start_window_s` seconds of the opening
     (default 0: none) are decided together when that window ends, in a random order drawn per show, each
     customer's first request before anyone's second. `waitlist_offer_seconds`: how long seats offered to
-    someone on the waiting list are held for them."""
+    someone on the waiting list are held for them. The cancellation terms: a CONFIRMED booking may be cancelled
+    by its customer until `cancellable_until_hours` before the start (default 0: until the start; null: never),
+    and `refund_percent` (default 100) of what was paid is refunded through the payment provider."""
 
     title: ShowText
     venue: ShowText
@@ -70,6 +75,8 @@ class CreateShowBody(msgspec.Struct, **_strict):
     sale_closes_at: Time | None = None
     fair_start_window_s: FairStartWindow = 0
     waitlist_offer_seconds: WaitlistOfferSeconds = DEFAULT_WAITLIST_OFFER_SECONDS
+    cancellable_until_hours: CancellableUntilHours | None = 0
+    refund_percent: RefundPercent = 100
 
     def __post_init__(self) -> None:
         normalise_text(self, "title", "venue")
@@ -144,6 +151,15 @@ class ConfirmBody(msgspec.Struct, **_strict):
     payment_reference: Text200
 
 
+class ProviderEventBody(msgspec.Struct, frozen=True):
+    """A payment provider's webhook event (Stripe's shape: `id`, `type`, `data.object`); other fields are the
+    provider's and pass unread. Trusted only once its signature header verifies."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    type: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    data: dict[str, Any]
+
+
 class CheckinBody(msgspec.Struct, **_strict):
     """A ticket code as its QR code holds it (`BX1.…`), and the gate scanning it."""
 
@@ -206,6 +222,10 @@ class ShowView(msgspec.Struct, frozen=True):
     cancelled_at: datetime | None = None
     # Why the last change an admin asked for (PATCH) could not be made; null when it was, or none was asked.
     update_refused: str | None = None
+    # The cancellation terms: a CONFIRMED booking may be cancelled until this many hours before the start (null:
+    # never), and this share of what was paid is refunded.
+    cancellable_until_hours: int | None = 0
+    refund_percent: int = 100
 
 
 class SectionSales(msgspec.Struct, frozen=True):
@@ -298,6 +318,26 @@ class BookingView(msgspec.Struct, frozen=True, omit_defaults=True):
     currency: str | None = None
     # Only when REJECTED `sale_not_open`: when the show's sale opens (come back then).
     sale_opens_at: datetime | None = None
+    # Once a checkout opened (POST /v1/bookings/{id}/checkout): its payment, as the provider reported it.
+    payment: Payment | None = None
+
+
+class CheckoutView(msgspec.Struct, frozen=True):
+    """A hosted checkout for a PENDING booking's total: send the buyer to `url`. The booking is confirmed when
+    the provider's signed webhook says it was paid before the hold ends (`expires_at`)."""
+
+    booking_id: str
+    checkout_id: str
+    url: str
+    provider: str
+    amount: Count
+    currency: str
+    expires_at: datetime
+
+
+class WebhookReceived(msgspec.Struct, frozen=True):
+    received: bool
+    handled: bool  # False: an event type boxoffice does not act on (nothing was queued)
 
 
 class CheckinView(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -17,6 +17,7 @@ from schemas.fields import (
     DEFAULT_MAX_SEATS_PER_CUSTOMER,
     DEFAULT_WAITLIST_OFFER_SECONDS,
     BookingId,
+    CancellableUntilHours,
     CommandId,
     CustomerId,
     Email,
@@ -28,7 +29,10 @@ from schemas.fields import (
     MaxSeatsPerCustomer,
     Phone,
     PriceCents,
+    ProviderName,
+    ProviderRef,
     Quantity,
+    RefundPercent,
     RequestId,
     SeatId,
     SeatList,
@@ -78,6 +82,9 @@ class CreateShow(_Command, tag="CreateShow", frozen=True):
     fair_start_window_s: FairStartWindow = 0
     fair_start_seed: FairStartSeed | None = None
     waitlist_offer_seconds: WaitlistOfferSeconds = DEFAULT_WAITLIST_OFFER_SECONDS
+    # The cancellation terms (defaults: as before terms existed, until the start and in full).
+    cancellable_until_hours: CancellableUntilHours | None = 0
+    refund_percent: RefundPercent = 100
 
     def __post_init__(self) -> None:
         normalise_times(self, "issued_at", "starts_at", "sale_opens_at", "sale_closes_at")
@@ -210,6 +217,41 @@ class CheckIn(_Command, tag="CheckIn", frozen=True):
     scanner_id: CustomerId
 
 
+class StartCheckout(_Command, tag="StartCheckout", frozen=True):
+    """The intake opened a checkout at the provider for a PENDING booking's total: record it on the booking (a
+    hold that ended meanwhile has it voided)."""
+
+    booking_id: BookingId
+    customer_id: CustomerId
+    provider: ProviderName
+    checkout_id: ProviderRef
+    amount: PriceCents
+    currency: Currency
+
+
+class SettlePayment(_Command, tag="SettlePayment", frozen=True):
+    """The provider's signed webhook says a booking's checkout was paid: confirm it when accepted before its
+    hold ends and the amount is its total, else refund the money."""
+
+    booking_id: BookingId
+    provider: ProviderName
+    checkout_id: ProviderRef
+    payment_id: ProviderRef
+    amount: PriceCents
+    currency: Currency
+    provider_event_id: ProviderRef
+
+
+class RecordRefund(_Command, tag="RecordRefund", frozen=True):
+    """The provider's signed webhook says a payment was refunded (`amount`: all refunded so far)."""
+
+    booking_id: BookingId
+    provider: ProviderName
+    payment_id: ProviderRef
+    amount: PriceCents
+    provider_event_id: ProviderRef
+
+
 Command = (
     CreateShow
     | RequestBooking
@@ -224,6 +266,9 @@ Command = (
     | CloseSales
     | CancelShow
     | CheckIn
+    | StartCheckout
+    | SettlePayment
+    | RecordRefund
 )
 
 _decoder: msgspec.json.Decoder[Command] = msgspec.json.Decoder(Command)

@@ -22,6 +22,7 @@ from schemas.fields import (
 )
 from schemas.layout import Section
 from schemas.money import DEFAULT_CURRENCY
+from schemas.payments import Payment, Settlement
 from schemas.validation import decode
 
 # Final: each is its own Literal type, so a status set from one of them is a BookingStatus.
@@ -83,6 +84,8 @@ class _ShowDetails(_Event, frozen=True):
     fair_start_window_s: int = 0
     waitlist_offer_seconds: int = DEFAULT_WAITLIST_OFFER_SECONDS
     cancelled_at: datetime | None = None
+    cancellable_until_hours: int | None = 0
+    refund_percent: int = 100
 
 
 class ShowCreated(_ShowDetails, tag="ShowCreated", frozen=True):
@@ -129,6 +132,10 @@ class _BookingEvent(_Event, kw_only=True, frozen=True):
     waitlist_offer: bool = False
     # A rejection `sale_not_open`: when the sale opens (None otherwise, and in events written before).
     sale_opens_at: datetime | None = None
+    # The booking's payment (None: no checkout yet, or events written before payments), and what the
+    # provider must do because of this event (void a checkout, refund a payment), once.
+    payment: Payment | None = None
+    settle: Settlement | None = None
 
 
 class BookingPending(_BookingEvent, tag="BookingPending", frozen=True):
@@ -159,8 +166,14 @@ class BookingHoldExtended(_BookingEvent, tag="BookingHoldExtended", frozen=True)
     """A PENDING hold prolonged: a later `expires_at`, one more extension; the seats stay held."""
 
 
+class BookingPaymentUpdated(_BookingEvent, tag="BookingPaymentUpdated", frozen=True):
+    """The booking's payment changed and nothing else did: a checkout opened, a refund asked (money that came
+    for seats the booking no longer holds) or done."""
+
+
 BookingEvent = (
-    BookingPending
+    BookingPaymentUpdated
+    | BookingPending
     | BookingRejected
     | BookingConfirmed
     | BookingExpired

@@ -59,6 +59,8 @@ SectionName = Annotated[str, anchored("[A-Za-z0-9]{1,8}")]
 # `{section}-{row}-{seat}`, 1-based, ASCII digits only (rows and seats per row are at most 200).
 SEAT_GRAMMAR = "[A-Za-z0-9]{1,8}-[1-9][0-9]{0,2}-[1-9][0-9]{0,2}"
 SeatId = Annotated[str, anchored(SEAT_GRAMMAR)]
+ProviderName = Annotated[str, anchored("[a-z0-9_-]{1,32}")]
+ProviderRef = Annotated[str, anchored("[A-Za-z0-9_.:-]{1,255}")]  # a provider's id (checkout, payment, event)
 TicketId = Annotated[str, anchored("tk_[0-9a-f]{24}")]
 Gate = Annotated[
     str, anchored("[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,39}", description="a gate's name: 1..40 of [A-Za-z0-9 _.-]")
@@ -86,6 +88,8 @@ DEFAULT_WAITLIST_OFFER_SECONDS = 300
 WaitlistOfferSeconds = Annotated[int, Meta(ge=10, le=86_400)]
 # The per-show secret the draw's order derives from (hex, chosen by the intake when it accepts the show).
 FairStartSeed = Annotated[str, anchored("[0-9a-f]{16,64}")]
+CancellableUntilHours = Annotated[int, Meta(ge=0, le=8760)]  # hours before the start
+RefundPercent = Annotated[int, Meta(ge=0, le=100)]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_SEATS_PER_BOOKING)]
 SeatList = Annotated[
     list[SeatId], Meta(min_length=1, max_length=MAX_SEATS_PER_BOOKING, extra_json_schema={"uniqueItems": True})

@@ -66,3 +66,8 @@ export BOXOFFICE_HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8000}
 export BOXOFFICE_NGINX_OPS_PORT=${BOXOFFICE_NGINX_OPS_PORT:-$((BOXOFFICE_HTTP_PORT + 100))}
 export BOXOFFICE_INTAKE_INSTANCES=${BOXOFFICE_INTAKE_INSTANCES:-2}
 export BOXOFFICE_INTAKE_BASE_PORT=${BOXOFFICE_INTAKE_BASE_PORT:-$((BOXOFFICE_HTTP_PORT + 1))}
+# The payment provider: the development one (payments/devprovider.py, services.sh's `devpay`) on the workers'
+# port range, its webhooks to the public port, and the buyer sent back to the web client there.
+export BOXOFFICE_PAYMENT_API_URL=${BOXOFFICE_PAYMENT_API_URL:-http://127.0.0.1:$((BOXOFFICE_METRICS_BASE + 6))}
+export BOXOFFICE_PUBLIC_URL=${BOXOFFICE_PUBLIC_URL:-http://127.0.0.1:$BOXOFFICE_HTTP_PORT}
+export BOXOFFICE_PAYMENT_WEBHOOK_URL=${BOXOFFICE_PAYMENT_WEBHOOK_URL:-$BOXOFFICE_PUBLIC_URL/v1/payments/webhook/dev}

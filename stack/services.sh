@@ -36,6 +36,7 @@ SERVICES+=(
   "expiry expiry $((METRICS_BASE + 2))"
   "notifier notifier $((METRICS_BASE + 3))"
   "mailsink notifier.mailsink $SMTP_PORT"
+  "devpay payments.devprovider $((METRICS_BASE + 6))"
 )
 # Started after NGINX (it exits when NGINX does not answer at its start), stopped before it: Debian's
 # prometheus-nginx-exporter, reading NGINX's stub_status.
@@ -67,7 +68,7 @@ if [ "$(id -u)" = 0 ]; then
     # HOME its own: clients look there for files (libpq's ~/.postgresql), and root's is closed to it.
     RUN_ENV=(HOME="$(getent passwd "$SERVICE_USER" | cut -d: -f6)" BOXOFFICE_SECRETS_DIR="$own" BOXOFFICE_PG_PASSFILE="$own/pgpass" PGPASSFILE="$own/pgpass"
              BOXOFFICE_AUTH_JWKS="$jwks" BOXOFFICE_AUTH_DEV_SIGNING_KEY="$dev_key" BOXOFFICE_TICKET_SIGNING_KEY="$ticket_key")
-    mkdir -p "$STACK_DIR/mail" && chown "$SERVICE_USER:" "$STACK_DIR/mail"  # the development mail sink's
+    mkdir -p "$STACK_DIR/mail" "$STACK_DIR/devpay" && chown "$SERVICE_USER:" "$STACK_DIR/mail" "$STACK_DIR/devpay"  # the development mail sink's and payment provider's
   else
     log "WARNING: $SERVICE_USER cannot reach $STACK_DIR, $own or the interpreter $PY (or does not exist: make install): the services run as root"
   fi

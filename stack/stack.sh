@@ -185,6 +185,7 @@ service_secrets() {
   rm -rf "$dir.new"; (umask 077 && mkdir -p "$dir.new")
   if [ -f "$SECRETS_DIR/pgpass" ]; then grep ':boxoffice:' "$SECRETS_DIR/pgpass" > "$dir.new/pgpass" || true; fi
   for f in "$SECRETS_DIR"/redis-{intake,booking_processor,projections}.password "$SECRETS_DIR"/kafka-{intake,expiry,booking_processor,outbox_relay,projections,notifier}.password \
+           "$SECRETS_DIR"/payments-{api,webhook}.password \
            "$STACK_DIR/auth/jwks.json" "$STACK_DIR/auth/dev-signing-key.pem" "$STACK_DIR/auth/ticket-key.pem"; do
     if [ -f "$f" ]; then cp "$f" "$dir.new/"; fi
   done
@@ -249,6 +250,8 @@ case $cmd in
       "$VENV/bin/boxoffice" migrate  # every shard's primary
     fi
     if [[ " ${started[*]} " == *" kafka "* ]]; then "$VENV/bin/boxoffice" topics --create >/dev/null; fi
+    # The payment provider's API key and webhook secret (the development provider's, payments/devprovider.py).
+    stack_secret payments-api >/dev/null && stack_secret payments-webhook >/dev/null
     service_secrets
     # Logs for their owner and group only (the engines start with umask 027; this catches older stacks' files).
     find "$STACK_DIR" -name '*.log' -type f -perm /o=r -exec chmod o-rwx {} + 2>/dev/null || true

@@ -580,6 +580,8 @@ async def test_every_field_of_a_show_body_travels_in_its_command_and_reads_at_on
         "sale_closes_at": "2099-03-01T18:00:00Z",
         "fair_start_window_s": 30,
         "waitlist_offer_seconds": 45,
+        "cancellable_until_hours": 48,
+        "refund_percent": 80,
     }
     assert set(body) == set(CreateShowBody.__struct_fields__)  # a new field must be added here
     r = await client.post("/v1/shows", json=body, headers=auth("ops", "admin"))

@@ -10,6 +10,7 @@ parameter name: a parameter the document gains without a bad value here fails th
 from __future__ import annotations
 
 import inspect
+import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,10 +27,11 @@ from intake.operations import OPERATIONS
 from intake.state import IntakeState
 from intake.tickets import TicketKeys
 from intake.tokens import mint
+from payments.stripe import signature_header
 from runtime.settings import Settings
 from schemas.api import BookingView, CheckinView, ErrorBody, ShowView, WaitlistView
 from schemas.layout import Section
-from tests.support.fakes import FakeRateLimiter, fake_state
+from tests.support.fakes import FAKE_WEBHOOK_SECRET, FakeRateLimiter, fake_state
 from tests.support.keys import key_env, session_signer
 
 SHOW = "sh_known"
@@ -55,6 +57,26 @@ BODIES: dict[str, Any] = {
     "update_show": {"title": "Renamed"},
     "dev_token": {"sub": "dora"},
     "check_in": {"code": "signed in _valid", "gate": "north"},
+    "payment_webhook": {
+        "id": "evt_1",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_1",
+                "object": "checkout.session",
+                "payment_intent": "pi_test_1",
+                "amount_total": 100,
+                "currency": "eur",
+                "payment_status": "paid",
+                "metadata": {"booking_id": "bk_alice", "show_id": SHOW},
+            }
+        },
+    },
+}
+# What makes an operation refuse with a status of its handler's own (Operation.refusals), from its valid request.
+OWN_REFUSALS: dict[str, dict[int, dict[str, Any]]] = {
+    "checkout": {409: {"params": {"booking_id": "bk_paid"}}},
+    "payment_webhook": {400: {"extra_headers": {"Stripe-Signature": "t=1,v1=forged"}}},
 }
 # A valid and a bad value per parameter name (a bad path id names nothing: 404; others: 422).
 GOOD = {
@@ -66,6 +88,7 @@ GOOD = {
     "Idempotency-Key": "k",
     "include_past": "true",
     "checkin_id": "ci_known",
+    "provider": "dev",
 }
 BAD = {
     "show_id": "sh_\x00",
@@ -76,6 +99,7 @@ BAD = {
     "Idempotency-Key": "x" * 129,
     "include_past": "yes",
     "checkin_id": "ci_\x00",
+    "provider": "Dev!",
 }
 LENIENT = {"If-None-Match": "nonsense", "Prefer": "wait=forever"}  # malformed values, read as absent
 ROLE = {"admin": ("ops", "admin"), "customer": ("alice", "customer")}
@@ -126,7 +150,10 @@ def _valid(operation_id: str) -> Probe:
     if operation_id == "check_in":  # a code the test stack's ticket key signed, of a seat of a known booking
         keys = TicketKeys.load(Settings.from_env(key_env()).require_ticket_key())
         body = msgspec.json.encode({**BODIES[operation_id], "code": keys.sign(SHOW, "bk_alice", "A-1-1")})
-    return Probe(operation_id, method, params, token, body)
+    headers = {}
+    if operation_id == "payment_webhook":  # signed as the provider signs
+        headers["Stripe-Signature"] = signature_header(FAKE_WEBHOOK_SECRET, body or b"", int(time.time()))
+    return Probe(operation_id, method, params, token, body, extra_headers=headers)
 
 
 def _state(probe: Probe) -> tuple[Settings, IntakeState]:
@@ -134,7 +161,10 @@ def _state(probe: Probe) -> tuple[Settings, IntakeState]:
     settings = Settings.from_env(env)
     state = fake_state(settings)
     state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)
-    state.reads.bookings["bk_alice"] = BookingView("bk_alice", SHOW, "alice", "PENDING", ["A-1-1"], None, T0, T0, T0)
+    state.reads.bookings["bk_alice"] = BookingView(
+        "bk_alice", SHOW, "alice", "PENDING", ["A-1-1"], None, T0, T0, T0, total=100, currency="EUR"
+    )
+    state.reads.bookings["bk_paid"] = BookingView("bk_paid", SHOW, "alice", "CONFIRMED", ["A-1-2"], None, None, T0, T0)
     state.reads.waitlist[(SHOW, "alice")] = WaitlistView(SHOW, "alice", "WAITING", 2, T0, position=1, waiting=1)
     state.reads.checkins["ci_known"] = CheckinView("ci_known", "DECIDED", "admitted", show_id=SHOW)
     if probe.limiter_refuses:
@@ -252,6 +282,11 @@ async def test_every_operation_enforces_what_the_document_says(operation_id):
             if any(p["name"] == name for p in spec["parameters"]):
                 r = await _send(replace(valid, extra_headers={name: malformed}), state)
                 assert r.status_code == first.status_code, (name, r.status_code, r.text)
+    for status, change in OWN_REFUSALS.get(operation_id, {}).items():
+        mended = replace(valid, **{k: {**getattr(valid, k), **v} for k, v in change.items()})
+        r = await _send(mended)
+        assert r.status_code == status, (change, r.status_code, r.text)
+        saw(f"its own refusal {status}", r)
     for what, probe, status in _refusals(operation_id):
         r = await _send(probe)
         assert r.status_code == status, (what, r.status_code, r.text)

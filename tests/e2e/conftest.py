@@ -23,7 +23,9 @@ WEB_ROOT = Path(__file__).resolve().parents[2] / "web" / "dist-e2e"  # the test 
 class System:
     def __init__(self, log_dir: Path, settings) -> None:
         self.log_dir, self.settings = log_dir, settings
-        env: dict[str, str] = {"BOXOFFICE_EXPIRY_INTERVAL_S": "0.5"}
+        # The development payment provider (payments/devprovider.py), which the intakes and notifiers call.
+        self.devpay = Service("devpay", "payments.devprovider", {}, log_dir)
+        env: dict[str, str] = {"BOXOFFICE_EXPIRY_INTERVAL_S": "0.5", "BOXOFFICE_PAYMENT_API_URL": self.devpay.url}
         self.intake = Service("intake", "intake", env, log_dir)
         self.processor = Service("booking_processor", "booking_processor", env, log_dir)
         self.relay = Service("outbox_relay", "booking_processor.relay_main", env, log_dir)
@@ -42,10 +44,14 @@ class System:
         self.front_door = Nginx(
             log_dir / "nginx", [i.port for i in self.intakes], web_root=WEB_ROOT, uncached=["127.0.0.1"]
         )
+        # Buyers come back to the front door after paying, and the provider's webhooks go to it.
+        self.devpay.env["BOXOFFICE_PAYMENT_WEBHOOK_URL"] = f"{self.front_door.url}/v1/payments/webhook/dev"
+        for intake in self.intakes:
+            intake.env["BOXOFFICE_PUBLIC_URL"] = self.front_door.url
 
     @property
     def services(self) -> list[Service]:
-        return [self.processor, self.relay, self.projections, self.expiry, *self.intakes]
+        return [self.devpay, self.processor, self.relay, self.projections, self.expiry, *self.intakes]
 
     def start(self) -> None:
         try:

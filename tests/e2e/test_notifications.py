@@ -14,23 +14,14 @@ import msgspec
 import pytest
 from aiokafka import TopicPartition
 
-from runtime.clients import kafka_consumer, topic_partitions
+from runtime.clients import kafka_consumer
 from schemas import topics
 from tests.support import ids
 from tests.support.kafka_lag import group_lag
+from tests.support.notifiers import events_end, notifier_service, start_group_at
 from tests.support.pg_servers import kill_primary, start_nodes
-from tests.support.processes import Service
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import eventually
-
-
-def _notifier(system, smtp_port: int, group: str, **env: str) -> Service:
-    return Service(
-        f"notifier-{group}",
-        "notifier",
-        {"BOXOFFICE_SMTP_PORT": str(smtp_port), "BOXOFFICE_NOTIFIER_GROUP": group, **env},
-        system.log_dir,
-    )
 
 
 async def _book_and_settle(api, email: str) -> tuple[str, str]:
@@ -48,38 +39,16 @@ async def _book_and_settle(api, email: str) -> tuple[str, str]:
     return booking_id, rejected
 
 
-@pytest.mark.slow
-async def _events_end(settings) -> dict[TopicPartition, int]:
-    reader = kafka_consumer(settings, group_id=None)
-    await reader.start()
-    try:
-        tps = [TopicPartition(topics.EVENTS, p) for p in sorted(await topic_partitions(reader, topics.EVENTS))]
-        return await reader.end_offsets(tps)
-    finally:
-        await reader.stop()
-
-
-async def _start_group_at(settings, group: str, offsets: dict[TopicPartition, int]) -> None:
-    """Commit `offsets` for a group that has none yet: it starts there instead of at offset 0."""
-    committer = kafka_consumer(settings, group_id=group)
-    await committer.start()
-    try:
-        committer.assign(list(offsets))
-        await committer.commit({tp: offset for tp, offset in offsets.items()})
-    finally:
-        await committer.stop()
-
-
 async def test_one_email_per_event_across_restart_and_replay(api, system, settings):
     email = f"{secrets.token_hex(4)}@example.com"
     # Both groups start where booking.events stood before this test's first event: the replay re-reads
     # everything this test produced, but not the whole suite's topic (tens of thousands of events after the browser
     # tests; from offset 0 it once needed more than 120 s, then more than 300 s, on a busy CI machine).
-    replay_from = await _events_end(settings)
+    replay_from = await events_end(settings)
     with SmtpSink() as sink:
         group = f"notifier-{secrets.token_hex(3)}"
-        await _start_group_at(settings, group, replay_from)
-        notifier = _notifier(system, sink.port, group).start()
+        await start_group_at(settings, group, replay_from)
+        notifier = notifier_service(system, sink.port, group).start()
         try:
             booking_id, rejected = await _book_and_settle(api, email)
             messages = await eventually(
@@ -92,8 +61,8 @@ async def test_one_email_per_event_across_restart_and_replay(api, system, settin
             notifier.kill()  # crash, then a restart of the same group
             notifier.start()
             # Replay of its input: a notifier of a new group reads booking.events from before this test's events.
-            await _start_group_at(settings, group + "-replay", replay_from)
-            replayer = _notifier(system, sink.port, group + "-replay").start()
+            await start_group_at(settings, group + "-replay", replay_from)
+            replayer = notifier_service(system, sink.port, group + "-replay").start()
             try:
                 one_more = ids.customer("mail-after")
                 show_id = await api.create_show()
@@ -134,7 +103,7 @@ async def test_failing_mail_server_retries_then_dead_letters_while_bookings_go_o
     start = (await reader.end_offsets([dlq]))[dlq]
     with SmtpSink(refuse=True) as sink:
         group = f"notifier-{secrets.token_hex(3)}"
-        notifier = _notifier(
+        notifier = notifier_service(
             system, sink.port, group, BOXOFFICE_NOTIFY_MAX_ATTEMPTS="3", BOXOFFICE_NOTIFY_BACKOFF_S="0.1"
         ).start()
         try:
@@ -185,7 +154,7 @@ async def test_one_bad_address_stalls_nobody_and_its_retries_survive_a_restart(a
         group = f"notifier-{secrets.token_hex(3)}"
         # The retry is 60..180 s away (120 s, jittered ±50%): nothing in this test waits that long by accident.
         env = {"BOXOFFICE_NOTIFY_MAX_ATTEMPTS": "2", "BOXOFFICE_NOTIFY_BACKOFF_S": "120"}
-        notifier = _notifier(system, sink.port, group, **env).start()
+        notifier = notifier_service(system, sink.port, group, **env).start()
         try:
             show_id = await api.create_show()
             unlucky = ids.customer("bad-address")
@@ -245,7 +214,7 @@ async def test_no_email_twice_when_the_notifier_dies_while_its_shard_is_down(api
     storm = 400
     with SmtpSink(delay_s=0.2) as sink:  # a busy mail server: the storm's mail is still going out at the stop
         group = f"notifier-{tag}"
-        notifier = _notifier(system, sink.port, group, BOXOFFICE_NOTIFY_LEASE_S="5").start()
+        notifier = notifier_service(system, sink.port, group, BOXOFFICE_NOTIFY_LEASE_S="5").start()
         down = False
         try:
             # Holds of an hour: on a slow run no hold expires before the count below (an expiry is an event too).

@@ -18,6 +18,8 @@ from intake.errors import unavailable
 from intake.rate_limit import RedisRateLimiter
 from intake.state import IntakeState
 from intake.tickets import TicketKeys
+from payments.provider import Checkout
+from payments.stripe import StripeAdapter
 from projections.reads import ShowLookup
 from runtime.settings import Settings
 from schemas.api import AdminShowView, BookingView, CheckinView, SeatMapView, SectionSales, ShowView, WaitlistView
@@ -204,6 +206,31 @@ class FakeWaits:
         return Waited(True, None)
 
 
+FAKE_WEBHOOK_SECRET = "whsec_test"
+
+
+class FakePayments(StripeAdapter):
+    """The Stripe adapter's webhook reading as it is, with its provider calls in memory."""
+
+    def __init__(self) -> None:
+        super().__init__("dev", "http://127.0.0.1:9", "sk_test", FAKE_WEBHOOK_SECRET)
+        self.checkouts: list[dict] = []
+        self.voided: list[str] = []
+        self.refunds: list[tuple[str, int, str]] = []
+
+    async def create_checkout(self, **kw) -> Checkout:  # type: ignore[override]
+        self.checkouts.append(kw)
+        return Checkout(f"cs_test_{len(self.checkouts)}", f"http://127.0.0.1:9/pay/cs_test_{len(self.checkouts)}")
+
+    async def void(self, checkout_id: str, idempotency_key: str) -> bool:
+        self.voided.append(checkout_id)
+        return True
+
+    async def refund(self, payment_id: str, amount: int, idempotency_key: str) -> str:
+        self.refunds.append((payment_id, amount, idempotency_key))
+        return f"re_test_{len(self.refunds)}"
+
+
 def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> IntakeState:
     reads = FakeReads()
     return IntakeState(
@@ -218,4 +245,5 @@ def fake_state(settings: Settings, rate_per_s: float = 0.0, burst: int = 1) -> I
         waits=FakeWaits(reads),
         dev_tokens=dev_signer(settings) if settings.dev_signin else None,
         tickets=TicketKeys.load(settings.ticket_signing_key) if settings.ticket_signing_key else None,
+        payments=FakePayments(),
     )

@@ -35,6 +35,8 @@ def _settings(tmp_path) -> Settings:
             "BOXOFFICE_REDIS_URL": f"redis://{NOWHERE}/0",
             "BOXOFFICE_PG_DSN": dsn,
             "BOXOFFICE_PG_SHARD_DSNS": dsn,
+            "BOXOFFICE_PAYMENT_API_KEY": "sk_test",
+            "BOXOFFICE_PAYMENT_WEBHOOK_SECRET": "whsec_test",
         }
     )
 

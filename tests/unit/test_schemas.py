@@ -248,6 +248,8 @@ def test_the_show_s_fields_are_one_shape_everywhere_they_travel():
         "sale_closes_at",
         "fair_start_window_s",
         "waitlist_offer_seconds",
+        "cancellable_until_hours",
+        "refund_percent",
     }
     for carrier in (ShowView, ShowCreated, ShowDoc):
         assert details <= set(carrier.__struct_fields__), carrier
