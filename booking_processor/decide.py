@@ -591,9 +591,12 @@ class Batch:
         current = booking.payment
         if current is not None and current.checkout_id == cmd.checkout_id:
             return  # recorded already (a retry of the same checkout)
-        if current is not None and current.status not in ("open", "void_requested"):
-            return  # paid (or being refunded) already: a second checkout is never recorded
         void_new = Settlement("void", cmd.provider, cmd.checkout_id, None, 0, cmd.currency, "")
+        if current is not None and current.status not in ("open", "void_requested"):
+            # Paid (or being refunded) already: a second checkout is never recorded, and nobody may pay it.
+            refused = msgspec.structs.replace(void_new, reason=f"payment_{current.status}")
+            self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=refused)
+            return
         assert booking.expires_at is not None or booking.status != PENDING
         if booking.status != PENDING or cmd.issued_at >= (booking.expires_at or cmd.issued_at):
             # The hold ended before the checkout was recorded: nobody may pay for it.
@@ -615,8 +618,10 @@ class Batch:
         self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=settle)
 
     def settle_payment(self, cmd: SettlePayment) -> None:
-        """Money was taken. It confirms the booking when the webhook was accepted before the hold ended and the
-        amount is the booking's total; otherwise it is refunded, in full. A redelivered notice is a no-op."""
+        """Money was taken. It confirms the booking when the provider's notice was accepted by the intake before
+        the hold ended and the amount is the booking's total; otherwise it is refunded, in full. A copy of the
+        notice of the booking's own payment is a no-op; a copy of one it does not keep asks the same refund
+        again (keyed by the payment, so the provider makes it once)."""
         booking, show = self.bookings.get(cmd.booking_id), self.shows.get(cmd.show_id)
         if booking is None or show is None or booking.show_id != show.show_id:
             return  # not a booking of ours (the webhook named it): nothing to confirm, nobody to tell
@@ -640,7 +645,12 @@ class Batch:
         if mine and booking.status != CONFIRMED:
             booking.payment = msgspec.structs.replace(paid, status="refund_requested", refund_amount=cmd.amount)
             self._changed(booking)
-        settle = Settlement("refund", cmd.provider, cmd.checkout_id, cmd.payment_id, cmd.amount, cmd.currency, reason)
+        # Keyed by the payment: a copy of this notice (a redelivery, a replay) asks the same refund again, which
+        # the provider makes once.
+        settle = Settlement(
+            "refund", cmd.provider, cmd.checkout_id, cmd.payment_id, cmd.amount, cmd.currency, reason,
+            key=f"refund-all/{cmd.payment_id}",
+        )  # fmt: skip
         self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=settle)
 
     def record_refund(self, cmd: RecordRefund) -> None:
@@ -816,6 +826,7 @@ class Batch:
         show = self.shows.get(cmd.show_id)
         booking = self.bookings.get(cmd.booking_id)
         first = self.checkins.get(cmd.ticket_id)
+        admits = False  # this decision makes the admission
         if (
             show is None
             or booking is None
@@ -836,10 +847,12 @@ class Batch:
             )
             self.checkins[cmd.ticket_id] = first
             self.new_checkins.append(first)
+            admits = True
         status = booking.status if booking is not None and result != ev.INVALID else None
         self._scan_answer(
-            cmd.show_id, cmd.command_id, cmd.ticket_id, cmd.booking_id, cmd.seat, cmd.gate, result, first, status
-        )
+            cmd.show_id, cmd.command_id, cmd.ticket_id, cmd.booking_id, cmd.seat, cmd.gate, result, first, status,
+            admits,
+        )  # fmt: skip
 
     def _scan_answer(
         self,
@@ -852,6 +865,7 @@ class Batch:
         result: ev.CheckinResult,
         admission: Checkin | None = None,
         status: ev.BookingStatus | None = None,
+        admits: bool = False,
     ) -> None:
         show = self.shows.get(show_id)
         version = self._next_version(show)
@@ -872,6 +886,7 @@ class Batch:
                 checked_in_gate=admission.gate if admission is not None else None,
                 booking_status=status,
                 seats_available=show.seats_available if show is not None else 0,
+                admits=admits,
             )
         )
 

@@ -29,6 +29,7 @@ from schemas.api import BookingView
 from schemas.events import Refusal
 from schemas.fields import BookingId
 from schemas.layout import Layout
+from schemas.payments import Payment
 from schemas.validation import convert
 
 log = structlog.get_logger()
@@ -44,7 +45,7 @@ MONITOR_INTERVAL_S = 1.0
 
 _COLUMNS = (
     "b.booking_id, b.show_id, b.customer_id, b.status, b.seats, b.reason, b.expires_at, b.created_at, "
-    "b.updated_at, b.refused_action, b.refused_reason, b.refused_at, b.extensions, "
+    "b.updated_at, b.refused_action, b.refused_reason, b.refused_at, b.extensions, b.payment, "
     "s.currency, s.sections AS show_sections, s.sale_opens_at"
 )
 # The show (same shard: rows live with their show's partition) gives the booking's total: its seats' prices.
@@ -216,6 +217,7 @@ def history_view(r: Mapping[str, Any], layouts: dict[str, Layout]) -> BookingVie
         total=total,
         currency=currency,
         sale_opens_at=r["sale_opens_at"] if r["reason"] == "sale_not_open" else None,
+        payment=msgspec.convert(r["payment"], Payment) if r.get("payment") else None,
     )
 
 

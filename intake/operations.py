@@ -508,8 +508,9 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limited=True,
         refusals={409: "`not_pending`: the booking is not a PENDING hold; `nothing_to_pay`: its seats are free"},
         description="The same hold asked again gets the same checkout; after an extension, a new one (the old is "
-        "voided). Paid before `expires_at` for the hold's total, the booking becomes CONFIRMED with `payment` "
-        "`paid`; paid too late (or for another amount) the money is refunded (`payment.status` "
+        "voided). When the provider's paid notice reaches the API before `expires_at`, for the hold's total, the "
+        "booking becomes CONFIRMED with `payment` `paid`; later (or for another amount) the money is refunded "
+        "(`payment.status` "
         "`refund_requested`, then `refunded`). A hold that ends with its checkout unpaid has it voided.",
     ),
     Operation(

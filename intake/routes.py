@@ -21,6 +21,7 @@ from intake.router import Call
 from intake.seat_stream import SlottedStream
 from intake.tokens import Principal, mint
 from payments.provider import PaymentProvider, ProviderError, WebhookRefused
+from payments.stripe import MIN_SESSION_S
 from runtime.ops_http import readiness_response
 from schemas import commands as cmd
 from schemas.api import (
@@ -642,6 +643,13 @@ async def checkout(call: Call, *, principal: Principal, booking_id: str) -> Resp
         )
     if not booking.total or not booking.currency:
         raise ApiError(409, "nothing_to_pay", "these seats are free: confirm the booking instead")
+    if booking.payment is not None and booking.payment.status not in ("open", "void_requested"):
+        raise ApiError(
+            409,
+            "payment_in_progress",
+            f"this hold's payment is {booking.payment.status}: no new checkout",
+            details={"payment_status": booking.payment.status},
+        )
     provider = _payments(call)
     show = await call.state.reads.show(booking.show_id)
     title = show.title if show is not None else booking.show_id
@@ -655,7 +663,8 @@ async def checkout(call: Call, *, principal: Principal, booking_id: str) -> Resp
             description=f"{title}: {len(booking.seats)} seat(s) ({', '.join(booking.seats)})",
             success_url=f"{base}/me/bookings/{booking.booking_id}?paid=1",
             cancel_url=f"{base}/me/bookings/{booking.booking_id}",
-            expires_at=booking.expires_at,
+            # From the hold alone (its start and end), never the clock: a retry sends the same parameters.
+            expires_at=max(booking.expires_at, booking.created_at + timedelta(seconds=MIN_SESSION_S)),
             idempotency_key=f"checkout:{booking.booking_id}:{booking.extensions}",
         )
     except ProviderError as exc:

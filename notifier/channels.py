@@ -94,7 +94,7 @@ class PaymentChannel:
             return
         if settle.provider != self._provider.name:
             raise DeliveryError(f"no adapter here for provider {settle.provider!r} (this one is {self._provider.name})")
-        key = f"{event.event_id}/{settle.action}"
+        key = settle.key or f"{event.event_id}/{settle.action}"
         try:
             if settle.action == "void":
                 await self._provider.void(settle.checkout_id, key)  # False: paid meanwhile, its refund follows

@@ -74,6 +74,8 @@ class _Addressed(msgspec.Struct):
 
 _addressed = msgspec.json.Decoder(_Addressed)
 NOTIFIED_TYPES = frozenset(kind.__struct_config__.tag for kind in NOTIFIED)
+SETTLEMENT_ATTEMPTS = 40  # a void or refund at the provider: with the backoff below, about a day of attempts
+SETTLEMENT_MAX_DELAY_S = 3600.0
 
 
 class Ledger(Protocol):
@@ -320,7 +322,8 @@ class Dispatcher:
                 if (row.event_id, row.channel) in self._claimed:
                     continue
                 event = decode_event(row.payload)
-                if isinstance(event, NOTIFIED):
+                # a notification's retry, or a settlement's (any booking event may carry one: a refund)
+                if isinstance(event, NOTIFIED) or (isinstance(event, BookingEvent) and row.channel == "payment"):
                     due.append((row.lease, Delivery(event, row.channel)))
         return due
 
@@ -332,10 +335,15 @@ class Dispatcher:
             return
         NOTIFICATIONS.labels(channel, "attempt_failed").inc()
         log.warning("notification failed", channel=channel, event_id=event.event_id, attempt=attempt, error=error)
-        if attempt >= self._max_attempts:
+        # Money is not given up on after a few seconds: a settlement is retried for about a day (the provider's
+        # idempotency key makes every attempt the same one), backing off to an hour between attempts.
+        settlement = channel == "payment"
+        if attempt >= (SETTLEMENT_ATTEMPTS if settlement else self._max_attempts):
             await self._dead_letter(delivery, attempt, error)
             return
-        delay = self._backoff_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+        delay = self._backoff_s * (2 ** min(attempt - 1, 20)) * random.uniform(0.5, 1.5)
+        if settlement:
+            delay = min(delay, SETTLEMENT_MAX_DELAY_S)
         await self._ledger.schedule_retry(event, channel, attempt, error, delay)
 
     async def _send(self, delivery: Delivery) -> str | None:

@@ -106,16 +106,22 @@ class DevProvider:
             return _error(401, "unauthorized", "invalid API key")
         form = await _form(request)
         key = request.headers.get("idempotency-key")
+        stored_key = f"{request.url.path}\n{key}\n"
         if key:
             row = self.store.db.execute(
-                "SELECT status, body FROM idempotency WHERE key = ?", (f"{request.url.path}\n{key}",)
+                "SELECT key, status, body FROM idempotency WHERE key LIKE ? ESCAPE '!'",
+                (stored_key.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%",),
             ).fetchone()
             if row is not None:
-                return JSONResponse(json.loads(row[1]), row[0])
+                if row[0] != stored_key + json.dumps(form, sort_keys=True):  # as Stripe: a key is for one request
+                    return _error(400, "idempotency_error", "Keys for idempotent requests can only be used with "
+                                  "the same parameters they were first used with.")  # fmt: skip
+                return JSONResponse(json.loads(row[2]), row[1])
         status, body = make(form, request)
         if key and status < 500:
             self.store.db.execute(
-                "INSERT INTO idempotency VALUES (?, ?, ?)", (f"{request.url.path}\n{key}", status, json.dumps(body))
+                "INSERT INTO idempotency VALUES (?, ?, ?)",
+                (stored_key + json.dumps(form, sort_keys=True), status, json.dumps(body)),
             )
         return JSONResponse(body, status)
 

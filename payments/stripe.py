@@ -5,7 +5,7 @@ provider (payments/devprovider.py) speaks the same subset, so this is the code t
 Requests are form-encoded with Stripe's bracket notation and carry an `Idempotency-Key`: a retry (ours, or
 a redelivered command's) creates one checkout and refunds once. A webhook is trusted only when one of its
 `v1` signatures matches and its timestamp is within `tolerance_s` of our clock: an old one replayed is refused
-(and the intake drops a second copy of an event id it has seen; the booking's decision is idempotent too).
+(a copy within it is queued again and decided as a no-op: a payment settles once).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from payments.provider import Checkout, PaymentNotice, ProviderError, WebhookRef
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_S = 300  # Stripe's libraries' default
 # Stripe's Checkout Sessions live 30 minutes at least: a shorter hold still ends on our clock (the expiry
-# voids the session then), the session's own end is only the provider's backstop.
+# voids the session then), the session's own end is only the provider's backstop. The caller passes an end
+# derived from the hold alone (intake/routes.py), so a retry under the same idempotency key sends the very
+# same parameters (Stripe refuses a key reused with others).
 MIN_SESSION_S = 1800
 
 
@@ -158,7 +160,7 @@ class StripeAdapter:
             "line_items[0][quantity]": "1",
             "success_url": success_url,
             "cancel_url": cancel_url,
-            "expires_at": str(int(max(expires_at.timestamp(), datetime.now().timestamp() + MIN_SESSION_S))),
+            "expires_at": str(int(expires_at.timestamp())),
             "client_reference_id": booking_id,
         }
         for key, value in metadata.items():

@@ -299,7 +299,7 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
                 index_member="",
                 seats=[],
                 change=_encoder.encode(change).decode() if event.show_version else "",
-                score=1 if event.result == ev.ADMITTED and event.show_version else -1,  # counted at the door
+                score=1 if event.admits and event.show_version else -1,  # counted at the door, once per ticket
             ),
             keys.checkin(event.checkin_id),
         )

@@ -225,6 +225,7 @@ class TicketCheckedIn(_Event, tag="TicketCheckedIn", frozen=True, kw_only=True):
     checked_in_gate: str | None = None
     booking_status: BookingStatus | None = None
     seats_available: Count = 0
+    admits: bool = False  # this decision made the admission (a copy of the admitting scan does not): the count
 
 
 Event = ShowCreated | ShowUpdated | ShowRejected | BookingEvent | WaitlistChanged | TicketCheckedIn

@@ -35,3 +35,6 @@ class Settlement(msgspec.Struct, frozen=True):
     amount: int  # refund: minor units given back; void: 0
     currency: str
     reason: str  # why: hold_expired, cancelled, late_payment, amount_mismatch, paid_twice, ...
+    # The provider's idempotency key when the settlement is about the payment itself, not about this event: a
+    # full refund of money the booking does not keep is the same refund however many notices of it came.
+    key: str | None = None

@@ -101,16 +101,16 @@ Session = Callable[..., Awaitable[Page]]
 @pytest.fixture
 async def session(browser, system) -> AsyncIterator[Session]:
     """`await session("alice")`: a page in a browser context of its own (its own storage: one person),
-    signed in through the UI's development sign-in (a customer), or, `role="admin"`, with a pasted admin token
-    of the stack's key (dev sign-in never grants admin); `session(None)` stays signed out."""
+    signed in through the UI's development sign-in (a customer), or, `role="admin"` (or "scanner"), with a pasted
+    token of the stack's key (dev sign-in never grants admin); `session(None)` stays signed out."""
     contexts: list[BrowserContext] = []
 
     async def open_session(name: str | None, role: str = "customer", **context_options) -> Page:
-        context = await browser.new_context(base_url=system.front_door.url, viewport=VIEWPORT, **context_options)
+        context = await browser.new_context(base_url=system.front_door.url, **{"viewport": VIEWPORT, **context_options})
         contexts.append(context)
         page = await context.new_page()
         if name is not None:
-            await sign_in(page, name, mint(session_signer(), name, "admin") if role == "admin" else None)
+            await sign_in(page, name, mint(session_signer(), name, role) if role != "customer" else None)
         return page
 
     yield open_session

@@ -45,3 +45,13 @@ async def wait_seat_states(page: Page, seats: list[str], state: str, timeout_s: 
         timeout=timeout_s * 1000,
         polling="raf",
     )
+
+
+async def pay_on_provider(page: Page) -> str:
+    """Pay for the booking on screen as a buyer does: Pay, the development provider's own page (test mode),
+    its test card; back on the order page. Returns the booking id the provider sent the buyer back for."""
+    await page.get_by_test_id("pay-button").click()
+    await expect(page.get_by_text("TEST MODE")).to_be_visible(timeout=15_000)
+    await page.get_by_role("button", name="Pay with test card").click()
+    await page.wait_for_url("**/me/bookings/*?paid=1", timeout=15_000)
+    return page.url.split("/me/bookings/")[1].split("?")[0]

@@ -8,7 +8,7 @@ import time
 
 from playwright.async_api import Route, expect
 
-from tests.browser.pages import open_map, person, seat_states, wait_seat_states
+from tests.browser.pages import open_map, pay_on_provider, person, seat_states, wait_seat_states
 
 TWO_ROWS = [{"name": "A", "rows": 2, "seats_per_row": 8, "price_cents": 2500}]
 
@@ -51,9 +51,9 @@ async def test_two_people_see_each_other_live(api, session, shots, report):
     await expect(status).to_have_attribute("data-status", "PENDING")
     await expect(alice.get_by_test_id("hold-countdown")).to_be_visible()
     await shots(alice, "alice holds the seats")
-    await alice.get_by_label("Payment reference").fill("pay-4242")
-    await alice.get_by_test_id("confirm-button").click()
-    await expect(status).to_have_attribute("data-status", "CONFIRMED")
+    await pay_on_provider(alice)  # the provider's page, then back on her order page
+    await expect(alice.get_by_test_id("booking-status")).to_have_attribute("data-status", "CONFIRMED")
+    await open_map(alice, show_id)
     await wait_seat_states(bob, seats, "booked", timeout_s=15)
     await wait_seat_states(alice, seats, "booked", timeout_s=15, raw=True)
     assert await seat_states(alice, seats) == ["mine", "mine"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.pages import open_map, person
+from tests.browser.pages import open_map, pay_on_provider, person
 from tests.support import ids
 
 
@@ -35,7 +35,6 @@ async def test_a_person_waits_for_a_held_out_show_and_confirms_the_seats_offered
     panel = page.get_by_test_id("booking-panel")
     await expect(panel.get_by_test_id("booking-status")).to_have_attribute("data-status", "PENDING")
     await shots(page, "offered")
-    await page.get_by_label("Payment reference").fill("pay-waitlist-1")
-    await page.get_by_test_id("confirm-button").click()
-    await expect(panel.get_by_test_id("booking-status")).to_have_attribute("data-status", "CONFIRMED", timeout=15_000)
+    await pay_on_provider(page)
+    await expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "CONFIRMED", timeout=15_000)
     await shots(page, "confirmed")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
+
 from booking_processor.decide import Batch
 from schemas import events as ev
 from schemas.commands import (
@@ -192,4 +194,20 @@ def test_a_second_payment_of_a_confirmed_booking_is_refunded_and_the_first_kept(
     batch.decide(_paid(2, checkout="cs_other"))
     refund = _last(batch)
     assert refund.settle is not None and (refund.settle.payment_id, refund.settle.reason) == ("pi_2", "paid_twice")
+    assert batch.bookings["b1"].payment is not None and batch.bookings["b1"].payment.payment_id == "pi_1"
+
+
+def test_copies_of_a_notice_the_booking_does_not_keep_ask_one_refund_and_a_late_checkout_is_voided():
+    batch = _held()
+    batch.decide(_checkout())
+    batch.decide(_paid())
+    batch.decide(_paid(2, checkout="cs_other"))
+    batch.decide(msgspec.structs.replace(_paid(2, checkout="cs_other"), command_id="again"))
+    keys = [e.settle.key for e in batch.events if isinstance(e, ev.BookingEvent) and e.settle is not None]
+    assert keys == ["refund-all/pi_2", "refund-all/pi_2"]  # the provider makes that refund once
+    batch.decide(_checkout(9))  # a checkout opened after the booking was paid: nobody may pay it
+    assert _last(batch).settle is not None and (_last(batch).settle.action, _last(batch).settle.checkout_id) == (
+        "void",
+        "cs_9",
+    )
     assert batch.bookings["b1"].payment is not None and batch.bookings["b1"].payment.payment_id == "pi_1"

@@ -47,7 +47,10 @@ async def _deliveries(provider: DevProvider) -> list[httpx.Request]:
     return got
 
 
-async def _checkout(adapter: StripeAdapter, key: str = "k1"):
+HOLD_END = datetime.now(UTC) + timedelta(minutes=30)
+
+
+async def _checkout(adapter: StripeAdapter, key: str = "k1", expires_at: datetime = HOLD_END):
     return await adapter.create_checkout(
         booking_id="bk_1",
         show_id="sh_1",
@@ -56,7 +59,7 @@ async def _checkout(adapter: StripeAdapter, key: str = "k1"):
         description="Show: 2 seats",
         success_url="http://web/me/bookings/bk_1?paid=1",
         cancel_url="http://web/me/bookings/bk_1",
-        expires_at=datetime.now(UTC) + timedelta(minutes=2),
+        expires_at=expires_at,
         idempotency_key=key,
     )
 
@@ -65,6 +68,8 @@ async def test_a_paid_checkout_arrives_as_a_signed_paid_notice(provider):
     adapter = _adapter(provider)
     made = await _checkout(adapter)
     assert made == await _checkout(adapter)  # the same idempotency key: the same checkout
+    with pytest.raises(Exception, match="idempotency_error"):  # as Stripe: a key is for one set of parameters
+        await _checkout(adapter, expires_at=HOLD_END + timedelta(seconds=1))
     assert made.url == f"http://devpay/pay/{made.checkout_id}"
     page = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=Starlette(routes=provider.routes())), base_url="http://devpay"

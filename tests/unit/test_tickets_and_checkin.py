@@ -99,6 +99,7 @@ def test_a_redelivered_admitting_scan_gets_the_same_answer():
     batch.decide(_scan(1))
     batch.decide(_scan(1))
     assert [a.result for a in _answers(batch)] == ["admitted", "admitted"]
+    assert [a.admits for a in _answers(batch)] == [True, False]  # the door counts the ticket once
     assert len(batch.new_checkins) == 1
 
 

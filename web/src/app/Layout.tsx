@@ -18,6 +18,7 @@ export function Layout() {
           </NavLink>
           <NavLink to="/me">My bookings</NavLink>
           {(session?.role === 'admin' || !session) && <NavLink to="/admin">Admin</NavLink>}
+          {(session?.role === 'scanner' || session?.role === 'admin') && <NavLink to="/scan">Check-in</NavLink>}
         </nav>
         <UserBadge />
       </header>

@@ -4,6 +4,8 @@ import { Layout } from './Layout';
 import { AdminPage } from './routes/AdminPage';
 import { MePage } from './routes/MePage';
 import { NotFoundPage } from './routes/NotFoundPage';
+import { OrderPage } from './routes/OrderPage';
+import { ScanPage } from './routes/ScanPage';
 import { ShowPage } from './routes/ShowPage';
 import { ShowsPage } from './routes/ShowsPage';
 import { SignInPage } from './routes/SignInPage';
@@ -32,6 +34,8 @@ export const routes = [
       { index: true, Component: ShowsPage },
       { path: 'shows/:showId', Component: ShowPage },
       { path: 'me', Component: MePage },
+      { path: 'me/bookings/:bookingId', Component: OrderPage },
+      { path: 'scan', Component: ScanPage },
       { path: 'admin', Component: AdminPage },
       { path: 'signin', Component: SignInPage },
       ...(import.meta.env.MODE !== 'production' ? testRoutes : []),

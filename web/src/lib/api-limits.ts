@@ -98,6 +98,14 @@ export const schemaLimits = {
       "minimum": 10,
       "maximum": 86400,
       "default": 300
+    },
+    "cancellable_until_hours": {
+      "default": 0
+    },
+    "refund_percent": {
+      "minimum": 0,
+      "maximum": 100,
+      "default": 100
     }
   },
   "Section": {
@@ -152,6 +160,12 @@ export const schemaLimits = {
     "seats_held": {
       "minimum": 0,
       "default": 0
+    },
+    "cancellable_until_hours": {
+      "default": 0
+    },
+    "refund_percent": {
+      "default": 100
     }
   },
   "AdminShowView": {
@@ -160,6 +174,10 @@ export const schemaLimits = {
     },
     "revenue": {
       "minimum": 0
+    },
+    "checked_in": {
+      "minimum": 0,
+      "default": 0
     }
   },
   "SectionSales": {
@@ -177,6 +195,10 @@ export const schemaLimits = {
     },
     "revenue": {
       "minimum": 0
+    },
+    "checked_in": {
+      "minimum": 0,
+      "default": 0
     }
   },
   "SeatMapView": {
@@ -273,6 +295,20 @@ export const schemaLimits = {
       ]
     }
   },
+  "Payment": {
+    "status": {
+      "enum": [
+        "open",
+        "paid",
+        "refund_requested",
+        "refunded",
+        "void_requested"
+      ]
+    },
+    "refund_amount": {
+      "default": 0
+    }
+  },
   "ConfirmBody": {
     "payment_reference": {
       "minLength": 1,
@@ -324,6 +360,58 @@ export const schemaLimits = {
     },
     "quantity": {
       "minimum": 0
+    }
+  },
+  "CheckoutView": {
+    "amount": {
+      "minimum": 0
+    }
+  },
+  "ProviderEventBody": {
+    "id": {
+      "minLength": 1,
+      "maxLength": 255
+    },
+    "type": {
+      "minLength": 1,
+      "maxLength": 255
+    }
+  },
+  "TicketList": {
+    "status": {
+      "enum": [
+        "CANCELLED",
+        "CONFIRMED",
+        "EXPIRED",
+        "PENDING",
+        "RECEIVED",
+        "REJECTED"
+      ]
+    }
+  },
+  "TicketKey": {
+    "algorithm": {
+      "enum": [
+        "Ed25519"
+      ]
+    }
+  },
+  "CheckinBody": {
+    "code": {
+      "minLength": 1,
+      "maxLength": 512
+    },
+    "gate": {
+      "pattern": "^(?:[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,39})$",
+      "default": "main"
+    }
+  },
+  "CheckinView": {
+    "status": {
+      "enum": [
+        "DECIDED",
+        "RECEIVED"
+      ]
     }
   },
   "DevTokenBody": {

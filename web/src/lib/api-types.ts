@@ -352,6 +352,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bookings/{booking_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * pay for a held booking (its owner): a hosted checkout at the payment provider for the hold's total
+         * @description The same hold asked again gets the same checkout; after an extension, a new one (the old is voided). Paid before `expires_at` for the hold's total, the booking becomes CONFIRMED with `payment` `paid`; paid too late (or for another amount) the money is refunded (`payment.status` `refund_requested`, then `refunded`). A hold that ends with its checkout unpaid has it voided.
+         */
+        post: operations["checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payments/webhook/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * the payment provider's signed webhook (no bearer token: its signature authenticates it)
+         * @description Stripe's scheme: `Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the endpoint's secret. A copy of a notice is decided as a no-op (a payment settles once).
+         */
+        post: operations["payment_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * the tickets of a booking (its owner or an admin): one per seat while CONFIRMED, with its signed code
+         * @description No tickets while the booking is not CONFIRMED (not paid for yet, or cancelled). A code is `BX1.<payload>.<signature>`, signed with the show's Ed25519 key (`GET /v1/shows/{show_id}/ticket-key`).
+         */
+        get: operations["get_tickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shows/{show_id}/ticket-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the show's ticket verification key (Ed25519), for scanners that check codes offline */
+        get: operations["ticket_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * check a ticket in at a gate (scanner or admin)
+         * @description A code that is not one of ours (malformed, or its signature does not verify with its show's key) is `invalid` at once. A signed one is decided in the show's queue: the first scan of a ticket of a CONFIRMED booking is `admitted`; every later scan of it, at any gate, `already_used` with when and where it was admitted; a ticket of a booking no longer CONFIRMED (cancelled, expired) `revoked`.
+         */
+        post: operations["check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkins/{checkin_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * the answer to a scan (scanner or admin)
+         * @description 404 until it is decided.
+         */
+        get: operations["get_checkin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/bookings": {
         parameters: {
             query?: never;
@@ -428,7 +545,9 @@ export interface components {
          *         the close). With `sale_opens_at`, requests accepted within `fair_start_window_s` seconds of the opening
          *         (default 0: none) are decided together when that window ends, in a random order drawn per show, each
          *         customer's first request before anyone's second. `waitlist_offer_seconds`: how long seats offered to
-         *         someone on the waiting list are held for them.
+         *         someone on the waiting list are held for them. The cancellation terms: a CONFIRMED booking may be cancelled
+         *         by its customer until `cancellable_until_hours` before the start (default 0: until the start; null: never),
+         *         and `refund_percent` (default 100) of what was paid is refunded through the payment provider.
          */
         CreateShowBody: {
             /** @description 1..200 characters of text with something besides spaces, without control, bidirectional-control or zero-width characters */
@@ -457,6 +576,10 @@ export interface components {
             fair_start_window_s?: number;
             /** @default 300 */
             waitlist_offer_seconds?: number;
+            /** @default 0 */
+            cancellable_until_hours?: number | null;
+            /** @default 100 */
+            refund_percent?: number;
         };
         /** Section */
         Section: {
@@ -518,6 +641,10 @@ export interface components {
             cancelled_at?: string | null;
             /** @default null */
             update_refused?: string | null;
+            /** @default 0 */
+            cancellable_until_hours?: number | null;
+            /** @default 100 */
+            refund_percent?: number;
         };
         /** AdminShowList */
         AdminShowList: {
@@ -531,6 +658,8 @@ export interface components {
             sections: components["schemas"]["SectionSales"][];
             sold: number;
             revenue: number;
+            /** @default 0 */
+            checked_in?: number;
         };
         /**
          * SectionSales
@@ -544,6 +673,8 @@ export interface components {
             held: number;
             sold: number;
             revenue: number;
+            /** @default 0 */
+            checked_in?: number;
         };
         /**
          * SeatMapView
@@ -629,6 +760,8 @@ export interface components {
             currency?: string | null;
             /** @default null */
             sale_opens_at?: string | null;
+            /** @default null */
+            payment?: components["schemas"]["Payment"] | null;
         };
         /**
          * Refusal
@@ -639,6 +772,19 @@ export interface components {
             action: "cancel" | "confirm" | "extend";
             reason: string;
             at: string;
+        };
+        /** Payment */
+        Payment: {
+            provider: string;
+            checkout_id: string;
+            /** @enum {unknown} */
+            status: "open" | "paid" | "refund_requested" | "refunded" | "void_requested";
+            amount: number;
+            currency: string;
+            /** @default null */
+            payment_id?: string | null;
+            /** @default 0 */
+            refund_amount?: number;
         };
         /** ConfirmBody */
         ConfirmBody: {
@@ -705,6 +851,112 @@ export interface components {
             position?: number | null;
             /** @default null */
             waiting?: number | null;
+        };
+        /**
+         * CheckoutView
+         * @description A hosted checkout for a PENDING booking's total: send the buyer to `url`. The booking is confirmed when
+         *         the provider's signed webhook says it was paid before the hold ends (`expires_at`).
+         */
+        CheckoutView: {
+            booking_id: string;
+            checkout_id: string;
+            url: string;
+            provider: string;
+            amount: number;
+            currency: string;
+            expires_at: string;
+        };
+        /**
+         * ProviderEventBody
+         * @description A payment provider's webhook event (Stripe's shape: `id`, `type`, `data.object`); other fields are the
+         *         provider's and pass unread. Trusted only once its signature header verifies.
+         */
+        ProviderEventBody: {
+            id: string;
+            type: string;
+            data: Record<string, never>;
+        };
+        /** WebhookReceived */
+        WebhookReceived: {
+            received: boolean;
+            handled: boolean;
+        };
+        /**
+         * TicketList
+         * @description One ticket per seat while the booking is CONFIRMED (empty in any other state), each code signed with the
+         *         show's key (Ed25519).
+         */
+        TicketList: {
+            booking_id: string;
+            show_id: string;
+            /** @enum {unknown} */
+            status: "CANCELLED" | "CONFIRMED" | "EXPIRED" | "PENDING" | "RECEIVED" | "REJECTED";
+            tickets: components["schemas"]["TicketView"][];
+        };
+        /** TicketView */
+        TicketView: {
+            ticket_id: string;
+            seat: string;
+            code: string;
+        };
+        /**
+         * TicketKey
+         * @description What a scanner verifies a show's ticket codes with, offline: `BX1.<payload>.<signature>` where the
+         *         payload is base64url of show id, booking id and seat id joined by newlines and the signature is Ed25519
+         *         over `BX1.<payload>`.
+         */
+        TicketKey: {
+            show_id: string;
+            /** @enum {unknown} */
+            algorithm: "Ed25519";
+            public_key: string;
+        };
+        /**
+         * CheckinBody
+         * @description A ticket code as its QR code holds it (`BX1.…`), and the gate scanning it.
+         */
+        CheckinBody: {
+            code: string;
+            /**
+             * @description a gate's name: 1..40 of [A-Za-z0-9 _.-]
+             * @default main
+             */
+            gate?: string;
+        };
+        /**
+         * CheckinView
+         * @description The answer to one scan. `admitted`: let them in. `already_used`: `checked_in_at` and `checked_in_gate` say
+         *         when and where the ticket was admitted. `revoked`: the booking is no longer CONFIRMED (`booking_status`).
+         *         `invalid`: not a ticket of ours (`reason`: what is wrong with the code), or of no seat of such a booking.
+         *         `status` RECEIVED: queued but not decided within the wait (no `result` yet); `GET /v1/checkins/{checkin_id}`
+         *         follows it.
+         */
+        CheckinView: {
+            checkin_id: string;
+            /** @enum {unknown} */
+            status: "DECIDED" | "RECEIVED";
+            /** @default null */
+            result?: ("admitted" | "already_used" | "invalid" | "revoked") | null;
+            /** @default null */
+            ticket_id?: string | null;
+            /** @default null */
+            show_id?: string | null;
+            /** @default null */
+            booking_id?: string | null;
+            /** @default null */
+            seat?: string | null;
+            /** @default null */
+            gate?: string | null;
+            /** @default null */
+            scanned_at?: string | null;
+            /** @default null */
+            checked_in_at?: string | null;
+            /** @default null */
+            checked_in_gate?: string | null;
+            /** @default null */
+            booking_status?: ("CANCELLED" | "CONFIRMED" | "EXPIRED" | "PENDING" | "RECEIVED" | "REJECTED") | null;
+            /** @default null */
+            reason?: string | null;
         };
         /** BookingList */
         BookingList: {
@@ -2420,6 +2672,483 @@ export interface operations {
             };
             /** @description no bearer token, or a bad one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a booking id (`bk_…`) */
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description send the buyer to `url`; the booking is confirmed by the provider's signed webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutView"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_pending`: the booking is not a PENDING hold; `nothing_to_pay`: its seats are free */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    payment_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the provider's name (`dev` on the local stack) */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderEventBody"];
+            };
+        };
+        responses: {
+            /** @description taken (queued as a command), or an event type boxoffice does not act on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceived"];
+                };
+            };
+            /** @description malformed JSON; or `invalid_signature`, `stale_webhook` (signed more than 300 s away: a replay), `invalid_webhook` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body over 16 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body breaks a rule of the contract (details name the path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tickets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a booking id (`bk_…`) */
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tickets; show each code as a QR code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketList"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ticket_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a show id (`sh_…`) */
+                show_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the public key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketKey"];
+                };
+            };
+            /** @description no such resource (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckinBody"];
+            };
+        };
+        responses: {
+            /** @description `status` DECIDED with `result` admitted, already_used, revoked or invalid; or RECEIVED: queued, not decided within the wait (follow `GET /v1/checkins/{checkin_id}`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinView"];
+                };
+            };
+            /** @description malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the scanner (or admin) role is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description method not allowed on this path (see Allow) */
+            405: {
+                headers: {
+                    /** @description the methods this path supports */
+                    Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body over 16 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body breaks a rule of the contract (details name the path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many writes by this customer; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a backing service (Kafka, Redis, PostgreSQL) is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_checkin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a check-in id (`ci_…`) */
+                checkin_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description decided */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinView"];
+                };
+            };
+            /** @description no bearer token, or a bad one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the scanner (or admin) role is required */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

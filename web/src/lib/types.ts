@@ -26,6 +26,12 @@ export type DevTokenResponse = Schemas['DevToken'];
 /** My place on a show's waiting list (GET /v1/shows/{id}/waitlist/me). */
 export type WaitlistPlace = Schemas['WaitlistView'];
 export type WaitlistRequest = Schemas['WaitlistBody'];
+/** A hosted checkout at the payment provider (POST /v1/bookings/{id}/checkout). */
+export type Checkout = Schemas['CheckoutView'];
+export type Payment = Schemas['Payment'];
+export type TicketList = Schemas['TicketList'];
+export type Ticket = Schemas['TicketView'];
+export type Checkin = Schemas['CheckinView'];
 /** A show with its sales per section (GET /v1/admin/shows). */
 export type AdminShow = Schemas['AdminShowView'];
 

@@ -84,6 +84,9 @@ function AdminShowRow({ row }: { row: AdminShow }) {
           </tr>
         </tfoot>
       </table>
+      <p data-testid="admin-checked-in">
+        Checked in at the door: <strong>{row.checked_in ?? 0}</strong> of {row.sold} sold
+      </p>
       {!cancelled && (
         <div className="row">
           {!closed && (

@@ -60,3 +60,18 @@ export function extendBooking(bookingId: string, onRetry?: (notice: RetryNotice)
 export function listMyBookings(cursor: string | undefined, limit: number, signal?: AbortSignal) {
   return api.GET('/v1/me/bookings', { params: { query: { limit, cursor } }, signal });
 }
+
+/** POST /v1/bookings/{id}/checkout: a checkout at the payment provider for the hold's total (its `url`). */
+export function startCheckout(bookingId: string, onRetry?: (notice: RetryNotice) => void) {
+  return api.POST('/v1/bookings/{booking_id}/checkout', { params: { path: { booking_id: bookingId } }, onRetry });
+}
+
+/** GET /v1/bookings/{id}/tickets: one signed code per seat while CONFIRMED. */
+export function getTickets(bookingId: string, signal?: AbortSignal) {
+  return api.GET('/v1/bookings/{booking_id}/tickets', { params: { path: { booking_id: bookingId } }, signal });
+}
+
+/** The show a booking is for (its cancellation terms, its title for the order page). */
+export function getShowOf(showId: string, signal?: AbortSignal) {
+  return api.GET('/v1/shows/{show_id}', { params: { path: { show_id: showId } }, signal });
+}

@@ -90,6 +90,7 @@ export function BookingStatusPanel({ bookingId, drawAt = null, onClose }: Bookin
             key={booking.booking_id}
             bookingId={booking.booking_id}
             status={booking.status}
+            booking={booking}
             holdOpen={booking.status !== 'PENDING' || left === null || left > 0}
             refusedAt={booking.refused?.at ?? null}
             onAwaitingChange={setAwaiting}

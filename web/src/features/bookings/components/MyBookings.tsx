@@ -90,6 +90,9 @@ function BookingRow({ booking, showLabel, onAwaitingChange }: BookingRowProps) {
         </span>
       </div>
       {booking.seats.length > 0 && <div data-testid="booking-seats">Seats: {seatNames(booking.seats)}</div>}
+      <Link to={`/me/bookings/${encodeURIComponent(booking.booking_id)}`} data-testid="order-link">
+        {booking.status === 'CONFIRMED' ? 'Tickets and order' : 'Order'}
+      </Link>
       <BookingTotal booking={booking} />
       <div className="muted">{statusMessage(booking)}</div>
       <Refused refused={booking.refused} />
@@ -97,6 +100,7 @@ function BookingRow({ booking, showLabel, onAwaitingChange }: BookingRowProps) {
       <BookingActions
         bookingId={booking.booking_id}
         status={booking.status}
+        booking={booking}
         refusedAt={booking.refused?.at ?? null}
         onAwaitingChange={onChange}
       />
