@@ -379,6 +379,12 @@ OPERATIONS: tuple[Operation, ...] = (
         body=ConfirmBody,
         params=(BOOKING_ID,),
         rate_limited=True,
+        refusals={
+            409: "`payment_required`: payment is required (BOXOFFICE_PAYMENTS_REQUIRED) and the hold has a price"
+        },
+        description="With the server's BOXOFFICE_PAYMENTS_REQUIRED on, a hold with a price is confirmed only by its "
+        "payment (POST /v1/bookings/{booking_id}/checkout, then the provider's signed webhook): confirm is for "
+        "free seats. Off (the default, the v1 contract), confirm takes the payment reference as given.",
     ),
     Operation(
         "POST",

@@ -405,6 +405,12 @@ async def get_booking(
 
 async def confirm_booking(call: Call, *, principal: Principal, booking_id: str, body: ConfirmBody) -> Response:
     booking = await _own_booking(call, principal, booking_id, allow_admin=False)
+    if call.state.settings.payments_required and booking.total:
+        raise ApiError(
+            409,
+            "payment_required",
+            "this hold has a price: pay for it (POST /v1/bookings/{id}/checkout); confirm is for free seats",
+        )
     await call.state.bus.send(
         cmd.ConfirmBooking(
             command_id=_command_id(),

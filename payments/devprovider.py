@@ -321,13 +321,13 @@ async def main(service: Service) -> None:
     settings = service.settings
     api_key, webhook_secret = payment_keys(settings)
     store = Store(settings.stack_dir / "devpay" / "devpay.sqlite3")
-    public_url = f"http://127.0.0.1:{settings.metrics_port}"
+    public_url = settings.payment_page_url or f"http://127.0.0.1:{settings.metrics_port}"
     provider = DevProvider(store, api_key, settings.payment_webhook_url, webhook_secret, public_url)
 
     async def ready() -> dict[str, bool]:
         return {"store": True}
 
-    server = OpsServer("127.0.0.1", settings.metrics_port, ready, provider.routes())
+    server = OpsServer(settings.http_host, settings.metrics_port, ready, provider.routes())
     await server.start()
     service.defer(server.close)
     service.log.info("development payment provider listening", url=public_url, webhooks=settings.payment_webhook_url)

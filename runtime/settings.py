@@ -115,9 +115,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
     payment_api_key: str | None = None
     payment_webhook_secret: str | None = None
     payment_webhook_tolerance_s: Annotated[float, msgspec.Meta(ge=1.0, le=3600.0)] = 300.0
+    # On: a hold with a price is confirmed only by its payment (the provider's webhook); POST …/confirm is then
+    # for free seats only (409 payment_required). Off (the v1 contract's default): confirm takes a reference.
+    payments_required: bool = False
     # Where the buyer comes back to after paying (the web client's origin), and where the development
     # provider posts its webhooks (NGINX in front of the intakes).
     public_url: str = "http://127.0.0.1:8000"
+    # Where buyers' browsers reach the development provider's page (None: 127.0.0.1 at its own port).
+    payment_page_url: str | None = None
     payment_webhook_url: str = "http://127.0.0.1:8000/v1/payments/webhook/dev"
     notify_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     notify_backoff_s: Annotated[float, msgspec.Meta(ge=0.01, le=3600.0)] = 0.5

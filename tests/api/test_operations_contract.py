@@ -76,6 +76,7 @@ BODIES: dict[str, Any] = {
 # What makes an operation refuse with a status of its handler's own (Operation.refusals), from its valid request.
 OWN_REFUSALS: dict[str, dict[int, dict[str, Any]]] = {
     "checkout": {409: {"params": {"booking_id": "bk_paid"}}},
+    "confirm_booking": {409: {"env": {"BOXOFFICE_PAYMENTS_REQUIRED": "1"}}},
     "payment_webhook": {400: {"extra_headers": {"Stripe-Signature": "t=1,v1=forged"}}},
 }
 # A valid and a bad value per parameter name (a bad path id names nothing: 404; others: 422).
@@ -137,6 +138,7 @@ class Probe:
     switch_off: bool = False
     stores_down: bool = False
     extra_headers: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # settings of the server for this request
 
 
 def _valid(operation_id: str) -> Probe:
@@ -157,7 +159,12 @@ def _valid(operation_id: str) -> Probe:
 
 
 def _state(probe: Probe) -> tuple[Settings, IntakeState]:
-    env = {**key_env(), "BOXOFFICE_DEV_SIGNIN": "0" if probe.switch_off else "1", "BOXOFFICE_CHECKIN_WAIT_S": "0"}
+    env = {
+        **key_env(),
+        "BOXOFFICE_DEV_SIGNIN": "0" if probe.switch_off else "1",
+        "BOXOFFICE_CHECKIN_WAIT_S": "0",
+        **probe.env,
+    }
     settings = Settings.from_env(env)
     state = fake_state(settings)
     state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)

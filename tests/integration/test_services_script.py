@@ -39,7 +39,7 @@ def stack_dir(settings):
 
 @pytest.mark.slow
 def test_services_up_then_down_leaves_no_process(stack_dir, settings):
-    http_port, intake_base, metrics_base = free_port(), free_ports(2), free_ports(6)
+    http_port, intake_base, metrics_base = free_port(), free_ports(2), free_ports(7)
     env = {
         **os.environ,
         "BOXOFFICE_STACK_DIR": str(stack_dir),
@@ -70,6 +70,7 @@ def test_services_up_then_down_leaves_no_process(stack_dir, settings):
             "expiry",
             "notifier",
             "mailsink",
+            "devpay",
             "nginx_exporter",
         }
         assert all(running(pid) for pid in pids.values())
