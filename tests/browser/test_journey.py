@@ -37,6 +37,7 @@ async def test_pick_pay_ticket_and_the_door(api, session, shots):
 
     booking_id = await pay_on_provider(buyer)
     await expect(buyer.get_by_test_id("booking-status")).to_have_attribute("data-status", "CONFIRMED", timeout=20_000)
+    await expect(buyer.get_by_test_id("booking-payment")).to_have_text("Paid: €90.00")
     tickets = buyer.get_by_test_id("ticket")
     await expect(tickets).to_have_count(2)
     await expect(buyer.get_by_test_id("ticket-qr").first).to_be_visible()

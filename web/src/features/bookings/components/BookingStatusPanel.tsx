@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../../lib/api-client';
 import { describeError } from '../../../lib/errors';
 import { seatNames } from '../../../lib/seat-names';
@@ -36,10 +36,17 @@ export function BookingStatusPanel({ bookingId, drawAt = null, onClose }: Bookin
   useEffect(() => {
     if (status) void queryClient.invalidateQueries({ queryKey: myBookingsKey });
   }, [status, queryClient]);
+  // A booking just made: keyboard focus goes to its panel (not back to the top of the page).
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    heading.current?.focus();
+  }, [bookingId]);
 
   return (
     <section className="panel booking-panel" aria-labelledby="booking-heading" data-testid="booking-panel">
-      <h2 id="booking-heading">Your booking</h2>
+      <h2 id="booking-heading" ref={heading} tabIndex={-1}>
+        Your booking
+      </h2>
       {!booking && query.isPending && <p role="status">Sending your request…</p>}
       {!booking && query.error && (
         <p className={notYet ? 'muted' : 'error'} role="status" data-testid="booking-message">

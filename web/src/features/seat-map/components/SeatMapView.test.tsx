@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SeatMap } from '../model/seat-map';
-import { SeatMapView } from './SeatMapView';
+import { defaultCellSize, SeatMapView } from './SeatMapView';
 
 function smallMap() {
   const map = new SeatMap([
@@ -69,5 +69,18 @@ describe('SeatMapView', () => {
     // Enter on a button is a click
     fireEvent.click(document.activeElement!);
     expect(onToggle).toHaveBeenCalledWith('B-1-2', 'available', 'Section B, row 1, seat 2, available');
+  });
+
+  it('shows the seat\'s name and price beside it on focus, and a stage mark', () => {
+    render(<SeatMapView map={smallMap()} revision={0} mine={[]} selected={[]} onToggle={() => {}} title="T" currency="USD" />);
+    expect(screen.getByTestId('stage')).toBeTruthy();
+    const seat = document.querySelector<HTMLElement>('[data-seat-id="A-1-1"]');
+    act(() => seat?.focus());
+    expect(screen.getByTestId('seat-tip').textContent).toMatch(/Section A, row 1, seat 1, available · \$/);
+  });
+  it('gives touch screens seats big enough for a finger', () => {
+    expect(defaultCellSize(500, true)).toBe(32);
+    expect(defaultCellSize(500, false)).toBe(24);
+    expect(defaultCellSize(50_000, true)).toBe(16);
   });
 });

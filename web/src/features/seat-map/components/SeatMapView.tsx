@@ -45,7 +45,7 @@ export interface SeatMapViewProps {
   currency?: string;
 }
 
-export const CELL_SIZES = [8, 12, 16, 24] as const;
+export const CELL_SIZES = [8, 12, 16, 24, 32] as const;
 /** The virtualised layer covers the viewport grown to whole bands of this many cells. */
 const BAND = 4;
 const FALLBACK_VIEW = { width: 1024, height: 600 };
@@ -60,8 +60,17 @@ const KEYS: Record<string, Move> = {
   PageDown: 'pageDown',
 };
 
-export function defaultCellSize(total: number): number {
-  return total <= 2_000 ? 24 : 16;
+/** Seats big enough to read their numbers, and on a touch screen to hit with a finger (32 px, near 44 with the
+ * page's zoom-free phone layout); a big venue starts as an overview. */
+export function defaultCellSize(total: number, coarse = coarsePointer()): number {
+  if (total > 2_000) return 16;
+  return coarse ? 32 : 24;
+}
+
+function coarsePointer(): boolean {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function'
+    ? window.matchMedia('(pointer: coarse)').matches
+    : false;
 }
 
 export function SeatMapView({
@@ -82,6 +91,8 @@ export function SeatMapView({
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState<Viewport>({ x: 0, y: 0, ...FALLBACK_VIEW });
   const [focused, setFocused] = useState(0);
+  // The seat whose name and price the tooltip shows: the one under the pointer, else the focused one.
+  const [tip, setTip] = useState<{ index: number; by: 'pointer' | 'focus' } | null>(null);
   const moveDomFocus = useRef(false);
   const batches = useMemo(() => new Batches(), []);
 
@@ -206,7 +217,13 @@ export function SeatMapView({
   const onFocus = (event: FocusEvent<HTMLDivElement>) => {
     const index = indexOfEvent(event.target);
     if (index >= 0 && index !== focused) setFocused(index);
+    if (index >= 0) setTip({ index, by: 'focus' });
   };
+  const onPointerOver = (event: MouseEvent<HTMLDivElement>) => {
+    const index = indexOfEvent(event.target);
+    if (index >= 0) setTip({ index, by: 'pointer' });
+  };
+  const tipSeat = tip && tip.index < map.total ? tip.index : null;
 
   const loaded = map.version >= 0;
   return (
@@ -233,6 +250,9 @@ export function SeatMapView({
           {map.available.toLocaleString()} of {map.total.toLocaleString()} seats available
         </span>
       </div>
+      <div className="stage" aria-hidden="true" data-testid="stage">
+        Stage
+      </div>
       <div className="seat-map-frame">
         <canvas ref={canvasRef} className="seat-map-canvas" aria-hidden="true" />
         <div
@@ -250,6 +270,9 @@ export function SeatMapView({
               onKeyDown={onKeyDown}
               onClick={onClick}
               onFocus={onFocus}
+              onBlur={() => setTip((t) => (t?.by === 'focus' ? null : t))}
+              onMouseOver={onPointerOver}
+              onMouseLeave={() => setTip((t) => (t?.by === 'pointer' ? null : t))}
             >
               {loaded && (
                 <SeatLayer
@@ -262,6 +285,9 @@ export function SeatMapView({
                   focused={focused}
                   currency={currency}
                 />
+              )}
+              {loaded && tipSeat !== null && (
+                <SeatTip map={map} geo={geo} index={tipSeat} mine={mine} currency={currency} />
               )}
             </div>
           </div>
@@ -344,6 +370,24 @@ const Seat = memo(function Seat({ map, index, x, y, size, state, code: _code, se
     />
   );
 });
+
+/** The seat's name, state and price beside it (hover or keyboard focus); the screen reader has its label. */
+function SeatTip(props: { map: SeatMap; geo: Geometry; index: number; mine: ReadonlySet<number>; currency: string }) {
+  const { map, geo, index, mine, currency } = props;
+  const { x, y } = seatOrigin(geo, map, index);
+  const state = displayState(map, index, mine);
+  const below = y < 40; // the first row's tip would leave the layer: under the seat instead
+  return (
+    <div
+      className={below ? 'seat-tip seat-tip-below' : 'seat-tip'}
+      aria-hidden="true"
+      data-testid="seat-tip"
+      style={{ left: x + geo.cell / 2, top: below ? y + geo.cell + 6 : y - 6 }}
+    >
+      {seatLabel(map, index, state)} · {formatMoney(map.locate(index).section.priceCents, currency)}
+    </div>
+  );
+}
 
 function toIndexSet(map: SeatMap, ids: readonly string[]): Set<number> {
   const set = new Set<number>();

@@ -116,6 +116,9 @@ export class Batches {
   }
 }
 
+/** From this cell size on, each seat carries its number. */
+export const SEAT_NUMBER_CELL = 24;
+
 export interface FrameInput {
   map: SeatMap;
   geo: Geometry;
@@ -178,6 +181,17 @@ export function drawFrame(ctx: CanvasRenderingContext2D, input: FrameInput): num
     batches.add(look, x + inset, y + inset);
   });
   batches.paint(ctx, geo.seat);
+  // Seat numbers on the seats themselves, where they are big enough to read (not on a 100,000-seat overview).
+  if (geo.cell >= SEAT_NUMBER_CELL) {
+    ctx.font = `${Math.floor(geo.seat * 0.5)}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.fillStyle = '#1a1a2e';
+    forEachVisibleSeat(geo, map, view, (index, x, y) => {
+      // on free seats only: the others carry their state's mark (tick, stripes, cross, dot)
+      if (states[index] !== AVAILABLE || selected.has(index)) return;
+      ctx.fillText(String(map.locate(index).seat), x + geo.cell / 2, y + geo.cell / 2 + 1);
+    });
+  }
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   return painted;
 }
