@@ -145,7 +145,7 @@ def openapi_document() -> bytes:
         "openapi": "3.1.0",
         "info": {
             "title": "boxoffice",
-            "version": "1.4.0",
+            "version": "1.5.0",
             "description": "Queue-first seat booking. Writes are accepted (202) and decided asynchronously; "
             "read the booking again, or wait for it to change (If-None-Match with its ETag and "
             "`Prefer: wait=N`). Reads carry an ETag and answer a matching If-None-Match with 304. "

@@ -47,6 +47,7 @@ async def main(service: Service) -> None:
         service.lifecycle,
         lease_s=settings.notify_lease_s,
         payments=payments,
+        public_url=settings.public_url,
     ).run()
 
 

@@ -120,10 +120,12 @@ class Dispatcher:
         burst: bool = False,
         stop_grace_s: float = STOP_GRACE_S,
         payments: PaymentChannel | None = None,
+        public_url: str = "",
     ) -> None:
         self._consumer, self._producer, self._ledger = consumer, producer, ledger
         self._smtp, self._webhook, self._sender = smtp, webhook, sender
         self._payments = payments
+        self._public_url = public_url
         self._max_attempts, self._backoff_s, self._lifecycle = max_attempts, backoff_s, lifecycle
         self._lease_s = lease_s  # a delivery in progress keeps its row this long (then anyone may retry it)
         self._slots = asyncio.Semaphore(concurrency)
@@ -350,7 +352,7 @@ class Dispatcher:
         """One attempt; the error when it failed."""
         try:
             if delivery.channel == "email":
-                await self._smtp.send(email_for(delivery.event, self._sender))
+                await self._smtp.send(email_for(delivery.event, self._sender, self._public_url))
             elif delivery.channel == "payment":
                 if self._payments is None:
                     raise DeliveryError("no payment provider is configured in this process")

@@ -32,7 +32,8 @@ _SHOW_CANCELLED_SUBJECT = "The show was cancelled, and your booking with it: {se
 _OFFER_SUBJECT = "From the waiting list, seats held for you: {seats} (confirm before {expires_at})"
 
 
-def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
+def email_for(event: ev.BookingEvent, sender: str, public_url: str = "") -> EmailMessage:
+    """The email of a booking event; `public_url`: the web client's origin (links to the order and tickets)."""
     seats = ", ".join(event.seats) or "-"
     expires_at = format_time(event.expires_at)
     refusal = event.refused
@@ -67,7 +68,7 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
         )
         + (f"Reason: {event.reason}\n" if event.reason else "")
         + (f"Hold expires at: {expires_at}\n" if isinstance(event, ev.BookingPending | ev.BookingHoldExtended) else "")
-        + _payment_lines(event)
+        + _payment_lines(event, public_url)
         + (
             f"Your {refusal.action} could not be applied: {refusal.reason}\n"
             if isinstance(event, ev.BookingActionRefused) and refusal
@@ -77,13 +78,13 @@ def email_for(event: ev.BookingEvent, sender: str) -> EmailMessage:
     return message
 
 
-def _payment_lines(event: ev.BookingEvent) -> str:
+def _payment_lines(event: ev.BookingEvent, public_url: str = "") -> str:
     """What the customer paid and gets back, and where the tickets are."""
     lines = ""
     p, settle = event.payment, event.settle
     if p is not None and p.status == "paid" and isinstance(event, ev.BookingConfirmed):
         lines += f"Paid: {format_money(p.amount, p.currency)} (payment {p.payment_id})\n"
-        lines += f"Your tickets (one QR code per seat): /me/bookings/{event.booking_id}\n"
+        lines += f"Your tickets (one QR code per seat): {public_url.rstrip('/')}/me/bookings/{event.booking_id}\n"
     if settle is not None and settle.action == "refund":
         lines += f"Refund: {format_money(settle.amount, settle.currency)} to the card you paid with\n"
     elif isinstance(event, ev.BookingCancelled) and p is not None and p.status == "paid":

@@ -148,3 +148,15 @@ def test_the_confirmation_email_shows_the_total_in_the_currency():
     yen = email_for(_confirmed(total=2400, currency="JPY"), "box@example.org").get_content()
     assert "Total: JPY 2,400" in yen
     assert "Total" not in email_for(_confirmed(total=None, currency=None), "box@example.org").get_content()
+
+
+def test_the_confirmation_of_a_paid_booking_says_what_was_paid_and_links_its_tickets():
+    from schemas.payments import Payment, Settlement
+
+    paid = msgspec.structs.replace(_confirmed(), payment=Payment("dev", "cs_1", "paid", 1750, "EUR", payment_id="pi_1"))
+    body = email_for(paid, "box@example.org", "http://127.0.0.1:8000").get_content()
+    assert "Paid: EUR 17.50 (payment pi_1)" in body
+    assert "http://127.0.0.1:8000/me/bookings/b" in body
+    refund = Settlement("refund", "dev", "cs_1", "pi_1", 1400, "EUR", "cancelled")
+    cancelled = ev.BookingCancelled(**{**msgspec.structs.asdict(paid), "status": "CANCELLED", "settle": refund})
+    assert "Refund: EUR 14.00 to the card you paid with" in email_for(cancelled, "box@example.org").get_content()

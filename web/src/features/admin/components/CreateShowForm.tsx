@@ -142,6 +142,35 @@ export function CreateShowForm({ onCreated }: { onCreated: (showId: string) => v
         {error('fair_start_window_s')}
       </div>
       <div className="field">
+        <label htmlFor="show-cancellable">Customers may cancel a paid booking until (hours before the start)</label>
+        <input
+          id="show-cancellable"
+          inputMode="numeric"
+          placeholder="0 (until the start); never"
+          value={draft.cancellableUntilHours ?? ''}
+          onChange={(e) => update({ cancellableUntilHours: e.target.value })}
+          data-testid="show-cancellable"
+          {...field('cancellable_until_hours')}
+        />
+        {error('cancellable_until_hours')}
+      </div>
+      <div className="field">
+        <label htmlFor="show-refund">Refund on cancellation (% of what was paid)</label>
+        <input
+          id="show-refund"
+          type="number"
+          min={0}
+          max={100}
+          inputMode="numeric"
+          placeholder="100"
+          value={draft.refundPercent ?? ''}
+          onChange={(e) => update({ refundPercent: e.target.value })}
+          data-testid="show-refund"
+          {...field('refund_percent')}
+        />
+        {error('refund_percent')}
+      </div>
+      <div className="field">
         <label htmlFor="show-currency">Currency</label>
         <select
           id="show-currency"

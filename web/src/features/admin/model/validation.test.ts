@@ -77,6 +77,19 @@ describe('show form validation', () => {
     expect(plain.ok && 'sale_opens_at' in plain.body).toBe(false); // without an opening: on sale at once
   });
 
+  it('takes the cancellation terms: hours before the start or never, and a refund percentage', () => {
+    const terms = validateShow({ ...valid(), cancellableUntilHours: '48', refundPercent: '80' });
+    expect(terms).toMatchObject({ ok: true, body: { cancellable_until_hours: 48, refund_percent: 80 } });
+    expect(validateShow({ ...valid(), cancellableUntilHours: 'never' })).toMatchObject({
+      ok: true,
+      body: { cancellable_until_hours: null },
+    });
+    expect(errorsOf((d) => (d.refundPercent = '101'))).toHaveProperty('refund_percent');
+    expect(errorsOf((d) => (d.cancellableUntilHours = 'soon'))).toHaveProperty('cancellable_until_hours');
+    const plain = validateShow(valid());
+    expect(plain.ok && 'refund_percent' in plain.body).toBe(false); // the defaults: until the start, in full
+  });
+
   it('checks hold seconds 10..3600 (default 120 when empty)', () => {
     expect(errorsOf((d) => (d.holdSeconds = '9'))).toHaveProperty('hold_seconds');
     expect(errorsOf((d) => (d.holdSeconds = '10'))).toEqual({});

@@ -10,6 +10,9 @@ import type { CreateShowBody } from '../../../lib/types';
 
 /** The form's limits: the API's (POST /v1/shows). */
 export const LIMITS = showLimits;
+// The cancellation terms' ranges (schemas/fields.py CancellableUntilHours, RefundPercent).
+export const CANCEL_HOURS = { min: 0, max: 8760 };
+export const REFUND_PERCENT = { min: 0, max: 100 };
 
 export interface SectionDraft {
   name: string;
@@ -33,6 +36,10 @@ export interface ShowDraft {
   fairStartWindow?: string;
   currency: Currency;
   sections: SectionDraft[];
+  /** Confirmed bookings may be cancelled until this many hours before the start; 'never': they may not. */
+  cancellableUntilHours?: string;
+  /** Of what was paid, the percentage a cancellation refunds ('' : 100). */
+  refundPercent?: string;
 }
 
 /** Field path → message; paths: title, venue, starts_at, hold_seconds, sections, sections.N.name|rows|... */
@@ -119,6 +126,14 @@ export function validateShow(draft: ShowDraft): ValidationResult {
     put('fair_start_window_s', 'A fair start follows the opening of sales: set when sales open.');
   }
 
+  const untilText = (draft.cancellableUntilHours ?? '').trim();
+  const never = untilText === 'never';
+  const [until, untilError] = untilText === '' || never ? [0, null] : checkInt('Cancellation', untilText, CANCEL_HOURS);
+  put('cancellable_until_hours', untilError);
+  const refundText = (draft.refundPercent ?? '').trim();
+  const [refund, refundError] = refundText === '' ? [100, null] : checkInt('The refund', refundText, REFUND_PERCENT);
+  put('refund_percent', refundError);
+
   if (draft.sections.length < LIMITS.sections.min || draft.sections.length > LIMITS.sections.max) {
     put('sections', `A show has from ${LIMITS.sections.min} to ${LIMITS.sections.max} sections.`);
   }
@@ -158,6 +173,8 @@ export function validateShow(draft: ShowDraft): ValidationResult {
       sections,
       ...(saleOpensAt ? { sale_opens_at: saleOpensAt } : {}),
       ...(fairStart ? { fair_start_window_s: fairStart } : {}),
+      ...(never ? { cancellable_until_hours: null } : until ? { cancellable_until_hours: until } : {}),
+      ...(refund !== 100 ? { refund_percent: refund as number } : {}),
     },
   };
 }
