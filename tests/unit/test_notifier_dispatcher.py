@@ -9,6 +9,7 @@ import asyncio
 from datetime import timedelta
 
 from notifier.dispatcher import IN_FLIGHT, Dispatcher
+from payments.provider import ProviderError
 from runtime.lifecycle import Lifecycle
 from schemas import topics
 from schemas.events import BookingPending, encode_event
@@ -150,3 +151,43 @@ async def test_a_stop_mid_delivery_does_not_commit_its_offset():
     async with asyncio.timeout(10):
         await task
     assert rig.committed() == 0 and rig.smtp.messages == []
+
+
+async def test_a_refund_the_provider_refused_is_retried_from_the_ledger_past_the_notifications_attempts():
+    """A settlement (here a refund on a BookingPaymentUpdated, a type that notifies nobody) is a delivery of the
+    `payment` channel: retried from the ledger until the provider takes it, beyond an email's attempts, and
+    made with the idempotency key the decision gave it."""
+    from notifier.channels import PaymentChannel
+    from schemas.events import BookingPaymentUpdated
+    from schemas.payments import Payment, Settlement
+    from tests.support.fakes import FakePayments
+
+    class Flaky(FakePayments):
+        failures = 4  # more than the Rig's max_attempts (3): a settlement is not given up on so soon
+
+        async def refund(self, payment_id: str, amount: int, idempotency_key: str) -> str:
+            if self.failures:
+                self.failures -= 1
+                raise ProviderError("HTTP 503")
+            return await super().refund(payment_id, amount, idempotency_key)
+
+    rig = Rig(max_attempts=3)
+    provider = Flaky()
+    rig.dispatcher._payments = PaymentChannel(provider)
+    refund = Settlement("refund", "dev", "cs_1", "pi_1", 4500, "EUR", "late_payment", key="refund-all/pi_1")
+    payment = Payment("dev", "cs_1", "refund_requested", 4500, "EUR", "pi_1", 4500)
+    event = BookingPaymentUpdated(event_id="s/9", show_id="s", show_version=9, occurred_at=NOW, booking_id="b1",
+                                  customer_id="c", seats=[], status="EXPIRED", created_at=NOW, updated_at=NOW,
+                                  payment=payment, settle=refund)  # fmt: skip
+    raw = encode_event(event)
+    await rig.events(raw)
+
+    def advance() -> bool:
+        rig.ledger.now += timedelta(seconds=1)
+        row = rig.ledger.rows.get(("s/9", "payment"))
+        return row is not None and row.status == "sent"
+
+    await rig.run_until(advance)
+    assert provider.refunds == [("pi_1", 4500, "refund-all/pi_1")]
+    assert rig.ledger.rows[("s/9", "payment")].attempts == 5
+    assert rig.sent() == []  # nobody is emailed about it
