@@ -574,7 +574,7 @@ async def ticket_key(call: Call, *, show_id: str) -> Response:
 
 
 def _invalid(reason: str) -> Response:
-    return json_response(CheckinView(checkin_id="ci_" + _command_id(), status="DECIDED", result=INVALID, reason=reason))
+    return json_response(CheckinView(status="DECIDED", result=INVALID, reason=reason))  # nothing kept: no id
 
 
 async def check_in(call: Call, *, principal: Principal, body: CheckinBody) -> Response:
@@ -603,7 +603,7 @@ async def check_in(call: Call, *, principal: Principal, body: CheckinBody) -> Re
     )
     view = await _await_checkin(call, checkin_id, state.settings.checkin_wait_s)
     if view is None:  # queued, not decided in time (the pipeline is slow): GET /v1/checkins/{id} follows it
-        view = CheckinView(checkin_id, "RECEIVED", ticket_id=ticket.ticket_id, show_id=ticket.show_id, gate=body.gate)
+        view = CheckinView("RECEIVED", checkin_id, ticket_id=ticket.ticket_id, show_id=ticket.show_id, gate=body.gate)
     return json_response(view)
 
 

@@ -345,10 +345,11 @@ class CheckinView(msgspec.Struct, frozen=True, omit_defaults=True):
     when and where the ticket was admitted. `revoked`: the booking is no longer CONFIRMED (`booking_status`).
     `invalid`: not a ticket of ours (`reason`: what is wrong with the code), or of no seat of such a booking.
     `status` RECEIVED: queued but not decided within the wait (no `result` yet); `GET /v1/checkins/{checkin_id}`
-    follows it."""
+    follows it. A code refused at the door (malformed, forged, no such show) is never queued nor kept: its
+    answer has no `checkin_id`."""
 
-    checkin_id: str
     status: Literal["RECEIVED", "DECIDED"]
+    checkin_id: str | None = None
     result: CheckinResult | None = None
     ticket_id: str | None = None
     show_id: str | None = None

@@ -173,7 +173,7 @@ def _state(probe: Probe) -> tuple[Settings, IntakeState]:
     )
     state.reads.bookings["bk_paid"] = BookingView("bk_paid", SHOW, "alice", "CONFIRMED", ["A-1-2"], None, None, T0, T0)
     state.reads.waitlist[(SHOW, "alice")] = WaitlistView(SHOW, "alice", "WAITING", 2, T0, position=1, waiting=1)
-    state.reads.checkins["ci_known"] = CheckinView("ci_known", "DECIDED", "admitted", show_id=SHOW)
+    state.reads.checkins["ci_known"] = CheckinView("DECIDED", "ci_known", "admitted", show_id=SHOW)
     if probe.limiter_refuses:
         state.limiter = FakeRateLimiter(1, 0)
     if probe.stores_down:

@@ -23,7 +23,11 @@ def fuzzed_intake(system):
     intake = Service(
         "intake-schemathesis",
         "intake",
-        {"BOXOFFICE_RATE_LIMIT_PER_S": "0", "BOXOFFICE_DEV_SIGNIN": "1"},
+        {
+            "BOXOFFICE_RATE_LIMIT_PER_S": "0",
+            "BOXOFFICE_DEV_SIGNIN": "1",
+            "BOXOFFICE_PAYMENT_API_URL": system.devpay.url,  # checkouts reach the System's provider
+        },
         system.log_dir,
     ).start()
     yield intake

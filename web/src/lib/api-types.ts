@@ -229,7 +229,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** confirm a held booking (its owner); decided asynchronously */
+        /**
+         * confirm a held booking (its owner); decided asynchronously
+         * @description With the server's BOXOFFICE_PAYMENTS_REQUIRED on, a hold with a price is confirmed only by its payment (POST /v1/bookings/{booking_id}/checkout, then the provider's signed webhook): confirm is for free seats. Off (the default, the v1 contract), confirm takes the payment reference as given.
+         */
         post: operations["confirm_booking"];
         delete?: never;
         options?: never;
@@ -363,7 +366,7 @@ export interface paths {
         put?: never;
         /**
          * pay for a held booking (its owner): a hosted checkout at the payment provider for the hold's total
-         * @description The same hold asked again gets the same checkout; after an extension, a new one (the old is voided). Paid before `expires_at` for the hold's total, the booking becomes CONFIRMED with `payment` `paid`; paid too late (or for another amount) the money is refunded (`payment.status` `refund_requested`, then `refunded`). A hold that ends with its checkout unpaid has it voided.
+         * @description The same hold asked again gets the same checkout; after an extension, a new one (the old is voided). When the provider's paid notice reaches the API before `expires_at`, for the hold's total, the booking becomes CONFIRMED with `payment` `paid`; later (or for another amount) the money is refunded (`payment.status` `refund_requested`, then `refunded`). A hold that ends with its checkout unpaid has it voided.
          */
         post: operations["checkout"];
         delete?: never;
@@ -929,12 +932,14 @@ export interface components {
          *         when and where the ticket was admitted. `revoked`: the booking is no longer CONFIRMED (`booking_status`).
          *         `invalid`: not a ticket of ours (`reason`: what is wrong with the code), or of no seat of such a booking.
          *         `status` RECEIVED: queued but not decided within the wait (no `result` yet); `GET /v1/checkins/{checkin_id}`
-         *         follows it.
+         *         follows it. A code refused at the door (malformed, forged, no such show) is never queued nor kept: its
+         *         answer has no `checkin_id`.
          */
         CheckinView: {
-            checkin_id: string;
             /** @enum {unknown} */
             status: "DECIDED" | "RECEIVED";
+            /** @default null */
+            checkin_id?: string | null;
             /** @default null */
             result?: ("admitted" | "already_used" | "invalid" | "revoked") | null;
             /** @default null */
@@ -2002,6 +2007,15 @@ export interface operations {
                 headers: {
                     /** @description the methods this path supports */
                     Allow: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payment_required`: payment is required (BOXOFFICE_PAYMENTS_REQUIRED) and the hold has a price */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
