@@ -597,8 +597,7 @@ class Batch:
             refused = msgspec.structs.replace(void_new, reason=f"payment_{current.status}")
             self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=refused)
             return
-        assert booking.expires_at is not None or booking.status != PENDING
-        if booking.status != PENDING or cmd.issued_at >= (booking.expires_at or cmd.issued_at):
+        if booking.status != PENDING or booking.expires_at is None or cmd.issued_at >= booking.expires_at:
             # The hold ended before the checkout was recorded: nobody may pay for it.
             ended = msgspec.structs.replace(void_new, reason=f"booking_{booking.status.lower()}")
             self._booking_event(ev.BookingPaymentUpdated, booking, show, settle=ended)

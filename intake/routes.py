@@ -720,11 +720,11 @@ async def payment_webhook(call: Call, *, provider: str, body: ProviderEventBody)
     layout = await call.state.layout_of(notice.show_id)
     if layout is None:
         raise ApiError(400, "invalid_webhook", "the event names no show of ours")
+    if notice.payment_id is None:
+        raise ApiError(400, "invalid_webhook", f"a {notice.kind} notice without its payment")
     common = {"command_id": _command_id(), "show_id": notice.show_id, "issued_at": _now()}
     command: cmd.Command
     if notice.kind == "paid":
-        if notice.payment_id is None:
-            raise ApiError(400, "invalid_webhook", "a paid checkout without its payment")
         command = cmd.SettlePayment(
             **common,
             booking_id=notice.booking_id,
@@ -736,8 +736,6 @@ async def payment_webhook(call: Call, *, provider: str, body: ProviderEventBody)
             provider_event_id=notice.event_id,
         )
     else:
-        if notice.payment_id is None:
-            raise ApiError(400, "invalid_webhook", "a refund without its payment")
         command = cmd.RecordRefund(
             **common,
             booking_id=notice.booking_id,

@@ -41,7 +41,8 @@ DELIVERIES = Counter("boxoffice_devpay_webhooks_total", "Webhook delivery attemp
 MAX_ATTEMPTS = 30
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, status INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotent_requests (key TEXT PRIMARY KEY, params TEXT NOT NULL,
+                                                status INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS refunds (id TEXT PRIMARY KEY, payment_intent TEXT NOT NULL, amount INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
                                    next_at REAL NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
@@ -106,22 +107,20 @@ class DevProvider:
             return _error(401, "unauthorized", "invalid API key")
         form = await _form(request)
         key = request.headers.get("idempotency-key")
-        stored_key = f"{request.url.path}\n{key}\n"
+        stored_key, params = f"{request.url.path}\n{key}", json.dumps(form, sort_keys=True)
         if key:
             row = self.store.db.execute(
-                "SELECT key, status, body FROM idempotency WHERE key LIKE ? ESCAPE '!'",
-                (stored_key.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%",),
+                "SELECT params, status, body FROM idempotent_requests WHERE key = ?", (stored_key,)
             ).fetchone()
             if row is not None:
-                if row[0] != stored_key + json.dumps(form, sort_keys=True):  # as Stripe: a key is for one request
+                if row[0] != params:  # as Stripe: a key is for one request
                     return _error(400, "idempotency_error", "Keys for idempotent requests can only be used with "
                                   "the same parameters they were first used with.")  # fmt: skip
                 return JSONResponse(json.loads(row[2]), row[1])
         status, body = make(form, request)
         if key and status < 500:
             self.store.db.execute(
-                "INSERT INTO idempotency VALUES (?, ?, ?)",
-                (stored_key + json.dumps(form, sort_keys=True), status, json.dumps(body)),
+                "INSERT INTO idempotent_requests VALUES (?, ?, ?, ?)", (stored_key, params, status, json.dumps(body))
             )
         return JSONResponse(body, status)
 
