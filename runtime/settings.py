@@ -160,7 +160,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
         if values.get("pg_passfile") is None:  # used once it exists (a stack may start after these settings)
             values["pg_passfile"] = stack_dir / STACK_PG_PASSFILE
         for name, file in STACK_AUTH_FILES.items():  # the local stack's keys (stack/stack.sh generates them)
-            if values.get(name) is None and (stack_dir / file).exists():
+            if values.get(name) is None and _readable(stack_dir / file):
                 values[name] = str(stack_dir / file) if name == "auth_jwks" else stack_dir / file
         if values.get("auth_issuer") == DEV_ISSUER:
             problems["auth_issuer"] = f"must not be {DEV_ISSUER!r} (the development sign-in's issuer)"
@@ -199,6 +199,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename=env_name):
                 f"in {self.stack_dir} (stack/stack.sh up, or boxoffice keys, makes one)"
             )
         return path
+
+
+def _readable(path: Path) -> bool:
+    """Whether `path` is a file this process may read: the services' OS user does not enter the stack's own
+    auth/ (root's, 0700; it has copies of its keys), where even asking whether a file exists is refused."""
+    try:
+        return path.is_file() and os.access(path, os.R_OK)
+    except PermissionError:
+        return False
 
 
 _FIELDS = {field.name: field for field in msgspec.structs.fields(Settings)}

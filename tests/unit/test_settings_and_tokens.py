@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -308,3 +309,20 @@ def test_the_owner_dsn_names_the_owner_role_on_the_same_hosts():
     )
     with pytest.raises(SettingsError, match="BOXOFFICE_PG_OWNER_USER"):
         Settings.from_env({"BOXOFFICE_PG_OWNER_USER": "x'; drop"})
+
+
+def test_stack_keys_the_process_may_not_read_are_not_settings(tmp_path, monkeypatch):
+    """The services' OS user cannot enter the stack's auth/ (root's, 0700): even asking whether a file there
+    exists is refused (EACCES; the tests run as root, which reads through any mode, so the refusal is
+    simulated). Its settings leave those keys unset (it is given its own copies) instead of failing."""
+    ensure_stack_keys(tmp_path)
+    real = Path.is_file
+
+    def refused(path: Path) -> bool:
+        if path.parent == tmp_path / "auth":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "is_file", refused)
+    settings = Settings.from_env({"BOXOFFICE_STACK_DIR": str(tmp_path)})
+    assert settings.auth_signing_key is None and settings.ticket_signing_key is None and settings.auth_jwks is None
