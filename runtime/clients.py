@@ -208,7 +208,7 @@ def redis_client(settings: Settings, user: str = "admin", **overrides: Any) -> a
     db = int(url.path.strip("/") or 0)
     sentinels = [(host, int(port)) for host, _, port in (s.rpartition(":") for s in settings.redis_sentinels)]
     asking = {"socket_timeout": 1, "socket_connect_timeout": 1, **credentials}
-    sentinel = Sentinel(sentinels, sentinel_kwargs=asking)  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(sentinels, sentinel_kwargs=asking)  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 8.2 on
     client: aioredis.Redis = sentinel.master_for(settings.redis_master, redis_class=aioredis.Redis, db=db, **options)
     return client
 
