@@ -182,7 +182,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     payments = payment_provider(settings)
     service.defer(payments.close)
     bus = CommandBus()
-    bus.start(lambda: service.kafka_producer(linger_ms=0))
+    bus.start(lambda: service.kafka_producer(linger_ms=5))
     service.defer(bus.stop)
     return IntakeState(
         settings=settings,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from intake.tokens import InvalidToken, Signer, TokenVerifier, Verifier, jwks_keys, mint
 from runtime.auth_keys import public_jwk
@@ -172,3 +175,76 @@ def test_token_cache_still_refuses_an_expired_token():
     with pytest.raises(InvalidToken, match="expired"):
         cached.verify(token)
     assert token not in cached._cache
+
+
+# The verifier checks signature, iss, aud and the required claims itself (intake/tokens.py, signed_claims); PyJWT,
+# with the options the verifier used to give it, is the reference it must agree with on every token.
+_VALUES = st.one_of(
+    st.none(),
+    st.integers(-5, NOW + 10**6),
+    st.text(max_size=8),
+    st.booleans(),
+    st.lists(st.text(max_size=4), max_size=2),
+)
+_DROP = object()  # the claim left out
+_SPECIAL = {
+    "iss": [ISSUER, DEV_ISSUER],
+    "aud": [AUDIENCE, [AUDIENCE, "x"], ["x"], [AUDIENCE, 7]],
+    "sub": ["alice"],
+    "iat": [NOW],
+    "exp": [NOW + 600],
+    "jti": ["j1"],
+}
+# a good token's claims with at most two of them changed (another value, another type, or left out)
+_CHANGES = st.dictionaries(
+    st.sampled_from(sorted(_SPECIAL)),
+    st.one_of(st.just(_DROP), _VALUES, st.sampled_from([v for vs in _SPECIAL.values() for v in vs])),
+    max_size=2,
+)
+
+
+def _pyjwt(token: str) -> dict:
+    header = jwt.get_unverified_header(token)
+    if header.get("alg") != "EdDSA" or header.get("kid") != PROD.kid:
+        raise jwt.InvalidTokenError("not the trusted key")
+    return jwt.decode(
+        token,
+        PROD.key.public_key(),
+        algorithms=["EdDSA"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={
+            "require": ["iss", "aud", "sub", "iat", "exp"],
+            "verify_exp": False,
+            "verify_iat": False,
+            "verify_nbf": False,
+        },
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    changes=_CHANGES,
+    kid=st.sampled_from([PROD.kid, PROD.kid, DEV.kid, None]),
+    key=st.sampled_from([PROD.key, PROD.key, OTHER]),
+    flip=st.one_of(st.none(), st.none(), st.integers(0, 400)),
+)
+def test_signed_claims_agree_with_pyjwt(changes, kid, key, flip):
+    claims = {**good_claims(PROD, NOW), "jti": "j1", **changes}
+    claims = {name: value for name, value in claims.items() if value is not _DROP}
+    token = sign(claims, key, kid)
+    if flip is not None:  # one character changed: header, payload or signature
+        i = flip % len(token)
+        token = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+    try:
+        expected = _pyjwt(token)
+    except jwt.PyJWTError:
+        expected = None
+    try:
+        got = verifier(dev=True).signed_claims(token)
+    except InvalidToken:
+        got = None
+    if got is not None and got[1].kid == DEV.kid:  # the dev key: its own issuer, never PROD's reference
+        assert claims.get("iss") == DEV_ISSUER
+        return
+    assert (got[0] if got else None) == expected, token
