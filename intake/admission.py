@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 
 from intake.idempotency import TTL_S
 from intake.rate_limit import GCRA_STEP, rate_key
+from runtime.autopipeline import AutoPipeline
 
 # KEYS[1]: the customer's limit; KEYS[2]: the claim. ARGV: interval_us (0: no limit), burst, fingerprint,
 # the claim's TTL. Returns {over_us, stored fingerprint or false}: over_us > 0 is refused and claims nothing.
@@ -55,14 +56,18 @@ class Admitted(NamedTuple):
 
 
 class RedisAdmission:
-    def __init__(self, redis: aioredis.Redis, per_second: float, burst: int) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, per_second: float, burst: int, pipeline: AutoPipeline | None = None
+    ) -> None:
         self._interval_us = int(1_000_000 / per_second) if per_second > 0 else 0
         self._burst = burst
         self._script = redis.register_script(ADMIT)
+        self._pipeline = pipeline or AutoPipeline(redis)  # with the other calls of its turn (runtime/autopipeline.py)
 
     async def admit(self, customer: str, claim_id: str, fingerprint: str) -> Admitted:
-        over_us, stored = await self._script(
-            keys=[rate_key(customer), claim_key(customer, claim_id)],
-            args=[self._interval_us, self._burst, fingerprint, TTL_S],
+        over_us, stored = await self._pipeline.script(
+            self._script,
+            [rate_key(customer), claim_key(customer, claim_id)],
+            [self._interval_us, self._burst, fingerprint, TTL_S],
         )
         return Admitted(int(over_us) / 1_000_000, stored.decode() if stored else None)

@@ -33,6 +33,7 @@ from intake.state import IntakeState
 from intake.tickets import TicketKeys
 from intake.tokens import Signer, TokenVerifier
 from projections.reads import ReadModels
+from runtime.autopipeline import AutoPipeline
 from runtime.clients import payment_provider
 from runtime.service import Service, serving
 from runtime.settings import Settings
@@ -162,7 +163,8 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     history = BookingHistory(shards, settings.replica_max_lag_s)
     history.start()
     service.defer(history.stop)
-    reads = ReadModels(redis)
+    pipeline = AutoPipeline(redis)  # the booking POST's two calls, with the others of each turn
+    reads = ReadModels(redis, pipeline=pipeline)
     feed = ChangeFeed(redis)  # one pub/sub connection: the seat streams and the booking waits share it
     service.defer(feed.close)
     waits = BookingWaits(reads, feed)
@@ -182,6 +184,9 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     payments = payment_provider(settings)
     service.defer(payments.close)
     bus = CommandBus()
+    # 5 ms of linger: concurrent bookings share a produce request (each one acked by three brokers on the HA
+    # topology). Measured on the closed loop: 420 → 473 bookings/s, Kafka 1.6 → 1.2 ms CPU per booking, for
+    # at most 5 ms more before a 202.
     bus.start(lambda: service.kafka_producer(linger_ms=5))
     service.defer(bus.stop)
     return IntakeState(
@@ -192,7 +197,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
         reads=reads,
         history=history,
         idempotency=IdempotencyStore(redis),
-        admission=RedisAdmission(redis, settings.rate_limit_per_s, settings.rate_limit_burst),
+        admission=RedisAdmission(redis, settings.rate_limit_per_s, settings.rate_limit_burst, pipeline),
         streams=RedisSeatStreams(reads, feed),
         waits=waits,
         service=service,

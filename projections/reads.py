@@ -13,6 +13,7 @@ from cachetools import LRUCache
 
 from projections.apply import ShowDoc
 from projections.keys import ACTIVE_NAMESPACE_KEY, DECIDED_KEY, DECIDED_RATE_KEY, Keys, active_namespace
+from runtime.autopipeline import AutoPipeline
 from schemas.api import AdminShowView, BookingView, CheckinView, SeatMapView, SectionSales, ShowView, WaitlistView
 from schemas.events import RECEIVED, WAITING
 from schemas.validation import format_time
@@ -88,8 +89,11 @@ class ReadModels:
 
     NAMESPACE_TTL_S = 1.0
 
-    def __init__(self, redis: aioredis.Redis, namespace: str | None = None) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, namespace: str | None = None, pipeline: AutoPipeline | None = None
+    ) -> None:
         self.redis = redis
+        self.pipeline = pipeline or AutoPipeline(redis)  # the booking POST's RECEIVED record, with its turn's others
         self.keys = Keys(namespace) if namespace else Keys()
         self._pinned = namespace is not None  # a fixed generation (benchmarks), never the live pointer
         self._keys_checked = 0.0
@@ -318,8 +322,8 @@ class ReadModels:
 
     async def record_received(self, booking: BookingView, partition: int, offset: int) -> None:
         keys = await self._current_keys()
-        await self._write_received(
-            keys=[keys.booking(booking.booking_id)], args=[_encoder.encode(booking), partition, offset]
+        await self.pipeline.script(
+            self._write_received, [keys.booking(booking.booking_id)], [_encoder.encode(booking), partition, offset]
         )
 
 

@@ -39,12 +39,16 @@ def kafka_producer(settings: Settings, user: str = "admin", **overrides: Any) ->
     return AIOKafkaProducer(**options)
 
 
-# The processor asks the broker to answer once 64 KiB are there or 10 ms have passed, not at the first record:
+# The processor asks the broker to answer once 64 KiB are there or 50 ms have passed, not at the first record:
 # under a steady HTTP load a batch (one transaction per partition) carries tens of commands instead of a few,
-# at the price of at most 10 ms of latency when the topic is quiet. Measured: end to end, 1,000 req/s
-# sustained instead of 500. Not for projections and notifier: there the drain ran 15% slower with it
+# at the price of at most 50 ms of decision latency when the topic is quiet. Each batch costs a transaction,
+# its events, the consumers' fetches and every group's offset commit, each replicated three times on the HA
+# topology, so the wait sets what a booking costs the whole stack. Measured (docs/BENCHMARKS.md, the front
+# door): on the single broker 10 ms gave 1,000 req/s sustained instead of 500; on the HA topology 50 ms
+# instead of 10 took the closed loop from 223 to 420 bookings/s and Kafka's CPU per booking from 3.9 to
+# 1.6 ms (100 ms: no better). Not for projections and notifier: there the drain ran 15% slower with it
 # (twice the Redis commands per decision).
-BATCHING_FETCH: dict[str, int] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 100}
+BATCHING_FETCH: dict[str, int] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 50}
 
 
 def kafka_admin(settings: Settings, client_id: str = "boxoffice-admin") -> AIOKafkaAdminClient:
