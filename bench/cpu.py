@@ -53,8 +53,9 @@ def _component(cmdline: str) -> str | None:
 
 def snapshot(root: str | None = None) -> dict[int, tuple[str, float]]:
     """pid -> (component, CPU seconds so far), for the stack's processes (those under `root` when given,
-    for the Python ones: the project's own venv)."""
-    out: dict[int, tuple[str, float]] = {}
+    for the Python ones: the project's own venv). A worker uvicorn spawned (multiprocessing, a command line of
+    its own) counts as the process that spawned it: the seed's two HTTP workers are the seed."""
+    seen: dict[int, tuple[str | None, int, float, str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -63,11 +64,21 @@ def snapshot(root: str | None = None) -> dict[int, tuple[str, float]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name = _component(cmdline)
-        if name is None or (root is not None and "python" in cmdline and root not in cmdline):
+        if root is not None and "python" in cmdline and root not in cmdline:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        out[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / _TICK)
+        seen[int(entry.name)] = (
+            _component(cmdline),
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / _TICK,
+            cmdline,
+        )
+    out: dict[int, tuple[str, float]] = {}
+    for pid, (name, parent, seconds, cmdline) in seen.items():
+        if name is None and "multiprocessing" in cmdline and parent in seen:
+            name = seen[parent][0]
+        if name is not None:
+            out[pid] = (name, seconds)
     return out
 
 

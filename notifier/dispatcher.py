@@ -37,6 +37,7 @@ from notifier.channels import DeliveryError, PaymentChannel, SmtpChannel, Webhoo
 from notifier.ledger import Claim, Due, PartitionMoving
 from notifier.messages import NOTIFIED, email_for, webhook_body
 from notifier.offsets import Offsets
+from runtime.commit_pace import CommitPace
 from runtime.lifecycle import Lifecycle
 from runtime.retry import Retry, Stopped
 from runtime.transient import is_transient
@@ -163,6 +164,7 @@ class Dispatcher:
 
     async def _consume_forever(self) -> None:
         commits = Retry("notifier offset commit", self._lifecycle)
+        pace = CommitPace()  # at most once a second under load, at once when a fetch finds nothing
         while not self._lifecycle.stopping.is_set():
             if len(self._tasks) >= MAX_IN_FLIGHT:  # fetch no further ahead than the deliveries go
                 await asyncio.sleep(0.05)
@@ -173,7 +175,8 @@ class Dispatcher:
                     self._offsets.add(tp, record.offset)
                     self._spawn(self._handle(tp, record))
             try:
-                await commits.run(self._commit)
+                if pace.due(fetched=bool(batches)):
+                    await commits.run(self._commit)
             except Stopped:
                 return
             if self._burst and not batches and not self._tasks:

@@ -16,6 +16,7 @@ from prometheus_client import Counter
 
 from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
 from projections.keys import ACTIVE_NAMESPACE_KEY, HANDOVER_KEY, PAUSED_KEY, Keys, active_namespace
+from runtime.commit_pace import CommitPace
 from runtime.lifecycle import Lifecycle
 from runtime.retry import Retry, Stopped
 from schemas.events import Event, decode_event
@@ -65,18 +66,24 @@ class ProjectionConsumer:
         # after any failure (Redis may have failed over and lost its newest writes).
         self._resync = True
         self._assigned: set = set()
+        self._pace = CommitPace()  # offsets committed at most once a second under load (runtime/commit_pace.py)
+        self._uncommitted = False
 
     async def run(self, burst: bool = False) -> None:
         """Apply batches until stopping (`burst`: until a fetch finds nothing, for tests). A step that fails
         for Redis or Kafka keeps its batch in hand and is retried by the one retry primitive."""
         retry = Retry("read models", self._lifecycle)
-        while not self._lifecycle.stopping.is_set():
-            try:
-                fetched = await retry.run(self._step_or_resync)
-            except Stopped:
-                return
-            if burst and not fetched and not self._paused:
-                return
+        try:
+            while not self._lifecycle.stopping.is_set():
+                try:
+                    fetched = await retry.run(self._step_or_resync)
+                except Stopped:
+                    return
+                if burst and not fetched and not self._paused:
+                    return
+        finally:
+            if self._uncommitted:  # stopping: what was applied is committed (else: applied again, a no-op)
+                await self._commit()
 
     async def _step_or_resync(self) -> bool:
         try:
@@ -103,6 +110,8 @@ class ProjectionConsumer:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             records = [r for rs in batches.values() for r in rs]
             if not records:
+                if self._uncommitted and self._pace.due(fetched=False):
+                    await self._commit()
                 return False
             self._pending = decode_events(records)
             self._pending_positions = {tp.partition: rs[-1].offset + 1 for tp, rs in batches.items() if rs}
@@ -110,12 +119,18 @@ class ProjectionConsumer:
             results = await self._applier.apply(self._pending, keys, self._pending_positions)
             count_results(self._pending, results)
         self._pending, self._pending_positions = None, {}
+        self._uncommitted = True
+        if self._pace.due(fetched=True):
+            await self._commit()
+        return True
+
+    async def _commit(self) -> None:
         try:
             # Redis is derived: at-least-once is enough, what is applied again is skipped on show_version.
             await self._consumer.commit()
+            self._uncommitted = False
         except KafkaError as exc:
             log.warning("offset commit failed; those events may be applied again (a no-op)", error=repr(exc))
-        return True
 
     async def _rewind_to_stored(self, keys: Keys, assigned: set) -> None:
         """Seek back to where the generation in Redis says it stands, wherever that is behind this consumer: a

@@ -1,0 +1,31 @@
+"""How often a consumer whose handling is idempotent commits its offsets: at most once a second while batches
+keep coming, and as soon as a fetch comes back empty (at rest every offset is committed).
+
+Each offset commit is a write to `__consumer_offsets`, replicated to three brokers on the HA topology. The
+projections and the notifier committed after every batch, so under a steady HTTP load every few bookings
+cost each of them a replicated write (docs/BENCHMARKS.md, the front door: Kafka's CPU per booking). What a
+paced commit risks is handling again, after a crash or a rebalance, up to a second of events that were
+already handled: applying an event again is a no-op for the projections (show_version), and the notifier's
+ledger sends each message once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+COMMIT_EVERY_S = 1.0
+
+
+class CommitPace:
+    def __init__(self, every_s: float = COMMIT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self._every_s = every_s
+        self._clock = clock
+        self._last = clock()
+
+    def due(self, fetched: bool) -> bool:
+        """Whether to commit now, after a fetch that found records (`fetched`) or none."""
+        now = self._clock()
+        if fetched and now - self._last < self._every_s:
+            return False
+        self._last = now
+        return True

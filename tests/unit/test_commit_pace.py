@@ -1,0 +1,18 @@
+"""runtime/commit_pace.py: offsets committed at most once a second under load, at once when a fetch is empty."""
+
+from __future__ import annotations
+
+from runtime.commit_pace import CommitPace
+
+
+def test_under_load_at_most_once_per_interval_and_at_once_at_rest():
+    now = [100.0]
+    pace = CommitPace(every_s=1.0, clock=lambda: now[0])
+    decisions = []
+    for _ in range(25):  # a batch every 100 ms for 2.5 s
+        now[0] += 0.1
+        decisions.append(pace.due(fetched=True))
+    assert decisions.count(True) == 2  # at 1.0 s and 2.0 s
+    assert pace.due(fetched=False)  # a fetch that found nothing: commit what was handled
+    now[0] += 0.1
+    assert not pace.due(fetched=True)  # the interval starts again from that commit
