@@ -593,3 +593,44 @@ async def test_every_field_of_a_show_body_travels_in_its_command_and_reads_at_on
         assert getattr(command, name) == getattr(decoded, name), name
         assert getattr(shown, name) == getattr(decoded, name), name
     assert command.fair_start_seed is not None and len(command.fair_start_seed) == 32
+
+
+async def test_the_booking_post_s_fast_path_answers_as_the_router_does(app_state, monkeypatch):
+    """intake.app.FastPath serves the booking POST past the router: the same requests through both, on two
+    intakes of the same state, get the same status, headers and body (every other test of the booking POST
+    goes through the fast path)."""
+    import intake.app
+
+    requests = [
+        ({"seats": ["A-1-1"]}, booking_headers("fp1")),
+        ({"seats": ["A-1-1"]}, booking_headers("fp1")),  # the same again: 200
+        ({"seats": ["Z-9-9"]}, booking_headers("fp2")),  # outside the layout: 422
+        ({"quantity": 1}, {"Idempotency-Key": "fp3", "Content-Type": "application/json"}),  # no token: 401
+        ({"quantity": 1}, booking_headers("fp4")),
+    ]
+
+    async def answers(path: str) -> list[tuple[int, dict, bytes]]:
+        app_settings, _ = app_state
+        state = fake_state(app_settings)
+        state.reads.shows[SHOW] = ShowView(SHOW, "t", "v", T0, 120, [Section("A", 2, 3, 100)], 6, 6)
+        transport = httpx.ASGITransport(app=create_app(app_settings, state=state))
+        out = []
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+            for body, headers in [*requests, ({"quantity": 1}, booking_headers("fp5"))]:
+                r = await http.post(path, json=body, headers=headers)
+                kept = {k: v for k, v in r.headers.items() if k not in ("content-length", "date")}
+                out.append((r.status_code, kept, r.content))
+        return out
+
+    fast = await answers(f"/v1/shows/{SHOW}/bookings")
+    assert [status for status, _, _ in fast] == [202, 200, 422, 401, 202, 202]
+    real_call = intake.app.FastPath.__call__
+
+    async def router_only(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+    monkeypatch.setattr(intake.app.FastPath, "__call__", router_only)
+    assert await answers(f"/v1/shows/{SHOW}/bookings") == fast
+    monkeypatch.setattr(intake.app.FastPath, "__call__", real_call)
+    unknown = await answers("/v1/shows/sh_nowhere/bookings")
+    assert unknown[0][0] == 404  # no such show, through the fast path
