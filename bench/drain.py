@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
@@ -147,7 +147,7 @@ async def run_drain(
                         issued_at=now,
                         title="bench",
                         venue="bench",
-                        starts_at=now,
+                        starts_at=now + timedelta(days=30),  # a show that started is off sale (sale_closed)
                         hold_seconds=3600,
                         sections=list(layout.sections),
                     )
@@ -174,7 +174,7 @@ async def run_drain(
                     issued_at=now,
                     booking_id=f"bk_bench_{run}_{i}",
                     request_id=f"bench-{run}-{i}",
-                    customer_id=f"bench{i % 5000}",
+                    customer_id=f"bench{i}",  # one customer per request: the per-customer limit (10 seats) holds
                     quantity=1,
                 )
                 for i in range(commands)
