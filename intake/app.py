@@ -224,7 +224,7 @@ async def adapters(service: Service, tokens: TokenVerifier, dev_tokens: Signer |
     bus = CommandBus()
     # 10 ms of linger: concurrent bookings share a produce request (each one acked by three brokers on the HA
     # topology). Measured on the closed loop: 0 → 5 ms took 420 → 473 bookings/s and Kafka 1.6 → 1.2 ms CPU per
-    # booking; 5 → 10 ms took Kafka 0.77–0.87 → 0.55 ms per booking (2026-12-04, runs alternated), for at most
+    # booking; 5 → 10 ms took Kafka 0.77-0.87 → 0.55 ms per booking (2026-12-04, runs alternated), for at most
     # 10 ms more before a 202.
     bus.start(lambda: service.kafka_producer(linger_ms=10))
     service.defer(bus.stop)
