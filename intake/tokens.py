@@ -180,10 +180,12 @@ def _header(segment: str) -> dict[str, Any]:
     cache is bounded, so distinct forged headers only evict one another)."""
     try:
         header = _json.decode(_b64decode(segment))
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # nested past msgspec's depth: a header no issuer writes
         raise InvalidToken("Invalid header string") from None
     if not isinstance(header, dict):
         raise InvalidToken("Invalid header string: must be a json object")
+    if "crit" in header or header.get("b64", True) is not True:  # extensions (RFC 7515 4.1.11, RFC 7797): none
+        raise InvalidToken("the token's header asks for an extension this API does not support")
     return header
 
 
@@ -229,7 +231,7 @@ class Verifier:
             raise InvalidToken("Signature verification failed") from None
         try:
             claims = _json.decode(_b64decode(payload_segment))
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             raise InvalidToken("Invalid payload string") from None
         if not isinstance(claims, dict):
             raise InvalidToken("Invalid payload string: must be a json object")

@@ -10,10 +10,25 @@ ledger sends each message once."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 COMMIT_EVERY_S = 1.0
+# aiokafka's commit retries without end while the group's coordinator is unknown (a Kafka outage): bounded, so
+# that a consumer loop keeps going (or stops on SIGTERM) and commits again later.
+COMMIT_TIMEOUT_S = 10.0
+
+
+async def bounded_commit(
+    consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int] | None = None, timeout_s: float | None = None
+) -> None:
+    """`consumer.commit(offsets)` within `timeout_s` (default COMMIT_TIMEOUT_S; TimeoutError past it: not
+    committed, so handled again later, as when the commit fails)."""
+    commit = consumer.commit() if offsets is None else consumer.commit(dict(offsets))
+    await asyncio.wait_for(commit, COMMIT_TIMEOUT_S if timeout_s is None else timeout_s)
 
 
 class CommitPace:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from runtime.commit_pace import CommitPace
+import asyncio
+
+import pytest
+
+from runtime.commit_pace import CommitPace, bounded_commit
 
 
 def test_under_load_at_most_once_per_interval_and_at_once_at_rest():
@@ -16,3 +20,18 @@ def test_under_load_at_most_once_per_interval_and_at_once_at_rest():
     assert pace.due(fetched=False)  # a fetch that found nothing: commit what was handled
     now[0] += 0.1
     assert not pace.due(fetched=True)  # the interval starts again from that commit
+
+
+async def test_a_commit_is_bounded():
+    calls = []
+
+    class Consumer:
+        async def commit(self, offsets=None):
+            calls.append(offsets)
+            if offsets is None:
+                await asyncio.Event().wait()  # the coordinator unknown: aiokafka retries without end
+
+    with pytest.raises(TimeoutError):
+        await bounded_commit(Consumer(), timeout_s=0.05)  # type: ignore[arg-type]
+    await bounded_commit(Consumer(), {"tp": 3}, timeout_s=0.05)  # type: ignore[arg-type, dict-item]
+    assert calls == [None, {"tp": 3}]

@@ -153,6 +153,42 @@ async def test_the_projection_consumer_keeps_its_batch_while_redis_is_away_and_c
     assert redis.positions == {b"0": b"4"}  # the position goes with the applies
 
 
+async def test_a_commit_that_never_returns_does_not_hold_the_consumer_or_its_stop(monkeypatch):
+    """aiokafka's commit retries without end while the group's coordinator is unknown (a Kafka outage): the
+    consumer's commits are bounded, so it goes on applying and a stop (SIGTERM) ends it, commit or not."""
+    monkeypatch.setattr("runtime.commit_pace.COMMIT_TIMEOUT_S", 0.05)
+    consumer, redis, lifecycle = FakeConsumer(topics.EVENTS, partitions=1), _Redis(), Lifecycle()
+    hung = asyncio.Event()
+
+    async def coordinator_unknown(offsets=None):
+        hung.set()
+        await asyncio.Event().wait()
+
+    consumer.commit = coordinator_unknown  # type: ignore[method-assign]
+    for n in range(2):
+        consumer.append(0, _rejected(n), b"s")
+    await consumer.assign([0])
+    applier, second_batch = _Applier(redis), asyncio.Event()
+    apply = applier.apply
+
+    async def applied(events, keys, positions=None):
+        result = await apply(events, keys, positions)
+        if len(applier.applied) == 2:
+            second_batch.set()
+        return result
+
+    applier.apply = applied  # type: ignore[method-assign]
+    projections = ProjectionConsumer(consumer, redis, lifecycle, applier=applier)  # type: ignore[arg-type]
+    running = asyncio.create_task(projections.run())
+    async with asyncio.timeout(5):
+        await hung.wait()  # the empty fetch after the batch commits, and the commit hangs
+        consumer.append(0, _rejected(2), b"s")
+        await second_batch.wait()  # it gave up on that commit and applied the next batch
+        lifecycle.stopping.set()
+        await running  # the final commit hangs too, and is given up as well
+    assert applier.applied == [["e0", "e1"], ["e2"]] and consumer.committed == {}
+
+
 async def test_after_a_redis_failover_that_lost_writes_the_events_are_applied_again():
     consumer, redis, lifecycle = FakeConsumer(topics.EVENTS, partitions=1), _Redis(), Lifecycle()
     applier = _Applier(redis)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -66,6 +69,16 @@ def test_a_dev_token_is_trusted_only_while_dev_sign_in_is_on_and_never_as_admin(
         verifier(dev=True).verify(sign(good_claims(DEV, NOW), PROD.key, PROD.kid))
 
 
+def _with_header(header: dict, claims: dict, key: Ed25519PrivateKey) -> str:
+    """Claims signed EdDSA under any header (PyJWS validates some headers itself)."""
+    signing_input = f"{_b64(json.dumps(header))}.{_b64(json.dumps(claims))}"
+    return f"{signing_input}.{_b64(key.sign(signing_input.encode()))}"
+
+
+def _b64(data: str | bytes) -> str:
+    return base64.urlsafe_b64encode(data.encode() if isinstance(data, str) else data).rstrip(b"=").decode()
+
+
 PUBLIC_PEM = PROD.key.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )
@@ -87,6 +100,13 @@ REFUSED = {
     "HS256 keyed with the public key (raw)": (hs256_with(PUBLIC_RAW, GOOD, PROD.kid), "EdDSA"),
     "alg none": (unsigned(GOOD, PROD.kid), "EdDSA"),
     "no kid": (sign(GOOD, PROD.key, None), "kid"),
+    # msgspec raises RecursionError past its depth; a 401 all the same (PyJWT: DecodeError), never a 500.
+    "header nested 2,000 deep": (_b64('{"a":' * 2000 + "1" + "}" * 2000) + ".e30.c2ln", "Invalid header"),
+    "crit header": (_with_header({"alg": "EdDSA", "kid": PROD.kid, "crit": ["exp"]}, GOOD, PROD.key), "extension"),
+    "unencoded payload (b64 false)": (
+        _with_header({"alg": "EdDSA", "kid": PROD.kid, "b64": False}, GOOD, PROD.key),
+        "extension",
+    ),
     "unknown kid": (sign(GOOD, OTHER, public_jwk(OTHER.public_key())["kid"]), "kid"),
     "no iss": (sign(good_claims(PROD, NOW, iss=None), PROD.key, PROD.kid), "iss"),
     "another iss": (sign(good_claims(PROD, NOW, iss="https://evil.example"), PROD.key, PROD.kid), "issuer"),
