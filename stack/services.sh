@@ -44,35 +44,54 @@ EXPORTER="nginx_exporter prometheus-nginx-exporter $((METRICS_BASE + 5))"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
-# Started as root, the services drop to an OS user of their own ($BOXOFFICE_SERVICE_USER, `boxoffice`, made by
-# `make install`) that reads its passwords from service-secrets/ beside $BOXOFFICE_SECRETS_DIR (stack/stack.sh:
-# the services' own, never an administrator's). A stack it cannot reach (a test's private temp dir) leaves them as root,
-# and says so. NGINX's workers drop to www-data in stack/nginx.sh.
-RUN_AS=() RUN_ENV=()
+# Started as root, each service drops to an OS user of its own (stack/accounts.sh: `boxoffice-<account>`, made by
+# `make install`) that reads its passwords from service-secrets/<account>/ beside $BOXOFFICE_SECRETS_DIR
+# (stack/stack.sh: its own, never another service's or an administrator's). A stack they cannot reach (a test's
+# private temp dir) leaves them as root, and says so. NGINX's workers drop to www-data in stack/nginx.sh.
+. "$ROOT/stack/accounts.sh"
+AS_USERS=0  # 1: the services run as their accounts
 if [ "$(id -u)" = 0 ]; then
-  SERVICE_USER=${BOXOFFICE_SERVICE_USER:-boxoffice}
   own=$(dirname "${BOXOFFICE_SECRETS_DIR:-$STACK_DIR/secrets}")/service-secrets
-  as_user=(setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups --inh-caps=-all --)
-  # The token keys: the ones the environment names when the user may read them (or a JWKS URL), else the
-  # stack's copies.
-  readable_or() { if [[ ${1:-} == http*://* ]] || { [ -n "${1:-}" ] && "${as_user[@]}" test -r "$1"; }; then echo "$1"; else echo "$2"; fi; }
-  if id -u "$SERVICE_USER" >/dev/null 2>&1; then
-    jwks=$(readable_or "${BOXOFFICE_AUTH_JWKS:-}" "$own/jwks.json")
-    dev_key=$(readable_or "${BOXOFFICE_AUTH_DEV_SIGNING_KEY:-}" "$own/dev-signing-key.pem")
-    ticket_key=$(readable_or "${BOXOFFICE_TICKET_SIGNING_KEY:-}" "$own/ticket-key.pem")
+  as_account() { local u; u=$(account_user "$1"); echo setpriv --reuid="$u" --regid="$u" --init-groups --inh-caps=-all --; }
+  read -ra as_intake <<< "$(as_account intake)"
+  # The token keys: the ones the environment names when the intake's user may read them (or a JWKS URL), else
+  # the stack's copies.
+  readable_or() { if [[ ${1:-} == http*://* ]] || { [ -n "${1:-}" ] && "${as_intake[@]}" test -r "$1"; }; then echo "$1"; else echo "$2"; fi; }
+  reachable=1
+  for a in $SERVICE_ACCOUNTS; do id -u "$(account_user "$a")" >/dev/null 2>&1 || reachable=0; done
+  if [ "$reachable" = 1 ]; then
+    jwks=$(readable_or "${BOXOFFICE_AUTH_JWKS:-}" "$own/intake/jwks.json")
+    dev_key=$(readable_or "${BOXOFFICE_AUTH_DEV_SIGNING_KEY:-}" "$own/intake/dev-signing-key.pem")
+    ticket_key=$(readable_or "${BOXOFFICE_TICKET_SIGNING_KEY:-}" "$own/intake/ticket-key.pem")
   fi
-  if id -u "$SERVICE_USER" >/dev/null 2>&1 && "${as_user[@]}" test -x "$STACK_DIR" -a -r "$own/pgpass" \
+  # (The interpreter is checked once, as the intake: the code is the same for every account. test -x misjudges
+  # a pyenv under /root.)
+  if [ "$reachable" = 1 ] && "${as_intake[@]}" test -x "$STACK_DIR" -a -r "$own/intake/pgpass" \
        -a -r "$ROOT/runtime/settings.py" -a \( -r "$jwks" -o ! -e "$jwks" \) \
-       && "${as_user[@]}" "$PY" -c "import runtime.settings" 2>/dev/null; then  # (test -x misjudges a pyenv under /root)
-    RUN_AS=("${as_user[@]}")  # last before the program: setpriv executes it itself
-    # HOME its own: clients look there for files (libpq's ~/.postgresql), and root's is closed to it.
-    RUN_ENV=(HOME="$(getent passwd "$SERVICE_USER" | cut -d: -f6)" BOXOFFICE_SECRETS_DIR="$own" BOXOFFICE_PG_PASSFILE="$own/pgpass" PGPASSFILE="$own/pgpass"
-             BOXOFFICE_AUTH_JWKS="$jwks" BOXOFFICE_AUTH_DEV_SIGNING_KEY="$dev_key" BOXOFFICE_TICKET_SIGNING_KEY="$ticket_key")
-    mkdir -p "$STACK_DIR/mail" "$STACK_DIR/devpay" && chown "$SERVICE_USER:" "$STACK_DIR/mail" "$STACK_DIR/devpay"  # the development mail sink's and payment provider's
+       && "${as_intake[@]}" "$PY" -c "import runtime.settings" 2>/dev/null; then
+    AS_USERS=1
+    for a in mailsink:mail devpay:devpay; do  # the development mail sink's and payment provider's data (an older
+      d=$STACK_DIR/${a#*:} u=$(account_user "${a%%:*}")  # stack's was the one services' user's: theirs now)
+      mkdir -p "$d"; [ "$(stat -c %U "$d")" = "$u" ] || chown -R "$u:" "$d"
+    done
   else
-    log "WARNING: $SERVICE_USER cannot reach $STACK_DIR, $own or the interpreter $PY (or does not exist: make install): the services run as root"
+    log "WARNING: the services' users ($SERVICE_USER-*) cannot reach $STACK_DIR, $own or the interpreter $PY (or do not exist: make install): the services run as root"
   fi
 fi
+
+# How a process runs: RUN_AS (setpriv to its account's user, last before the program: setpriv executes it
+# itself) and RUN_ENV (its own secrets; HOME its own: clients look there for files, libpq's ~/.postgresql, and
+# root's is closed to it). Both empty when the services run as root.
+run_as() {
+  RUN_AS=() RUN_ENV=()
+  [ "$AS_USERS" = 1 ] || return 0
+  local a; a=$(service_account "$1")
+  read -ra RUN_AS <<< "$(as_account "$a")"
+  RUN_ENV=(HOME=/nonexistent BOXOFFICE_SECRETS_DIR="$own/$a" BOXOFFICE_PG_PASSFILE="$own/$a/pgpass" PGPASSFILE="$own/$a/pgpass")
+  if [ "$a" = intake ]; then
+    RUN_ENV+=(BOXOFFICE_AUTH_JWKS="$jwks" BOXOFFICE_AUTH_DEV_SIGNING_KEY="$dev_key" BOXOFFICE_TICKET_SIGNING_KEY="$ticket_key")
+  fi
+}
 
 ready_url() {  # name port -> URL to poll, or empty
   case $1 in mailsink) echo "" ;; nginx_exporter) echo "http://127.0.0.1:$2/metrics" ;; *) echo "http://127.0.0.1:$2/readyz" ;; esac
@@ -81,6 +100,7 @@ ready_url() {  # name port -> URL to poll, or empty
 start_one() {
   local name=$1 module=$2 port=$3 pidfile=$STACK_DIR/run/$1.pid
   if pid_alive "$pidfile"; then log "$name already running"; return 0; fi
+  run_as "$name"
   if [ "$name" = nginx_exporter ]; then
     (nohup "${RUN_AS[@]}" "$module" -nginx.scrape-uri "http://127.0.0.1:$BOXOFFICE_NGINX_OPS_PORT/nginx-status" -web.listen-address "127.0.0.1:$port" \
        >> "$STACK_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")

@@ -164,33 +164,43 @@ install_web() {
   echo "$hash" > "$WEB_STAMP"
 }
 
-# The OS user the services run as when the stack is started as root (stack/services.sh): a system user that
-# owns the stack's secrets and nothing else.
-SERVICE_USER=${BOXOFFICE_SERVICE_USER:-boxoffice}
+# The OS users the services run as when the stack is started as root (stack/accounts.sh): system users that
+# own their service's copies of the secrets and nothing else.
+. "$ROOT/stack/accounts.sh"
 install_service_user() {
   [ "$(id -u)" = 0 ] || return 0
-  id -u "$SERVICE_USER" >/dev/null 2>&1 && return 0
-  log "adding the system user $SERVICE_USER (the services run as it)"
-  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
+  local a u
+  for a in $SERVICE_ACCOUNTS; do
+    u=$(account_user "$a")
+    id -u "$u" >/dev/null 2>&1 && continue
+    log "adding the system user $u (the $a service runs as it)"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
+  done
 }
 
-# What the services' OS user may read (stack/services.sh points them there): $STACK_DIR/service-secrets/, its own
-# (0700, files 0600), with copies of the services' passwords only: the pgpass lines of the services' role,
-# the Redis and Kafka passwords of the services' users, the JWKS, the development sign-in's key and the tickets'
-# master key (the intake signs and verifies tickets with it). Never the
-# superusers', the migrations' owner's, `admin`'s, the brokers' or the signing key that mints admin tokens.
+# What each service's OS user may read (stack/services.sh points it there): $STACK_DIR/service-secrets/<account>/,
+# its own (0700, files 0600), with copies of its own credentials only (stack/accounts.sh): the pgpass lines of the
+# services' role, its Redis and Kafka users' passwords, the payment keys, and for the intake the JWKS, the
+# development sign-in's key and the tickets' master key (it signs and verifies tickets). Never the superusers',
+# the migrations' owner's, `admin`'s, the brokers', another service's, or the signing key that mints admin tokens.
 service_secrets() {
-  [ "$(id -u)" = 0 ] && id -u "$SERVICE_USER" >/dev/null 2>&1 || return 0
-  local dir=$STACK_DIR/service-secrets f  # beside $SECRETS_DIR, which stays root's alone (0700)
-  rm -rf "$dir.new"; (umask 077 && mkdir -p "$dir.new")
-  if [ -f "$SECRETS_DIR/pgpass" ]; then grep ':boxoffice:' "$SECRETS_DIR/pgpass" > "$dir.new/pgpass" || true; fi
-  for f in "$SECRETS_DIR"/redis-{intake,booking_processor,projections}.password "$SECRETS_DIR"/kafka-{intake,expiry,booking_processor,outbox_relay,projections,notifier}.password \
-           "$SECRETS_DIR"/payments-{api,webhook}.password \
-           "$STACK_DIR/auth/jwks.json" "$STACK_DIR/auth/dev-signing-key.pem" "$STACK_DIR/auth/ticket-key.pem"; do
-    if [ -f "$f" ]; then cp "$f" "$dir.new/"; fi
+  [ "$(id -u)" = 0 ] && id -u "$(account_user intake)" >/dev/null 2>&1 || return 0
+  local dir=$STACK_DIR/service-secrets a f from  # beside $SECRETS_DIR, which stays root's alone (0700)
+  rm -rf "$dir.new"; mkdir -p "$dir.new"; chmod 711 "$dir.new"  # each may enter its own, list none
+  for a in $SERVICE_ACCOUNTS; do
+    (umask 077 && mkdir "$dir.new/$a")
+    for f in $(account_secrets "$a"); do
+      case $f in
+        pgpass) from=$SECRETS_DIR/pgpass ;;
+        auth/*) from=$STACK_DIR/$f ;;
+        *) from=$SECRETS_DIR/$f.password ;;
+      esac
+      if [ ! -f "$from" ]; then continue; fi
+      if [ "$f" = pgpass ]; then grep ':boxoffice:' "$from" > "$dir.new/$a/pgpass" || true; else cp "$from" "$dir.new/$a/"; fi
+    done
+    chmod 600 "$dir.new/$a"/* 2>/dev/null || true
+    chown -R "$(account_user "$a"):" "$dir.new/$a"
   done
-  chmod 600 "$dir.new"/* 2>/dev/null || true
-  chown -R "$SERVICE_USER:" "$dir.new"
   rm -rf "$dir"; mv "$dir.new" "$dir"
 }
 

@@ -21,10 +21,25 @@ from bench.processes import alive as running
 from bench.processes import free_ports
 from tests.support.processes import ROOT, free_port, uid_of
 
+ACCOUNTS = ("intake", "booking_processor", "outbox_relay", "projections", "expiry", "notifier", "mailsink", "devpay")
+
+
+def _as(account: str, *command: str) -> subprocess.CompletedProcess[bytes]:
+    user = f"boxoffice-{account}"
+    setpriv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
+    return subprocess.run([*setpriv, *command], capture_output=True)
+
+
+def _may_read(account: str, path: Path) -> bool:
+    return _as(account, "test", "-r", str(path)).returncode == 0
+
 
 def _service_user_runs(interpreter: Path) -> bool:
-    probe = ["setpriv", "--reuid=boxoffice", "--regid=boxoffice", "--init-groups", "--", str(interpreter), "-c", ""]
-    return subprocess.run(probe, capture_output=True).returncode == 0
+    return _as("intake", str(interpreter), "-c", "").returncode == 0
+
+
+def _account(process: str) -> str:
+    return "intake" if process.startswith("intake-") else process
 
 
 @pytest.fixture
@@ -77,13 +92,25 @@ def test_services_up_then_down_leaves_no_process(stack_dir, settings):
         master = int((stack_dir / "nginx" / "nginx.pid").read_text())
         nginx_pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
         assert all(running(pid) for pid in nginx_pids) and len(nginx_pids) >= 2
-        if os.geteuid() == 0:  # started as root: NGINX's workers drop to www-data, the services to boxoffice
+        if os.geteuid() == 0:  # started as root: NGINX's workers drop to www-data, each service to its own user
             users = {u.pw_name: u.pw_uid for u in pwd.getpwall()}
-            assert "boxoffice" in users, "make install adds the services' system user"
+            accounts = (*ACCOUNTS, "nginx_exporter")
+            assert all(f"boxoffice-{a}" in users for a in accounts), "make install adds the services' system users"
             assert uid_of(master) == 0 and 0 not in {uid_of(pid) for pid in nginx_pids[1:]}
             uids = {name: uid_of(pid) for name, pid in pids.items()}
             if _service_user_runs(ROOT / ".venv" / "bin" / "python"):
-                assert uids == dict.fromkeys(pids, users["boxoffice"]) and "run as root" not in up.stderr
+                assert uids == {name: users[f"boxoffice-{_account(name)}"] for name in pids}
+                assert len(set(uids.values())) == len(accounts) and "run as root" not in up.stderr
+                # Each reads its own credentials and no other's: the intake not the relay's Kafka password
+                # (which writes booking.events), the relay not the intake's, none an operator's.
+                own = settings.secrets_dir.parent / "service-secrets"
+                assert _may_read("intake", own / "intake" / "kafka-intake.password")
+                assert _may_read("outbox_relay", own / "outbox_relay" / "kafka-outbox_relay.password")
+                assert not _may_read("intake", own / "outbox_relay" / "kafka-outbox_relay.password")
+                assert not _may_read("outbox_relay", own / "intake" / "kafka-intake.password")
+                assert not _may_read("projections", settings.secrets_dir / "kafka-admin.password")
+                assert not (own / "intake" / "kafka-outbox_relay.password").exists()
+                assert not (own / "projections" / "pgpass").exists()
             else:  # an interpreter under a home only root may enter (pyenv in /root): root, and it says so
                 print("the services' user cannot run this interpreter: the services ran as root")
                 assert uids == dict.fromkeys(pids, 0) and "the services run as root" in up.stderr
