@@ -167,11 +167,16 @@ _json = msgspec.json.Decoder()
 
 
 def _b64decode(segment: str) -> bytes:
-    """A base64url segment (unpadded, as JWS writes it); what is not one is an invalid token."""
+    """A base64url segment (unpadded, as JWS writes it); what is not one is an invalid token, and so is one
+    written another way than the canonical (unused bits set, as PyJWT refuses it: "Invalid crypto padding"),
+    so that a signature has one spelling only."""
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except ValueError:  # binascii.Error, non-ASCII text
         raise InvalidToken("Invalid token: a segment is not base64url") from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != segment.encode():
+        raise InvalidToken("Invalid token: a segment is not canonical base64url")
+    return raw
 
 
 @functools.lru_cache(maxsize=256)

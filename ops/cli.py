@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = sub.add_parser("token", help="mint a bearer token (JWT EdDSA, signed with the local stack's key)")
     token.add_argument("--sub", required=True)
-    token.add_argument("--role", default="customer", choices=["customer", "admin"])
+    token.add_argument("--role", default="customer", choices=["customer", "admin", "scanner"])  # intake.tokens.ROLES
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
     token.add_argument("--email")
     token.add_argument("--phone")

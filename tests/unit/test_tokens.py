@@ -100,6 +100,11 @@ REFUSED = {
     "HS256 keyed with the public key (raw)": (hs256_with(PUBLIC_RAW, GOOD, PROD.kid), "EdDSA"),
     "alg none": (unsigned(GOOD, PROD.kid), "EdDSA"),
     "no kid": (sign(GOOD, PROD.key, None), "kid"),
+    # the signature's last character changed in its unused bits only: the same bytes, another spelling
+    "signature not canonical base64url": (
+        (lambda t: t[:-1] + {"A": "B", "Q": "R", "g": "h", "w": "x"}[t[-1]])(sign(GOOD, PROD.key, PROD.kid)),
+        "canonical",
+    ),
     # msgspec raises RecursionError past its depth; a 401 all the same (PyJWT: DecodeError), never a 500.
     "header nested 2,000 deep": (_b64('{"a":' * 2000 + "1" + "}" * 2000) + ".e30.c2ln", "Invalid header"),
     "crit header": (_with_header({"alg": "EdDSA", "kid": PROD.kid, "crit": ["exp"]}, GOOD, PROD.key), "extension"),
@@ -268,3 +273,12 @@ def test_signed_claims_agree_with_pyjwt(changes, kid, key, flip):
         assert claims.get("iss") == DEV_ISSUER
         return
     assert (got[0] if got else None) == expected, token
+
+
+def test_the_cli_mints_every_role_the_api_knows():
+    """README: `boxoffice token --sub gate-1 --role scanner` for a door's scanner (it was refused by the CLI)."""
+    from intake.tokens import ROLES
+    from ops.cli import build_parser
+
+    for role in ROLES:
+        assert build_parser().parse_args(["token", "--sub", "gate-1", "--role", role]).role == role
