@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
@@ -57,6 +58,8 @@ from schemas.events import CONFIRMED, INVALID, PENDING, RECEIVED, BookingStatus,
 from schemas.layout import Layout
 from schemas.tickets import InvalidTicket, ticket_id
 from schemas.validation import SchemaError
+
+log = structlog.get_logger()
 
 DEV_TOKEN_TTL_S = 12 * 3600
 
@@ -673,8 +676,9 @@ async def checkout(call: Call, *, principal: Principal, booking_id: str) -> Resp
             expires_at=max(booking.expires_at, booking.created_at + timedelta(seconds=MIN_SESSION_S)),
             idempotency_key=f"checkout:{booking.booking_id}:{booking.extensions}",
         )
-    except ProviderError as exc:
-        raise unavailable(f"the payment provider did not answer ({exc}); retry shortly", retry_after=5) from None
+    except ProviderError as exc:  # what went wrong is the operators' (the log), not the client's
+        log.warning("payment provider unavailable", booking_id=booking.booking_id, error=str(exc))
+        raise unavailable("the payment provider did not answer; retry shortly", retry_after=5) from None
     await call.state.bus.send(
         cmd.StartCheckout(
             command_id=_command_id(),

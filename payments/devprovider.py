@@ -271,7 +271,7 @@ class DevProvider:
             (attempts, time.time() + delay, -1 if given_up else 0, event_id),
         )
         DELIVERIES.labels("given_up" if given_up else "failed").inc()
-        log.warning("webhook not delivered", event=event_id, attempts=attempts, outcome=outcome, given_up=given_up)
+        log.warning("webhook not delivered", event_id=event_id, attempts=attempts, outcome=outcome, given_up=given_up)
 
     def routes(self) -> list[Route]:
         return [

@@ -81,8 +81,9 @@ for i, e in ipairs(events) do
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SADD', KEYS[3], seat) end
         elseif kind == 'BookingExpired' or kind == 'BookingCancelled' then
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SREM', KEYS[3], seat) end
-        elseif kind == 'TicketCheckedIn' and e[9] == 1 then  -- an admission: the show's door count
+        elseif kind == 'TicketCheckedIn' and e[9] == 1 then  -- an admission: the show's and its section's door count
           redis.call('HINCRBY', KEYS[1], 'checked_in', 1)
+          if seats[1] then redis.call('HINCRBY', KEYS[1], 'checked_in:' .. string.match(seats[1], '^[^-]+'), 1) end
         end
         available_now = available
       end
@@ -297,7 +298,7 @@ def _item(event: ev.Event, keys: Keys) -> tuple[ScriptEvent, str]:
                 show_doc="",
                 booking_doc=_encoder.encode(checkin_view(event)).decode(),
                 index_member="",
-                seats=[],
+                seats=[event.seat] if event.seat else [],  # its section's door count (A-1-2: A)
                 change=_encoder.encode(change).decode() if event.show_version else "",
                 score=1 if event.admits and event.show_version else -1,  # counted at the door, once per ticket
             ),

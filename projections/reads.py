@@ -214,18 +214,20 @@ class ReadModels:
             for show in shows:
                 pipe.smembers(keys.held(show.show_id))
                 pipe.smembers(keys.booked(show.show_id))
-                pipe.hget(keys.show(show.show_id), "checked_in")
+                pipe.hmget(keys.show(show.show_id), ["checked_in", *(f"checked_in:{s.name}" for s in show.sections)])
             replies = await pipe.execute()
         out = []
-        for show, held, booked, checked_in in zip(shows, replies[::3], replies[1::3], replies[2::3], strict=True):
+        for show, held, booked, counts in zip(shows, replies[::3], replies[1::3], replies[2::3], strict=True):
             held_by, sold_by = _by_section(held), _by_section(booked)
             sections = []
-            for section in show.sections:
+            for section, door in zip(show.sections, counts[1:], strict=True):
                 total = section.rows * section.seats_per_row
                 h, b = held_by.get(section.name, 0), sold_by.get(section.name, 0)
-                sections.append(SectionSales(section.name, total, total - h - b, h, b, b * section.price_cents))
+                sections.append(
+                    SectionSales(section.name, total, total - h - b, h, b, b * section.price_cents, int(door or 0))
+                )
             sold, revenue = sum(s.sold for s in sections), sum(s.revenue for s in sections)
-            out.append(AdminShowView(show, sections, sold, revenue, int(checked_in or 0)))
+            out.append(AdminShowView(show, sections, sold, revenue, int(counts[0] or 0)))
         return out
 
     async def booking(self, booking_id: str) -> BookingView | None:

@@ -13,7 +13,12 @@ from tests.support import ids
 
 
 async def _confirmed(api, customer: str, seats: list[str]) -> tuple[str, str]:
-    show_id = await api.create_show([{"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 2500}])
+    show_id = await api.create_show(
+        [
+            {"name": "A", "rows": 2, "seats_per_row": 5, "price_cents": 2500},
+            {"name": "B", "rows": 1, "seats_per_row": 2, "price_cents": 1000},
+        ]
+    )
     booking_id = (await api.book(customer, show_id, seats=seats)).json()["booking_id"]
     assert (await api.wait_status(customer, booking_id))["status"] == "PENDING"
     r = await api.http.post(
@@ -68,6 +73,7 @@ async def test_twenty_concurrent_scans_at_two_gates_admit_a_ticket_exactly_once(
     r = await api.http.get("/v1/admin/shows", params={"limit": 500}, headers=api.auth("ops", "admin"))
     (mine,) = [s for s in r.json()["shows"] if s["show"]["show_id"] == show_id]
     assert mine["checked_in"] == 2 and mine["sold"] == 2
+    assert {s["name"]: s.get("checked_in", 0) for s in mine["sections"]} == {"A": 2, "B": 0}  # and per section
 
 
 async def test_a_cancelled_booking_s_tickets_are_revoked_and_forged_codes_invalid(api):

@@ -121,6 +121,35 @@ async def test_an_unpaid_checkout_is_voided_and_can_no_longer_be_paid(provider):
     await adapter.close()
 
 
+async def test_a_webhook_target_that_does_not_answer_is_tried_again_and_the_provider_keeps_going(provider):
+    """NGINX not up yet when the provider starts (make up starts it before NGINX): the delivery fails, is logged
+    and tried again later; the provider goes on (a log call that raised ended the process)."""
+    adapter = _adapter(provider)
+    made = await _checkout(adapter)
+    assert await adapter.void(made.checkout_id, "v1") is True  # one event to deliver: checkout.session.expired
+    calls: list[httpx.Request] = []
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError("All connection attempts failed", request=request)
+
+    stopping = asyncio.Event()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refused)) as http:
+        task = asyncio.create_task(provider.deliver_forever(http, stopping))
+        await asyncio.sleep(0.3)
+        assert not task.done()  # still delivering
+        stopping.set()
+        await task
+    assert len(calls) == 1  # the next try is 0.5 s later (backoff)
+    ((attempts, delivered),) = provider.store.db.execute("SELECT attempts, delivered FROM outbox").fetchall()
+    assert (attempts, delivered) == (1, 0)
+    provider.store.db.execute("UPDATE outbox SET next_at = 0")  # its time comes
+    (webhook,) = await _deliveries(provider)
+    notice = adapter.read_webhook(webhook.content, webhook.headers, time.time())
+    assert notice is not None and notice.kind == "expired"
+    await adapter.close()
+
+
 async def test_the_api_refuses_a_wrong_key(provider):
     adapter = _adapter(provider, key="sk_wrong")
     with pytest.raises(Exception, match="401"):
