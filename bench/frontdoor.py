@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +26,7 @@ from bench import cpu
 from bench.baseline import SCHEMA, bench_dsn
 from bench.http_client import ConnectionPool
 from bench.http_load import _create_show
+from bench.machine import machine, steal_s, steal_ticks
 from intake import credentials
 from intake.tokens import Signer, mint
 from ops.invariants import overbooking_violations
@@ -36,29 +36,6 @@ from runtime.shards import AllShards
 
 LUA = PROJECT_ROOT / "bench" / "wrk" / "bookings.lua"
 SEED_PORT = int(os.environ.get("BOXOFFICE_SEED_HTTP_PORT", "8090"))
-
-
-def calibration_s() -> float:
-    """A fixed CPU-bound loop (10 million Python additions): its time says how fast this machine is today."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - started
-
-
-def machine() -> dict:
-    model = mhz = None
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name") and model is None:
-            model = line.split(":", 1)[1].strip()
-        if line.startswith("cpu MHz") and mhz is None:
-            mhz = float(line.split(":", 1)[1])
-    return {"cpu_model": model, "cpu_mhz": mhz, "cores": os.cpu_count(), "calibration_s": round(calibration_s(), 3)}
-
-
-def _steal_ticks() -> int:
-    return int(Path("/proc/stat").read_text().splitlines()[0].split()[8])
 
 
 def _wrk(url: str, tokens_file: Path, seconds: int, connections: int, read: bool = False) -> dict:
@@ -93,12 +70,12 @@ def _wrk(url: str, tokens_file: Path, seconds: int, connections: int, read: bool
 
 
 async def _measured(run, *args) -> dict:
-    before, steal = cpu.snapshot(), _steal_ticks()
+    before, steal = cpu.snapshot(), steal_ticks()
     result = await asyncio.to_thread(run, *args)
     after = cpu.snapshot()
     spent = cpu.used(before, after)
     result["cpu_ms_per_request"] = {k: round(1000 * v / max(result["accepted"], 1), 3) for k, v in spent.items()}
-    result["steal_s"] = (_steal_ticks() - steal) / os.sysconf("SC_CLK_TCK")
+    result["steal_s"] = steal_s(steal)
     return result
 
 
