@@ -9,20 +9,39 @@ redis-py call costs about 100 µs of CPU at the client whatever it carries; in a
 keep their order within the pipeline (it is one connection), and calls of different turns are different
 pipelines, so a caller that awaits one call before making the next sees them in order, as before.
 
-A pipeline that fails (a connection lost, a failover) fails every call in it with that error, as each call
-would have failed on its own; an error reply (NOSCRIPT, WRONGTYPE…) fails only its own call. A script whose
+A pipeline that fails (a connection lost, a failover) fails every call in it with that error (each caller its
+own copy), as each call would have failed on its own; an argument redis-py cannot encode fails only its own call,
+before it joins a pipeline; an error reply (NOSCRIPT, WRONGTYPE…) fails only its own call. A script whose
 SHA Redis does not know (a restarted or failed-over server) is loaded and its call sent again."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import DataError, NoScriptError
 
 MAX_BATCH = 512  # calls per pipeline; more wait for the next one (started at once)
+# What redis-py's encoder sends (bools and everything else it refuses with DataError).
+_ENCODABLE = (bytes, memoryview, str, int, float)
+
+
+def _refused(arg: Any) -> bool:
+    return isinstance(arg, bool) or not isinstance(arg, _ENCODABLE)
+
+
+def _own(exc: BaseException) -> BaseException:
+    """A copy of a pipeline's error for one more of its callers: each raises its own (raising rewrites an
+    exception's traceback and context, which callers sharing one would see of one another)."""
+    try:
+        mine = copy.copy(exc)
+    except Exception:  # an exception that cannot be rebuilt from its args: shared, as it was
+        return exc
+    mine.__cause__ = exc
+    return mine
 
 
 class AutoPipeline:
@@ -32,7 +51,11 @@ class AutoPipeline:
         self._flushing: set[asyncio.Task[None]] = set()
 
     async def execute(self, *args: Any) -> Any:
-        """One command (as `execute_command` takes it), sent with the others of this turn."""
+        """One command (as `execute_command` takes it), sent with the others of this turn. An argument redis-py
+        cannot encode is refused here (DataError), for this caller alone: in the pipeline it would fail them all."""
+        for arg in args:
+            if _refused(arg):
+                raise DataError(f"Invalid input of type: '{type(arg).__name__}'. Convert to bytes, str, int or float.")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((args, future))
@@ -65,9 +88,9 @@ class AutoPipeline:
                 future.cancel()
             raise
         except Exception as exc:  # the pipeline itself failed: every call in it did
-            for _, future in batch:
+            for i, (_, future) in enumerate(batch):
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(exc if i == 0 else _own(exc))
             return
         for (_, future), reply in zip(batch, replies, strict=True):
             if future.done():  # its caller went away (cancelled)

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
 
 from runtime.autopipeline import AutoPipeline
 from runtime.clients import redis_client
@@ -59,6 +59,7 @@ async def test_a_pipeline_that_fails_fails_every_call_in_it():
         auto = AutoPipeline(dead)
         results = await asyncio.gather(*(auto.execute("PING") for _ in range(5)), return_exceptions=True)
         assert all(isinstance(r, RedisConnectionError) for r in results), results
+        assert len({id(r) for r in results}) == 5  # each caller raises its own (tracebacks not crossed)
     finally:
         await dead.aclose()
 
@@ -73,4 +74,16 @@ async def test_a_caller_that_goes_away_leaves_the_others_their_replies(redis):
     assert await kept == 2  # the cancelled call was sent all the same (a command cannot be unsent)
     with pytest.raises(asyncio.CancelledError):
         await gone
+    await redis.delete(key)
+
+
+async def test_an_argument_redis_cannot_encode_fails_its_own_call_only(redis):
+    auto = AutoPipeline(redis)
+    key = f"autopipe:{secrets.token_hex(4)}"
+    results = await asyncio.gather(
+        auto.execute("INCR", key), auto.execute("SET", key, None), auto.execute("SET", f"{key}:b", True),
+        auto.execute("INCR", key), return_exceptions=True,
+    )  # fmt: skip
+    assert results[0] == 1 and results[3] == 2, results
+    assert isinstance(results[1], DataError) and isinstance(results[2], DataError)
     await redis.delete(key)
