@@ -167,16 +167,32 @@ _json = msgspec.json.Decoder()
 
 
 def _b64decode(segment: str) -> bytes:
-    """A base64url segment (unpadded, as JWS writes it); what is not one is an invalid token, and so is one
-    written another way than the canonical (unused bits set, as PyJWT refuses it: "Invalid crypto padding"),
-    so that a signature has one spelling only."""
+    """A base64url segment as PyJWT 2.15 reads one: unpadded as JWS writes it, or with the padding some issuers
+    add (at most two `=`, to a multiple of 4); anything else is an invalid token, and so is a segment written
+    another way than the canonical (unused bits set, characters outside the alphabet), so that a signature has
+    one spelling."""
+    stripped = segment.rstrip("=")
+    padding = len(segment) - len(stripped)
+    if padding > 2 or (padding and len(segment) % 4):
+        raise InvalidToken("Invalid token: a segment's padding is wrong")
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        raw = base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
     except ValueError:  # binascii.Error, non-ASCII text
         raise InvalidToken("Invalid token: a segment is not base64url") from None
-    if base64.urlsafe_b64encode(raw).rstrip(b"=") != segment.encode():
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != stripped.encode():
         raise InvalidToken("Invalid token: a segment is not canonical base64url")
     return raw
+
+
+def _check_extensions(header: dict[str, Any]) -> None:
+    """The extensions a header may ask for, as PyJWT judges them: `crit` a non-empty list of names this API
+    supports (only `b64`) that the header carries; and no unencoded payload (`b64: false`, RFC 7797)."""
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or not crit or any(ext != "b64" or ext not in header for ext in crit):
+            raise InvalidToken("the token's header asks for an extension this API does not support")
+    if header.get("b64", True) is False:
+        raise InvalidToken("the token's header asks for an unencoded payload (b64 false)")
 
 
 @functools.lru_cache(maxsize=256)
@@ -189,8 +205,7 @@ def _header(segment: str) -> dict[str, Any]:
         raise InvalidToken("Invalid header string") from None
     if not isinstance(header, dict):
         raise InvalidToken("Invalid header string: must be a json object")
-    if "crit" in header or header.get("b64", True) is not True:  # extensions (RFC 7515 4.1.11, RFC 7797): none
-        raise InvalidToken("the token's header asks for an extension this API does not support")
+    _check_extensions(header)  # RFC 7515 4.1.11, RFC 7797
     return header
 
 

@@ -83,7 +83,8 @@ for i, e in ipairs(events) do
           for _, seat in ipairs(seats) do redis.call('SREM', KEYS[2], seat); redis.call('SREM', KEYS[3], seat) end
         elseif kind == 'TicketCheckedIn' and e[9] == 1 then  -- an admission: the show's and its section's door count
           redis.call('HINCRBY', KEYS[1], 'checked_in', 1)
-          if seats[1] then redis.call('HINCRBY', KEYS[1], 'checked_in:' .. string.match(seats[1], '^[^-]+'), 1) end
+          local section = seats[1] and string.match(seats[1], '^[^-]+')
+          if section then redis.call('HINCRBY', KEYS[1], 'checked_in:' .. section, 1) end
         end
         available_now = available
       end

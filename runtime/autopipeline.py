@@ -26,7 +26,7 @@ from redis.exceptions import DataError, NoScriptError
 
 MAX_BATCH = 512  # calls per pipeline; more wait for the next one (started at once)
 # What redis-py's encoder sends (bools and everything else it refuses with DataError).
-_ENCODABLE = (bytes, memoryview, str, int, float)
+_ENCODABLE = (bytes, bytearray, memoryview, str, int, float)
 
 
 def _refused(arg: Any) -> bool:
@@ -34,14 +34,13 @@ def _refused(arg: Any) -> bool:
 
 
 def _own(exc: BaseException) -> BaseException:
-    """A copy of a pipeline's error for one more of its callers: each raises its own (raising rewrites an
-    exception's traceback and context, which callers sharing one would see of one another)."""
+    """A copy of a pipeline's error for one of its callers: each raises its own, and none the original (raising
+    rewrites an exception's traceback and context, which callers sharing one would see of one another)."""
     try:
         mine = copy.copy(exc)
     except Exception:  # an exception that cannot be rebuilt from its args: shared, as it was
         return exc
-    mine.__cause__ = exc
-    return mine
+    return mine.with_traceback(exc.__traceback__)  # where the pipeline failed (a snapshot, never raised again)
 
 
 class AutoPipeline:
@@ -88,9 +87,9 @@ class AutoPipeline:
                 future.cancel()
             raise
         except Exception as exc:  # the pipeline itself failed: every call in it did
-            for i, (_, future) in enumerate(batch):
+            for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc if i == 0 else _own(exc))
+                    future.set_exception(_own(exc))
             return
         for (_, future), reply in zip(batch, replies, strict=True):
             if future.done():  # its caller went away (cancelled)

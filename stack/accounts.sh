@@ -9,6 +9,10 @@ SERVICE_ACCOUNTS="intake booking_processor outbox_relay projections expiry notif
 
 service_account() { case $1 in intake-*) echo intake ;; *) echo "$1" ;; esac; }  # a process's name -> its account
 account_user() { echo "$SERVICE_USER-$1"; }
+accounts_exist() {  # every account's user (make install adds them)
+  local a
+  for a in $SERVICE_ACCOUNTS; do id -u "$(account_user "$a")" >/dev/null 2>&1 || return 1; done
+}
 
 # An account's credentials: `pgpass` (the services' PostgreSQL role's lines), a stack secret's name
 # (<secrets>/<name>.password: its Redis and Kafka users, runtime/clients.py), or a key under auth/.

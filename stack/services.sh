@@ -57,8 +57,8 @@ if [ "$(id -u)" = 0 ]; then
   # The token keys: the ones the environment names when the intake's user may read them (or a JWKS URL), else
   # the stack's copies.
   readable_or() { if [[ ${1:-} == http*://* ]] || { [ -n "${1:-}" ] && "${as_intake[@]}" test -r "$1"; }; then echo "$1"; else echo "$2"; fi; }
-  reachable=1
-  for a in $SERVICE_ACCOUNTS; do id -u "$(account_user "$a")" >/dev/null 2>&1 || reachable=0; done
+  reachable=0
+  if accounts_exist; then reachable=1; fi
   if [ "$reachable" = 1 ]; then
     jwks=$(readable_or "${BOXOFFICE_AUTH_JWKS:-}" "$own/intake/jwks.json")
     dev_key=$(readable_or "${BOXOFFICE_AUTH_DEV_SIGNING_KEY:-}" "$own/intake/dev-signing-key.pem")
@@ -72,7 +72,7 @@ if [ "$(id -u)" = 0 ]; then
     AS_USERS=1
     for a in mailsink:mail devpay:devpay; do  # the development mail sink's and payment provider's data (an older
       d=$STACK_DIR/${a#*:} u=$(account_user "${a%%:*}")  # stack's was the one services' user's: theirs now)
-      mkdir -p "$d"; [ "$(stat -c %U "$d")" = "$u" ] || chown -R "$u:" "$d"
+      mkdir -p "$d"; find "$d" ! -user "$u" -exec chown "$u:" {} +
     done
   else
     log "WARNING: the services' users ($SERVICE_USER-*) cannot reach $STACK_DIR, $own or the interpreter $PY (or do not exist: make install): the services run as root"

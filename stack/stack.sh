@@ -184,7 +184,7 @@ install_service_user() {
 # development sign-in's key and the tickets' master key (it signs and verifies tickets). Never the superusers',
 # the migrations' owner's, `admin`'s, the brokers', another service's, or the signing key that mints admin tokens.
 service_secrets() {
-  [ "$(id -u)" = 0 ] && id -u "$(account_user intake)" >/dev/null 2>&1 || return 0
+  [ "$(id -u)" = 0 ] && accounts_exist || return 0
   local dir=$STACK_DIR/service-secrets a f from  # beside $SECRETS_DIR, which stays root's alone (0700)
   rm -rf "$dir.new"; mkdir -p "$dir.new"; chmod 711 "$dir.new"  # each may enter its own, list none
   for a in $SERVICE_ACCOUNTS; do

@@ -109,9 +109,15 @@ REFUSED = {
     "header nested 2,000 deep": (_b64('{"a":' * 2000 + "1" + "}" * 2000) + ".e30.c2ln", "Invalid header"),
     "crit header": (_with_header({"alg": "EdDSA", "kid": PROD.kid, "crit": ["exp"]}, GOOD, PROD.key), "extension"),
     "unencoded payload (b64 false)": (
-        _with_header({"alg": "EdDSA", "kid": PROD.kid, "b64": False}, GOOD, PROD.key),
+        _with_header({"alg": "EdDSA", "kid": PROD.kid, "b64": False, "crit": ["b64"]}, GOOD, PROD.key),
+        "b64 false",
+    ),
+    "crit not a list": (_with_header({"alg": "EdDSA", "kid": PROD.kid, "crit": "b64"}, GOOD, PROD.key), "extension"),
+    "crit naming a header it lacks": (
+        _with_header({"alg": "EdDSA", "kid": PROD.kid, "crit": ["b64"]}, GOOD, PROD.key),
         "extension",
     ),
+    "three padding characters": ((lambda t: t.replace(".", "===.", 1))(sign(GOOD, PROD.key, PROD.kid)), "padding"),
     "unknown kid": (sign(GOOD, OTHER, public_jwk(OTHER.public_key())["kid"]), "kid"),
     "no iss": (sign(good_claims(PROD, NOW, iss=None), PROD.key, PROD.kid), "iss"),
     "another iss": (sign(good_claims(PROD, NOW, iss="https://evil.example"), PROD.key, PROD.kid), "issuer"),
@@ -282,3 +288,21 @@ def test_the_cli_mints_every_role_the_api_knows():
 
     for role in ROLES:
         assert build_parser().parse_args(["token", "--sub", "gate-1", "--role", role]).role == role
+
+
+def test_what_pyjwt_accepts_of_padding_and_extensions_is_accepted_too():
+    """Some issuers pad their segments (AWS ALB); `crit: ["b64"]` with `b64: true` and a `b64` that is not false
+    are ordinary tokens to PyJWT 2.15: both verdicts agree."""
+    header, payload, _ = sign(GOOD, PROD.key, PROD.kid).split(".")
+    signing_input = ".".join(part + "=" * (-len(part) % 4) for part in (header, payload))  # signed as sent
+    signature = _b64(PROD.key.sign(signing_input.encode()))
+    padded = f"{signing_input}.{signature}{'=' * (-len(signature) % 4)}"
+    assert "=" in padded
+    tokens = [
+        padded,
+        _with_header({"alg": "EdDSA", "kid": PROD.kid, "b64": True, "crit": ["b64"]}, GOOD, PROD.key),
+        _with_header({"alg": "EdDSA", "kid": PROD.kid, "b64": None}, GOOD, PROD.key),
+    ]
+    for token in tokens:
+        assert _pyjwt(token)["sub"] == "alice", token
+        assert verifier().signed_claims(token)[0]["sub"] == "alice", token
