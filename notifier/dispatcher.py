@@ -133,6 +133,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._offsets = Offsets()
         self._committed: dict[TopicPartition, int] = {}
+        self._pace = CommitPace()  # at most once a second under load, at once when a fetch finds nothing
         self._claimed: set[tuple[str, str]] = set()  # claimed here, outcome not recorded yet
         self._unrecorded: set[tuple[str, str]] = set()  # of those, sent already
         self._failure: BaseException | None = None
@@ -164,7 +165,6 @@ class Dispatcher:
 
     async def _consume_forever(self) -> None:
         commits = Retry("notifier offset commit", self._lifecycle)
-        pace = CommitPace()  # at most once a second under load, at once when a fetch finds nothing
         while not self._lifecycle.stopping.is_set():
             if len(self._tasks) >= MAX_IN_FLIGHT:  # fetch no further ahead than the deliveries go
                 await asyncio.sleep(0.05)
@@ -175,7 +175,7 @@ class Dispatcher:
                     self._offsets.add(tp, record.offset)
                     self._spawn(self._handle(tp, record))
             try:
-                if pace.due(fetched=bool(batches)):
+                if self._pace.due(fetched=bool(batches)):
                     await commits.run(self._commit)
             except Stopped:
                 return
@@ -193,7 +193,10 @@ class Dispatcher:
         try:
             await bounded_commit(self._consumer, offsets)
             self._committed.update(offsets)
-        except (KafkaError, TimeoutError) as exc:  # a rebalance or the broker: those events are handled again (no-ops)
+        except TimeoutError:
+            self._pace.hold()  # the coordinator is away: deliver on, try again in a while
+            log.warning("offset commit timed out; those events are handled again (no-ops)")
+        except KafkaError as exc:  # a rebalance or the broker: those events are handled again (no-ops)
             log.warning("offset commit failed", error=repr(exc))
 
     def _spawn(self, work: Awaitable[None]) -> None:

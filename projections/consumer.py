@@ -129,7 +129,10 @@ class ProjectionConsumer:
             # Redis is derived: at-least-once is enough, what is applied again is skipped on show_version.
             await bounded_commit(self._consumer)
             self._uncommitted = False
-        except (KafkaError, TimeoutError) as exc:
+        except TimeoutError:
+            self._pace.hold()  # the coordinator is away: apply on, try again in a while
+            log.warning("offset commit timed out; those events may be applied again (a no-op)")
+        except KafkaError as exc:
             log.warning("offset commit failed; those events may be applied again (a no-op)", error=repr(exc))
 
     async def _rewind_to_stored(self, keys: Keys, assigned: set) -> None:

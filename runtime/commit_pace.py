@@ -36,11 +36,17 @@ class CommitPace:
         self._every_s = every_s
         self._clock = clock
         self._last = clock()
+        self._held_until = float("-inf")
+
+    def hold(self, seconds: float | None = None) -> None:
+        """No commit for `seconds` (default COMMIT_TIMEOUT_S), fetched or not: one timed out (the group's
+        coordinator is away), and each attempt holds the consumer's loop for as long as the timeout."""
+        self._held_until = self._clock() + (COMMIT_TIMEOUT_S if seconds is None else seconds)
 
     def due(self, fetched: bool) -> bool:
         """Whether to commit now, after a fetch that found records (`fetched`) or none."""
         now = self._clock()
-        if fetched and now - self._last < self._every_s:
+        if now < self._held_until or (fetched and now - self._last < self._every_s):
             return False
         self._last = now
         return True

@@ -35,3 +35,14 @@ async def test_a_commit_is_bounded():
         await bounded_commit(Consumer(), timeout_s=0.05)  # type: ignore[arg-type]
     await bounded_commit(Consumer(), {"tp": 3}, timeout_s=0.05)  # type: ignore[arg-type, dict-item]
     assert calls == [None, {"tp": 3}]
+
+
+def test_after_a_commit_timed_out_none_is_due_for_a_while_fetched_or_not():
+    now = [100.0]
+    pace = CommitPace(every_s=1.0, clock=lambda: now[0])
+    pace.hold(10.0)
+    for _ in range(99):  # ~9.9 s of batches and empty fetches: the loop goes on, no commit attempted
+        now[0] += 0.1
+        assert not pace.due(fetched=True) and not pace.due(fetched=False)
+    now[0] += 0.2
+    assert pace.due(fetched=False)  # then as before

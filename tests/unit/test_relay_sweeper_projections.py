@@ -160,7 +160,11 @@ async def test_a_commit_that_never_returns_does_not_hold_the_consumer_or_its_sto
     consumer, redis, lifecycle = FakeConsumer(topics.EVENTS, partitions=1), _Redis(), Lifecycle()
     hung = asyncio.Event()
 
+    commits = 0
+
     async def coordinator_unknown(offsets=None):
+        nonlocal commits
+        commits += 1
         hung.set()
         await asyncio.Event().wait()
 
@@ -187,6 +191,7 @@ async def test_a_commit_that_never_returns_does_not_hold_the_consumer_or_its_sto
         lifecycle.stopping.set()
         await running  # the final commit hangs too, and is given up as well
     assert applier.applied == [["e0", "e1"], ["e2"]] and consumer.committed == {}
+    assert commits >= 2  # the one that timed out, and the final one on the way out (timed out too)
 
 
 async def test_after_a_redis_failover_that_lost_writes_the_events_are_applied_again():
