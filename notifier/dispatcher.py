@@ -37,7 +37,7 @@ from notifier.channels import DeliveryError, PaymentChannel, SmtpChannel, Webhoo
 from notifier.ledger import Claim, Due, PartitionMoving
 from notifier.messages import NOTIFIED, email_for, webhook_body
 from notifier.offsets import Offsets
-from runtime.commit_pace import CommitPace, bounded_commit
+from runtime.commit_pace import CommitPace
 from runtime.lifecycle import Lifecycle
 from runtime.retry import Retry, Stopped
 from runtime.transient import is_transient
@@ -191,12 +191,9 @@ class Dispatcher:
         if not offsets:
             return
         try:
-            await bounded_commit(self._consumer, offsets)
+            await self._pace.commit(self._consumer, offsets)  # bounded (runtime/commit_pace.py)
             self._committed.update(offsets)
-        except TimeoutError:
-            self._pace.hold()  # the coordinator is away: deliver on, try again in a while
-            log.warning("offset commit timed out; those events are handled again (no-ops)")
-        except KafkaError as exc:  # a rebalance or the broker: those events are handled again (no-ops)
+        except (KafkaError, TimeoutError) as exc:  # a rebalance, the broker: those events are handled again (no-ops)
             log.warning("offset commit failed", error=repr(exc))
 
     def _spawn(self, work: Awaitable[None]) -> None:

@@ -16,7 +16,7 @@ from prometheus_client import Counter
 
 from projections.apply import APPLIED, DUPLICATE, GAP, EventApplier
 from projections.keys import ACTIVE_NAMESPACE_KEY, HANDOVER_KEY, PAUSED_KEY, Keys, active_namespace
-from runtime.commit_pace import CommitPace, bounded_commit
+from runtime.commit_pace import CommitPace
 from runtime.lifecycle import Lifecycle
 from runtime.retry import Retry, Stopped
 from schemas.events import Event, decode_event
@@ -127,12 +127,9 @@ class ProjectionConsumer:
     async def _commit(self) -> None:
         try:
             # Redis is derived: at-least-once is enough, what is applied again is skipped on show_version.
-            await bounded_commit(self._consumer)
+            await self._pace.commit(self._consumer)  # bounded (runtime/commit_pace.py)
             self._uncommitted = False
-        except TimeoutError:
-            self._pace.hold()  # the coordinator is away: apply on, try again in a while
-            log.warning("offset commit timed out; those events may be applied again (a no-op)")
-        except KafkaError as exc:
+        except (KafkaError, TimeoutError) as exc:
             log.warning("offset commit failed; those events may be applied again (a no-op)", error=repr(exc))
 
     async def _rewind_to_stored(self, keys: Keys, assigned: set) -> None:

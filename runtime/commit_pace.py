@@ -22,15 +22,6 @@ COMMIT_EVERY_S = 1.0
 COMMIT_TIMEOUT_S = 10.0
 
 
-async def bounded_commit(
-    consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int] | None = None, timeout_s: float | None = None
-) -> None:
-    """`consumer.commit(offsets)` within `timeout_s` (default COMMIT_TIMEOUT_S; TimeoutError past it: not
-    committed, so handled again later, as when the commit fails)."""
-    commit = consumer.commit() if offsets is None else consumer.commit(dict(offsets))
-    await asyncio.wait_for(commit, COMMIT_TIMEOUT_S if timeout_s is None else timeout_s)
-
-
 class CommitPace:
     def __init__(self, every_s: float = COMMIT_EVERY_S, clock: Callable[[], float] = time.monotonic) -> None:
         self._every_s = every_s
@@ -38,10 +29,21 @@ class CommitPace:
         self._last = clock()
         self._held_until = float("-inf")
 
-    def hold(self, seconds: float | None = None) -> None:
-        """No commit for `seconds` (default COMMIT_TIMEOUT_S), fetched or not: one timed out (the group's
-        coordinator is away), and each attempt holds the consumer's loop for as long as the timeout."""
-        self._held_until = self._clock() + (COMMIT_TIMEOUT_S if seconds is None else seconds)
+    async def commit(
+        self,
+        consumer: AIOKafkaConsumer,
+        offsets: Mapping[TopicPartition, int] | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        """`consumer.commit(offsets)` within `timeout_s` (default COMMIT_TIMEOUT_S). Past it, TimeoutError: not
+        committed (handled again later, as when a commit fails), and no commit is due for as long again, fetched
+        or not (the group's coordinator is away; each attempt would hold the consumer's loop that long)."""
+        timeout_s = COMMIT_TIMEOUT_S if timeout_s is None else timeout_s
+        try:
+            await asyncio.wait_for(consumer.commit() if offsets is None else consumer.commit(dict(offsets)), timeout_s)
+        except TimeoutError:
+            self._held_until = self._clock() + timeout_s
+            raise
 
     def due(self, fetched: bool) -> bool:
         """Whether to commit now, after a fetch that found records (`fetched`) or none."""
